@@ -10,6 +10,8 @@ use crate::hlc::Hlc;
 use crate::identity::{NodeId, NodeKey};
 use crate::merkle::Frontier;
 
+const STATE_HEADER_LEN: usize = 16 + 32 + 8 + 32;
+
 /// One entry as the writer produced it, ready to store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedEntry {
@@ -26,6 +28,7 @@ pub struct ChainHead {
     node: NodeId,
     head: Hash,
     last_hlc: Hlc,
+    last_checkpoint: Hash,
     frontier: Frontier,
 }
 
@@ -36,6 +39,7 @@ impl ChainHead {
             node,
             head: Hash::ZERO,
             last_hlc: Hlc(0),
+            last_checkpoint: Hash::ZERO,
             frontier: Frontier::new(),
         }
     }
@@ -104,41 +108,47 @@ impl ChainHead {
         })
     }
 
-    /// Signs the state after the entries appended so far.
-    pub fn checkpoint(&self, key: &NodeKey) -> Result<SignedCheckpoint, LedgerError> {
+    /// Signs the state after the entries appended so far, linking to the previous
+    /// checkpoint.
+    pub fn checkpoint(&mut self, key: &NodeKey) -> Result<SignedCheckpoint, LedgerError> {
         if self.size() == 0 {
             return Err(LedgerError::EmptyLedger);
         }
-        Ok(Checkpoint {
+        let checkpoint = Checkpoint {
             node: self.node,
             tree_size: self.size(),
             root: self.root(),
             head: self.head,
             time: self.last_hlc,
-        }
-        .sign(key))
+            prev: self.last_checkpoint,
+        };
+        self.last_checkpoint = checkpoint.hash();
+        Ok(checkpoint.sign(key))
     }
 
-    /// `node (16) || head (32) || last hlc (8) || frontier`, for the store.
+    /// `node (16) || head (32) || last hlc (8) || last checkpoint (32) || frontier`, for
+    /// the store.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(56 + 8 + 32 * 64);
+        let mut out = Vec::with_capacity(STATE_HEADER_LEN + 8 + 32 * 64);
         out.extend_from_slice(&self.node.0);
         out.extend_from_slice(&self.head.0);
         out.extend_from_slice(&self.last_hlc.0.to_be_bytes());
+        out.extend_from_slice(&self.last_checkpoint.0);
         out.extend_from_slice(&self.frontier.to_bytes());
         out
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<ChainHead, LedgerError> {
         let corrupt = |e: ParseError| LedgerError::CorruptState(e.to_string());
-        if bytes.len() < 56 {
+        if bytes.len() < STATE_HEADER_LEN {
             return Err(LedgerError::CorruptState("too short".into()));
         }
         Ok(ChainHead {
             node: NodeId::from_slice(&bytes[..16]),
             head: Hash::from_slice(&bytes[16..48]),
             last_hlc: Hlc(u64::from_be_bytes(crate::entry::be(&bytes[48..56]))),
-            frontier: Frontier::from_bytes(&bytes[56..]).map_err(corrupt)?,
+            last_checkpoint: Hash::from_slice(&bytes[56..88]),
+            frontier: Frontier::from_bytes(&bytes[STATE_HEADER_LEN..]).map_err(corrupt)?,
         })
     }
 }
@@ -157,9 +167,15 @@ mod tests {
         assert_eq!((a.seq, b.seq), (1, 2));
         let decoded = EntryRef::decode(&b.bytes).unwrap();
         assert_eq!(decoded.prev_hash, a.hash);
+        let first = chain.checkpoint(&key).unwrap();
+        assert_eq!(first.checkpoint.prev, Hash::ZERO);
+        chain.append(Hlc::new(11, 0), 1, b"c").unwrap();
         let cp = chain.checkpoint(&key).unwrap();
         assert!(cp.verify(&key.public()));
-        assert_eq!(cp.checkpoint.tree_size, 2);
+        assert_eq!(cp.checkpoint.prev, first.checkpoint.hash());
+        assert_eq!(cp.checkpoint.tree_size, 3);
+        let b = chain.append(Hlc::new(12, 0), 1, b"d").unwrap();
+        let cp = chain.checkpoint(&key).unwrap();
         assert_eq!(cp.checkpoint.head, b.hash);
         let restored = ChainHead::from_bytes(&chain.to_bytes()).unwrap();
         assert_eq!(restored, chain);

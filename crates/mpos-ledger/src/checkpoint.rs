@@ -1,18 +1,20 @@
 //! Signed checkpoints (what a node vouches for after each committed batch) and witness
 //! countersignatures (what another node vouches it saw).
 //!
-//! Checkpoint body (100 bytes, big-endian): magic `"MPC\x01"`, node id (16), tree size (8),
-//! Merkle root (32), head hash (32), HLC time (8). The node signs the body with Ed25519;
-//! the magic keeps a checkpoint signature from ever being valid for anything else.
+//! Checkpoint body (132 bytes, big-endian): magic `"MPC\x01"`, node id (16), tree size (8),
+//! Merkle root (32), head hash (32), HLC time (8), hash of the node's previous checkpoint
+//! body (32; zero for the first). The node signs the body with Ed25519; the magic keeps a
+//! checkpoint signature from ever being valid for anything else. Chaining checkpoints means
+//! none can be dropped from an export unnoticed (with it, the witness signatures it got).
 
 use crate::entry::be;
 use crate::error::ParseError;
-use crate::hash::Hash;
+use crate::hash::{Hash, sha256};
 use crate::hlc::Hlc;
 use crate::identity::{NodeId, NodeKey, PublicKey};
 
 pub const CHECKPOINT_MAGIC: [u8; 4] = *b"MPC\x01";
-pub const CHECKPOINT_BODY_LEN: usize = 100;
+pub const CHECKPOINT_BODY_LEN: usize = 132;
 pub const SIGNED_CHECKPOINT_LEN: usize = CHECKPOINT_BODY_LEN + 64;
 const WITNESS_MAGIC: [u8; 4] = *b"MPW\x01";
 pub const WITNESS_LEN: usize = 16 + 64;
@@ -26,9 +28,16 @@ pub struct Checkpoint {
     pub root: Hash,
     pub head: Hash,
     pub time: Hlc,
+    /// `SHA-256(body)` of the previous checkpoint of this node, zero for the first.
+    pub prev: Hash,
 }
 
 impl Checkpoint {
+    /// The hash the next checkpoint links to.
+    pub fn hash(&self) -> Hash {
+        Hash(sha256(&[&self.body()]))
+    }
+
     pub fn body(&self) -> [u8; CHECKPOINT_BODY_LEN] {
         let mut out = [0u8; CHECKPOINT_BODY_LEN];
         out[..4].copy_from_slice(&CHECKPOINT_MAGIC);
@@ -37,6 +46,7 @@ impl Checkpoint {
         out[28..60].copy_from_slice(&self.root.0);
         out[60..92].copy_from_slice(&self.head.0);
         out[92..100].copy_from_slice(&self.time.0.to_be_bytes());
+        out[100..132].copy_from_slice(&self.prev.0);
         out
     }
 
@@ -81,6 +91,7 @@ impl SignedCheckpoint {
                 root: Hash::from_slice(&bytes[28..60]),
                 head: Hash::from_slice(&bytes[60..92]),
                 time: Hlc(u64::from_be_bytes(be(&bytes[92..100]))),
+                prev: Hash::from_slice(&bytes[100..132]),
             },
             signature: be(&bytes[CHECKPOINT_BODY_LEN..]),
         })
@@ -169,6 +180,7 @@ mod tests {
             root: Hash([1; 32]),
             head: Hash([2; 32]),
             time: Hlc::new(5, 0),
+            prev: Hash::ZERO,
         }
     }
 

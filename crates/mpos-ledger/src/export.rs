@@ -38,6 +38,8 @@ pub enum FormatError {
         "export format version {0} is not supported by this verifier (it reads version {FORMAT_VERSION})"
     )]
     UnsupportedVersion(u16),
+    #[error("unknown header flags 0x{0:04x}")]
+    UnknownFlags(u16),
     #[error("the file is truncated at byte {offset}: {what}")]
     Truncated { offset: u64, what: &'static str },
     #[error("unknown record type 0x{tag:02x} at byte {offset}")]
@@ -100,6 +102,11 @@ impl<R: Read> ExportReader<R> {
         let version = u16::from_be_bytes(be(&header[8..10]));
         if version != FORMAT_VERSION {
             return Err(FormatError::UnsupportedVersion(version));
+        }
+        // No flags are defined yet; a reader must not skip over meaning it does not know.
+        let flags = u16::from_be_bytes(be(&header[10..12]));
+        if flags != 0 {
+            return Err(FormatError::UnknownFlags(flags));
         }
         Ok(ExportReader {
             inner,

@@ -29,29 +29,55 @@ pub struct VerifyOptions {
 pub enum Reason {
     MalformedEntry(String),
     UnknownNode,
-    Duplicate { found: u64 },
-    Missing { found: u64 },
+    Duplicate {
+        found: u64,
+    },
+    Missing {
+        found: u64,
+    },
     BrokenChain,
-    TimeWentBackwards { previous: Hlc, found: Hlc },
+    /// The entry's bytes changed after the next entry linked to it.
+    Altered,
+    CheckpointChainBroken,
+    TimeWentBackwards {
+        previous: Hlc,
+        found: Hlc,
+    },
     MalformedCheckpoint(String),
-    CheckpointOutOfPlace { covers: u64, entries_so_far: u64 },
+    CheckpointOutOfPlace {
+        covers: u64,
+        entries_so_far: u64,
+    },
     CheckpointRootMismatch,
     CheckpointHeadMismatch,
     CheckpointSignatureInvalid,
     CheckpointBeforeEntries,
-    KeyDoesNotMatchId { stated: NodeId },
+    KeyDoesNotMatchId {
+        stated: NodeId,
+    },
     DuplicateKey,
     BadPublicKey(String),
     WitnessWithoutCheckpoint,
     UnknownWitness(NodeId),
     SelfWitness,
     WitnessSignatureInvalid(NodeId),
-    NotCoveredByCheckpoint { covered: u64, entries: u64 },
+    NotCoveredByCheckpoint {
+        covered: u64,
+        entries: u64,
+    },
     TrustedKeyAbsent,
     TrustedCheckpointForged,
-    DivergesFromTrustedCheckpoint { tree_size: u64 },
-    TruncatedBeforeTrustedCheckpoint { entries: u64, trusted: u64 },
-    EndCountsMismatch { stated: Counts, found: Counts },
+    DivergesFromTrustedCheckpoint {
+        tree_size: u64,
+    },
+    TruncatedBeforeTrustedCheckpoint {
+        entries: u64,
+        trusted: u64,
+    },
+    EndCountsMismatch {
+        stated: Counts,
+        found: Counts,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -72,7 +98,15 @@ impl fmt::Display for Reason {
             ),
             BrokenChain => write!(
                 f,
-                "previous-hash link broken: the entry before it was altered, removed or inserted"
+                "previous-hash link broken: this entry's link was altered, or an entry before it was removed or inserted"
+            ),
+            Altered => write!(
+                f,
+                "entry altered: its hash no longer matches the link the next entry holds"
+            ),
+            CheckpointChainBroken => write!(
+                f,
+                "checkpoint does not link to the previous checkpoint: a checkpoint was removed, altered or reordered"
             ),
             TimeWentBackwards { previous, found } => write!(
                 f,
@@ -204,6 +238,9 @@ struct NodeState {
     last_hlc: Hlc,
     checkpoints: u64,
     covered: u64,
+    last_checkpoint: Hash,
+    /// Record index of this node's latest entry.
+    last_entry_record: u64,
     witnessed_by: BTreeMap<NodeId, u64>,
     witnessed_checkpoints: u64,
     witnessed_up_to: u64,
@@ -231,6 +268,19 @@ struct Verifier<'o> {
     trusted_matched: u64,
     /// The checkpoint a witness record may countersign: the one just read.
     last_checkpoint: Option<Checkpoint>,
+    /// An entry whose link to its predecessor is broken, waiting for the next record to
+    /// tell which of the two was altered.
+    suspect: Option<Suspect>,
+}
+
+/// Entry `seq` does not link to entry `seq - 1`. If the next record still links to entry
+/// `seq`, then entry `seq` is intact and `seq - 1` was altered; otherwise `seq` was.
+struct Suspect {
+    node: NodeId,
+    seq: u64,
+    hash: Hash,
+    record: u64,
+    previous_record: u64,
 }
 
 impl<'o> Verifier<'o> {
@@ -243,6 +293,7 @@ impl<'o> Verifier<'o> {
             witness_signatures: 0,
             trusted_matched: 0,
             last_checkpoint: None,
+            suspect: None,
         }
     }
 
@@ -256,6 +307,9 @@ impl<'o> Verifier<'o> {
     }
 
     fn record(&mut self, record: Record<'_>) -> Result<(), Finding> {
+        if let Some(suspect) = self.suspect.take() {
+            return Err(Self::blame(suspect, &record));
+        }
         let after_checkpoint = self.last_checkpoint.take();
         match record {
             Record::NodeKey { node_id, key } => self.node_key(NodeId(node_id), &key),
@@ -275,6 +329,32 @@ impl<'o> Verifier<'o> {
                     ));
                 }
                 Ok(())
+            }
+        }
+    }
+
+    fn blame(s: Suspect, next: &Record<'_>) -> Finding {
+        let next_links_to_suspect = match next {
+            Record::Entry(bytes) => {
+                EntryRef::decode(bytes).is_ok_and(|e| e.node == s.node && e.prev_hash == s.hash)
+            }
+            Record::Checkpoint(bytes) => SignedCheckpoint::from_bytes(bytes)
+                .is_ok_and(|c| c.checkpoint.node == s.node && c.checkpoint.head == s.hash),
+            _ => false,
+        };
+        if next_links_to_suspect {
+            Finding {
+                node: Some(s.node),
+                seq: Some(s.seq - 1),
+                record: s.previous_record,
+                reason: Reason::Altered,
+            }
+        } else {
+            Finding {
+                node: Some(s.node),
+                seq: Some(s.seq),
+                record: s.record,
+                reason: Reason::BrokenChain,
             }
         }
     }
@@ -307,6 +387,8 @@ impl<'o> Verifier<'o> {
                 last_hlc: Hlc(0),
                 checkpoints: 0,
                 covered: 0,
+                last_checkpoint: Hash::ZERO,
+                last_entry_record: 0,
                 witnessed_by: BTreeMap::new(),
                 witnessed_checkpoints: 0,
                 witnessed_up_to: 0,
@@ -352,8 +434,16 @@ impl<'o> Verifier<'o> {
         if entry.seq > expected {
             return Err(fail(Reason::Missing { found: entry.seq }));
         }
+        let hash = entry_hash(bytes);
         if entry.prev_hash != state.head {
-            return Err(fail(Reason::BrokenChain));
+            self.suspect = Some(Suspect {
+                node: entry.node,
+                seq: expected,
+                hash,
+                record: index,
+                previous_record: state.last_entry_record,
+            });
+            return Ok(());
         }
         if entry.hlc <= state.last_hlc {
             return Err(fail(Reason::TimeWentBackwards {
@@ -361,10 +451,10 @@ impl<'o> Verifier<'o> {
                 found: entry.hlc,
             }));
         }
-        let hash = entry_hash(bytes);
         state.frontier.push(hash);
         state.head = hash;
         state.last_hlc = entry.hlc;
+        state.last_entry_record = index;
         // A trusted checkpoint at this size must match the history in the file.
         if state.trusted.last().map(|c| c.tree_size) == Some(expected) {
             if let Some(trusted) = state.trusted.pop() {
@@ -418,8 +508,12 @@ impl<'o> Verifier<'o> {
                 found: cp.time,
             }));
         }
+        if cp.prev != state.last_checkpoint {
+            return Err(fail(Reason::CheckpointChainBroken));
+        }
         state.checkpoints += 1;
         state.covered = cp.tree_size;
+        state.last_checkpoint = cp.hash();
         self.last_checkpoint = Some(cp);
         Ok(())
     }
@@ -462,7 +556,11 @@ impl<'o> Verifier<'o> {
         Ok(())
     }
 
-    fn finish(self) -> Result<Summary, Finding> {
+    fn finish(mut self) -> Result<Summary, Finding> {
+        // The end record always follows; a suspect left here means the file ended on it.
+        if let Some(suspect) = self.suspect.take() {
+            return Err(Self::blame(suspect, &Record::End(Counts::default())));
+        }
         let mut ids: Vec<&NodeId> = self.nodes.keys().collect();
         ids.sort();
         let mut nodes = Vec::with_capacity(ids.len());
