@@ -32,17 +32,20 @@ fn append(c: &mut Criterion) {
     let payload = vec![0x5a; PAYLOAD];
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(BATCH));
-    group.bench_function(BenchmarkId::new("entries_300B_with_checkpoint", BATCH), |b| {
-        let mut chain = ChainHead::genesis(key.node_id());
-        let mut t = Hlc::new(1_764_000_000_000, 0);
-        b.iter(|| {
-            for _ in 0..BATCH {
-                t = t.tick(0);
-                std::hint::black_box(chain.append(t, 1, &payload).unwrap());
-            }
-            std::hint::black_box(chain.checkpoint(&key).unwrap());
-        })
-    });
+    group.bench_function(
+        BenchmarkId::new("entries_300B_with_checkpoint", BATCH),
+        |b| {
+            let mut chain = ChainHead::genesis(key.node_id());
+            let mut t = Hlc::new(1_764_000_000_000, 0);
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    t = t.tick(0);
+                    std::hint::black_box(chain.append(t, 1, &payload).unwrap());
+                }
+                std::hint::black_box(chain.checkpoint(&key).unwrap());
+            })
+        },
+    );
     group.finish();
 }
 

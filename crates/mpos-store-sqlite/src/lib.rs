@@ -1,0 +1,498 @@
+//! `mpos-store-sqlite` is the embedded default storage of an M_POS node: SQLite (bundled
+//! through rusqlite) in WAL mode with `synchronous = FULL`, so a committed transaction
+//! survives power loss. It owns its SQL and its append-only `migrations/`.
+//!
+//! Architecture invariant: the only crate (with the other `mpos-store-*`) that contains
+//! SQL. An existing migration is never edited; changes come as a new numbered file.
+
+use std::path::Path;
+
+use mpos_ledger::{
+    ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
+};
+use mpos_store::{LedgerItem, LedgerStore, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Migrations in order; the schema version is the number of migrations applied
+/// (`PRAGMA user_version`).
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+
+/// A node's SQLite database.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// SQLite stores integers as i64; sequence numbers and sizes never come near 2^63.
+fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn node_id(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
+    <[u8; 16]>::try_from(bytes.as_slice())
+        .map(NodeId)
+        .map_err(|_| corrupt("node id is not 16 bytes"))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        Self::setup(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        Self::setup(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn setup(conn: Connection) -> Result<SqliteStore, StoreError> {
+        // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, which
+        // is what makes an acknowledged write survive power loss (NORMAL would not).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db)?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction().map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db)
+    }
+
+    fn checkpoint_row(signed: Vec<u8>) -> Result<SignedCheckpoint, StoreError> {
+        SignedCheckpoint::from_bytes(&signed).map_err(corrupt)
+    }
+}
+
+impl LedgerStore for SqliteStore {
+    fn node_keys(&self) -> Result<Vec<PublicKey>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT public_key FROM ledger_node ORDER BY node_id")
+            .map_err(db)?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(db)?;
+        let mut keys = Vec::new();
+        for row in rows {
+            let bytes = row.map_err(db)?;
+            let arr = <[u8; 32]>::try_from(bytes.as_slice())
+                .map_err(|_| corrupt("public key is not 32 bytes"))?;
+            keys.push(PublicKey::from_bytes(&arr).map_err(corrupt)?);
+        }
+        Ok(keys)
+    }
+
+    fn chain_head(&self, node: NodeId) -> Result<Option<ChainHead>, StoreError> {
+        let state: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT state FROM ledger_head WHERE node_id = ?1",
+                [&node.0[..]],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        state
+            .map(|s| ChainHead::from_bytes(&s).map_err(corrupt))
+            .transpose()
+    }
+
+    fn append_batch(
+        &mut self,
+        key: &PublicKey,
+        entries: &[SealedEntry],
+        checkpoint: &SignedCheckpoint,
+        head: &ChainHead,
+    ) -> Result<(), StoreError> {
+        let node = key.node_id();
+        let tx = self.conn.transaction().map_err(db)?;
+        let stored: i64 = tx
+            .query_row(
+                "SELECT size FROM ledger_head WHERE node_id = ?1",
+                [&node.0[..]],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?
+            .unwrap_or(0);
+        let first = entries.first().map_or(head.size(), |e| e.seq - 1);
+        if sql_int(first) != stored || checkpoint.checkpoint.tree_size != head.size() {
+            return Err(StoreError::Conflict(format!(
+                "batch starts after seq {first}, but the stored chain of node {node} ends at {stored}"
+            )));
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO ledger_node (node_id, public_key) VALUES (?1, ?2)",
+            params![&node.0[..], &key.to_bytes()[..]],
+        )
+        .map_err(db)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO ledger_entry (node_id, seq, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for e in entries {
+                insert
+                    .execute(params![
+                        &node.0[..],
+                        sql_int(e.seq),
+                        &e.hash.0[..],
+                        &e.bytes
+                    ])
+                    .map_err(db)?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO ledger_checkpoint (node_id, tree_size, signed) VALUES (?1, ?2, ?3)",
+            params![
+                &node.0[..],
+                sql_int(checkpoint.checkpoint.tree_size),
+                &checkpoint.to_bytes()[..]
+            ],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT INTO ledger_head (node_id, size, state) VALUES (?1, ?2, ?3)
+             ON CONFLICT (node_id) DO UPDATE SET size = excluded.size, state = excluded.state",
+            params![&node.0[..], sql_int(head.size()), head.to_bytes()],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn add_witness(
+        &mut self,
+        node: NodeId,
+        tree_size: u64,
+        witness: &WitnessSignature,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO ledger_witness (node_id, tree_size, witness_id, signature)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    &node.0[..],
+                    sql_int(tree_size),
+                    &witness.witness.0[..],
+                    &witness.signature[..]
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn latest_checkpoint(&self, node: NodeId) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let signed: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT signed FROM ledger_checkpoint WHERE node_id = ?1
+                 ORDER BY tree_size DESC LIMIT 1",
+                [&node.0[..]],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        signed.map(Self::checkpoint_row).transpose()
+    }
+
+    fn checkpoint_at(
+        &self,
+        node: NodeId,
+        tree_size: u64,
+    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let signed: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT signed FROM ledger_checkpoint WHERE node_id = ?1 AND tree_size = ?2",
+                params![&node.0[..], sql_int(tree_size)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        signed.map(Self::checkpoint_row).transpose()
+    }
+
+    fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM ledger_entry WHERE node_id = ?1 AND seq = ?2",
+                params![&node.0[..], sql_int(seq)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    fn range_root(&self, node: NodeId, start: u64, end: u64) -> Result<Hash, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT hash FROM ledger_entry WHERE node_id = ?1 AND seq > ?2 AND seq <= ?3
+                 ORDER BY seq",
+            )
+            .map_err(db)?;
+        let mut rows = stmt
+            .query(params![&node.0[..], sql_int(start), sql_int(end)])
+            .map_err(db)?;
+        let mut frontier = Frontier::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            let hash = row
+                .get_ref(0)
+                .map_err(db)?
+                .as_blob()
+                .map_err(|e| corrupt(e))?;
+            let hash =
+                <[u8; 32]>::try_from(hash).map_err(|_| corrupt("entry hash is not 32 bytes"))?;
+            frontier.push(Hash(hash));
+        }
+        if frontier.size() != end - start {
+            return Err(corrupt(format!(
+                "entries {}..={end} of node {node} are not all stored",
+                start + 1
+            )));
+        }
+        Ok(frontier.root())
+    }
+
+    fn stream_ledger(
+        &self,
+        node: NodeId,
+        visit: &mut dyn FnMut(LedgerItem<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // Two cursors walked side by side: memory stays flat however long the ledger.
+        let mut entries = self
+            .conn
+            .prepare("SELECT seq, bytes FROM ledger_entry WHERE node_id = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let mut checkpoints = self
+            .conn
+            .prepare(
+                "SELECT c.tree_size, c.signed, w.witness_id, w.signature
+                 FROM ledger_checkpoint c
+                 LEFT JOIN ledger_witness w ON w.node_id = c.node_id AND w.tree_size = c.tree_size
+                 WHERE c.node_id = ?1
+                 ORDER BY c.tree_size, w.witness_id",
+            )
+            .map_err(db)?;
+        let mut cp_rows = checkpoints.query([&node.0[..]]).map_err(db)?;
+        let mut pending = cp_rows
+            .next()
+            .map_err(db)?
+            .map(checkpoint_row)
+            .transpose()?;
+        let mut entry_rows = entries.query([&node.0[..]]).map_err(db)?;
+        while let Some(row) = entry_rows.next().map_err(db)? {
+            let seq: i64 = row.get(0).map_err(db)?;
+            let bytes = row
+                .get_ref(1)
+                .map_err(db)?
+                .as_blob()
+                .map_err(|e| corrupt(e))?;
+            visit(LedgerItem::Entry(bytes))?;
+            while let Some((size, signed, witness)) = pending.take() {
+                if size != seq {
+                    pending = Some((size, signed, witness));
+                    break;
+                }
+                let mut witnesses: Vec<WitnessSignature> = witness.into_iter().collect();
+                loop {
+                    match cp_rows
+                        .next()
+                        .map_err(db)?
+                        .map(checkpoint_row)
+                        .transpose()?
+                    {
+                        Some((s, _, w)) if s == size => witnesses.extend(w),
+                        next => {
+                            pending = next;
+                            break;
+                        }
+                    }
+                }
+                visit(LedgerItem::Checkpoint(
+                    Self::checkpoint_row(signed)?,
+                    witnesses,
+                ))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+type CheckpointRow = (i64, Vec<u8>, Option<WitnessSignature>);
+
+fn checkpoint_row(row: &rusqlite::Row<'_>) -> Result<CheckpointRow, StoreError> {
+    let size: i64 = row.get(0).map_err(db)?;
+    let signed: Vec<u8> = row.get(1).map_err(db)?;
+    let witness_id: Option<Vec<u8>> = row.get(2).map_err(db)?;
+    let signature: Option<Vec<u8>> = row.get(3).map_err(db)?;
+    let witness = match (witness_id, signature) {
+        (Some(id), Some(sig)) => Some(WitnessSignature {
+            witness: node_id(id)?,
+            signature: <[u8; 64]>::try_from(sig.as_slice())
+                .map_err(|_| corrupt("witness signature is not 64 bytes"))?,
+        }),
+        _ => None,
+    };
+    Ok((size, signed, witness))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mpos_ledger::{Hlc, NodeKey};
+
+    fn batch(chain: &mut ChainHead, key: &NodeKey, n: u64) -> (Vec<SealedEntry>, SignedCheckpoint) {
+        let start = chain.size();
+        let entries = (1..=n)
+            .map(|i| {
+                chain
+                    .append(Hlc::new(1_000 + start + i, 0), 1, b"payload")
+                    .unwrap()
+            })
+            .collect();
+        (entries, chain.checkpoint(key).unwrap())
+    }
+
+    #[test]
+    fn a_batch_is_stored_and_the_head_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let key = NodeKey::from_secret(&[1; 32]);
+        let mut chain = ChainHead::genesis(key.node_id());
+        {
+            let mut store = SqliteStore::open(&path).unwrap();
+            let (entries, cp) = batch(&mut chain, &key, 5);
+            store
+                .append_batch(&key.public(), &entries, &cp, &chain)
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(
+            store.chain_head(key.node_id()).unwrap(),
+            Some(chain.clone())
+        );
+        assert_eq!(store.node_keys().unwrap(), vec![key.public()]);
+        assert_eq!(
+            store
+                .latest_checkpoint(key.node_id())
+                .unwrap()
+                .unwrap()
+                .checkpoint
+                .tree_size,
+            5
+        );
+        assert_eq!(store.range_root(key.node_id(), 0, 5).unwrap(), chain.root());
+        assert!(store.range_root(key.node_id(), 0, 6).is_err());
+    }
+
+    #[test]
+    fn a_batch_that_does_not_continue_the_chain_changes_nothing() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let key = NodeKey::from_secret(&[1; 32]);
+        let mut chain = ChainHead::genesis(key.node_id());
+        let (entries, cp) = batch(&mut chain, &key, 3);
+        store
+            .append_batch(&key.public(), &entries, &cp, &chain)
+            .unwrap();
+        // Replaying the same batch (a stale writer) is refused whole.
+        let err = store
+            .append_batch(&key.public(), &entries, &cp, &chain)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let mut n = 0;
+        store
+            .stream_ledger(key.node_id(), &mut |item| {
+                if let LedgerItem::Entry(_) = item {
+                    n += 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn the_ledger_streams_with_checkpoints_and_witnesses_in_place() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let key = NodeKey::from_secret(&[1; 32]);
+        let witness = NodeKey::from_secret(&[2; 32]);
+        let mut chain = ChainHead::genesis(key.node_id());
+        for n in [2, 3] {
+            let (entries, cp) = batch(&mut chain, &key, n);
+            store
+                .append_batch(&key.public(), &entries, &cp, &chain)
+                .unwrap();
+        }
+        let cp = store.checkpoint_at(key.node_id(), 5).unwrap().unwrap();
+        store
+            .add_witness(key.node_id(), 5, &cp.witness(&witness))
+            .unwrap();
+        let mut seen = Vec::new();
+        store
+            .stream_ledger(key.node_id(), &mut |item| {
+                seen.push(match item {
+                    LedgerItem::Entry(b) => {
+                        format!("e{}", mpos_ledger::EntryRef::decode(b).unwrap().seq)
+                    }
+                    LedgerItem::Checkpoint(c, w) => {
+                        format!("c{}w{}", c.checkpoint.tree_size, w.len())
+                    }
+                });
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, ["e1", "e2", "c2w0", "e3", "e4", "e5", "c5w1"]);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

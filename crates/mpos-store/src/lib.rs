@@ -1,0 +1,89 @@
+//! `mpos-store` owns the storage contract of an M_POS node: the traits every backend
+//! (`mpos-store-sqlite` now, `mpos-store-postgres` in server mode) implements, and
+//! `StoreError`. It holds no SQL and no driver; backends do.
+//!
+//! Architecture invariant: a write the store acknowledges is durable (fsynced) before the
+//! call returns, and a batch is all or nothing.
+
+use mpos_ledger::{
+    ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
+};
+
+/// Failures of a storage backend. Business refusals never come from here.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+    /// Stored bytes no longer decode: disk corruption or a foreign file.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The write conflicts with what is stored (for example another writer appended to
+    /// the same node's chain).
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    /// The data directory was written by a newer M_POS.
+    #[error("the store's schema version {found} is newer than this binary's {supported}")]
+    TooNew { found: i64, supported: i64 },
+}
+
+/// One item of a node's ledger in commit order, as an export streams it.
+#[derive(Debug)]
+pub enum LedgerItem<'a> {
+    Entry(&'a [u8]),
+    Checkpoint(SignedCheckpoint, Vec<WitnessSignature>),
+}
+
+/// Where a node's ledger lives: entries, checkpoints, witness signatures, and the chain
+/// head that lets a restart append without replaying the log.
+pub trait LedgerStore {
+    /// Keys of every node whose ledger this store holds.
+    fn node_keys(&self) -> Result<Vec<PublicKey>, StoreError>;
+
+    /// The saved head of `node`'s chain, if it has entries.
+    fn chain_head(&self, node: NodeId) -> Result<Option<ChainHead>, StoreError>;
+
+    /// Durably appends a batch and its checkpoint, and saves the new head, in one
+    /// transaction. Refuses (changing nothing) a batch that does not continue the stored
+    /// chain.
+    fn append_batch(
+        &mut self,
+        key: &PublicKey,
+        entries: &[SealedEntry],
+        checkpoint: &SignedCheckpoint,
+        head: &ChainHead,
+    ) -> Result<(), StoreError>;
+
+    /// Records another node's countersignature of one of `node`'s checkpoints.
+    fn add_witness(
+        &mut self,
+        node: NodeId,
+        tree_size: u64,
+        witness: &WitnessSignature,
+    ) -> Result<(), StoreError>;
+
+    /// The latest checkpoint of `node`.
+    fn latest_checkpoint(&self, node: NodeId) -> Result<Option<SignedCheckpoint>, StoreError>;
+
+    /// The checkpoint of `node` at exactly `tree_size`.
+    fn checkpoint_at(
+        &self,
+        node: NodeId,
+        tree_size: u64,
+    ) -> Result<Option<SignedCheckpoint>, StoreError>;
+
+    /// Entry `seq` of `node`, as stored bytes.
+    fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Merkle tree hash of `node`'s entries with seq in `(start, end]` (leaves `[start, end)`),
+    /// streamed from storage.
+    fn range_root(&self, node: NodeId, start: u64, end: u64) -> Result<Hash, StoreError>;
+
+    /// Streams `node`'s whole ledger in commit order: entries, each checkpoint right after
+    /// the last entry it covers, with its witness signatures.
+    fn stream_ledger(
+        &self,
+        node: NodeId,
+        visit: &mut dyn FnMut(LedgerItem<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+}
