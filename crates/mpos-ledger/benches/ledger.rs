@@ -3,6 +3,11 @@
 //!
 //! Run: `cargo bench -p mpos-ledger --bench ledger`
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mpos_ledger::{ChainHead, ExportWriter, Hlc, NodeKey, VerifyOptions, verify};
 

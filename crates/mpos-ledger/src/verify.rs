@@ -377,7 +377,7 @@ impl<'o> Verifier<'o> {
                 trusted.push(cp.checkpoint);
             }
         }
-        trusted.sort_by(|a, b| b.tree_size.cmp(&a.tree_size));
+        trusted.sort_by_key(|c| std::cmp::Reverse(c.tree_size));
         self.nodes.insert(
             stated,
             NodeState {
@@ -456,15 +456,15 @@ impl<'o> Verifier<'o> {
         state.last_hlc = entry.hlc;
         state.last_entry_record = index;
         // A trusted checkpoint at this size must match the history in the file.
-        if state.trusted.last().map(|c| c.tree_size) == Some(expected) {
-            if let Some(trusted) = state.trusted.pop() {
-                if trusted.root != state.frontier.root() || trusted.head != hash {
-                    return Err(fail(Reason::DivergesFromTrustedCheckpoint {
-                        tree_size: expected,
-                    }));
-                }
-                self.trusted_matched += 1;
+        if state.trusted.last().map(|c| c.tree_size) == Some(expected)
+            && let Some(trusted) = state.trusted.pop()
+        {
+            if trusted.root != state.frontier.root() || trusted.head != hash {
+                return Err(fail(Reason::DivergesFromTrustedCheckpoint {
+                    tree_size: expected,
+                }));
             }
+            self.trusted_matched += 1;
         }
         Ok(())
     }

@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+pub mod baseline;
+
 use mpos_ledger::{
     ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
 };
@@ -272,11 +274,7 @@ impl LedgerStore for SqliteStore {
             .map_err(db)?;
         let mut frontier = Frontier::new();
         while let Some(row) = rows.next().map_err(db)? {
-            let hash = row
-                .get_ref(0)
-                .map_err(db)?
-                .as_blob()
-                .map_err(|e| corrupt(e))?;
+            let hash = row.get_ref(0).map_err(db)?.as_blob().map_err(corrupt)?;
             let hash =
                 <[u8; 32]>::try_from(hash).map_err(|_| corrupt("entry hash is not 32 bytes"))?;
             frontier.push(Hash(hash));
@@ -319,11 +317,7 @@ impl LedgerStore for SqliteStore {
         let mut entry_rows = entries.query([&node.0[..]]).map_err(db)?;
         while let Some(row) = entry_rows.next().map_err(db)? {
             let seq: i64 = row.get(0).map_err(db)?;
-            let bytes = row
-                .get_ref(1)
-                .map_err(db)?
-                .as_blob()
-                .map_err(|e| corrupt(e))?;
+            let bytes = row.get_ref(1).map_err(db)?.as_blob().map_err(corrupt)?;
             visit(LedgerItem::Entry(bytes))?;
             while let Some((size, signed, witness)) = pending.take() {
                 if size != seq {

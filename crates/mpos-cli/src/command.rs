@@ -1,0 +1,4 @@
+//! One module per verb.
+
+pub mod bench;
+pub mod ledger;

@@ -1,0 +1,67 @@
+//! `mpos-cli` owns the `mpos` command line: one module per verb under `command/`, each a
+//! thin layer that parses arguments, calls the node's libraries and prints readable text
+//! or `--json`.
+//!
+//! Exit codes: 0 success; 1 a check found something wrong (a tampered ledger, an invalid
+//! receipt or proof); 2 the input could not be used at all (unreadable file, bad
+//! arguments, missing data directory).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod command;
+mod output;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mpos",
+    version,
+    about = "M_POS: an offline-first, tamper-evident point of sale"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Export, verify and prove the tamper-evident ledger.
+    #[command(subcommand)]
+    Ledger(command::ledger::LedgerCommand),
+    /// Measure the node's throughput.
+    #[command(subcommand)]
+    Bench(command::bench::BenchCommand),
+}
+
+/// Outcome of a command that maps to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// The check ran and found a problem (exit 1).
+    Failed,
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are not errors; bad usage exits 2 like any unusable input.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Ledger(cmd) => command::ledger::run(cmd),
+        Command::Bench(cmd) => command::bench::run(cmd),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the `mpos` binary: real processes, real data directories.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod ledger;
+mod support;

@@ -1,0 +1,22 @@
+//! The node's errors: refusals of a request kept apart from infrastructure failures.
+
+use mpos_ledger::LedgerError;
+use mpos_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The request itself is wrong (unknown seq, bad size): the caller can fix it.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data directory or its key file is missing, unreadable or unsafe.
+    #[error("data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
