@@ -10,7 +10,7 @@ use mpos_node::{DataDir, Ledger, clock};
 use serde_json::json;
 
 use crate::Outcome;
-use crate::output;
+use crate::output::{self, say};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -141,13 +141,13 @@ fn ledger(
             "baseline_rows_per_second": baseline_rate.map(f64::round),
         }));
     } else {
-        println!(
+        say!(
             "appended {entries} entries of {payload_bytes}-byte payloads in {commits} durable batches of {batch}: {secs:.2} s, {rate:.0} entries/s"
         );
         if let Some(b) = baseline_rate {
             #[allow(clippy::float_arithmetic, reason = "ratio for display only")]
             let ratio = b / rate;
-            println!(
+            say!(
                 "plain SQLite insert of the same rows: {b:.0} rows/s (the ledger takes {ratio:.2}x as long)"
             );
         }

@@ -15,7 +15,7 @@ use mpos_store::LedgerStore;
 use serde_json::{Value, json};
 
 use crate::Outcome;
-use crate::output::{self, time};
+use crate::output::{self, say, time};
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
@@ -158,7 +158,7 @@ fn export(data: &Path, out: &Path, as_json: bool) -> Result<Outcome> {
             "checkpoints": counts.checkpoints,
         }));
     } else {
-        println!(
+        say!(
             "exported {} entries and {} checkpoints of {nodes} node(s) to {}",
             counts.entries,
             counts.checkpoints,
@@ -205,7 +205,7 @@ fn verify(file: &Path, keys: &[String], checkpoints: &[String], as_json: bool) -
                     "reason": f.reason.to_string(),
                 }));
             } else {
-                println!("TAMPERED: {f}");
+                say!("TAMPERED: {f}");
             }
             Ok(Outcome::Failed)
         }
@@ -248,7 +248,7 @@ fn print_summary(s: &Summary, as_json: bool) {
         }));
         return;
     }
-    println!(
+    say!(
         "intact: {} node(s), {} entries, {} checkpoints, {} witness signatures",
         s.nodes.len(),
         s.entries,
@@ -256,31 +256,31 @@ fn print_summary(s: &Summary, as_json: bool) {
         s.witness_signatures
     );
     if s.trusted_checkpoints_matched > 0 {
-        println!(
+        say!(
             "  extends {} trusted checkpoint(s)",
             s.trusted_checkpoints_matched
         );
     }
     for n in &s.nodes {
-        println!("node {}", n.node);
-        println!("  public key   {}", n.public_key);
-        println!(
+        say!("node {}", n.node);
+        say!("  public key   {}", n.public_key);
+        say!(
             "  entries      {} (last at {})",
             n.entries,
             time(n.last_time)
         );
-        println!("  checkpoints  {}", n.checkpoints);
-        println!("  head hash    {}", n.head);
-        println!("  root         {}", n.root);
+        say!("  checkpoints  {}", n.checkpoints);
+        say!("  head hash    {}", n.head);
+        say!("  root         {}", n.root);
         if n.witnessed_by.is_empty() {
-            println!("  witnessed    no checkpoint countersigned by another node");
+            say!("  witnessed    no checkpoint countersigned by another node");
         } else {
             let by: Vec<String> = n
                 .witnessed_by
                 .iter()
                 .map(|(w, c)| format!("{w} ({c})"))
                 .collect();
-            println!(
+            say!(
                 "  witnessed    {} checkpoint(s), up to entry {}, by {}",
                 n.witnessed_checkpoints,
                 n.witnessed_up_to,
@@ -343,17 +343,17 @@ fn prove(
             for (k, v) in map {
                 match v {
                     Value::Array(items) => {
-                        println!("{k}:");
+                        say!("{k}:");
                         for i in items {
-                            println!("  {}", i.as_str().unwrap_or_default());
+                            say!("  {}", i.as_str().unwrap_or_default());
                         }
                     }
-                    Value::String(s) => println!("{k}: {s}"),
-                    other => println!("{k}: {other}"),
+                    Value::String(s) => say!("{k}: {s}"),
+                    other => say!("{k}: {other}"),
                 }
             }
         }
-        println!(
+        say!(
             "(check it with: mpos ledger prove ... --json > proof.json; mpos ledger check-proof proof.json --pubkey KEY)"
         );
     }
@@ -467,7 +467,7 @@ fn check_proof(file: &Path, pubkey: &str, as_json: bool) -> Result<Outcome> {
     if as_json {
         output::json(&json!({ "valid": valid, "message": message }));
     } else {
-        println!("{message}");
+        say!("{message}");
     }
     Ok(if valid { Outcome::Ok } else { Outcome::Failed })
 }
@@ -486,13 +486,13 @@ fn head(data: &Path, as_json: bool) -> Result<Outcome> {
             "checkpoint": cp.map(|c| c.to_hex()),
         }));
     } else {
-        println!("node        {}", key.node_id());
-        println!("public key  {key}");
-        println!("entries     {}", ledger.head().size());
-        println!("head hash   {}", ledger.head().head_hash());
+        say!("node        {}", key.node_id());
+        say!("public key  {key}");
+        say!("entries     {}", ledger.head().size());
+        say!("head hash   {}", ledger.head().head_hash());
         match cp {
-            Some(c) => println!("checkpoint  {}", c.to_hex()),
-            None => println!("checkpoint  none yet (the ledger is empty)"),
+            Some(c) => say!("checkpoint  {}", c.to_hex()),
+            None => say!("checkpoint  none yet (the ledger is empty)"),
         }
     }
     Ok(Outcome::Ok)
@@ -514,15 +514,15 @@ fn check_receipt(code: &str, pubkey: &str, as_json: bool) -> Result<Outcome> {
                     "entry_hash_prefix": hex::encode(r.entry_hash_prefix),
                 }));
             } else {
-                println!("genuine receipt");
-                println!("  node   {}", r.node);
-                println!(
+                say!("genuine receipt");
+                say!("  node   {}", r.node);
+                say!(
                     "  entry  seq {} (hash {}...)",
                     r.seq,
                     hex::encode(r.entry_hash_prefix)
                 );
-                println!("  time   {}", time(r.time));
-                println!("  total  {amount} {}", r.currency());
+                say!("  time   {}", time(r.time));
+                say!("  total  {amount} {}", r.currency());
             }
             Ok(Outcome::Ok)
         }
@@ -531,7 +531,7 @@ fn check_receipt(code: &str, pubkey: &str, as_json: bool) -> Result<Outcome> {
             if as_json {
                 output::json(&json!({ "valid": false, "reason": e.to_string() }));
             } else {
-                println!("INVALID: {e}");
+                say!("INVALID: {e}");
             }
             Ok(Outcome::Failed)
         }
