@@ -22,7 +22,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "dependency invariants"
 # The domain and the ledger are what an auditor's verifier or a phone links: no async
 # runtime, no database, no RPC framework may creep in (docs/ARCHITECTURE.md).
-for crate in mpos-ledger; do
+for crate in mpos-domain mpos-ledger; do
     if cargo tree -p "$crate" -e normal --prefix none --locked | grep -E '^(tokio|rusqlite|libsqlite3-sys|postgres|tokio-postgres|sqlx|tonic|axum|hyper) ' ; then
         echo "error: $crate depends on a crate it must not (see above)" >&2
         exit 1
