@@ -7,9 +7,13 @@
 //! ids come in as arguments. A phone app or a test links this crate and nothing else.
 
 pub mod allocate;
+pub mod catalog;
+pub mod ids;
 pub mod money;
+pub mod refusal;
 pub mod tax;
 
 pub use allocate::{allocate, split_evenly};
 pub use money::{Currency, Money, MoneyError};
+pub use refusal::Refusal;
 pub use tax::{LineTax, PriceMode, TaxRate, TaxedLine, tax_line};
