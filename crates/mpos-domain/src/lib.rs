@@ -10,7 +10,10 @@ pub mod allocate;
 pub mod catalog;
 pub mod ids;
 pub mod money;
+pub mod order;
 pub mod refusal;
+pub mod split;
+pub mod staff;
 pub mod tax;
 
 pub use allocate::{allocate, split_evenly};

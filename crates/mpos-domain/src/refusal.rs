@@ -1,8 +1,8 @@
 //! Business refusals: a command the rules do not allow, with a message a cashier can act
 //! on. Kept apart from infrastructure failures, which never come from this crate.
 
-use crate::ids::ItemId;
-use crate::money::MoneyError;
+use crate::ids::{ItemId, LineId, PaymentId};
+use crate::money::{Money, MoneyError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -29,6 +29,34 @@ pub enum Refusal {
     },
     #[error(transparent)]
     Money(#[from] MoneyError),
+    #[error("a {role} may not do this ({action})")]
+    NotAllowed { role: &'static str, action: String },
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("no such order")]
+    UnknownOrder,
+    #[error("order {0} already exists")]
+    OrderExists(String),
+    #[error("order {0} is closed")]
+    OrderClosed(String),
+    #[error("order {0} is voided")]
+    OrderVoided(String),
+    #[error("no line {0} on this order")]
+    UnknownLine(LineId),
+    #[error("no payment {0} on this order")]
+    UnknownPayment(PaymentId),
+    #[error("nothing to send to the kitchen")]
+    NothingToSend,
+    #[error("nothing to pay: the order is empty")]
+    NothingToPay,
+    #[error("{amount} is more than the {balance} still due")]
+    Overpayment { amount: Money, balance: Money },
+    #[error("cannot refund {amount}: only {refundable} of that payment is refundable")]
+    RefundTooLarge { amount: Money, refundable: Money },
+    #[error("part of the order is paid: refund the payment instead")]
+    AlreadyPaid,
+    #[error("{0}")]
+    Invalid(String),
     /// The menu data contradicts itself (a missing group, a negative price).
     #[error("menu data is inconsistent: {0}")]
     Inconsistent(String),

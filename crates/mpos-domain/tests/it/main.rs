@@ -6,6 +6,8 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod order;
+
 use mpos_domain::{Currency, Money, PriceMode, TaxRate, allocate, split_evenly, tax_line};
 use proptest::prelude::*;
 

@@ -1,0 +1,907 @@
+//! Orders: the commands a register sends, the events they become, and the state those
+//! events fold into. `decide` checks a command against the current state and the actor's
+//! role and returns events or a refusal, changing nothing; `apply` folds an event in.
+//! Both are pure; the node stores the events in the ledger and the projections.
+
+use crate::allocate::allocate;
+use crate::catalog::{Channel, PricedSelection};
+use crate::ids::{DiscountId, LineId, OrderId, PaymentId, StaffId, TableId};
+use crate::money::{Currency, Money, MoneyError};
+use crate::refusal::Refusal;
+use crate::staff::{Actor, Permission};
+use crate::tax::{PriceMode, TaxRate, TaxedLine, tax_line};
+
+/// How the guest eats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    DineIn { table: Option<TableId>, guests: u32 },
+    Takeaway,
+    Delivery { address: String },
+}
+
+/// Who placed the order: shown on the kitchen display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Register,
+    SelfOrder,
+    Online,
+    Aggregator(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscountKind {
+    /// Parts per million of the amount (100_000 = 10%).
+    Percent(u32),
+    Amount(Money),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscountTarget {
+    Order,
+    Line(LineId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discount {
+    pub id: DiscountId,
+    pub target: DiscountTarget,
+    pub kind: DiscountKind,
+    pub reason: String,
+    pub by: StaffId,
+}
+
+/// How a payment was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tender {
+    Cash,
+    /// Paid on an external card terminal; `reference` is its approval or transaction id.
+    Card {
+        reference: String,
+    },
+    Other {
+        name: String,
+    },
+}
+
+impl Tender {
+    pub fn name(&self) -> &str {
+        match self {
+            Tender::Cash => "cash",
+            Tender::Card { .. } => "card",
+            Tender::Other { name } => name,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    pub id: PaymentId,
+    pub tender: Tender,
+    /// What this payment settles of the order.
+    pub amount: Money,
+    pub tip: Money,
+    /// Cash handed over; the change due is `received - amount - tip`.
+    pub cash_received: Option<Money>,
+    /// Refunded so far (of amount and tip together).
+    pub refunded: Money,
+    pub by: StaffId,
+}
+
+impl Payment {
+    pub fn change_due(&self) -> Option<Money> {
+        let received = self.cash_received?;
+        received
+            .checked_sub(self.amount)
+            .and_then(|r| r.checked_sub(self.tip))
+            .ok()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub id: LineId,
+    pub item: PricedSelection,
+    pub seat: Option<u32>,
+    pub course: u32,
+    pub note: String,
+    pub sent: bool,
+    pub voided: bool,
+    pub added_by: StaffId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    /// Fully paid.
+    Closed,
+    Voided,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub id: OrderId,
+    pub number: String,
+    pub channel: Channel,
+    pub kind: OrderKind,
+    pub source: Source,
+    pub currency: Currency,
+    pub mode: PriceMode,
+    pub status: Status,
+    pub lines: Vec<Line>,
+    pub discounts: Vec<Discount>,
+    pub service_charge_ppm: u32,
+    pub payments: Vec<Payment>,
+    pub fired_courses: Vec<u32>,
+    pub opened_by: StaffId,
+    pub opened_at: u64,
+    pub closed_at: Option<u64>,
+}
+
+/// What a register asks of an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Open {
+        number: String,
+        channel: Channel,
+        kind: OrderKind,
+        source: Source,
+        currency: Currency,
+        mode: PriceMode,
+    },
+    AddLine {
+        line: LineId,
+        item: PricedSelection,
+        seat: Option<u32>,
+        course: u32,
+        note: String,
+    },
+    VoidLine {
+        line: LineId,
+        reason: String,
+    },
+    /// Sends the given lines (all unsent ones when empty) to the kitchen.
+    Send {
+        lines: Vec<LineId>,
+    },
+    FireCourse {
+        course: u32,
+    },
+    ApplyDiscount {
+        discount: DiscountId,
+        target: DiscountTarget,
+        kind: DiscountKind,
+        reason: String,
+    },
+    SetServiceCharge {
+        ppm: u32,
+    },
+    TakePayment {
+        payment: PaymentId,
+        tender: Tender,
+        amount: Money,
+        tip: Money,
+        cash_received: Option<Money>,
+    },
+    VoidOrder {
+        reason: String,
+    },
+    Refund {
+        payment: PaymentId,
+        amount: Money,
+        reason: String,
+    },
+}
+
+/// What happened to an order. Past tense; applied in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Opened {
+        number: String,
+        channel: Channel,
+        kind: OrderKind,
+        source: Source,
+        currency: Currency,
+        mode: PriceMode,
+    },
+    LineAdded {
+        line: LineId,
+        item: PricedSelection,
+        seat: Option<u32>,
+        course: u32,
+        note: String,
+    },
+    LineVoided {
+        line: LineId,
+        reason: String,
+    },
+    LinesSent {
+        lines: Vec<LineId>,
+    },
+    CourseFired {
+        course: u32,
+    },
+    DiscountApplied {
+        discount: DiscountId,
+        target: DiscountTarget,
+        kind: DiscountKind,
+        reason: String,
+    },
+    ServiceChargeSet {
+        ppm: u32,
+    },
+    PaymentTaken {
+        payment: PaymentId,
+        tender: Tender,
+        amount: Money,
+        tip: Money,
+        cash_received: Option<Money>,
+    },
+    Closed,
+    Voided {
+        reason: String,
+    },
+    Refunded {
+        payment: PaymentId,
+        amount: Money,
+        reason: String,
+    },
+}
+
+/// A change with who made it and when (milliseconds since the epoch).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderEvent {
+    pub order: OrderId,
+    pub by: StaffId,
+    pub at: u64,
+    pub change: Change,
+}
+
+const MILLION: i128 = 1_000_000;
+
+fn percent_of(amount: Money, ppm: u32) -> Result<Money, MoneyError> {
+    let n = i128::from(amount.minor()) * i128::from(ppm);
+    // Half away from zero, as tax rounding.
+    let q = n / MILLION;
+    let r = n % MILLION;
+    let q = if 2 * r.abs() >= MILLION {
+        q + n.signum()
+    } else {
+        q
+    };
+    Ok(Money::new(
+        i64::try_from(q).map_err(|_| MoneyError::Overflow)?,
+        amount.currency(),
+    ))
+}
+
+fn require(actor: Actor, p: Permission) -> Result<(), Refusal> {
+    if actor.role.may(p) {
+        Ok(())
+    } else {
+        Err(Refusal::NotAllowed {
+            role: actor.role.name(),
+            action: format!("{p:?}"),
+        })
+    }
+}
+
+fn require_reason(reason: &str) -> Result<(), Refusal> {
+    if reason.trim().is_empty() {
+        return Err(Refusal::ReasonRequired);
+    }
+    Ok(())
+}
+
+/// One line's share of the order, after discounts, with its tax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineTotal {
+    pub line: LineId,
+    /// Unit price times quantity, before discounts.
+    pub before_discounts: Money,
+    pub discount: Money,
+    pub taxed: TaxedLine,
+}
+
+/// An order's figures. `total = sum(lines' gross) + service_charge`;
+/// `balance = total - paid`. Tips are kept apart: they are not sales.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Totals {
+    pub lines: Vec<LineTotal>,
+    pub before_discounts: Money,
+    pub discounts: Money,
+    pub net: Money,
+    pub tax_by_rate: Vec<(TaxRate, Money)>,
+    pub service_charge: Money,
+    pub total: Money,
+    /// Payments' amounts less refunds.
+    pub paid: Money,
+    pub tips: Money,
+    pub balance: Money,
+}
+
+impl Order {
+    pub fn line(&self, id: LineId) -> Option<&Line> {
+        self.lines.iter().find(|l| l.id == id)
+    }
+
+    pub fn live_lines(&self) -> impl Iterator<Item = &Line> {
+        self.lines.iter().filter(|l| !l.voided)
+    }
+
+    fn require_open(&self) -> Result<(), Refusal> {
+        match self.status {
+            Status::Open => Ok(()),
+            Status::Closed => Err(Refusal::OrderClosed(self.number.clone())),
+            Status::Voided => Err(Refusal::OrderVoided(self.number.clone())),
+        }
+    }
+
+    /// Computes the figures; see the module docs of `tax` for rounding.
+    pub fn totals(&self) -> Result<Totals, MoneyError> {
+        let c = self.currency;
+        let zero = Money::zero(c);
+        let live: Vec<&Line> = self.live_lines().collect();
+        let mut bases = Vec::with_capacity(live.len());
+        let mut after_line = Vec::with_capacity(live.len());
+        for l in &live {
+            let base = l.item.unit_price.checked_mul(i64::from(l.item.quantity))?;
+            let mut off = zero;
+            for d in self
+                .discounts
+                .iter()
+                .filter(|d| d.target == DiscountTarget::Line(l.id))
+            {
+                let remaining = base.checked_sub(off)?;
+                let amount = match d.kind {
+                    DiscountKind::Percent(ppm) => percent_of(remaining, ppm)?,
+                    DiscountKind::Amount(a) => a,
+                };
+                off = off.checked_add(amount.min_minor(remaining))?;
+            }
+            bases.push(base);
+            after_line.push(base.checked_sub(off)?);
+        }
+        let mut sum = Money::sum(c, after_line.iter().copied())?;
+        let mut order_off = zero;
+        for d in self
+            .discounts
+            .iter()
+            .filter(|d| d.target == DiscountTarget::Order)
+        {
+            let amount = match d.kind {
+                DiscountKind::Percent(ppm) => percent_of(sum, ppm)?,
+                DiscountKind::Amount(a) => a,
+            }
+            .min_minor(sum);
+            order_off = order_off.checked_add(amount)?;
+            sum = sum.checked_sub(amount)?;
+        }
+        let weights: Vec<u64> = after_line
+            .iter()
+            .map(|m| m.minor().max(0).unsigned_abs())
+            .collect();
+        let shares = if order_off.is_zero() || weights.iter().all(|w| *w == 0) {
+            vec![zero; live.len()]
+        } else {
+            allocate(order_off, &weights)?
+        };
+        let mut lines = Vec::with_capacity(live.len());
+        let mut tax_by_rate: Vec<(TaxRate, Money)> = Vec::new();
+        let (mut net, mut gross, mut discounts) = (zero, zero, zero);
+        for (i, l) in live.iter().enumerate() {
+            let amount = after_line[i].checked_sub(shares[i])?;
+            let taxed = tax_line(amount, &l.item.tax_rates, self.mode)?;
+            for t in &taxed.taxes {
+                match tax_by_rate.iter_mut().find(|(r, _)| *r == t.rate) {
+                    Some((_, m)) => *m = m.checked_add(t.amount)?,
+                    None => tax_by_rate.push((t.rate, t.amount)),
+                }
+            }
+            net = net.checked_add(taxed.net)?;
+            gross = gross.checked_add(taxed.gross)?;
+            let discount = bases[i].checked_sub(amount)?;
+            discounts = discounts.checked_add(discount)?;
+            lines.push(LineTotal {
+                line: l.id,
+                before_discounts: bases[i],
+                discount,
+                taxed,
+            });
+        }
+        tax_by_rate.sort_by_key(|(r, _)| *r);
+        let service_charge = percent_of(gross, self.service_charge_ppm)?;
+        let total = gross.checked_add(service_charge)?;
+        let mut paid = zero;
+        let mut tips = zero;
+        for p in &self.payments {
+            // A refund comes off the settled amount first, then off the tip.
+            let refunded_amount = p.refunded.min_minor(p.amount);
+            paid = paid.checked_add(p.amount.checked_sub(refunded_amount)?)?;
+            let refunded_tip = p.refunded.checked_sub(refunded_amount)?;
+            tips = tips.checked_add(p.tip.checked_sub(refunded_tip)?)?;
+        }
+        Ok(Totals {
+            lines,
+            before_discounts: Money::sum(c, bases)?,
+            discounts,
+            net,
+            tax_by_rate,
+            service_charge,
+            total,
+            paid,
+            tips,
+            balance: total.checked_sub(paid)?,
+        })
+    }
+}
+
+impl Money {
+    /// The smaller of two amounts of one currency (by minor units).
+    fn min_minor(self, other: Money) -> Money {
+        if self.minor() <= other.minor() {
+            self
+        } else {
+            other
+        }
+    }
+}
+
+/// Checks `command` against `order` (None before it is opened) and the actor's role.
+/// Returns the changes to record, or a refusal; never changes anything itself.
+pub fn decide(
+    order: Option<&Order>,
+    command: &Command,
+    actor: Actor,
+) -> Result<Vec<Change>, Refusal> {
+    let Some(o) = order else {
+        return match command {
+            Command::Open {
+                number,
+                channel,
+                kind,
+                source,
+                currency,
+                mode,
+            } => {
+                require(actor, Permission::Sell)?;
+                if number.trim().is_empty() {
+                    return Err(Refusal::Invalid("an order needs a number".into()));
+                }
+                if let OrderKind::DineIn { guests: 0, .. } = kind {
+                    return Err(Refusal::Invalid(
+                        "a dine-in order needs at least one guest".into(),
+                    ));
+                }
+                if let OrderKind::Delivery { address } = kind
+                    && address.trim().is_empty()
+                {
+                    return Err(Refusal::Invalid("a delivery order needs an address".into()));
+                }
+                Ok(vec![Change::Opened {
+                    number: number.clone(),
+                    channel: *channel,
+                    kind: kind.clone(),
+                    source: source.clone(),
+                    currency: *currency,
+                    mode: *mode,
+                }])
+            }
+            _ => Err(Refusal::UnknownOrder),
+        };
+    };
+    match command {
+        Command::Open { .. } => Err(Refusal::OrderExists(o.number.clone())),
+        Command::AddLine {
+            line,
+            item,
+            seat,
+            course,
+            note,
+        } => {
+            require(actor, Permission::Sell)?;
+            o.require_open()?;
+            if o.line(*line).is_some() {
+                return Err(Refusal::Invalid(format!("line {line} already exists")));
+            }
+            if item.quantity == 0 {
+                return Err(Refusal::ZeroQuantity);
+            }
+            if item.unit_price.currency() != o.currency {
+                return Err(
+                    MoneyError::CurrencyMismatch(item.unit_price.currency(), o.currency).into(),
+                );
+            }
+            if let Some(seat) = seat {
+                let guests = match o.kind {
+                    OrderKind::DineIn { guests, .. } => guests,
+                    _ => 1,
+                };
+                if *seat == 0 || *seat > guests {
+                    return Err(Refusal::Invalid(format!(
+                        "seat {seat} is not one of the {guests} seats"
+                    )));
+                }
+            }
+            if *course == 0 {
+                return Err(Refusal::Invalid("courses are numbered from 1".into()));
+            }
+            Ok(vec![Change::LineAdded {
+                line: *line,
+                item: item.clone(),
+                seat: *seat,
+                course: *course,
+                note: note.clone(),
+            }])
+        }
+        Command::VoidLine { line, reason } => {
+            o.require_open()?;
+            let l = o.line(*line).ok_or(Refusal::UnknownLine(*line))?;
+            if l.voided {
+                return Err(Refusal::Invalid(format!(
+                    "{} is already voided",
+                    l.item.name
+                )));
+            }
+            require(
+                actor,
+                if l.sent {
+                    Permission::VoidSent
+                } else {
+                    Permission::VoidUnsentLine
+                },
+            )?;
+            require_reason(reason)?;
+            // A paid line is refunded, not voided: the total may not drop below what was paid.
+            let mut after = o.clone();
+            apply_change(
+                &mut after,
+                &Change::LineVoided {
+                    line: *line,
+                    reason: reason.clone(),
+                },
+                actor.staff,
+                0,
+            );
+            let t = after.totals()?;
+            if t.balance.is_negative() {
+                return Err(Refusal::AlreadyPaid);
+            }
+            Ok(vec![Change::LineVoided {
+                line: *line,
+                reason: reason.clone(),
+            }])
+        }
+        Command::Send { lines } => {
+            require(actor, Permission::Sell)?;
+            o.require_open()?;
+            for id in lines {
+                let l = o.line(*id).ok_or(Refusal::UnknownLine(*id))?;
+                if l.voided || l.sent {
+                    return Err(Refusal::Invalid(format!(
+                        "{} was already sent or voided",
+                        l.item.name
+                    )));
+                }
+            }
+            let to_send: Vec<LineId> = if lines.is_empty() {
+                o.live_lines().filter(|l| !l.sent).map(|l| l.id).collect()
+            } else {
+                lines.clone()
+            };
+            if to_send.is_empty() {
+                return Err(Refusal::NothingToSend);
+            }
+            Ok(vec![Change::LinesSent { lines: to_send }])
+        }
+        Command::FireCourse { course } => {
+            require(actor, Permission::Sell)?;
+            o.require_open()?;
+            if !o.live_lines().any(|l| l.course == *course && l.sent) {
+                return Err(Refusal::Invalid(format!(
+                    "course {course} has nothing sent to the kitchen"
+                )));
+            }
+            if o.fired_courses.contains(course) {
+                return Err(Refusal::Invalid(format!(
+                    "course {course} was already fired"
+                )));
+            }
+            Ok(vec![Change::CourseFired { course: *course }])
+        }
+        Command::ApplyDiscount {
+            discount,
+            target,
+            kind,
+            reason,
+        } => {
+            require(actor, Permission::Discount)?;
+            o.require_open()?;
+            require_reason(reason)?;
+            if o.discounts.iter().any(|d| d.id == *discount) {
+                return Err(Refusal::Invalid(format!(
+                    "discount {discount} already exists"
+                )));
+            }
+            if let DiscountTarget::Line(id) = target {
+                let l = o.line(*id).ok_or(Refusal::UnknownLine(*id))?;
+                if l.voided {
+                    return Err(Refusal::Invalid(format!("{} is voided", l.item.name)));
+                }
+            }
+            match kind {
+                DiscountKind::Percent(ppm) if *ppm == 0 || *ppm > 1_000_000 => {
+                    return Err(Refusal::Invalid(
+                        "a percentage discount is between 0 and 100%".into(),
+                    ));
+                }
+                DiscountKind::Amount(a) if a.minor() <= 0 => {
+                    return Err(Refusal::Invalid(
+                        "a discount amount must be positive".into(),
+                    ));
+                }
+                DiscountKind::Amount(a) if a.currency() != o.currency => {
+                    return Err(MoneyError::CurrencyMismatch(a.currency(), o.currency).into());
+                }
+                _ => {}
+            }
+            let change = Change::DiscountApplied {
+                discount: *discount,
+                target: *target,
+                kind: *kind,
+                reason: reason.clone(),
+            };
+            let mut after = o.clone();
+            apply_change(&mut after, &change, actor.staff, 0);
+            if after.totals()?.balance.is_negative() {
+                return Err(Refusal::AlreadyPaid);
+            }
+            Ok(vec![change])
+        }
+        Command::SetServiceCharge { ppm } => {
+            require(actor, Permission::Sell)?;
+            o.require_open()?;
+            if *ppm > 1_000_000 {
+                return Err(Refusal::Invalid("a service charge is at most 100%".into()));
+            }
+            let change = Change::ServiceChargeSet { ppm: *ppm };
+            let mut after = o.clone();
+            apply_change(&mut after, &change, actor.staff, 0);
+            if after.totals()?.balance.is_negative() {
+                return Err(Refusal::AlreadyPaid);
+            }
+            Ok(vec![change])
+        }
+        Command::TakePayment {
+            payment,
+            tender,
+            amount,
+            tip,
+            cash_received,
+        } => {
+            require(actor, Permission::TakePayment)?;
+            o.require_open()?;
+            if o.payments.iter().any(|p| p.id == *payment) {
+                return Err(Refusal::Invalid(format!(
+                    "payment {payment} already exists"
+                )));
+            }
+            for m in [Some(*amount), Some(*tip), *cash_received]
+                .into_iter()
+                .flatten()
+            {
+                if m.currency() != o.currency {
+                    return Err(MoneyError::CurrencyMismatch(m.currency(), o.currency).into());
+                }
+            }
+            if amount.minor() <= 0 {
+                return Err(Refusal::Invalid("a payment amount must be positive".into()));
+            }
+            if tip.is_negative() {
+                return Err(Refusal::Invalid("a tip cannot be negative".into()));
+            }
+            let t = o.totals()?;
+            if t.total.is_zero() {
+                return Err(Refusal::NothingToPay);
+            }
+            if amount.minor() > t.balance.minor() {
+                return Err(Refusal::Overpayment {
+                    amount: *amount,
+                    balance: t.balance,
+                });
+            }
+            match (tender, cash_received) {
+                (Tender::Cash, Some(received))
+                    if received.minor() < amount.checked_add(*tip)?.minor() =>
+                {
+                    return Err(Refusal::Invalid(format!(
+                        "{received} received is less than {amount} due plus the tip"
+                    )));
+                }
+                (Tender::Cash, None) => {}
+                (_, Some(_)) => {
+                    return Err(Refusal::Invalid(
+                        "cash received is only for cash payments".into(),
+                    ));
+                }
+                (Tender::Card { reference }, None) if reference.trim().is_empty() => {
+                    return Err(Refusal::Invalid(
+                        "a card payment needs the terminal's reference".into(),
+                    ));
+                }
+                (Tender::Other { name }, None) if name.trim().is_empty() => {
+                    return Err(Refusal::Invalid("name the tender".into()));
+                }
+                _ => {}
+            }
+            let mut changes = vec![Change::PaymentTaken {
+                payment: *payment,
+                tender: tender.clone(),
+                amount: *amount,
+                tip: *tip,
+                cash_received: *cash_received,
+            }];
+            if amount.minor() == t.balance.minor() {
+                changes.push(Change::Closed);
+            }
+            Ok(changes)
+        }
+        Command::VoidOrder { reason } => {
+            require(actor, Permission::VoidSent)?;
+            o.require_open()?;
+            require_reason(reason)?;
+            if !o.payments.is_empty() {
+                return Err(Refusal::AlreadyPaid);
+            }
+            Ok(vec![Change::Voided {
+                reason: reason.clone(),
+            }])
+        }
+        Command::Refund {
+            payment,
+            amount,
+            reason,
+        } => {
+            require(actor, Permission::Refund)?;
+            require_reason(reason)?;
+            if o.status == Status::Voided {
+                return Err(Refusal::OrderVoided(o.number.clone()));
+            }
+            let p = o
+                .payments
+                .iter()
+                .find(|p| p.id == *payment)
+                .ok_or(Refusal::UnknownPayment(*payment))?;
+            if amount.currency() != o.currency {
+                return Err(MoneyError::CurrencyMismatch(amount.currency(), o.currency).into());
+            }
+            if amount.minor() <= 0 {
+                return Err(Refusal::Invalid("a refund amount must be positive".into()));
+            }
+            let refundable = p.amount.checked_add(p.tip)?.checked_sub(p.refunded)?;
+            if amount.minor() > refundable.minor() {
+                return Err(Refusal::RefundTooLarge {
+                    amount: *amount,
+                    refundable,
+                });
+            }
+            Ok(vec![Change::Refunded {
+                payment: *payment,
+                amount: *amount,
+                reason: reason.clone(),
+            }])
+        }
+    }
+}
+
+fn apply_change(o: &mut Order, change: &Change, by: StaffId, at: u64) {
+    match change {
+        Change::Opened { .. } => {}
+        Change::LineAdded {
+            line,
+            item,
+            seat,
+            course,
+            note,
+        } => o.lines.push(Line {
+            id: *line,
+            item: item.clone(),
+            seat: *seat,
+            course: *course,
+            note: note.clone(),
+            sent: false,
+            voided: false,
+            added_by: by,
+        }),
+        Change::LineVoided { line, .. } => {
+            if let Some(l) = o.lines.iter_mut().find(|l| l.id == *line) {
+                l.voided = true;
+            }
+        }
+        Change::LinesSent { lines } => {
+            for l in o.lines.iter_mut().filter(|l| lines.contains(&l.id)) {
+                l.sent = true;
+            }
+        }
+        Change::CourseFired { course } => o.fired_courses.push(*course),
+        Change::DiscountApplied {
+            discount,
+            target,
+            kind,
+            reason,
+        } => o.discounts.push(Discount {
+            id: *discount,
+            target: *target,
+            kind: *kind,
+            reason: reason.clone(),
+            by,
+        }),
+        Change::ServiceChargeSet { ppm } => o.service_charge_ppm = *ppm,
+        Change::PaymentTaken {
+            payment,
+            tender,
+            amount,
+            tip,
+            cash_received,
+        } => o.payments.push(Payment {
+            id: *payment,
+            tender: tender.clone(),
+            amount: *amount,
+            tip: *tip,
+            cash_received: *cash_received,
+            refunded: Money::zero(o.currency),
+            by,
+        }),
+        Change::Closed => {
+            o.status = Status::Closed;
+            o.closed_at = Some(at);
+        }
+        Change::Voided { .. } => o.status = Status::Voided,
+        Change::Refunded {
+            payment, amount, ..
+        } => {
+            if let Some(p) = o.payments.iter_mut().find(|p| p.id == *payment) {
+                p.refunded = p.refunded.checked_add(*amount).unwrap_or(p.refunded);
+            }
+        }
+    }
+}
+
+/// Folds one event into the order (`None` before it was opened).
+pub fn apply(order: Option<Order>, event: &OrderEvent) -> Option<Order> {
+    match (order, &event.change) {
+        (
+            None,
+            Change::Opened {
+                number,
+                channel,
+                kind,
+                source,
+                currency,
+                mode,
+            },
+        ) => Some(Order {
+            id: event.order,
+            number: number.clone(),
+            channel: *channel,
+            kind: kind.clone(),
+            source: source.clone(),
+            currency: *currency,
+            mode: *mode,
+            status: Status::Open,
+            lines: Vec::new(),
+            discounts: Vec::new(),
+            service_charge_ppm: 0,
+            payments: Vec::new(),
+            fired_courses: Vec::new(),
+            opened_by: event.by,
+            opened_at: event.at,
+            closed_at: None,
+        }),
+        (Some(mut o), change) => {
+            apply_change(&mut o, change, event.by, event.at);
+            Some(o)
+        }
+        // An event for an order never opened: nothing to fold it into (decide never emits it).
+        (None, _) => None,
+    }
+}

@@ -1,0 +1,534 @@
+//! An order's life on the register, and the laws its figures obey for any order.
+
+use mpos_domain::catalog::{Channel, PricedSelection};
+use mpos_domain::ids::{CategoryId, DiscountId, ItemId, LineId, OrderId, PaymentId, StaffId};
+use mpos_domain::order::{
+    Change, Command, DiscountKind, DiscountTarget, Order, OrderEvent, OrderKind, Source, Status,
+    Tender, apply, decide,
+};
+use mpos_domain::staff::{Actor, Role};
+use mpos_domain::{Currency, Money, PriceMode, Refusal, TaxRate, split};
+use proptest::prelude::*;
+
+pub fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::from_code("EUR").unwrap())
+}
+
+const CASHIER: Actor = Actor {
+    staff: StaffId(1),
+    role: Role::Cashier,
+};
+const MANAGER: Actor = Actor {
+    staff: StaffId(2),
+    role: Role::Manager,
+};
+
+fn item(name: &str, unit: i64, qty: u32, rate_ppm: u32) -> PricedSelection {
+    PricedSelection {
+        item: ItemId(unit as u128),
+        name: name.into(),
+        variant: None,
+        modifiers: vec![],
+        quantity: qty,
+        unit_price: eur(unit),
+        tax_rates: vec![TaxRate::from_ppm(rate_ppm)],
+        category: CategoryId(1),
+    }
+}
+
+/// Decides and applies a command, as the node does.
+fn run(order: &mut Option<Order>, cmd: Command, actor: Actor) -> Result<Vec<Change>, Refusal> {
+    let changes = decide(order.as_ref(), &cmd, actor)?;
+    for change in &changes {
+        let event = OrderEvent {
+            order: OrderId(7),
+            by: actor.staff,
+            at: 1_000,
+            change: change.clone(),
+        };
+        *order = apply(order.take(), &event);
+    }
+    Ok(changes)
+}
+
+fn open(mode: PriceMode, guests: u32) -> Option<Order> {
+    let mut o = None;
+    run(
+        &mut o,
+        Command::Open {
+            number: "A-1".into(),
+            channel: Channel::Table,
+            kind: OrderKind::DineIn {
+                table: None,
+                guests,
+            },
+            source: Source::Register,
+            currency: Currency::from_code("EUR").unwrap(),
+            mode,
+        },
+        CASHIER,
+    )
+    .unwrap();
+    o
+}
+
+fn add(o: &mut Option<Order>, line: u128, sel: PricedSelection, seat: Option<u32>) {
+    run(
+        o,
+        Command::AddLine {
+            line: LineId(line),
+            item: sel,
+            seat,
+            course: 1,
+            note: String::new(),
+        },
+        CASHIER,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_two_seat_dinner_split_by_seat_paid_cash_and_card() {
+    let mut o = open(PriceMode::Inclusive, 2);
+    add(&mut o, 1, item("Steak", 2_450, 1, 70_000), Some(1));
+    add(&mut o, 2, item("Risotto", 1_800, 1, 70_000), Some(2));
+    add(&mut o, 3, item("Wine", 900, 2, 190_000), None); // shared bottle, by the glass
+    run(&mut o, Command::Send { lines: vec![] }, CASHIER).unwrap();
+    let order = o.clone().unwrap();
+    let t = order.totals().unwrap();
+    assert_eq!(t.total, eur(2_450 + 1_800 + 1_800));
+    // Tax per rate: 7% inside 4,250 and 19% inside 1,800, rounded per line.
+    assert_eq!(
+        t.tax_by_rate,
+        vec![
+            (TaxRate::from_ppm(70_000), eur(160 + 118)),
+            (TaxRate::from_ppm(190_000), eur(287))
+        ]
+    );
+    let seats = split::by_seat(&order, &t).unwrap();
+    assert_eq!(seats, vec![(1, eur(2_450 + 900)), (2, eur(1_800 + 900))]);
+
+    // Seat 1 pays cash with 40.00 and leaves a 1.50 tip; seat 2 pays by card.
+    let changes = run(
+        &mut o,
+        Command::TakePayment {
+            payment: PaymentId(1),
+            tender: Tender::Cash,
+            amount: seats[0].1,
+            tip: eur(150),
+            cash_received: Some(eur(4_000)),
+        },
+        CASHIER,
+    )
+    .unwrap();
+    assert_eq!(changes.len(), 1, "still open after the first payment");
+    assert_eq!(
+        o.as_ref().unwrap().payments[0].change_due(),
+        Some(eur(4_000 - 3_350 - 150))
+    );
+    let changes = run(
+        &mut o,
+        Command::TakePayment {
+            payment: PaymentId(2),
+            tender: Tender::Card {
+                reference: "AUTH 123456".into(),
+            },
+            amount: seats[1].1,
+            tip: eur(0),
+            cash_received: None,
+        },
+        CASHIER,
+    )
+    .unwrap();
+    assert_eq!(changes.last(), Some(&Change::Closed));
+    let order = o.clone().unwrap();
+    assert_eq!(order.status, Status::Closed);
+    let t = order.totals().unwrap();
+    assert_eq!((t.balance, t.tips), (eur(0), eur(150)));
+
+    // Closed: no more lines, no more payments.
+    let refused = decide(
+        Some(&order),
+        &Command::AddLine {
+            line: LineId(9),
+            item: item("Tea", 300, 1, 70_000),
+            seat: None,
+            course: 1,
+            note: String::new(),
+        },
+        CASHIER,
+    );
+    assert!(matches!(refused, Err(Refusal::OrderClosed(_))));
+    // A cashier may not refund; a manager may, up to what was paid.
+    let refund = |amount| Command::Refund {
+        payment: PaymentId(2),
+        amount: eur(amount),
+        reason: "risotto was cold".into(),
+    };
+    assert!(matches!(
+        decide(Some(&order), &refund(500), CASHIER),
+        Err(Refusal::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        decide(Some(&order), &refund(2_701), MANAGER),
+        Err(Refusal::RefundTooLarge { .. })
+    ));
+    run(&mut o, refund(500), MANAGER).unwrap();
+    assert!(matches!(
+        decide(o.as_ref(), &refund(2_201), MANAGER),
+        Err(Refusal::RefundTooLarge { .. })
+    ));
+    assert_eq!(o.unwrap().totals().unwrap().paid, eur(6_050 - 500));
+}
+
+#[test]
+fn bad_commands_are_refused_and_change_nothing() {
+    let mut o = open(PriceMode::Exclusive, 2);
+    add(&mut o, 1, item("Burger", 1_200, 1, 80_000), Some(1));
+    let before = o.clone();
+    let order = o.as_ref();
+    let cases: Vec<(Command, Actor, &str)> = vec![
+        (
+            Command::AddLine {
+                line: LineId(1),
+                item: item("Fries", 400, 1, 80_000),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+            CASHIER,
+            "already exists",
+        ),
+        (
+            Command::AddLine {
+                line: LineId(2),
+                item: item("Fries", 400, 0, 80_000),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+            CASHIER,
+            "quantity must be at least 1",
+        ),
+        (
+            Command::AddLine {
+                line: LineId(2),
+                item: item("Fries", 400, 1, 80_000),
+                seat: Some(3),
+                course: 1,
+                note: String::new(),
+            },
+            CASHIER,
+            "seat 3 is not one of the 2 seats",
+        ),
+        (
+            Command::VoidLine {
+                line: LineId(1),
+                reason: String::new(),
+            },
+            CASHIER,
+            "reason is required",
+        ),
+        (
+            Command::VoidLine {
+                line: LineId(5),
+                reason: "x".into(),
+            },
+            CASHIER,
+            "no line",
+        ),
+        (
+            Command::ApplyDiscount {
+                discount: DiscountId(1),
+                target: DiscountTarget::Order,
+                kind: DiscountKind::Percent(100_000),
+                reason: "regular".into(),
+            },
+            CASHIER,
+            "a cashier may not",
+        ),
+        (
+            Command::ApplyDiscount {
+                discount: DiscountId(1),
+                target: DiscountTarget::Order,
+                kind: DiscountKind::Percent(2_000_000),
+                reason: "regular".into(),
+            },
+            MANAGER,
+            "between 0 and 100%",
+        ),
+        (
+            Command::TakePayment {
+                payment: PaymentId(1),
+                tender: Tender::Cash,
+                amount: eur(99_999),
+                tip: eur(0),
+                cash_received: None,
+            },
+            CASHIER,
+            "more than the",
+        ),
+        (
+            Command::TakePayment {
+                payment: PaymentId(1),
+                tender: Tender::Cash,
+                amount: eur(0),
+                tip: eur(0),
+                cash_received: None,
+            },
+            CASHIER,
+            "must be positive",
+        ),
+        (
+            Command::TakePayment {
+                payment: PaymentId(1),
+                tender: Tender::Card {
+                    reference: " ".into(),
+                },
+                amount: eur(100),
+                tip: eur(0),
+                cash_received: None,
+            },
+            CASHIER,
+            "terminal's reference",
+        ),
+        (
+            Command::TakePayment {
+                payment: PaymentId(1),
+                tender: Tender::Cash,
+                amount: eur(1_296),
+                tip: eur(0),
+                cash_received: Some(eur(1_000)),
+            },
+            CASHIER,
+            "less than",
+        ),
+        (
+            Command::VoidOrder {
+                reason: "walked out".into(),
+            },
+            CASHIER,
+            "a cashier may not",
+        ),
+        (
+            Command::Refund {
+                payment: PaymentId(1),
+                amount: eur(1),
+                reason: "x".into(),
+            },
+            MANAGER,
+            "no payment",
+        ),
+        (Command::FireCourse { course: 1 }, CASHIER, "nothing sent"),
+    ];
+    for (cmd, actor, message) in cases {
+        let err = decide(order, &cmd, actor).unwrap_err().to_string();
+        assert!(err.contains(message), "{cmd:?}: {err}");
+    }
+    assert_eq!(o, before);
+
+    // A sent line is the manager's to void; an unsent one the cashier's.
+    run(&mut o, Command::Send { lines: vec![] }, CASHIER).unwrap();
+    add(&mut o, 2, item("Fries", 400, 1, 80_000), None);
+    run(
+        &mut o,
+        Command::VoidLine {
+            line: LineId(2),
+            reason: "wrong item".into(),
+        },
+        CASHIER,
+    )
+    .unwrap();
+    let void_sent = Command::VoidLine {
+        line: LineId(1),
+        reason: "guest left".into(),
+    };
+    assert!(matches!(
+        decide(o.as_ref(), &void_sent, CASHIER),
+        Err(Refusal::NotAllowed { .. })
+    ));
+    run(&mut o, void_sent, MANAGER).unwrap();
+    assert!(matches!(
+        decide(
+            o.as_ref(),
+            &Command::TakePayment {
+                payment: PaymentId(1),
+                tender: Tender::Cash,
+                amount: eur(1),
+                tip: eur(0),
+                cash_received: None
+            },
+            CASHIER
+        ),
+        Err(Refusal::NothingToPay)
+    ));
+}
+
+/// A random order: lines with prices, quantities, rates and seats; discounts; a service
+/// charge; either pricing mode.
+#[derive(Debug, Clone)]
+struct RandomOrder {
+    inclusive: bool,
+    lines: Vec<(i64, u32, u32, Option<u32>)>,
+    line_discounts: Vec<(usize, bool, i64)>,
+    order_discounts: Vec<(bool, i64)>,
+    service_ppm: u32,
+}
+
+fn random_order() -> impl Strategy<Value = RandomOrder> {
+    (
+        any::<bool>(),
+        prop::collection::vec(
+            (
+                0i64..50_000,
+                1u32..6,
+                prop::sample::select(vec![0u32, 50_000, 70_000, 88_750, 190_000, 200_000]),
+                prop::option::of(1u32..=4),
+            ),
+            1..10,
+        ),
+        prop::collection::vec((0usize..10, any::<bool>(), 1i64..100_000), 0..4),
+        prop::collection::vec((any::<bool>(), 1i64..100_000), 0..3),
+        prop::sample::select(vec![0u32, 100_000, 125_000]),
+    )
+        .prop_map(
+            |(inclusive, lines, line_discounts, order_discounts, service_ppm)| RandomOrder {
+                inclusive,
+                lines,
+                line_discounts,
+                order_discounts,
+                service_ppm,
+            },
+        )
+}
+
+fn build(r: &RandomOrder) -> Option<Order> {
+    let mut o = open(
+        if r.inclusive {
+            PriceMode::Inclusive
+        } else {
+            PriceMode::Exclusive
+        },
+        4,
+    );
+    for (i, (unit, qty, rate, seat)) in r.lines.iter().enumerate() {
+        add(&mut o, i as u128 + 1, item("x", *unit, *qty, *rate), *seat);
+    }
+    let mut next = 1;
+    for (line, percent, value) in &r.line_discounts {
+        let target = DiscountTarget::Line(LineId((line % r.lines.len()) as u128 + 1));
+        let kind = if *percent {
+            DiscountKind::Percent((*value as u32 % 1_000_000) + 1)
+        } else {
+            DiscountKind::Amount(eur(*value))
+        };
+        run(
+            &mut o,
+            Command::ApplyDiscount {
+                discount: DiscountId(next),
+                target,
+                kind,
+                reason: "test".into(),
+            },
+            MANAGER,
+        )
+        .unwrap();
+        next += 1;
+    }
+    for (percent, value) in &r.order_discounts {
+        let kind = if *percent {
+            DiscountKind::Percent((*value as u32 % 1_000_000) + 1)
+        } else {
+            DiscountKind::Amount(eur(*value))
+        };
+        run(
+            &mut o,
+            Command::ApplyDiscount {
+                discount: DiscountId(next),
+                target: DiscountTarget::Order,
+                kind,
+                reason: "test".into(),
+            },
+            MANAGER,
+        )
+        .unwrap();
+        next += 1;
+    }
+    run(
+        &mut o,
+        Command::SetServiceCharge { ppm: r.service_ppm },
+        CASHIER,
+    )
+    .unwrap();
+    o
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn totals_reconcile_to_the_minor_unit(r in random_order()) {
+        let o = build(&r).unwrap();
+        let t = o.totals().unwrap();
+        let sum = |f: &dyn Fn(&mpos_domain::order::LineTotal) -> i64| t.lines.iter().map(f).sum::<i64>();
+        let gross = sum(&|l| l.taxed.gross.minor());
+        let net = sum(&|l| l.taxed.net.minor());
+        let tax: i64 = t.tax_by_rate.iter().map(|(_, m)| m.minor()).sum();
+        prop_assert_eq!(net + tax, gross);
+        prop_assert_eq!(t.net.minor(), net);
+        prop_assert_eq!(gross + t.service_charge.minor(), t.total.minor());
+        prop_assert_eq!(t.before_discounts.minor() - t.discounts.minor(), if r.inclusive { gross } else { net });
+        prop_assert!(t.discounts.minor() >= 0 && t.discounts.minor() <= t.before_discounts.minor());
+        for l in &t.lines {
+            prop_assert!(l.discount.minor() >= 0 && l.discount.minor() <= l.before_discounts.minor());
+        }
+    }
+
+    #[test]
+    fn splits_sum_to_the_total(r in random_order(), chosen in prop::collection::vec(any::<bool>(), 10), n in 1usize..7) {
+        let o = build(&r).unwrap();
+        let t = o.totals().unwrap();
+        if o.live_lines().any(|l| l.seat.is_some()) {
+            let seats = split::by_seat(&o, &t).unwrap();
+            prop_assert_eq!(seats.iter().map(|(_, m)| m.minor()).sum::<i64>(), t.total.minor());
+        }
+        let picked: Vec<LineId> = o.lines.iter().zip(&chosen).filter(|(_, c)| **c).map(|(l, _)| l.id).collect();
+        let part = split::by_lines(&o, &t, &picked).unwrap();
+        let rest: Vec<LineId> = o.lines.iter().map(|l| l.id).filter(|id| !picked.contains(id)).collect();
+        let other = split::by_lines(&o, &t, &rest).unwrap();
+        prop_assert!((part.minor() + other.minor() - t.total.minor()).abs() <= 1);
+        prop_assert_eq!(split::evenly(&t, n).unwrap().iter().map(Money::minor).sum::<i64>(), t.balance.minor());
+    }
+
+    #[test]
+    fn paying_in_parts_closes_exactly_and_refunds_never_exceed_payments(
+        r in random_order(),
+        parts in prop::collection::vec(1i64..20_000, 1..8),
+        refunds in prop::collection::vec((0usize..8, 1i64..30_000), 0..6),
+    ) {
+        let mut o = build(&r);
+        let total = o.as_ref().unwrap().totals().unwrap().total;
+        prop_assume!(total.minor() > 0);
+        let mut id = 1;
+        for p in parts.iter().chain(std::iter::repeat(&i64::MAX)) {
+            let balance = o.as_ref().unwrap().totals().unwrap().balance;
+            if balance.minor() == 0 { break; }
+            let amount = eur((*p).min(balance.minor()));
+            run(&mut o, Command::TakePayment { payment: PaymentId(id), tender: Tender::Cash, amount, tip: eur(0), cash_received: None }, CASHIER).unwrap();
+            id += 1;
+        }
+        let order = o.clone().unwrap();
+        prop_assert_eq!(order.status, Status::Closed);
+        prop_assert_eq!(order.totals().unwrap().paid, total);
+        for (which, amount) in refunds {
+            let payment = PaymentId((which % (id as usize - 1)) as u128 + 1);
+            let cmd = Command::Refund { payment, amount: eur(amount), reason: "test".into() };
+            let _ = run(&mut o, cmd, MANAGER); // refused when too large, and then changes nothing
+        }
+        let order = o.unwrap();
+        for p in &order.payments {
+            prop_assert!(p.refunded.minor() <= p.amount.minor() + p.tip.minor());
+        }
+        prop_assert!(order.totals().unwrap().paid.minor() >= 0);
+    }
+}
