@@ -5,7 +5,9 @@
 //! Merkle root (32), head hash (32), HLC time (8), hash of the node's previous checkpoint
 //! body (32; zero for the first). The node signs the body with Ed25519; the magic keeps a
 //! checkpoint signature from ever being valid for anything else. Chaining checkpoints means
-//! none can be dropped from an export unnoticed (with it, the witness signatures it got).
+//! none can be dropped from an export unnoticed. Witness signatures arrive after the
+//! checkpoint is signed, so they cannot be chained: one can be left out of an export, and
+//! the absence of a witness proves nothing.
 
 use crate::entry::be;
 use crate::error::ParseError;

@@ -31,4 +31,6 @@ pub use hlc::Hlc;
 pub use identity::{NodeId, NodeKey, PublicKey};
 pub use merkle::{ConsistencyProof, Frontier, InclusionProof, ProofError, RangeHasher};
 pub use receipt::{Receipt, ReceiptError};
-pub use verify::{Finding, NodeSummary, Reason, Summary, VerifyError, VerifyOptions, verify};
+pub use verify::{
+    Finding, NodeSummary, Reason, Summary, VerifyError, VerifyOptions, WitnessTally, verify,
+};

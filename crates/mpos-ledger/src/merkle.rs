@@ -85,10 +85,22 @@ pub trait RangeHasher {
 
 /// Leaves held in memory.
 impl RangeHasher for &[Hash] {
-    type Error = std::convert::Infallible;
+    type Error = ProofError;
     fn range_root(&mut self, start: u64, end: u64) -> Result<Hash, Self::Error> {
+        let range = usize::try_from(start).ok()..usize::try_from(end).ok();
+        let leaves = match range {
+            std::ops::Range {
+                start: Some(s),
+                end: Some(e),
+            } => self.get(s..e),
+            _ => None,
+        }
+        .ok_or(ProofError::IndexOutOfRange {
+            index: end,
+            size: self.len() as u64,
+        })?;
         let mut f = Frontier::new();
-        for leaf in &self[start as usize..end as usize] {
+        for leaf in leaves {
             f.push(*leaf);
         }
         Ok(f.root())

@@ -13,8 +13,12 @@ use crate::hlc::Hlc;
 use crate::identity::{NodeId, PublicKey};
 use crate::merkle::Frontier;
 
+/// Most nodes one export may list unless told otherwise: a hostile file must not make
+/// the verifier's memory grow without bound (each node costs a few hundred bytes).
+pub const DEFAULT_MAX_NODES: usize = 100_000;
+
 /// What the verifier is told to trust beyond the file itself.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct VerifyOptions {
     /// Keys the reader knows belong to real nodes: each must be in the file, so a history
     /// re-signed under a new key is caught.
@@ -22,6 +26,18 @@ pub struct VerifyOptions {
     /// Checkpoints seen earlier (on a receipt, from a witness, from an auditor's last
     /// visit): the file must extend each one, so a rewritten or truncated history is caught.
     pub trusted_checkpoints: Vec<SignedCheckpoint>,
+    /// Refuse files listing more nodes than this.
+    pub max_nodes: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            trusted_keys: Vec::new(),
+            trusted_checkpoints: Vec::new(),
+            max_nodes: DEFAULT_MAX_NODES,
+        }
+    }
 }
 
 /// Why a readable export is not trustworthy.
@@ -66,6 +82,10 @@ pub enum Reason {
         entries: u64,
     },
     TrustedKeyAbsent,
+    TrustedNodeEmpty,
+    /// More nodes than the verifier accepts (`VerifyOptions::max_nodes`).
+    TooManyNodes(usize),
+    DuplicateWitness(NodeId),
     TrustedCheckpointForged,
     DivergesFromTrustedCheckpoint {
         tree_size: u64,
@@ -147,6 +167,15 @@ impl fmt::Display for Reason {
                 "entries {}..={entries} are not covered by any signed checkpoint (last one covers {covered})",
                 covered + 1
             ),
+            TrustedNodeEmpty => write!(
+                f,
+                "a trusted node's key is in the file but none of its entries: its history was left out"
+            ),
+            DuplicateWitness(w) => write!(f, "witness {w} countersigns this checkpoint twice"),
+            TooManyNodes(limit) => write!(
+                f,
+                "the file lists more than {limit} nodes, the most this verifier accepts"
+            ),
             TrustedKeyAbsent => write!(
                 f,
                 "a trusted node key is absent from the file: its history was left out or re-signed under another key"
@@ -164,8 +193,13 @@ impl fmt::Display for Reason {
             ),
             EndCountsMismatch { stated, found } => write!(
                 f,
-                "end record states {} entries and {} checkpoints, the file holds {} and {}: records were removed or added",
-                stated.entries, stated.checkpoints, found.entries, found.checkpoints
+                "end record states {} entries, {} checkpoints and {} records; the file holds {}, {} and {}: records were removed or added",
+                stated.entries,
+                stated.checkpoints,
+                stated.records,
+                found.entries,
+                found.checkpoints,
+                found.records
             ),
         }
     }
@@ -214,12 +248,25 @@ pub struct NodeSummary {
     pub head: Hash,
     pub root: Hash,
     pub last_time: Hlc,
-    /// Checkpoints countersigned by each witness.
-    pub witnessed_by: BTreeMap<NodeId, u64>,
+    /// Countersignatures by each witness.
+    pub witnessed_by: BTreeMap<NodeId, WitnessTally>,
     /// Checkpoints countersigned by at least one witness.
     pub witnessed_checkpoints: u64,
     /// Largest tree size covered by a witnessed checkpoint.
     pub witnessed_up_to: u64,
+    /// Largest tree size countersigned by a witness whose key the verifier was given as
+    /// trusted. Only these witnesses vouch for anything: a key that is merely in the file
+    /// could be the forger's own.
+    pub trusted_witnessed_up_to: u64,
+}
+
+/// One witness's countersignatures of one node's checkpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WitnessTally {
+    pub checkpoints: u64,
+    pub up_to: u64,
+    /// The witness's key is among the verifier's trusted keys.
+    pub trusted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,9 +288,10 @@ struct NodeState {
     last_checkpoint: Hash,
     /// Record index of this node's latest entry.
     last_entry_record: u64,
-    witnessed_by: BTreeMap<NodeId, u64>,
+    witnessed_by: BTreeMap<NodeId, WitnessTally>,
     witnessed_checkpoints: u64,
     witnessed_up_to: u64,
+    trusted_witnessed_up_to: u64,
     /// Trusted checkpoints not reached yet, largest first.
     trusted: Vec<Checkpoint>,
 }
@@ -271,6 +319,8 @@ struct Verifier<'o> {
     /// An entry whose link to its predecessor is broken, waiting for the next record to
     /// tell which of the two was altered.
     suspect: Option<Suspect>,
+    /// Witnesses already read for the current checkpoint.
+    witnesses_here: Vec<NodeId>,
 }
 
 /// Entry `seq` does not link to entry `seq - 1`. If the next record still links to entry
@@ -294,6 +344,7 @@ impl<'o> Verifier<'o> {
             trusted_matched: 0,
             last_checkpoint: None,
             suspect: None,
+            witnesses_here: Vec::new(),
         }
     }
 
@@ -342,7 +393,8 @@ impl<'o> Verifier<'o> {
                 .is_ok_and(|c| c.checkpoint.node == s.node && c.checkpoint.head == s.hash),
             _ => false,
         };
-        if next_links_to_suspect {
+        // Entry 1 links to nothing: a wrong link there is its own fault.
+        if next_links_to_suspect && s.seq > 1 {
             Finding {
                 node: Some(s.node),
                 seq: Some(s.seq - 1),
@@ -368,6 +420,13 @@ impl<'o> Verifier<'o> {
         if self.nodes.contains_key(&stated) {
             return Err(self.finding(Some(stated), None, Reason::DuplicateKey));
         }
+        if self.nodes.len() >= self.options.max_nodes {
+            return Err(self.finding(
+                Some(stated),
+                None,
+                Reason::TooManyNodes(self.options.max_nodes),
+            ));
+        }
         let mut trusted = Vec::new();
         for cp in &self.options.trusted_checkpoints {
             if cp.checkpoint.node == stated {
@@ -392,6 +451,7 @@ impl<'o> Verifier<'o> {
                 witnessed_by: BTreeMap::new(),
                 witnessed_checkpoints: 0,
                 witnessed_up_to: 0,
+                trusted_witnessed_up_to: 0,
                 trusted,
             },
         );
@@ -456,15 +516,16 @@ impl<'o> Verifier<'o> {
         state.last_hlc = entry.hlc;
         state.last_entry_record = index;
         // A trusted checkpoint at this size must match the history in the file.
-        if state.trusted.last().map(|c| c.tree_size) == Some(expected)
-            && let Some(trusted) = state.trusted.pop()
-        {
-            if trusted.root != state.frontier.root() || trusted.head != hash {
-                return Err(fail(Reason::DivergesFromTrustedCheckpoint {
-                    tree_size: expected,
-                }));
+        // (Several may share a size; two that differ there are evidence of a fork.)
+        while state.trusted.last().map(|c| c.tree_size) == Some(expected) {
+            if let Some(trusted) = state.trusted.pop() {
+                if trusted.root != state.frontier.root() || trusted.head != hash {
+                    return Err(fail(Reason::DivergesFromTrustedCheckpoint {
+                        tree_size: expected,
+                    }));
+                }
+                self.trusted_matched += 1;
             }
-            self.trusted_matched += 1;
         }
         Ok(())
     }
@@ -514,6 +575,7 @@ impl<'o> Verifier<'o> {
         state.checkpoints += 1;
         state.covered = cp.tree_size;
         state.last_checkpoint = cp.hash();
+        self.witnesses_here.clear();
         self.last_checkpoint = Some(cp);
         Ok(())
     }
@@ -533,6 +595,9 @@ impl<'o> Verifier<'o> {
         if w.witness == cp.node {
             return Err(self.finding(Some(cp.node), seq, Reason::SelfWitness));
         }
+        if self.witnesses_here.contains(&w.witness) {
+            return Err(self.finding(Some(cp.node), seq, Reason::DuplicateWitness(w.witness)));
+        }
         let Some(key) = self.nodes.get(&w.witness).map(|s| s.key) else {
             return Err(self.finding(Some(cp.node), seq, Reason::UnknownWitness(w.witness)));
         };
@@ -544,11 +609,26 @@ impl<'o> Verifier<'o> {
             ));
         }
         self.witness_signatures += 1;
+        self.witnesses_here.push(w.witness);
         if let Some(state) = self.nodes.get_mut(&cp.node) {
-            *state.witnessed_by.entry(w.witness).or_default() += 1;
+            let trusted = self
+                .options
+                .trusted_keys
+                .iter()
+                .any(|k| k.node_id() == w.witness);
+            let tally = state.witnessed_by.entry(w.witness).or_insert(WitnessTally {
+                checkpoints: 0,
+                up_to: 0,
+                trusted,
+            });
+            tally.checkpoints += 1;
+            tally.up_to = cp.tree_size;
             if state.witnessed_up_to < cp.tree_size {
                 state.witnessed_up_to = cp.tree_size;
                 state.witnessed_checkpoints += 1;
+            }
+            if trusted {
+                state.trusted_witnessed_up_to = cp.tree_size;
             }
         }
         // Several witnesses may countersign the same checkpoint.
@@ -598,11 +678,18 @@ impl<'o> Verifier<'o> {
                 witnessed_by: s.witnessed_by.clone(),
                 witnessed_checkpoints: s.witnessed_checkpoints,
                 witnessed_up_to: s.witnessed_up_to,
+                trusted_witnessed_up_to: s.trusted_witnessed_up_to,
             });
         }
         for key in &self.options.trusted_keys {
-            if !self.nodes.contains_key(&key.node_id()) {
-                return Err(self.finding(Some(key.node_id()), None, Reason::TrustedKeyAbsent));
+            match self.nodes.get(&key.node_id()) {
+                None => {
+                    return Err(self.finding(Some(key.node_id()), None, Reason::TrustedKeyAbsent));
+                }
+                Some(s) if s.frontier.size() == 0 => {
+                    return Err(self.finding(Some(key.node_id()), None, Reason::TrustedNodeEmpty));
+                }
+                Some(_) => {}
             }
         }
         for cp in &self.options.trusted_checkpoints {

@@ -232,7 +232,12 @@ fn node_json(n: &NodeSummary) -> Value {
         "last_time": time(n.last_time),
         "witnessed_checkpoints": n.witnessed_checkpoints,
         "witnessed_up_to": n.witnessed_up_to,
-        "witnessed_by": n.witnessed_by.iter().map(|(w, c)| (w.to_string(), json!(c))).collect::<serde_json::Map<_, _>>(),
+        "trusted_witnessed_up_to": n.trusted_witnessed_up_to,
+        "witnessed_by": n.witnessed_by.iter().map(|(w, t)| (w.to_string(), json!({
+            "checkpoints": t.checkpoints,
+            "up_to": t.up_to,
+            "trusted": t.trusted,
+        }))).collect::<serde_json::Map<_, _>>(),
     })
 }
 
@@ -275,17 +280,23 @@ fn print_summary(s: &Summary, as_json: bool) {
         if n.witnessed_by.is_empty() {
             say!("  witnessed    no checkpoint countersigned by another node");
         } else {
-            let by: Vec<String> = n
-                .witnessed_by
-                .iter()
-                .map(|(w, c)| format!("{w} ({c})"))
-                .collect();
             say!(
-                "  witnessed    {} checkpoint(s), up to entry {}, by {}",
+                "  witnessed    {} checkpoint(s), up to entry {}",
                 n.witnessed_checkpoints,
-                n.witnessed_up_to,
-                by.join(", ")
+                n.witnessed_up_to
             );
+            for (w, t) in &n.witnessed_by {
+                let trust = if t.trusted {
+                    "trusted key"
+                } else {
+                    "untrusted: its key comes only from this file; pass it with --node-key to rely on it"
+                };
+                say!(
+                    "    by {w}: {} checkpoint(s) up to entry {} ({trust})",
+                    t.checkpoints,
+                    t.up_to
+                );
+            }
         }
     }
 }

@@ -359,8 +359,31 @@ fn witness_signatures_are_counted_and_checked() {
     let s = check(&file).unwrap();
     assert_eq!(s.witness_signatures, 2);
     let n = s.nodes.iter().find(|n| n.node == l.key.node_id()).unwrap();
-    assert_eq!(n.witnessed_by.get(&witness.node_id()), Some(&2));
-    assert_eq!(n.witnessed_up_to, 10);
+    let tally = n.witnessed_by[&witness.node_id()];
+    assert_eq!(
+        (tally.checkpoints, tally.up_to, tally.trusted),
+        (2, 10, false)
+    );
+    assert_eq!((n.witnessed_up_to, n.trusted_witnessed_up_to), (10, 0));
+
+    // Only a witness the verifier trusts vouches for anything: a forger can add a key of
+    // their own and countersign with it.
+    let trusting = VerifyOptions {
+        trusted_keys: vec![witness.public()],
+        ..Default::default()
+    };
+    let s = verify(file.as_slice(), &trusting).unwrap();
+    let n = s.nodes.iter().find(|n| n.node == l.key.node_id()).unwrap();
+    assert!(n.witnessed_by[&witness.node_id()].trusted);
+    assert_eq!(n.trusted_witnessed_up_to, 10);
+
+    // The same witness twice on one checkpoint.
+    let sp = spans(&file);
+    let w_idx = sp.iter().position(|s| s.kind == Kind::Witness).unwrap();
+    let mut doubled = sp.clone();
+    doubled.insert(w_idx + 1, sp[w_idx]);
+    let f = tampered(check(&reassemble(&file, &doubled)));
+    assert_eq!(f.reason, Reason::DuplicateWitness(witness.node_id()));
 
     // A witness whose key is not in the file proves nothing.
     let f = tampered(check(&export(&[&l], &[])));
@@ -405,4 +428,102 @@ fn garbage_empty_and_truncated_files_are_unreadable_not_panics() {
             mpos_ledger::FormatError::UnsupportedVersion(2)
         ))
     ));
+}
+
+#[test]
+fn a_bad_link_on_the_first_entry_blames_the_first_entry() {
+    let key = NodeKey::from_secret(&[1; 32]);
+    let mut w = ExportWriter::new(Vec::new()).unwrap();
+    w.node_key(&key.public()).unwrap();
+    let first = EntryRef {
+        node: key.node_id(),
+        seq: 1,
+        hlc: Hlc::new(1, 0),
+        prev_hash: mpos_ledger::Hash([7; 32]),
+        schema: 1,
+        payload: b"x",
+    }
+    .encode();
+    let second = EntryRef {
+        seq: 2,
+        hlc: Hlc::new(2, 0),
+        prev_hash: mpos_ledger::entry_hash(&first),
+        ..EntryRef::decode(&first).unwrap()
+    }
+    .encode();
+    w.entry(&first).unwrap();
+    w.entry(&second).unwrap();
+    let f = tampered(check(&w.finish().unwrap().0));
+    assert_eq!((f.seq, f.reason), (Some(1), Reason::BrokenChain));
+}
+
+#[test]
+fn trusted_checkpoints_of_one_size_are_all_checked() {
+    let l = ledger(1, 20, 10);
+    let cp = l.checkpoint_at(10);
+    let file = export(&[&l], &[]);
+    let twice = VerifyOptions {
+        trusted_checkpoints: vec![cp, cp],
+        ..Default::default()
+    };
+    assert_eq!(
+        verify(file.as_slice(), &twice)
+            .unwrap()
+            .trusted_checkpoints_matched,
+        2
+    );
+    // Two different checkpoints at one size: the node forked its history.
+    let mut chain = ChainHead::genesis(l.key.node_id());
+    for i in 1..=10u64 {
+        chain.append(Hlc::new(i, 0), 1, b"fork").unwrap();
+    }
+    let fork = chain.checkpoint(&l.key).unwrap();
+    let forked = VerifyOptions {
+        trusted_checkpoints: vec![cp, fork],
+        ..Default::default()
+    };
+    let f = tampered(verify(file.as_slice(), &forked));
+    assert_eq!(
+        f.reason,
+        Reason::DivergesFromTrustedCheckpoint { tree_size: 10 }
+    );
+}
+
+#[test]
+fn a_trusted_node_whose_entries_were_left_out_is_caught() {
+    let l = ledger(1, 10, 5);
+    let other = ledger(2, 3, 3);
+    // Keep l's key record but none of its entries.
+    let full = export(&[&l, &other], &[]);
+    let kept: Vec<_> = spans(&full)
+        .into_iter()
+        .filter(|s| {
+            s.kind == Kind::Key || full[s.body()].get(4..20) != Some(&l.key.node_id().0[..])
+        })
+        .collect();
+    let file = reassemble(&full, &kept);
+    check(&file).unwrap();
+    let options = VerifyOptions {
+        trusted_keys: vec![l.key.public()],
+        ..Default::default()
+    };
+    let f = tampered(verify(file.as_slice(), &options));
+    assert_eq!(f.reason, Reason::TrustedNodeEmpty);
+}
+
+#[test]
+fn a_file_listing_too_many_nodes_is_refused() {
+    let keys: Vec<NodeKey> = (1..=5u8).map(|i| NodeKey::from_secret(&[i; 32])).collect();
+    let mut w = ExportWriter::new(Vec::new()).unwrap();
+    for k in &keys {
+        w.node_key(&k.public()).unwrap();
+    }
+    let file = w.finish().unwrap().0;
+    let options = VerifyOptions {
+        max_nodes: 4,
+        ..Default::default()
+    };
+    let f = tampered(verify(file.as_slice(), &options));
+    assert_eq!(f.reason, Reason::TooManyNodes(4));
+    assert!(verify(file.as_slice(), &VerifyOptions::default()).is_ok());
 }
