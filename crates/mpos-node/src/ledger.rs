@@ -223,6 +223,7 @@ mod tests {
             &VerifyOptions {
                 trusted_keys: vec![public],
                 trusted_checkpoints: vec![cp],
+                ..Default::default()
             },
         )
         .unwrap();
