@@ -717,7 +717,7 @@ pub fn decide(
                         "{received} received is less than {amount} due plus the tip"
                     )));
                 }
-                (Tender::Cash, None) => {}
+                (Tender::Cash, _) => {}
                 (_, Some(_)) => {
                     return Err(Refusal::Invalid(
                         "cash received is only for cash payments".into(),
