@@ -8,6 +8,7 @@
 
 pub mod allocate;
 pub mod catalog;
+pub mod event;
 pub mod ids;
 pub mod money;
 pub mod order;
@@ -17,6 +18,7 @@ pub mod staff;
 pub mod tax;
 
 pub use allocate::{allocate, split_evenly};
+pub use event::Event;
 pub use money::{Currency, Money, MoneyError};
 pub use refusal::Refusal;
 pub use tax::{LineTax, PriceMode, TaxRate, TaxedLine, tax_line};

@@ -1,5 +1,6 @@
 //! The node's errors: refusals of a request kept apart from infrastructure failures.
 
+use mpos_domain::Refusal;
 use mpos_ledger::LedgerError;
 use mpos_store::StoreError;
 
@@ -10,6 +11,9 @@ pub enum NodeError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// The business rules refuse the command; nothing was written.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]

@@ -75,6 +75,16 @@ impl<S: LedgerStore> Ledger<S> {
         &self.store
     }
 
+    /// For services that commit their own batches (events with projections).
+    pub(crate) fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Adopts a head once the batch that produced it is durable.
+    pub(crate) fn adopt(&mut self, head: ChainHead) {
+        self.head = head;
+    }
+
     /// Appends `events` as one batch and signs its checkpoint; returns once it is durable.
     /// On any failure nothing is stored and the head stays where it was.
     pub fn append_batch(

@@ -19,11 +19,7 @@ use crate::{DecodeError, field};
 /// Ledger schema version of payloads this module writes.
 pub const SCHEMA: u16 = 1;
 
-/// Every kind of event the node records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DomainEvent {
-    Order(OrderEvent),
-}
+pub use mpos_domain::Event as DomainEvent;
 
 pub fn encode(event: &DomainEvent) -> Vec<u8> {
     let kind = match event {

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 pub mod baseline;
+mod orders;
 
 use mpos_ledger::{
     ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
@@ -17,7 +18,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 /// Migrations in order; the schema version is the number of migrations applied
 /// (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_orders.sql"),
+];
 
 /// A node's SQLite database.
 #[derive(Debug)]
@@ -25,16 +29,16 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-fn db(e: rusqlite::Error) -> StoreError {
+pub(crate) fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
 /// SQLite stores integers as i64; sequence numbers and sizes never come near 2^63.
-fn sql_int(n: u64) -> i64 {
+pub(crate) fn sql_int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -45,6 +49,14 @@ fn node_id(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
 }
 
 impl SqliteStore {
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(db)?;
@@ -141,60 +153,8 @@ impl LedgerStore for SqliteStore {
         checkpoint: &SignedCheckpoint,
         head: &ChainHead,
     ) -> Result<(), StoreError> {
-        let node = key.node_id();
         let tx = self.conn.transaction().map_err(db)?;
-        let stored: i64 = tx
-            .query_row(
-                "SELECT size FROM ledger_head WHERE node_id = ?1",
-                [&node.0[..]],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?
-            .unwrap_or(0);
-        let first = entries.first().map_or(head.size(), |e| e.seq - 1);
-        if sql_int(first) != stored || checkpoint.checkpoint.tree_size != head.size() {
-            return Err(StoreError::Conflict(format!(
-                "batch starts after seq {first}, but the stored chain of node {node} ends at {stored}"
-            )));
-        }
-        tx.execute(
-            "INSERT OR IGNORE INTO ledger_node (node_id, public_key) VALUES (?1, ?2)",
-            params![&node.0[..], &key.to_bytes()[..]],
-        )
-        .map_err(db)?;
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO ledger_entry (node_id, seq, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(db)?;
-            for e in entries {
-                insert
-                    .execute(params![
-                        &node.0[..],
-                        sql_int(e.seq),
-                        &e.hash.0[..],
-                        &e.bytes
-                    ])
-                    .map_err(db)?;
-            }
-        }
-        tx.execute(
-            "INSERT INTO ledger_checkpoint (node_id, tree_size, signed) VALUES (?1, ?2, ?3)",
-            params![
-                &node.0[..],
-                sql_int(checkpoint.checkpoint.tree_size),
-                &checkpoint.to_bytes()[..]
-            ],
-        )
-        .map_err(db)?;
-        tx.execute(
-            "INSERT INTO ledger_head (node_id, size, state) VALUES (?1, ?2, ?3)
-             ON CONFLICT (node_id) DO UPDATE SET size = excluded.size, state = excluded.state",
-            params![&node.0[..], sql_int(head.size()), head.to_bytes()],
-        )
-        .map_err(db)?;
+        append_ledger(&tx, key, entries, checkpoint, head)?;
         tx.commit().map_err(db)
     }
 
@@ -347,6 +307,69 @@ impl LedgerStore for SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Appends a batch to the ledger tables inside the caller's transaction, refusing one that
+/// does not continue the stored chain.
+pub(crate) fn append_ledger(
+    tx: &rusqlite::Transaction<'_>,
+    key: &PublicKey,
+    entries: &[SealedEntry],
+    checkpoint: &SignedCheckpoint,
+    head: &ChainHead,
+) -> Result<(), StoreError> {
+    let node = key.node_id();
+    let stored: i64 = tx
+        .query_row(
+            "SELECT size FROM ledger_head WHERE node_id = ?1",
+            [&node.0[..]],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?
+        .unwrap_or(0);
+    let first = entries.first().map_or(head.size(), |e| e.seq - 1);
+    if sql_int(first) != stored || checkpoint.checkpoint.tree_size != head.size() {
+        return Err(StoreError::Conflict(format!(
+            "batch starts after seq {first}, but the stored chain of node {node} ends at {stored}"
+        )));
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO ledger_node (node_id, public_key) VALUES (?1, ?2)",
+        params![&node.0[..], &key.to_bytes()[..]],
+    )
+    .map_err(db)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO ledger_entry (node_id, seq, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(db)?;
+    for e in entries {
+        insert
+            .execute(params![
+                &node.0[..],
+                sql_int(e.seq),
+                &e.hash.0[..],
+                &e.bytes
+            ])
+            .map_err(db)?;
+    }
+    tx.execute(
+        "INSERT INTO ledger_checkpoint (node_id, tree_size, signed) VALUES (?1, ?2, ?3)",
+        params![
+            &node.0[..],
+            sql_int(checkpoint.checkpoint.tree_size),
+            &checkpoint.to_bytes()[..]
+        ],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "INSERT INTO ledger_head (node_id, size, state) VALUES (?1, ?2, ?3)
+         ON CONFLICT (node_id) DO UPDATE SET size = excluded.size, state = excluded.state",
+        params![&node.0[..], sql_int(head.size()), head.to_bytes()],
+    )
+    .map_err(db)?;
+    Ok(())
 }
 
 type CheckpointRow = (i64, Vec<u8>, Option<WitnessSignature>);

@@ -5,6 +5,8 @@
 //! Architecture invariant: a write the store acknowledges is durable (fsynced) before the
 //! call returns, and a batch is all or nothing.
 
+use mpos_domain::ids::OrderId;
+use mpos_domain::order::Order;
 use mpos_ledger::{
     ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
 };
@@ -86,4 +88,43 @@ pub trait LedgerStore {
         node: NodeId,
         visit: &mut dyn FnMut(LedgerItem<'_>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+}
+
+/// A ledger batch ready to commit: its entries, the checkpoint that closes it and the chain
+/// head after it.
+#[derive(Debug, Clone)]
+pub struct LedgerBatch {
+    pub key: PublicKey,
+    pub entries: Vec<SealedEntry>,
+    pub checkpoint: SignedCheckpoint,
+    pub head: ChainHead,
+}
+
+/// A client request that was applied: its id (chosen by the client, a UUIDv7) and the
+/// ledger entries its events became. A retry of the same id returns these entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedRequest {
+    pub request: u128,
+    pub order: OrderId,
+    pub node: NodeId,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// Orders: their projections, and the requests that changed them.
+pub trait OrderStore: LedgerStore {
+    /// Appends `batch` to the ledger, saves the new state of each order its events
+    /// touched, and records the requests it answered: one transaction, durable on return.
+    fn commit(
+        &mut self,
+        batch: &LedgerBatch,
+        orders: &[&Order],
+        requests: &[AppliedRequest],
+    ) -> Result<(), StoreError>;
+
+    /// The current state of an order.
+    fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
+
+    /// A request applied before, if any.
+    fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError>;
 }

@@ -1,0 +1,8 @@
+//! The order service over a real SQLite store in a real data directory.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod orders;

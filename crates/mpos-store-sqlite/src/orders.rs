@@ -1,0 +1,524 @@
+//! Order projections: an order's state saved as flat rows (for lists and SQL reports) and
+//! loaded back, losslessly, for the next command; and the applied-request table.
+
+use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
+use mpos_domain::ids::{
+    CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, TableId,
+    VariantId,
+};
+use mpos_domain::order::{
+    Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment, Source, Status, Tender,
+};
+use mpos_domain::{Currency, Money, PriceMode, TaxRate};
+use mpos_ledger::NodeId;
+use mpos_store::{AppliedRequest, LedgerBatch, OrderStore, StoreError};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
+
+fn id_bytes(v: u128) -> [u8; 16] {
+    v.to_be_bytes()
+}
+
+fn read_id(row: &Row<'_>, col: &str) -> Result<u128, StoreError> {
+    let b: Vec<u8> = row.get(col).map_err(db)?;
+    <[u8; 16]>::try_from(b.as_slice())
+        .map(u128::from_be_bytes)
+        .map_err(|_| corrupt(format!("{col} is not a 16-byte id")))
+}
+
+fn read_opt_id(row: &Row<'_>, col: &str) -> Result<Option<u128>, StoreError> {
+    let b: Option<Vec<u8>> = row.get(col).map_err(db)?;
+    b.map(|b| {
+        <[u8; 16]>::try_from(b.as_slice())
+            .map(u128::from_be_bytes)
+            .map_err(|_| corrupt(format!("{col} is not a 16-byte id")))
+    })
+    .transpose()
+}
+
+fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
+    row.get(col).map_err(db)
+}
+
+fn channel_text(c: Channel) -> &'static str {
+    c.name()
+}
+
+fn channel_from(text: &str) -> Result<Channel, StoreError> {
+    Channel::ALL
+        .into_iter()
+        .find(|c| c.name() == text)
+        .ok_or_else(|| corrupt(format!("unknown channel {text:?}")))
+}
+
+fn source_text(s: &Source) -> String {
+    match s {
+        Source::Register => "register".into(),
+        Source::SelfOrder => "self_order".into(),
+        Source::Online => "online".into(),
+        Source::Aggregator(name) => format!("aggregator:{name}"),
+    }
+}
+
+fn source_from(text: &str) -> Result<Source, StoreError> {
+    Ok(match text {
+        "register" => Source::Register,
+        "self_order" => Source::SelfOrder,
+        "online" => Source::Online,
+        other => match other.strip_prefix("aggregator:") {
+            Some(name) => Source::Aggregator(name.to_string()),
+            None => return Err(corrupt(format!("unknown source {other:?}"))),
+        },
+    })
+}
+
+fn status_text(s: Status) -> &'static str {
+    match s {
+        Status::Open => "open",
+        Status::Closed => "closed",
+        Status::Voided => "voided",
+    }
+}
+
+fn status_from(text: &str) -> Result<Status, StoreError> {
+    match text {
+        "open" => Ok(Status::Open),
+        "closed" => Ok(Status::Closed),
+        "voided" => Ok(Status::Voided),
+        other => Err(corrupt(format!("unknown status {other:?}"))),
+    }
+}
+
+fn join_u32(v: impl IntoIterator<Item = u32>) -> String {
+    v.into_iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split_u32(text: &str) -> Result<Vec<u32>, StoreError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|x| {
+            x.parse()
+                .map_err(|_| corrupt(format!("bad number list {text:?}")))
+        })
+        .collect()
+}
+
+/// Writes an order's whole state, replacing what was stored.
+fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
+    let totals = o
+        .totals()
+        .map_err(|e| corrupt(format!("order {} totals: {e}", o.number)))?;
+    let oid = id_bytes(o.id.0);
+    let (kind, table, guests, address) = match &o.kind {
+        OrderKind::DineIn { table, guests } => {
+            ("dine_in", table.map(|t| id_bytes(t.0)), Some(*guests), None)
+        }
+        OrderKind::Takeaway => ("takeaway", None, None, None),
+        OrderKind::Delivery { address } => ("delivery", None, None, Some(address.clone())),
+    };
+    tx.execute(
+        "INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
+            price_mode, status, service_charge_ppm, fired_courses, opened_by, opened_at, closed_at,
+            total, paid, tips)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+            service_charge_ppm = excluded.service_charge_ppm, fired_courses = excluded.fired_courses,
+            closed_at = excluded.closed_at, total = excluded.total, paid = excluded.paid,
+            tips = excluded.tips",
+        params![
+            &oid[..],
+            o.number,
+            channel_text(o.channel),
+            kind,
+            table.as_ref().map(|t| &t[..]),
+            guests,
+            address,
+            source_text(&o.source),
+            o.currency.code(),
+            match o.mode {
+                PriceMode::Inclusive => "inclusive",
+                PriceMode::Exclusive => "exclusive",
+            },
+            status_text(o.status),
+            o.service_charge_ppm,
+            join_u32(o.fired_courses.iter().copied()),
+            &id_bytes(o.opened_by.0)[..],
+            sql_int(o.opened_at),
+            o.closed_at.map(sql_int),
+            totals.total.minor(),
+            totals.paid.minor(),
+            totals.tips.minor(),
+        ],
+    )
+    .map_err(db)?;
+    for table in [
+        "pos_line",
+        "pos_line_modifier",
+        "pos_discount",
+        "pos_payment",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE order_id = ?1"),
+            [&oid[..]],
+        )
+        .map_err(db)?;
+    }
+    let mut line_stmt = tx
+        .prepare_cached(
+            "INSERT INTO pos_line (order_id, position, id, item_id, name, variant_id, variant_name,
+                quantity, unit_price, tax_rates, category_id, seat, course, note, sent, voided, added_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )
+        .map_err(db)?;
+    let mut modifier_stmt = tx
+        .prepare_cached(
+            "INSERT INTO pos_line_modifier (order_id, line_position, position, id, name, price_delta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db)?;
+    for (i, l) in o.lines.iter().enumerate() {
+        let it = &l.item;
+        line_stmt
+            .execute(params![
+                &oid[..],
+                i as i64,
+                &id_bytes(l.id.0)[..],
+                &id_bytes(it.item.0)[..],
+                it.name,
+                it.variant.as_ref().map(|(v, _)| id_bytes(v.0).to_vec()),
+                it.variant.as_ref().map(|(_, n)| n.clone()),
+                it.quantity,
+                it.unit_price.minor(),
+                join_u32(it.tax_rates.iter().map(|r| r.ppm())),
+                &id_bytes(it.category.0)[..],
+                l.seat,
+                l.course,
+                l.note,
+                l.sent,
+                l.voided,
+                &id_bytes(l.added_by.0)[..],
+            ])
+            .map_err(db)?;
+        for (j, m) in it.modifiers.iter().enumerate() {
+            modifier_stmt
+                .execute(params![
+                    &oid[..],
+                    i as i64,
+                    j as i64,
+                    &id_bytes(m.id.0)[..],
+                    m.name,
+                    m.price_delta.minor()
+                ])
+                .map_err(db)?;
+        }
+    }
+    let mut discount_stmt = tx
+        .prepare_cached(
+            "INSERT INTO pos_discount (order_id, position, id, line_id, percent_ppm, amount, reason, by_staff)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db)?;
+    for (i, d) in o.discounts.iter().enumerate() {
+        let line = match d.target {
+            DiscountTarget::Order => None,
+            DiscountTarget::Line(l) => Some(id_bytes(l.0).to_vec()),
+        };
+        let (percent, amount) = match d.kind {
+            DiscountKind::Percent(p) => (Some(p), None),
+            DiscountKind::Amount(a) => (None, Some(a.minor())),
+        };
+        discount_stmt
+            .execute(params![
+                &oid[..],
+                i as i64,
+                &id_bytes(d.id.0)[..],
+                line,
+                percent,
+                amount,
+                d.reason,
+                &id_bytes(d.by.0)[..]
+            ])
+            .map_err(db)?;
+    }
+    let mut payment_stmt = tx
+        .prepare_cached(
+            "INSERT INTO pos_payment (order_id, position, id, tender, tender_detail, amount, tip,
+                cash_received, refunded, by_staff)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(db)?;
+    for (i, p) in o.payments.iter().enumerate() {
+        let detail = match &p.tender {
+            Tender::Cash => String::new(),
+            Tender::Card { reference } => reference.clone(),
+            Tender::Other { name } => name.clone(),
+        };
+        let tender = match p.tender {
+            Tender::Cash => "cash",
+            Tender::Card { .. } => "card",
+            Tender::Other { .. } => "other",
+        };
+        payment_stmt
+            .execute(params![
+                &oid[..],
+                i as i64,
+                &id_bytes(p.id.0)[..],
+                tender,
+                detail,
+                p.amount.minor(),
+                p.tip.minor(),
+                p.cash_received.map(|m| m.minor()),
+                p.refunded.minor(),
+                &id_bytes(p.by.0)[..],
+            ])
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, StoreError> {
+    let oid = id_bytes(id.0);
+    let mut stmt = conn
+        .prepare_cached("SELECT * FROM pos_order WHERE id = ?1")
+        .map_err(db)?;
+    let mut rows = stmt.query([&oid[..]]).map_err(db)?;
+    let Some(row) = rows.next().map_err(db)? else {
+        return Ok(None);
+    };
+    let currency_code: String = get(row, "currency")?;
+    let currency = Currency::from_code(&currency_code).map_err(corrupt)?;
+    let money = |m: i64| Money::new(m, currency);
+    let kind: String = get(row, "kind")?;
+    let kind = match kind.as_str() {
+        "dine_in" => OrderKind::DineIn {
+            table: read_opt_id(row, "table_id")?.map(TableId),
+            guests: get(row, "guests")?,
+        },
+        "takeaway" => OrderKind::Takeaway,
+        "delivery" => OrderKind::Delivery {
+            address: get(row, "address")?,
+        },
+        other => return Err(corrupt(format!("unknown order kind {other:?}"))),
+    };
+    let mode: String = get(row, "price_mode")?;
+    let mut order = Order {
+        id,
+        number: get(row, "number")?,
+        channel: channel_from(&get::<String>(row, "channel")?)?,
+        kind,
+        source: source_from(&get::<String>(row, "source")?)?,
+        currency,
+        mode: match mode.as_str() {
+            "inclusive" => PriceMode::Inclusive,
+            "exclusive" => PriceMode::Exclusive,
+            other => return Err(corrupt(format!("unknown price mode {other:?}"))),
+        },
+        status: status_from(&get::<String>(row, "status")?)?,
+        lines: Vec::new(),
+        discounts: Vec::new(),
+        service_charge_ppm: get(row, "service_charge_ppm")?,
+        payments: Vec::new(),
+        fired_courses: split_u32(&get::<String>(row, "fired_courses")?)?,
+        opened_by: StaffId(read_id(row, "opened_by")?),
+        opened_at: get::<i64>(row, "opened_at")?.max(0).unsigned_abs(),
+        closed_at: get::<Option<i64>>(row, "closed_at")?.map(|t| t.max(0).unsigned_abs()),
+    };
+    drop(rows);
+
+    let mut mods = conn
+        .prepare_cached(
+            "SELECT * FROM pos_line_modifier WHERE order_id = ?1 ORDER BY line_position, position",
+        )
+        .map_err(db)?;
+    let mut modifiers: Vec<(i64, ChosenModifier)> = Vec::new();
+    let mut rows = mods.query([&oid[..]]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        modifiers.push((
+            get(r, "line_position")?,
+            ChosenModifier {
+                id: ModifierId(read_id(r, "id")?),
+                name: get(r, "name")?,
+                price_delta: money(get(r, "price_delta")?),
+            },
+        ));
+    }
+    let mut lines = conn
+        .prepare_cached("SELECT * FROM pos_line WHERE order_id = ?1 ORDER BY position")
+        .map_err(db)?;
+    let mut rows = lines.query([&oid[..]]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        let position: i64 = get(r, "position")?;
+        let variant = match read_opt_id(r, "variant_id")? {
+            Some(v) => Some((VariantId(v), get::<String>(r, "variant_name")?)),
+            None => None,
+        };
+        order.lines.push(Line {
+            id: LineId(read_id(r, "id")?),
+            item: PricedSelection {
+                item: ItemId(read_id(r, "item_id")?),
+                name: get(r, "name")?,
+                variant,
+                modifiers: modifiers
+                    .iter()
+                    .filter(|(p, _)| *p == position)
+                    .map(|(_, m)| m.clone())
+                    .collect(),
+                quantity: get(r, "quantity")?,
+                unit_price: money(get(r, "unit_price")?),
+                tax_rates: split_u32(&get::<String>(r, "tax_rates")?)?
+                    .into_iter()
+                    .map(TaxRate::from_ppm)
+                    .collect(),
+                category: CategoryId(read_id(r, "category_id")?),
+            },
+            seat: get(r, "seat")?,
+            course: get(r, "course")?,
+            note: get(r, "note")?,
+            sent: get(r, "sent")?,
+            voided: get(r, "voided")?,
+            added_by: StaffId(read_id(r, "added_by")?),
+        });
+    }
+    let mut discounts = conn
+        .prepare_cached("SELECT * FROM pos_discount WHERE order_id = ?1 ORDER BY position")
+        .map_err(db)?;
+    let mut rows = discounts.query([&oid[..]]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        let kind = match (
+            get::<Option<u32>>(r, "percent_ppm")?,
+            get::<Option<i64>>(r, "amount")?,
+        ) {
+            (Some(p), None) => DiscountKind::Percent(p),
+            (None, Some(a)) => DiscountKind::Amount(money(a)),
+            _ => return Err(corrupt("a discount is neither a percentage nor an amount")),
+        };
+        order.discounts.push(Discount {
+            id: DiscountId(read_id(r, "id")?),
+            target: match read_opt_id(r, "line_id")? {
+                None => DiscountTarget::Order,
+                Some(l) => DiscountTarget::Line(LineId(l)),
+            },
+            kind,
+            reason: get(r, "reason")?,
+            by: StaffId(read_id(r, "by_staff")?),
+        });
+    }
+    let mut payments = conn
+        .prepare_cached("SELECT * FROM pos_payment WHERE order_id = ?1 ORDER BY position")
+        .map_err(db)?;
+    let mut rows = payments.query([&oid[..]]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        let detail: String = get(r, "tender_detail")?;
+        let tender = match get::<String>(r, "tender")?.as_str() {
+            "cash" => Tender::Cash,
+            "card" => Tender::Card { reference: detail },
+            "other" => Tender::Other { name: detail },
+            other => return Err(corrupt(format!("unknown tender {other:?}"))),
+        };
+        order.payments.push(Payment {
+            id: PaymentId(read_id(r, "id")?),
+            tender,
+            amount: money(get(r, "amount")?),
+            tip: money(get(r, "tip")?),
+            cash_received: get::<Option<i64>>(r, "cash_received")?.map(money),
+            refunded: money(get(r, "refunded")?),
+            by: StaffId(read_id(r, "by_staff")?),
+        });
+    }
+    Ok(Some(order))
+}
+
+impl OrderStore for SqliteStore {
+    fn commit(
+        &mut self,
+        batch: &LedgerBatch,
+        orders: &[&Order],
+        requests: &[AppliedRequest],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn_mut().transaction().map_err(db)?;
+        append_ledger(
+            &tx,
+            &batch.key,
+            &batch.entries,
+            &batch.checkpoint,
+            &batch.head,
+        )?;
+        for o in orders {
+            save_order(&tx, o)?;
+        }
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO request (id, order_id, node_id, first_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?;
+            for r in requests {
+                insert
+                    .execute(params![
+                        &id_bytes(r.request)[..],
+                        &id_bytes(r.order.0)[..],
+                        &r.node.0[..],
+                        sql_int(r.first_seq),
+                        sql_int(r.last_seq)
+                    ])
+                    .map_err(|e| match e {
+                        rusqlite::Error::SqliteFailure(f, _)
+                            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                        {
+                            StoreError::Conflict(format!(
+                                "request {:032x} was already applied",
+                                r.request
+                            ))
+                        }
+                        e => db(e),
+                    })?;
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        load(self.conn(), id)
+    }
+
+    fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT order_id, node_id, first_seq, last_seq FROM request WHERE id = ?1",
+                [&id_bytes(request)[..]],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db)?
+            .map(|(order, node, first, last)| {
+                Ok(AppliedRequest {
+                    request,
+                    order: OrderId(
+                        <[u8; 16]>::try_from(order.as_slice())
+                            .map(u128::from_be_bytes)
+                            .map_err(|_| corrupt("request order id"))?,
+                    ),
+                    node: NodeId(
+                        <[u8; 16]>::try_from(node.as_slice())
+                            .map_err(|_| corrupt("request node id"))?,
+                    ),
+                    first_seq: first.max(0).unsigned_abs(),
+                    last_seq: last.max(0).unsigned_abs(),
+                })
+            })
+            .transpose()
+    }
+}
