@@ -10,6 +10,7 @@ pub mod allocate;
 pub mod catalog;
 pub mod event;
 pub mod ids;
+pub mod menu;
 pub mod money;
 pub mod order;
 pub mod refusal;

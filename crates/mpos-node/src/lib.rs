@@ -1,8 +1,8 @@
 //! `mpos-node` owns the running M_POS node. Today: the data directory and the node's
 //! identity key (`data_dir`), the wall clock (`clock`), and the ledger service that turns
 //! batches of events into durable, signed ledger entries and reads them back as exports
-//! and proofs (`ledger`), and the order service that turns register commands into events,
-//! ledger entries and projections in one transaction (`orders`). The gRPC/HTTP services
+//! and proofs (`ledger`), and the point-of-sale service that turns register and menu commands into events,
+//! ledger entries and projections in one transaction (`pos`). The gRPC/HTTP services
 //! come next.
 //!
 //! Architecture invariant: this is the only crate that reads the wall clock or draws
@@ -12,7 +12,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod error;
 pub mod ledger;
-pub mod orders;
+pub mod pos;
 
 pub use data_dir::DataDir;
 pub use error::NodeError;

@@ -2,18 +2,23 @@
 //! `SCHEMA`) is a `mpos.v1.Event` message; prost encodes fields in tag order and this
 //! module never uses maps, so the same event always encodes to the same bytes.
 
-use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
-use mpos_domain::ids::{
-    CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, TableId,
-    VariantId,
+use mpos_domain::catalog::{
+    Category, Channel, ChosenModifier, Item, ModifierGroup, ModifierOption, PricedSelection,
+    TaxCategory, Variant,
 };
+use mpos_domain::event::MenuEvent;
+use mpos_domain::ids::{
+    CategoryId, DiscountId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId,
+    StaffId, StationId, TableId, TaxCategoryId, VariantId,
+};
+use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::{
     Change, DiscountKind, DiscountTarget, OrderEvent, OrderKind, Source, Tender,
 };
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use prost::Message;
 
-use crate::v1::{self, event, order_event, order_opened};
+use crate::v1::{self, event, menu_event, order_event, order_opened};
 use crate::{DecodeError, field};
 
 /// Ledger schema version of payloads this module writes.
@@ -24,6 +29,7 @@ pub use mpos_domain::Event as DomainEvent;
 pub fn encode(event: &DomainEvent) -> Vec<u8> {
     let kind = match event {
         DomainEvent::Order(e) => event::Kind::Order(order_to_wire(e)),
+        DomainEvent::Menu(e) => event::Kind::Menu(menu_to_wire(e)),
     };
     v1::Event { kind: Some(kind) }.encode_to_vec()
 }
@@ -32,6 +38,7 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
     let wire = v1::Event::decode(bytes).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     match wire.kind {
         Some(event::Kind::Order(o)) => Ok(DomainEvent::Order(order_from_wire(o)?)),
+        Some(event::Kind::Menu(m)) => Ok(DomainEvent::Menu(menu_from_wire(m)?)),
         None => Err(field("event", "empty")),
     }
 }
@@ -74,6 +81,21 @@ fn channel_from_wire(c: i32) -> Result<Channel, DecodeError> {
         Ok(v1::Channel::Online) => Ok(Channel::Online),
         Ok(v1::Channel::Delivery) => Ok(Channel::Delivery),
         _ => Err(field("channel", format!("unknown channel {c}"))),
+    }
+}
+
+fn mode_to_wire(m: PriceMode) -> v1::PriceMode {
+    match m {
+        PriceMode::Inclusive => v1::PriceMode::Inclusive,
+        PriceMode::Exclusive => v1::PriceMode::Exclusive,
+    }
+}
+
+fn mode_from_wire(name: &'static str, m: i32) -> Result<PriceMode, DecodeError> {
+    match v1::PriceMode::try_from(m) {
+        Ok(v1::PriceMode::Inclusive) => Ok(PriceMode::Inclusive),
+        Ok(v1::PriceMode::Exclusive) => Ok(PriceMode::Exclusive),
+        _ => Err(field(name, format!("unknown price mode {m}"))),
     }
 }
 
@@ -199,11 +221,7 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             }),
             source: Some(source_to_wire(source)),
             currency: c.code().to_string(),
-            mode: match mode {
-                PriceMode::Inclusive => v1::PriceMode::Inclusive,
-                PriceMode::Exclusive => v1::PriceMode::Exclusive,
-            }
-            .into(),
+            mode: mode_to_wire(*mode).into(),
         }),
         Change::LineAdded {
             line,
@@ -316,16 +334,7 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
             source: source_from_wire(o.source)?,
             currency: Currency::from_code(&o.currency)
                 .map_err(|e| field("opened.currency", e.to_string()))?,
-            mode: match v1::PriceMode::try_from(o.mode) {
-                Ok(v1::PriceMode::Inclusive) => PriceMode::Inclusive,
-                Ok(v1::PriceMode::Exclusive) => PriceMode::Exclusive,
-                _ => {
-                    return Err(field(
-                        "opened.mode",
-                        format!("unknown price mode {}", o.mode),
-                    ));
-                }
-            },
+            mode: mode_from_wire("opened.mode", o.mode)?,
         },
         Some(W::LineAdded(l)) => Change::LineAdded {
             line: LineId(read_id("line_added.line", &l.line)?),
@@ -388,6 +397,180 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
     Ok(OrderEvent {
         order: OrderId(read_id("order_event.order", &w.order)?),
         by: StaffId(read_id("order_event.by", &w.by)?),
+        at: w.at,
+        change,
+    })
+}
+
+fn menu_to_wire(e: &MenuEvent) -> v1::MenuEvent {
+    use menu_event::Change as W;
+    let mut currency = String::new();
+    let mut note = |m: Money| currency = m.currency().code().to_string();
+    let change = match &e.change {
+        MenuChange::SettingsPut(st) => W::SettingsPut(v1::Settings {
+            name: st.name.clone(),
+            currency: st.currency.code().to_string(),
+            price_mode: mode_to_wire(st.price_mode).into(),
+        }),
+        MenuChange::TaxCategoryPut(t) => W::TaxCategoryPut(v1::TaxCategory {
+            id: id(t.id.0),
+            name: t.name.clone(),
+            rates_ppm: t.rates.iter().map(|r| r.ppm()).collect(),
+        }),
+        MenuChange::CategoryPut(c) => W::CategoryPut(v1::Category {
+            id: id(c.id.0),
+            name: c.name.clone(),
+            station: opt_id(c.station.map(|s| s.0)),
+        }),
+        MenuChange::ModifierGroupPut(g) => {
+            if let Some(o) = g.options.first() {
+                note(o.price_delta);
+            }
+            W::ModifierGroupPut(v1::ModifierGroup {
+                id: id(g.id.0),
+                name: g.name.clone(),
+                min: g.min,
+                max: g.max,
+                options: g
+                    .options
+                    .iter()
+                    .map(|o| v1::ModifierOption {
+                        id: id(o.id.0),
+                        name: o.name.clone(),
+                        price_delta: o.price_delta.minor(),
+                    })
+                    .collect(),
+            })
+        }
+        MenuChange::ItemPut(i) => {
+            note(i.price);
+            W::ItemPut(v1::Item {
+                id: id(i.id.0),
+                name: i.name.clone(),
+                description: i.description.clone(),
+                category: id(i.category.0),
+                sku: i.sku.clone(),
+                barcode: i.barcode.clone(),
+                price: i.price.minor(),
+                channel_prices: i
+                    .channel_prices
+                    .iter()
+                    .map(|(c, p)| v1::ChannelPrice {
+                        channel: channel_to_wire(*c).into(),
+                        price: p.minor(),
+                    })
+                    .collect(),
+                tax_category: id(i.tax_category.0),
+                variants: i
+                    .variants
+                    .iter()
+                    .map(|v| v1::Variant {
+                        id: id(v.id.0),
+                        name: v.name.clone(),
+                        price_delta: v.price_delta.minor(),
+                    })
+                    .collect(),
+                modifier_groups: i.modifier_groups.iter().map(|g| id(g.0)).collect(),
+                available: i.available,
+            })
+        }
+        MenuChange::AvailabilitySet { item, available } => W::AvailabilitySet(v1::Availability {
+            item: id(item.0),
+            available: *available,
+        }),
+    };
+    v1::MenuEvent {
+        by: id(e.by.0),
+        at: e.at,
+        currency,
+        change: Some(change),
+    }
+}
+
+fn menu_from_wire(w: v1::MenuEvent) -> Result<MenuEvent, DecodeError> {
+    use menu_event::Change as W;
+    let currency =
+        || Currency::from_code(&w.currency).map_err(|e| field("currency", e.to_string()));
+    let change = match w.change.clone() {
+        Some(W::SettingsPut(st)) => MenuChange::SettingsPut(Settings {
+            name: st.name,
+            currency: Currency::from_code(&st.currency)
+                .map_err(|e| field("settings.currency", e.to_string()))?,
+            price_mode: mode_from_wire("settings.price_mode", st.price_mode)?,
+        }),
+        Some(W::TaxCategoryPut(t)) => MenuChange::TaxCategoryPut(TaxCategory {
+            id: TaxCategoryId(read_id("tax_category.id", &t.id)?),
+            name: t.name,
+            rates: t.rates_ppm.into_iter().map(TaxRate::from_ppm).collect(),
+        }),
+        Some(W::CategoryPut(c)) => MenuChange::CategoryPut(Category {
+            id: CategoryId(read_id("category.id", &c.id)?),
+            name: c.name,
+            station: read_opt_id("category.station", &c.station)?.map(StationId),
+        }),
+        Some(W::ModifierGroupPut(g)) => {
+            let options = g
+                .options
+                .into_iter()
+                .map(|o| {
+                    Ok(ModifierOption {
+                        id: ModifierId(read_id("modifier_group.options.id", &o.id)?),
+                        name: o.name,
+                        price_delta: Money::new(o.price_delta, currency()?),
+                    })
+                })
+                .collect::<Result<_, DecodeError>>()?;
+            MenuChange::ModifierGroupPut(ModifierGroup {
+                id: ModifierGroupId(read_id("modifier_group.id", &g.id)?),
+                name: g.name,
+                min: g.min,
+                max: g.max,
+                options,
+            })
+        }
+        Some(W::ItemPut(i)) => {
+            let c = currency()?;
+            MenuChange::ItemPut(Item {
+                id: ItemId(read_id("item.id", &i.id)?),
+                name: i.name,
+                description: i.description,
+                category: CategoryId(read_id("item.category", &i.category)?),
+                sku: i.sku,
+                barcode: i.barcode,
+                price: Money::new(i.price, c),
+                channel_prices: i
+                    .channel_prices
+                    .into_iter()
+                    .map(|p| Ok((channel_from_wire(p.channel)?, Money::new(p.price, c))))
+                    .collect::<Result<_, DecodeError>>()?,
+                tax_category: TaxCategoryId(read_id("item.tax_category", &i.tax_category)?),
+                variants: i
+                    .variants
+                    .into_iter()
+                    .map(|v| {
+                        Ok(Variant {
+                            id: VariantId(read_id("item.variants.id", &v.id)?),
+                            name: v.name,
+                            price_delta: Money::new(v.price_delta, c),
+                        })
+                    })
+                    .collect::<Result<_, DecodeError>>()?,
+                modifier_groups: i
+                    .modifier_groups
+                    .iter()
+                    .map(|g| read_id("item.modifier_groups", g).map(ModifierGroupId))
+                    .collect::<Result<_, _>>()?,
+                available: i.available,
+            })
+        }
+        Some(W::AvailabilitySet(a)) => MenuChange::AvailabilitySet {
+            item: ItemId(read_id("availability.item", &a.item)?),
+            available: a.available,
+        },
+        None => return Err(field("menu_event.change", "missing")),
+    };
+    Ok(MenuEvent {
+        by: StaffId(read_id("menu_event.by", &w.by)?),
         at: w.at,
         change,
     })

@@ -86,7 +86,7 @@ CREATE TABLE pos_payment (
 -- Client requests already applied: a retry gets the entries its first attempt wrote.
 CREATE TABLE request (
     id        BLOB PRIMARY KEY,
-    order_id  BLOB    NOT NULL,
+    order_id  BLOB, -- none for menu requests
     node_id   BLOB    NOT NULL,
     first_seq INTEGER NOT NULL,
     last_seq  INTEGER NOT NULL

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 pub mod baseline;
+mod menu;
 mod orders;
 
 use mpos_ledger::{
@@ -21,6 +22,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_orders.sql"),
+    include_str!("../migrations/0003_menu.sql"),
 ];
 
 /// A node's SQLite database.

@@ -1,17 +1,20 @@
 //! Order projections: an order's state saved as flat rows (for lists and SQL reports) and
 //! loaded back, losslessly, for the next command; and the applied-request table.
 
+use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
 use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, TableId,
     VariantId,
 };
+use mpos_domain::ids::{ItemId as MenuItemId, ModifierGroupId, TaxCategoryId};
+use mpos_domain::menu::Settings;
 use mpos_domain::order::{
     Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment, Source, Status, Tender,
 };
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_ledger::NodeId;
-use mpos_store::{AppliedRequest, LedgerBatch, OrderStore, StoreError};
+use mpos_store::{AppliedRequest, LedgerBatch, PosStore, Projection, StoreError};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
@@ -434,11 +437,11 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
     Ok(Some(order))
 }
 
-impl OrderStore for SqliteStore {
+impl PosStore for SqliteStore {
     fn commit(
         &mut self,
         batch: &LedgerBatch,
-        orders: &[&Order],
+        projection: &Projection<'_>,
         requests: &[AppliedRequest],
     ) -> Result<(), StoreError> {
         let tx = self.conn_mut().transaction().map_err(db)?;
@@ -449,7 +452,10 @@ impl OrderStore for SqliteStore {
             &batch.checkpoint,
             &batch.head,
         )?;
-        for o in orders {
+        for change in &projection.menu {
+            crate::menu::save_change(&tx, change)?;
+        }
+        for o in &projection.orders {
             save_order(&tx, o)?;
         }
         {
@@ -462,7 +468,7 @@ impl OrderStore for SqliteStore {
                 insert
                     .execute(params![
                         &id_bytes(r.request)[..],
-                        &id_bytes(r.order.0)[..],
+                        r.order.map(|o| id_bytes(o.0).to_vec()),
                         &r.node.0[..],
                         sql_int(r.first_seq),
                         sql_int(r.last_seq)
@@ -494,7 +500,7 @@ impl OrderStore for SqliteStore {
                 [&id_bytes(request)[..]],
                 |r| {
                     Ok((
-                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Option<Vec<u8>>>(0)?,
                         r.get::<_, Vec<u8>>(1)?,
                         r.get::<_, i64>(2)?,
                         r.get::<_, i64>(3)?,
@@ -506,11 +512,13 @@ impl OrderStore for SqliteStore {
             .map(|(order, node, first, last)| {
                 Ok(AppliedRequest {
                     request,
-                    order: OrderId(
-                        <[u8; 16]>::try_from(order.as_slice())
-                            .map(u128::from_be_bytes)
-                            .map_err(|_| corrupt("request order id"))?,
-                    ),
+                    order: order
+                        .map(|o| {
+                            <[u8; 16]>::try_from(o.as_slice())
+                                .map(|b| OrderId(u128::from_be_bytes(b)))
+                                .map_err(|_| corrupt("request order id"))
+                        })
+                        .transpose()?,
                     node: NodeId(
                         <[u8; 16]>::try_from(node.as_slice())
                             .map_err(|_| corrupt("request node id"))?,
@@ -520,5 +528,33 @@ impl OrderStore for SqliteStore {
                 })
             })
             .transpose()
+    }
+
+    fn settings(&self) -> Result<Option<Settings>, StoreError> {
+        crate::menu::settings(self.conn())
+    }
+
+    fn item(&self, id: MenuItemId) -> Result<Option<Item>, StoreError> {
+        crate::menu::item(self.conn(), id)
+    }
+
+    fn category(&self, id: CategoryId) -> Result<Option<Category>, StoreError> {
+        crate::menu::category(self.conn(), id)
+    }
+
+    fn modifier_group(&self, id: ModifierGroupId) -> Result<Option<ModifierGroup>, StoreError> {
+        crate::menu::modifier_group(self.conn(), id)
+    }
+
+    fn tax_category(&self, id: TaxCategoryId) -> Result<Option<TaxCategory>, StoreError> {
+        crate::menu::tax_category(self.conn(), id)
+    }
+
+    fn item_with_code(&self, code: &str) -> Result<Option<MenuItemId>, StoreError> {
+        crate::menu::item_with_code(self.conn(), code)
+    }
+
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        crate::menu::search(self.conn(), query, limit)
     }
 }

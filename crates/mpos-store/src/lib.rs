@@ -5,7 +5,9 @@
 //! Architecture invariant: a write the store acknowledges is durable (fsynced) before the
 //! call returns, and a batch is all or nothing.
 
-use mpos_domain::ids::OrderId;
+use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
+use mpos_domain::ids::{CategoryId, ItemId, ModifierGroupId, OrderId, TaxCategoryId};
+use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
 use mpos_ledger::{
     ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
@@ -105,20 +107,29 @@ pub struct LedgerBatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppliedRequest {
     pub request: u128,
-    pub order: OrderId,
+    /// The order it changed; none for a menu request.
+    pub order: Option<OrderId>,
     pub node: NodeId,
     pub first_seq: u64,
     pub last_seq: u64,
 }
 
-/// Orders: their projections, and the requests that changed them.
-pub trait OrderStore: LedgerStore {
-    /// Appends `batch` to the ledger, saves the new state of each order its events
-    /// touched, and records the requests it answered: one transaction, durable on return.
+/// What a batch changed, for the projections: the new state of each order it touched,
+/// and the menu changes in order.
+#[derive(Debug, Default)]
+pub struct Projection<'a> {
+    pub orders: Vec<&'a Order>,
+    pub menu: Vec<&'a MenuChange>,
+}
+
+/// The point of sale's projections (orders, menu) and the requests that changed them.
+pub trait PosStore: LedgerStore {
+    /// Appends `batch` to the ledger, updates the projections with what it changed, and
+    /// records the requests it answered: one transaction, durable on return.
     fn commit(
         &mut self,
         batch: &LedgerBatch,
-        orders: &[&Order],
+        projection: &Projection<'_>,
         requests: &[AppliedRequest],
     ) -> Result<(), StoreError>;
 
@@ -127,4 +138,15 @@ pub trait OrderStore: LedgerStore {
 
     /// A request applied before, if any.
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError>;
+
+    fn settings(&self) -> Result<Option<Settings>, StoreError>;
+    fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError>;
+    fn category(&self, id: CategoryId) -> Result<Option<Category>, StoreError>;
+    fn modifier_group(&self, id: ModifierGroupId) -> Result<Option<ModifierGroup>, StoreError>;
+    fn tax_category(&self, id: TaxCategoryId) -> Result<Option<TaxCategory>, StoreError>;
+    /// The item with this SKU or barcode.
+    fn item_with_code(&self, code: &str) -> Result<Option<ItemId>, StoreError>;
+    /// Items whose name, description, SKU or barcode match `query` (word prefixes), best
+    /// first, at most `limit`; through an index, never by reading the whole menu.
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError>;
 }

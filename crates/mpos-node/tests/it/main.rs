@@ -5,4 +5,5 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod menu;
 mod orders;

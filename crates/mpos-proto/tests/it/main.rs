@@ -162,6 +162,87 @@ fn event(change: Change) -> DomainEvent {
     })
 }
 
+fn every_menu_change() -> Vec<mpos_domain::menu::MenuChange> {
+    use mpos_domain::catalog::*;
+    use mpos_domain::menu::MenuChange;
+    vec![
+        MenuChange::SettingsPut(mpos_domain::menu::Settings {
+            name: "Pho 99".into(),
+            currency: Currency::from_code("VND").unwrap(),
+            price_mode: PriceMode::Inclusive,
+        }),
+        MenuChange::TaxCategoryPut(TaxCategory {
+            id: TaxCategoryId(1),
+            name: "Food".into(),
+            rates: vec![TaxRate::from_ppm(70_000), TaxRate::from_ppm(5_000)],
+        }),
+        MenuChange::CategoryPut(Category {
+            id: CategoryId(2),
+            name: "Coffee".into(),
+            station: Some(StationId(3)),
+        }),
+        MenuChange::CategoryPut(Category {
+            id: CategoryId(4),
+            name: "Bottles".into(),
+            station: None,
+        }),
+        MenuChange::ModifierGroupPut(ModifierGroup {
+            id: ModifierGroupId(5),
+            name: "Milk".into(),
+            min: 1,
+            max: 1,
+            options: vec![
+                ModifierOption {
+                    id: ModifierId(6),
+                    name: "Oat".into(),
+                    price_delta: eur(50),
+                },
+                ModifierOption {
+                    id: ModifierId(7),
+                    name: "Whole".into(),
+                    price_delta: eur(0),
+                },
+            ],
+        }),
+        MenuChange::ItemPut(Item {
+            id: ItemId(8),
+            name: "Flat white".into(),
+            description: "Double ristretto".into(),
+            category: CategoryId(2),
+            sku: Some("COF-1".into()),
+            barcode: None,
+            price: eur(380),
+            channel_prices: vec![(Channel::Delivery, eur(450))],
+            tax_category: TaxCategoryId(1),
+            variants: vec![Variant {
+                id: VariantId(9),
+                name: "Large".into(),
+                price_delta: eur(60),
+            }],
+            modifier_groups: vec![ModifierGroupId(5)],
+            available: true,
+        }),
+        MenuChange::AvailabilitySet {
+            item: ItemId(8),
+            available: false,
+        },
+    ]
+}
+
+#[test]
+fn every_menu_change_round_trips() {
+    for change in every_menu_change() {
+        let e = DomainEvent::Menu(mpos_domain::event::MenuEvent {
+            by: StaffId(1),
+            at: 5,
+            change,
+        });
+        let bytes = encode(&e);
+        assert_eq!(decode(&bytes).unwrap(), e);
+        assert_eq!(encode(&decode(&bytes).unwrap()), bytes);
+    }
+}
+
 #[test]
 fn every_change_round_trips() {
     for change in every_change() {

@@ -1,0 +1,474 @@
+//! The point-of-sale service: the one path by which orders and the menu change. For a
+//! batch of requests it decides each against the current state (the menu changes earlier
+//! in the batch included), records the accepted changes as ledger entries with one signed
+//! checkpoint, and commits entries, projections and request records in one transaction
+//! before any reply. A request id seen before is not applied again: its first result is
+//! returned. Lines are priced here, from the menu; a client never sends a price.
+
+use std::collections::HashMap;
+
+use mpos_domain::catalog::{
+    Category, Item, ModifierGroup, Selection, TaxCategory, price_selection,
+};
+use mpos_domain::event::MenuEvent;
+use mpos_domain::ids::{CategoryId, ItemId, LineId, ModifierGroupId, OrderId, TaxCategoryId};
+use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
+use mpos_domain::order::{Change, Command, Order, OrderEvent, apply, decide};
+use mpos_domain::staff::Actor;
+use mpos_domain::{Event, Refusal};
+use mpos_ledger::{EntryRef, SealedEntry};
+use mpos_proto::event::{SCHEMA, decode, encode};
+use mpos_store::{AppliedRequest, LedgerBatch, PosStore, Projection, StoreError};
+
+use crate::error::NodeError;
+use crate::ledger::Ledger;
+
+/// What a client asks for.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Order {
+        order: OrderId,
+        command: OrderAction,
+    },
+    Menu(MenuCommand),
+}
+
+/// A change to an order: a domain command, or a line to price from the menu first.
+#[derive(Debug, Clone)]
+pub enum OrderAction {
+    Command(Command),
+    AddItem {
+        line: LineId,
+        selection: Selection,
+        seat: Option<u32>,
+        course: u32,
+        note: String,
+    },
+}
+
+/// One request from a client, with the id the client chose for it (a UUIDv7): retrying
+/// with the same id is safe.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: u128,
+    pub action: Action,
+    pub actor: Actor,
+}
+
+impl Request {
+    fn order(&self) -> Option<OrderId> {
+        match self.action {
+            Action::Order { order, .. } => Some(order),
+            Action::Menu(_) => None,
+        }
+    }
+}
+
+/// What a request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The events the request recorded (on a retry: those of its first attempt).
+    pub events: Vec<Event>,
+    /// The order's state now, for order requests.
+    pub order: Option<Order>,
+    /// True when this request id had been applied before.
+    pub replayed: bool,
+    /// Ledger entries holding the events.
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+impl Applied {
+    /// The order changes among the events.
+    pub fn order_changes(&self) -> Vec<&Change> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Order(o) => Some(&o.change),
+                Event::Menu(_) => None,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+pub struct PosService<S> {
+    ledger: Ledger<S>,
+}
+
+/// The rows of the menu a command needs, read from the store, with the batch's earlier
+/// menu changes laid over them.
+#[derive(Default)]
+struct MenuRows {
+    settings: Option<Settings>,
+    items: HashMap<ItemId, Item>,
+    categories: HashMap<CategoryId, Category>,
+    groups: HashMap<ModifierGroupId, ModifierGroup>,
+    taxes: HashMap<TaxCategoryId, TaxCategory>,
+    codes: HashMap<String, ItemId>,
+}
+
+impl MenuView for MenuRows {
+    fn settings(&self) -> Option<Settings> {
+        self.settings.clone()
+    }
+    fn item(&self, id: ItemId) -> Option<Item> {
+        self.items.get(&id).cloned()
+    }
+    fn category(&self, id: CategoryId) -> Option<Category> {
+        self.categories.get(&id).cloned()
+    }
+    fn modifier_group(&self, id: ModifierGroupId) -> Option<ModifierGroup> {
+        self.groups.get(&id).cloned()
+    }
+    fn tax_category(&self, id: TaxCategoryId) -> Option<TaxCategory> {
+        self.taxes.get(&id).cloned()
+    }
+    fn item_with_code(&self, code: &str) -> Option<ItemId> {
+        self.codes.get(code).copied()
+    }
+}
+
+impl MenuRows {
+    fn load<S: PosStore>(
+        store: &S,
+        overlay: &[MenuChange],
+        needs: &Needs,
+    ) -> Result<MenuRows, StoreError> {
+        let mut rows = MenuRows {
+            settings: store.settings()?,
+            ..MenuRows::default()
+        };
+        for id in &needs.items {
+            if let Some(i) = store.item(*id)? {
+                rows.items.insert(*id, i);
+            }
+        }
+        for id in &needs.categories {
+            if let Some(c) = store.category(*id)? {
+                rows.categories.insert(*id, c);
+            }
+        }
+        for id in &needs.groups {
+            if let Some(g) = store.modifier_group(*id)? {
+                rows.groups.insert(*id, g);
+            }
+        }
+        for id in &needs.taxes {
+            if let Some(t) = store.tax_category(*id)? {
+                rows.taxes.insert(*id, t);
+            }
+        }
+        for code in &needs.codes {
+            if let Some(i) = store.item_with_code(code)? {
+                rows.codes.insert(code.clone(), i);
+            }
+        }
+        for change in overlay {
+            match change {
+                MenuChange::SettingsPut(s) => rows.settings = Some(s.clone()),
+                MenuChange::TaxCategoryPut(t) => {
+                    rows.taxes.insert(t.id, t.clone());
+                }
+                MenuChange::CategoryPut(c) => {
+                    rows.categories.insert(c.id, c.clone());
+                }
+                MenuChange::ModifierGroupPut(g) => {
+                    rows.groups.insert(g.id, g.clone());
+                }
+                MenuChange::ItemPut(i) => {
+                    for code in i.sku.iter().chain(i.barcode.iter()) {
+                        rows.codes.insert(code.clone(), i.id);
+                    }
+                    rows.items.insert(i.id, i.clone());
+                }
+                MenuChange::AvailabilitySet { item, available } => {
+                    if let Some(i) = rows.items.get_mut(item) {
+                        i.available = *available;
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Which menu rows a command refers to.
+#[derive(Default)]
+struct Needs {
+    items: Vec<ItemId>,
+    categories: Vec<CategoryId>,
+    groups: Vec<ModifierGroupId>,
+    taxes: Vec<TaxCategoryId>,
+    codes: Vec<String>,
+}
+
+impl Needs {
+    fn of_menu_command(cmd: &MenuCommand) -> Needs {
+        let mut n = Needs::default();
+        match cmd {
+            MenuCommand::PutItem(i) => {
+                n.items.push(i.id);
+                n.categories.push(i.category);
+                n.taxes.push(i.tax_category);
+                n.groups.extend(i.modifier_groups.iter().copied());
+                n.codes
+                    .extend(i.sku.iter().chain(i.barcode.iter()).cloned());
+            }
+            MenuCommand::SetAvailable { item, .. } => n.items.push(*item),
+            _ => {}
+        }
+        n
+    }
+}
+
+impl<S: PosStore> PosService<S> {
+    pub fn new(ledger: Ledger<S>) -> PosService<S> {
+        PosService { ledger }
+    }
+
+    pub fn ledger(&self) -> &Ledger<S> {
+        &self.ledger
+    }
+
+    pub fn order(&self, id: OrderId) -> Result<Option<Order>, NodeError> {
+        Ok(self.ledger.store().load_order(id)?)
+    }
+
+    /// Applies one request.
+    pub fn execute_one(&mut self, request: Request, now_millis: u64) -> Result<Applied, NodeError> {
+        self.execute(vec![request], now_millis)
+            .pop()
+            .unwrap_or_else(|| Err(NodeError::BadRequest("no request".into())))
+    }
+
+    /// Turns a request into the events it records, against the batch's working state.
+    fn events_for(
+        &self,
+        request: &Request,
+        orders: &HashMap<OrderId, Option<Order>>,
+        menu_overlay: &[MenuChange],
+        now_millis: u64,
+    ) -> Result<(Vec<Event>, Option<Order>), NodeError> {
+        let store = self.ledger.store();
+        let actor = request.actor;
+        match &request.action {
+            Action::Menu(cmd) => {
+                let rows = MenuRows::load(store, menu_overlay, &Needs::of_menu_command(cmd))?;
+                let changes = menu::decide(&rows, cmd, actor)?;
+                let events = changes
+                    .into_iter()
+                    .map(|change| {
+                        Event::Menu(MenuEvent {
+                            by: actor.staff,
+                            at: now_millis,
+                            change,
+                        })
+                    })
+                    .collect();
+                Ok((events, None))
+            }
+            Action::Order { order, command } => {
+                let state = match orders.get(order) {
+                    Some(s) => s.clone(),
+                    None => store.load_order(*order)?,
+                };
+                let command = match command {
+                    OrderAction::Command(c) => c.clone(),
+                    OrderAction::AddItem {
+                        line,
+                        selection,
+                        seat,
+                        course,
+                        note,
+                    } => {
+                        let mut needs = Needs::default();
+                        needs.items.push(selection.item);
+                        let rows = MenuRows::load(store, menu_overlay, &needs)?;
+                        let item = rows
+                            .item(selection.item)
+                            .ok_or(Refusal::UnknownItem(selection.item))?;
+                        let mut needs = Needs::default();
+                        needs.groups.extend(item.modifier_groups.iter().copied());
+                        needs.taxes.push(item.tax_category);
+                        let rows = MenuRows::load(store, menu_overlay, &needs)?;
+                        let groups: Vec<ModifierGroup> = rows.groups.values().cloned().collect();
+                        let tax = rows.tax_category(item.tax_category).ok_or_else(|| {
+                            Refusal::Inconsistent(format!("{} has no tax category", item.name))
+                        })?;
+                        let channel = state
+                            .as_ref()
+                            .map(|o| o.channel)
+                            .ok_or(Refusal::UnknownOrder)?;
+                        let priced = price_selection(&item, &groups, &tax, selection, channel)?;
+                        Command::AddLine {
+                            line: *line,
+                            item: priced,
+                            seat: *seat,
+                            course: *course,
+                            note: note.clone(),
+                        }
+                    }
+                };
+                let changes = decide(state.as_ref(), &command, actor)?;
+                let mut current = state;
+                let mut events = Vec::with_capacity(changes.len());
+                for change in changes {
+                    let event = OrderEvent {
+                        order: *order,
+                        by: actor.staff,
+                        at: now_millis,
+                        change,
+                    };
+                    current = apply(current, &event);
+                    events.push(Event::Order(event));
+                }
+                let current = current
+                    .ok_or_else(|| NodeError::BadRequest("the command produced no order".into()))?;
+                Ok((events, Some(current)))
+            }
+        }
+    }
+
+    /// Applies a batch of requests in order: one ledger batch, one transaction, one fsync.
+    /// Each request gets its own result; a refused one writes nothing and does not stop
+    /// the others. If the commit fails, nothing of the batch is written and every request
+    /// that would have written gets the failure.
+    pub fn execute(
+        &mut self,
+        requests: Vec<Request>,
+        now_millis: u64,
+    ) -> Vec<Result<Applied, NodeError>> {
+        let mut staged = self.ledger.head().clone();
+        let key = self.ledger.key().public();
+        let mut orders: HashMap<OrderId, Option<Order>> = HashMap::new();
+        let mut menu_changes: Vec<MenuChange> = Vec::new();
+        let mut entries: Vec<SealedEntry> = Vec::new();
+        let mut applied: Vec<AppliedRequest> = Vec::new();
+        let mut results: Vec<Result<Applied, NodeError>> = Vec::with_capacity(requests.len());
+        let mut pending: Vec<usize> = Vec::new();
+        let mut time = staged.last_hlc();
+
+        for request in requests {
+            let result = (|| -> Result<Applied, NodeError> {
+                if let Some(done) = self.ledger.store().applied_request(request.id)? {
+                    return self.replay(&request, done);
+                }
+                if let Some(done) = applied.iter().find(|a| a.request == request.id).copied() {
+                    return results
+                        .iter()
+                        .flatten()
+                        .find(|a| a.first_seq == done.first_seq && !a.replayed)
+                        .map(|a| Applied {
+                            replayed: true,
+                            ..a.clone()
+                        })
+                        .ok_or_else(|| {
+                            NodeError::BadRequest("request repeated in one batch".into())
+                        });
+                }
+                let (events, order) =
+                    self.events_for(&request, &orders, &menu_changes, now_millis)?;
+                let first_seq = staged.size() + 1;
+                let mut head = staged.clone();
+                let mut new_entries = Vec::with_capacity(events.len());
+                for e in &events {
+                    time = time.tick(now_millis);
+                    new_entries.push(head.append(time, SCHEMA, &encode(e))?);
+                }
+                staged = head;
+                entries.extend(new_entries);
+                for e in &events {
+                    if let Event::Menu(m) = e {
+                        menu_changes.push(m.change.clone());
+                    }
+                }
+                if let (Some(id), Some(o)) = (request.order(), &order) {
+                    orders.insert(id, Some(o.clone()));
+                }
+                applied.push(AppliedRequest {
+                    request: request.id,
+                    order: request.order(),
+                    node: key.node_id(),
+                    first_seq,
+                    last_seq: staged.size(),
+                });
+                Ok(Applied {
+                    events,
+                    order,
+                    replayed: false,
+                    first_seq,
+                    last_seq: staged.size(),
+                })
+            })();
+            if matches!(&result, Ok(a) if !a.replayed) {
+                pending.push(results.len());
+            }
+            results.push(result);
+        }
+
+        if entries.is_empty() {
+            return results;
+        }
+        let commit = (|| -> Result<(), NodeError> {
+            let checkpoint = staged.checkpoint(self.ledger.key())?;
+            let batch = LedgerBatch {
+                key,
+                entries,
+                checkpoint,
+                head: staged.clone(),
+            };
+            let projection = Projection {
+                orders: orders.values().flatten().collect(),
+                menu: menu_changes.iter().collect(),
+            };
+            self.ledger
+                .store_mut()
+                .commit(&batch, &projection, &applied)?;
+            Ok(())
+        })();
+        match commit {
+            Ok(()) => self.ledger.adopt(staged),
+            Err(e) => {
+                let message = e.to_string();
+                for i in pending {
+                    results[i] = Err(NodeError::Store(StoreError::Backend(format!(
+                        "not written: {message}"
+                    ))));
+                }
+            }
+        }
+        results
+    }
+
+    /// The first result of a request applied before, rebuilt from its ledger entries.
+    fn replay(&self, request: &Request, done: AppliedRequest) -> Result<Applied, NodeError> {
+        if done.order != request.order() {
+            return Err(NodeError::BadRequest(format!(
+                "request id {:032x} was already used for another request",
+                request.id
+            )));
+        }
+        let mut events = Vec::new();
+        for seq in done.first_seq..=done.last_seq {
+            let bytes = self.ledger.store().entry(done.node, seq)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("entry {seq} of a recorded request is missing"))
+            })?;
+            let entry = EntryRef::decode(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            events.push(decode(entry.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        let order = match request.order() {
+            Some(id) => Some(self.ledger.store().load_order(id)?.ok_or_else(|| {
+                StoreError::Corrupt("the order of a recorded request is missing".into())
+            })?),
+            None => None,
+        };
+        Ok(Applied {
+            events,
+            order,
+            replayed: true,
+            first_seq: done.first_seq,
+            last_seq: done.last_seq,
+        })
+    }
+}
