@@ -3,11 +3,21 @@
 use crate::ids::StaffId;
 use crate::menu::MenuChange;
 use crate::order::OrderEvent;
+use crate::staff::StaffChange;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     Order(OrderEvent),
     Menu(MenuEvent),
+    Staff(StaffEvent),
+}
+
+/// A change to the staff list. `by` is none when the first owner set up the restaurant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffEvent {
+    pub by: Option<StaffId>,
+    pub at: u64,
+    pub change: StaffChange,
 }
 
 /// A change to the menu, with who made it and when (milliseconds since the epoch).

@@ -2,6 +2,7 @@
 //! role before the domain decides anything; the web app only hides buttons.
 
 use crate::ids::StaffId;
+use crate::refusal::Refusal;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -109,5 +110,215 @@ mod tests {
         }
         assert_eq!(Role::parse("manager"), Some(Role::Manager));
         assert_eq!(Role::parse("boss"), None);
+    }
+}
+
+/// A member of staff as the ledger records them. Their PIN is not here: only its argon2
+/// hash is kept, on the node, outside the ledger (an export must never carry anything a
+/// 4-digit PIN could be brute-forced from).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffMember {
+    pub id: StaffId,
+    pub name: String,
+    pub role: Role,
+    /// False once they left: they can no longer log in; their past stays theirs.
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffCommand {
+    Put(StaffMember),
+    /// The node hashes the PIN; the ledger records only that it changed.
+    SetPin {
+        staff: StaffId,
+        pin: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffChange {
+    Put(StaffMember),
+    PinChanged { staff: StaffId },
+}
+
+/// PINs are 4 to 8 digits: quick on a touch screen, and with rate-limited login attempts
+/// at the node, slow to guess.
+pub fn check_pin(pin: &str) -> Result<(), Refusal> {
+    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Refusal::Invalid("a PIN is 4 to 8 digits".into()));
+    }
+    Ok(())
+}
+
+/// Checks a staff command. `existing` is the staff member the command names, if any.
+/// Until `someone_can_log_in` (no PIN is set yet: a new restaurant being set up), owners
+/// may be added and given a PIN with nobody logged in; after that, never.
+pub fn decide_staff(
+    command: &StaffCommand,
+    actor: Option<Actor>,
+    existing: Option<&StaffMember>,
+    someone_can_log_in: bool,
+) -> Result<Vec<StaffChange>, Refusal> {
+    match command {
+        StaffCommand::Put(member) => {
+            if member.name.trim().is_empty() {
+                return Err(Refusal::Invalid("a staff member needs a name".into()));
+            }
+            match actor {
+                None if !someone_can_log_in && member.role == Role::Owner => {}
+                None => {
+                    return Err(Refusal::NotAllowed {
+                        role: "nobody logged in",
+                        action: "manage staff".into(),
+                    });
+                }
+                Some(a) => {
+                    if !a.role.may(Permission::ManageStaff) {
+                        return Err(Refusal::NotAllowed {
+                            role: a.role.name(),
+                            action: "manage staff".into(),
+                        });
+                    }
+                    // Only an owner makes (or unmakes) owners and managers.
+                    let touches_top = matches!(member.role, Role::Owner | Role::Manager)
+                        || existing.is_some_and(|e| matches!(e.role, Role::Owner | Role::Manager));
+                    if touches_top && a.role != Role::Owner {
+                        return Err(Refusal::NotAllowed {
+                            role: a.role.name(),
+                            action: "appoint owners or managers".into(),
+                        });
+                    }
+                    if a.staff == member.id && !member.active {
+                        return Err(Refusal::Invalid("you cannot deactivate yourself".into()));
+                    }
+                }
+            }
+            Ok(vec![StaffChange::Put(member.clone())])
+        }
+        StaffCommand::SetPin { staff, pin } => {
+            check_pin(pin)?;
+            let member =
+                existing.ok_or_else(|| Refusal::Invalid(format!("no staff member {staff}")))?;
+            match actor {
+                // Setting up: the first owner sets their own PIN.
+                None if member.role == Role::Owner && !someone_can_log_in => {}
+                Some(a) if a.staff == member.id || a.role.may(Permission::ManageStaff) => {
+                    if a.staff != member.id
+                        && matches!(member.role, Role::Owner | Role::Manager)
+                        && a.role != Role::Owner
+                    {
+                        return Err(Refusal::NotAllowed {
+                            role: a.role.name(),
+                            action: "set a manager's PIN".into(),
+                        });
+                    }
+                }
+                Some(a) => {
+                    return Err(Refusal::NotAllowed {
+                        role: a.role.name(),
+                        action: "set another person's PIN".into(),
+                    });
+                }
+                None => {
+                    return Err(Refusal::NotAllowed {
+                        role: "nobody logged in",
+                        action: "set a PIN".into(),
+                    });
+                }
+            }
+            Ok(vec![StaffChange::PinChanged { staff: *staff }])
+        }
+    }
+}
+
+#[cfg(test)]
+mod staff_tests {
+    use super::*;
+
+    fn member(id: u128, role: Role) -> StaffMember {
+        StaffMember {
+            id: StaffId(id),
+            name: format!("staff {id}"),
+            role,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn the_first_owner_sets_up_then_roles_decide() {
+        let owner = member(1, Role::Owner);
+        assert!(decide_staff(&StaffCommand::Put(owner.clone()), None, None, false).is_ok());
+        assert!(
+            decide_staff(
+                &StaffCommand::Put(member(2, Role::Cashier)),
+                None,
+                None,
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            decide_staff(&StaffCommand::Put(member(3, Role::Owner)), None, None, true).is_err()
+        );
+        let as_owner = Some(Actor {
+            staff: StaffId(1),
+            role: Role::Owner,
+        });
+        let as_manager = Some(Actor {
+            staff: StaffId(2),
+            role: Role::Manager,
+        });
+        let as_cashier = Some(Actor {
+            staff: StaffId(3),
+            role: Role::Cashier,
+        });
+        assert!(
+            decide_staff(
+                &StaffCommand::Put(member(4, Role::Manager)),
+                as_owner,
+                None,
+                true
+            )
+            .is_ok()
+        );
+        assert!(
+            decide_staff(
+                &StaffCommand::Put(member(4, Role::Cashier)),
+                as_manager,
+                None,
+                true
+            )
+            .is_ok()
+        );
+        assert!(
+            decide_staff(
+                &StaffCommand::Put(member(4, Role::Manager)),
+                as_manager,
+                None,
+                true
+            )
+            .is_err()
+        );
+        assert!(
+            decide_staff(
+                &StaffCommand::Put(member(4, Role::Cashier)),
+                as_cashier,
+                None,
+                true
+            )
+            .is_err()
+        );
+        let pin = |staff: u128, pin: &str| StaffCommand::SetPin {
+            staff: StaffId(staff),
+            pin: pin.into(),
+        };
+        let cashier = member(3, Role::Cashier);
+        assert!(decide_staff(&pin(3, "2468"), as_cashier, Some(&cashier), true).is_ok());
+        assert!(decide_staff(&pin(3, "24a8"), as_cashier, Some(&cashier), true).is_err());
+        assert!(decide_staff(&pin(3, "123"), as_cashier, Some(&cashier), true).is_err());
+        assert!(decide_staff(&pin(1, "2468"), as_cashier, Some(&owner), true).is_err());
+        assert!(decide_staff(&pin(1, "2468"), as_manager, Some(&owner), true).is_err());
+        assert!(decide_staff(&pin(3, "9999"), as_manager, Some(&cashier), true).is_ok());
+        assert!(decide_staff(&pin(1, "1357"), None, Some(&owner), false).is_ok());
     }
 }

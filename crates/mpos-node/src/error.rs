@@ -11,6 +11,11 @@ pub enum NodeError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Unknown staff, inactive staff or a wrong PIN: deliberately the same answer.
+    #[error("wrong staff member or PIN")]
+    WrongPin,
+    #[error("too many wrong PINs: try again in {} s", retry_after_millis.div_ceil(1000))]
+    Locked { retry_after_millis: u64 },
     /// The business rules refuse the command; nothing was written.
     #[error(transparent)]
     Refused(#[from] Refusal),

@@ -13,6 +13,7 @@ pub mod data_dir;
 pub mod error;
 pub mod ledger;
 pub mod pos;
+pub mod staff;
 
 pub use data_dir::DataDir;
 pub use error::NodeError;

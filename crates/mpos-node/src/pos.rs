@@ -10,11 +10,14 @@ use std::collections::HashMap;
 use mpos_domain::catalog::{
     Category, Item, ModifierGroup, Selection, TaxCategory, price_selection,
 };
-use mpos_domain::event::MenuEvent;
-use mpos_domain::ids::{CategoryId, ItemId, LineId, ModifierGroupId, OrderId, TaxCategoryId};
+use mpos_domain::event::{MenuEvent, StaffEvent};
+use mpos_domain::ids::{
+    CategoryId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+};
 use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
 use mpos_domain::order::{Change, Command, Order, OrderEvent, apply, decide};
 use mpos_domain::staff::Actor;
+use mpos_domain::staff::{StaffChange, StaffCommand, decide_staff};
 use mpos_domain::{Event, Refusal};
 use mpos_ledger::{EntryRef, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
@@ -31,6 +34,7 @@ pub enum Action {
         command: OrderAction,
     },
     Menu(MenuCommand),
+    Staff(StaffCommand),
 }
 
 /// A change to an order: a domain command, or a line to price from the menu first.
@@ -52,14 +56,15 @@ pub enum OrderAction {
 pub struct Request {
     pub id: u128,
     pub action: Action,
-    pub actor: Actor,
+    /// The logged-in staff member; none only while setting up a new restaurant.
+    pub actor: Option<Actor>,
 }
 
 impl Request {
     fn order(&self) -> Option<OrderId> {
         match self.action {
             Action::Order { order, .. } => Some(order),
-            Action::Menu(_) => None,
+            Action::Menu(_) | Action::Staff(_) => None,
         }
     }
 }
@@ -85,10 +90,18 @@ impl Applied {
             .iter()
             .filter_map(|e| match e {
                 Event::Order(o) => Some(&o.change),
-                Event::Menu(_) => None,
+                Event::Menu(_) | Event::Staff(_) => None,
             })
             .collect()
     }
+}
+
+/// What one request would record, before the batch commits.
+struct Staged {
+    events: Vec<Event>,
+    order: Option<Order>,
+    /// A new PIN hash, kept out of the ledger.
+    pin: Option<(StaffId, String)>,
 }
 
 #[derive(Debug)]
@@ -248,11 +261,21 @@ impl<S: PosStore> PosService<S> {
         request: &Request,
         orders: &HashMap<OrderId, Option<Order>>,
         menu_overlay: &[MenuChange],
+        staff_overlay: &[StaffChange],
         now_millis: u64,
-    ) -> Result<(Vec<Event>, Option<Order>), NodeError> {
+    ) -> Result<Staged, NodeError> {
         let store = self.ledger.store();
-        let actor = request.actor;
+        if let Action::Staff(cmd) = &request.action {
+            return self.staff_events(request, cmd, staff_overlay, now_millis);
+        }
+        let actor = request.actor.ok_or(Refusal::NotAllowed {
+            role: "nobody logged in",
+            action: "this".into(),
+        })?;
         match &request.action {
+            Action::Staff(_) => Err(NodeError::BadRequest(
+                "staff requests are handled above".into(),
+            )),
             Action::Menu(cmd) => {
                 let rows = MenuRows::load(store, menu_overlay, &Needs::of_menu_command(cmd))?;
                 let changes = menu::decide(&rows, cmd, actor)?;
@@ -266,7 +289,11 @@ impl<S: PosStore> PosService<S> {
                         })
                     })
                     .collect();
-                Ok((events, None))
+                Ok(Staged {
+                    events,
+                    order: None,
+                    pin: None,
+                })
             }
             Action::Order { order, command } => {
                 let state = match orders.get(order) {
@@ -325,9 +352,64 @@ impl<S: PosStore> PosService<S> {
                 }
                 let current = current
                     .ok_or_else(|| NodeError::BadRequest("the command produced no order".into()))?;
-                Ok((events, Some(current)))
+                Ok(Staged {
+                    events,
+                    order: Some(current),
+                    pin: None,
+                })
             }
         }
+    }
+
+    fn staff_events(
+        &self,
+        request: &Request,
+        cmd: &StaffCommand,
+        overlay: &[StaffChange],
+        now_millis: u64,
+    ) -> Result<Staged, NodeError> {
+        let store = self.ledger.store();
+        let named = match cmd {
+            StaffCommand::Put(m) => m.id,
+            StaffCommand::SetPin { staff, .. } => *staff,
+        };
+        let mut existing = store.staff_member(named)?;
+        for change in overlay {
+            if let StaffChange::Put(m) = change
+                && m.id == named
+            {
+                existing = Some(m.clone());
+            }
+        }
+        let mut someone_can_log_in = overlay
+            .iter()
+            .any(|c| matches!(c, StaffChange::PinChanged { .. }));
+        for m in store.staff()? {
+            if someone_can_log_in {
+                break;
+            }
+            someone_can_log_in = store.pin_hash(m.id)?.is_some();
+        }
+        let changes = decide_staff(cmd, request.actor, existing.as_ref(), someone_can_log_in)?;
+        let pin = match cmd {
+            StaffCommand::SetPin { staff, pin } => Some((*staff, crate::staff::hash_pin(pin)?)),
+            StaffCommand::Put(_) => None,
+        };
+        let events = changes
+            .into_iter()
+            .map(|change| {
+                Event::Staff(StaffEvent {
+                    by: request.actor.map(|a| a.staff),
+                    at: now_millis,
+                    change,
+                })
+            })
+            .collect();
+        Ok(Staged {
+            events,
+            order: None,
+            pin,
+        })
     }
 
     /// Applies a batch of requests in order: one ledger batch, one transaction, one fsync.
@@ -343,6 +425,8 @@ impl<S: PosStore> PosService<S> {
         let key = self.ledger.key().public();
         let mut orders: HashMap<OrderId, Option<Order>> = HashMap::new();
         let mut menu_changes: Vec<MenuChange> = Vec::new();
+        let mut staff_changes: Vec<StaffChange> = Vec::new();
+        let mut pins: Vec<(StaffId, String)> = Vec::new();
         let mut entries: Vec<SealedEntry> = Vec::new();
         let mut applied: Vec<AppliedRequest> = Vec::new();
         let mut results: Vec<Result<Applied, NodeError>> = Vec::with_capacity(requests.len());
@@ -367,8 +451,8 @@ impl<S: PosStore> PosService<S> {
                             NodeError::BadRequest("request repeated in one batch".into())
                         });
                 }
-                let (events, order) =
-                    self.events_for(&request, &orders, &menu_changes, now_millis)?;
+                let Staged { events, order, pin } =
+                    self.events_for(&request, &orders, &menu_changes, &staff_changes, now_millis)?;
                 let first_seq = staged.size() + 1;
                 let mut head = staged.clone();
                 let mut new_entries = Vec::with_capacity(events.len());
@@ -379,10 +463,13 @@ impl<S: PosStore> PosService<S> {
                 staged = head;
                 entries.extend(new_entries);
                 for e in &events {
-                    if let Event::Menu(m) = e {
-                        menu_changes.push(m.change.clone());
+                    match e {
+                        Event::Menu(m) => menu_changes.push(m.change.clone()),
+                        Event::Staff(s) => staff_changes.push(s.change.clone()),
+                        Event::Order(_) => {}
                     }
                 }
+                pins.extend(pin);
                 if let (Some(id), Some(o)) = (request.order(), &order) {
                     orders.insert(id, Some(o.clone()));
                 }
@@ -421,6 +508,8 @@ impl<S: PosStore> PosService<S> {
             let projection = Projection {
                 orders: orders.values().flatten().collect(),
                 menu: menu_changes.iter().collect(),
+                staff: staff_changes.iter().collect(),
+                pins: pins.clone(),
             };
             self.ledger
                 .store_mut()

@@ -6,7 +6,7 @@ use mpos_domain::catalog::{
     Category, Channel, ChosenModifier, Item, ModifierGroup, ModifierOption, PricedSelection,
     TaxCategory, Variant,
 };
-use mpos_domain::event::MenuEvent;
+use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId,
     StaffId, StationId, TableId, TaxCategoryId, VariantId,
@@ -15,10 +15,11 @@ use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::{
     Change, DiscountKind, DiscountTarget, OrderEvent, OrderKind, Source, Tender,
 };
+use mpos_domain::staff::{Role, StaffChange, StaffMember};
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use prost::Message;
 
-use crate::v1::{self, event, menu_event, order_event, order_opened};
+use crate::v1::{self, event, menu_event, order_event, order_opened, staff_event};
 use crate::{DecodeError, field};
 
 /// Ledger schema version of payloads this module writes.
@@ -30,6 +31,7 @@ pub fn encode(event: &DomainEvent) -> Vec<u8> {
     let kind = match event {
         DomainEvent::Order(e) => event::Kind::Order(order_to_wire(e)),
         DomainEvent::Menu(e) => event::Kind::Menu(menu_to_wire(e)),
+        DomainEvent::Staff(e) => event::Kind::Staff(staff_to_wire(e)),
     };
     v1::Event { kind: Some(kind) }.encode_to_vec()
 }
@@ -39,6 +41,7 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
     match wire.kind {
         Some(event::Kind::Order(o)) => Ok(DomainEvent::Order(order_from_wire(o)?)),
         Some(event::Kind::Menu(m)) => Ok(DomainEvent::Menu(menu_from_wire(m)?)),
+        Some(event::Kind::Staff(s)) => Ok(DomainEvent::Staff(staff_from_wire(s)?)),
         None => Err(field("event", "empty")),
     }
 }
@@ -571,6 +574,67 @@ fn menu_from_wire(w: v1::MenuEvent) -> Result<MenuEvent, DecodeError> {
     };
     Ok(MenuEvent {
         by: StaffId(read_id("menu_event.by", &w.by)?),
+        at: w.at,
+        change,
+    })
+}
+
+pub fn role_to_wire(r: Role) -> v1::Role {
+    match r {
+        Role::Owner => v1::Role::Owner,
+        Role::Manager => v1::Role::Manager,
+        Role::Cashier => v1::Role::Cashier,
+        Role::Server => v1::Role::Server,
+        Role::Kitchen => v1::Role::Kitchen,
+    }
+}
+
+pub fn role_from_wire(r: i32) -> Result<Role, DecodeError> {
+    match v1::Role::try_from(r) {
+        Ok(v1::Role::Owner) => Ok(Role::Owner),
+        Ok(v1::Role::Manager) => Ok(Role::Manager),
+        Ok(v1::Role::Cashier) => Ok(Role::Cashier),
+        Ok(v1::Role::Server) => Ok(Role::Server),
+        Ok(v1::Role::Kitchen) => Ok(Role::Kitchen),
+        _ => Err(field("role", format!("unknown role {r}"))),
+    }
+}
+
+fn staff_to_wire(e: &StaffEvent) -> v1::StaffEvent {
+    use staff_event::Change as W;
+    v1::StaffEvent {
+        by: opt_id(e.by.map(|s| s.0)),
+        at: e.at,
+        change: Some(match &e.change {
+            StaffChange::Put(m) => W::Put(v1::StaffMember {
+                id: id(m.id.0),
+                name: m.name.clone(),
+                role: role_to_wire(m.role).into(),
+                active: m.active,
+            }),
+            StaffChange::PinChanged { staff } => {
+                W::PinChanged(v1::PinChanged { staff: id(staff.0) })
+            }
+        }),
+    }
+}
+
+fn staff_from_wire(w: v1::StaffEvent) -> Result<StaffEvent, DecodeError> {
+    use staff_event::Change as W;
+    let change = match w.change {
+        Some(W::Put(m)) => StaffChange::Put(StaffMember {
+            id: StaffId(read_id("staff.id", &m.id)?),
+            name: m.name,
+            role: role_from_wire(m.role)?,
+            active: m.active,
+        }),
+        Some(W::PinChanged(p)) => StaffChange::PinChanged {
+            staff: StaffId(read_id("pin_changed.staff", &p.staff)?),
+        },
+        None => return Err(field("staff_event.change", "missing")),
+    };
+    Ok(StaffEvent {
+        by: read_opt_id("staff_event.by", &w.by)?.map(StaffId),
         at: w.at,
         change,
     })

@@ -10,6 +10,7 @@ use std::path::Path;
 pub mod baseline;
 mod menu;
 mod orders;
+mod staff;
 
 use mpos_ledger::{
     ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_orders.sql"),
     include_str!("../migrations/0003_menu.sql"),
+    include_str!("../migrations/0004_staff.sql"),
 ];
 
 /// A node's SQLite database.

@@ -458,6 +458,12 @@ impl PosStore for SqliteStore {
         for o in &projection.orders {
             save_order(&tx, o)?;
         }
+        for change in &projection.staff {
+            crate::staff::save_change(&tx, change)?;
+        }
+        for (staff, hash) in &projection.pins {
+            crate::staff::save_pin(&tx, *staff, hash)?;
+        }
         {
             let mut insert = tx
                 .prepare_cached(
@@ -556,5 +562,20 @@ impl PosStore for SqliteStore {
 
     fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
         crate::menu::search(self.conn(), query, limit)
+    }
+
+    fn staff_member(
+        &self,
+        id: mpos_domain::ids::StaffId,
+    ) -> Result<Option<mpos_domain::staff::StaffMember>, StoreError> {
+        crate::staff::member(self.conn(), id)
+    }
+
+    fn staff(&self) -> Result<Vec<mpos_domain::staff::StaffMember>, StoreError> {
+        crate::staff::all(self.conn())
+    }
+
+    fn pin_hash(&self, id: mpos_domain::ids::StaffId) -> Result<Option<String>, StoreError> {
+        crate::staff::pin_hash(self.conn(), id)
     }
 }

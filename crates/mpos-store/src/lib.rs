@@ -6,9 +6,10 @@
 //! call returns, and a batch is all or nothing.
 
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
-use mpos_domain::ids::{CategoryId, ItemId, ModifierGroupId, OrderId, TaxCategoryId};
+use mpos_domain::ids::{CategoryId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId};
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
+use mpos_domain::staff::{StaffChange, StaffMember};
 use mpos_ledger::{
     ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
 };
@@ -120,6 +121,10 @@ pub struct AppliedRequest {
 pub struct Projection<'a> {
     pub orders: Vec<&'a Order>,
     pub menu: Vec<&'a MenuChange>,
+    pub staff: Vec<&'a StaffChange>,
+    /// New PIN hashes (argon2 PHC strings): stored beside the projections, never in the
+    /// ledger.
+    pub pins: Vec<(StaffId, String)>,
 }
 
 /// The point of sale's projections (orders, menu) and the requests that changed them.
@@ -149,4 +154,10 @@ pub trait PosStore: LedgerStore {
     /// Items whose name, description, SKU or barcode match `query` (word prefixes), best
     /// first, at most `limit`; through an index, never by reading the whole menu.
     fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError>;
+
+    fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError>;
+    /// Everyone, by name.
+    fn staff(&self) -> Result<Vec<StaffMember>, StoreError>;
+    /// The argon2 hash of a staff member's PIN.
+    fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError>;
 }

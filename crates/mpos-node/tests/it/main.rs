@@ -7,3 +7,4 @@
 
 mod menu;
 mod orders;
+mod staff;

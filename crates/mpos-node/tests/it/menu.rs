@@ -19,7 +19,7 @@ fn menu(id: u128, cmd: MenuCommand) -> Request {
     Request {
         id,
         action: Action::Menu(cmd),
-        actor: MANAGER,
+        actor: Some(MANAGER),
     }
 }
 
@@ -104,7 +104,7 @@ fn add_item(id: u128, order: u128, line: u128, variant: u128, modifiers: &[u128]
                 note: String::new(),
             },
         },
-        actor: CASHIER,
+        actor: Some(CASHIER),
     }
 }
 
@@ -150,7 +150,7 @@ fn a_menu_set_up_by_commands_prices_lines_on_the_node_and_survives_a_restart() {
     let err = svc
         .execute_one(
             Request {
-                actor: CASHIER,
+                actor: Some(CASHIER),
                 ..menu(30, cafe()[4].clone())
             },
             3_000,
@@ -194,7 +194,7 @@ fn a_menu_set_up_by_commands_prices_lines_on_the_node_and_survives_a_restart() {
     // 86 it: the next sale is refused, the line already sold stays.
     svc.execute_one(
         Request {
-            actor: CASHIER,
+            actor: Some(CASHIER),
             ..menu(
                 40,
                 MenuCommand::SetAvailable {
@@ -228,7 +228,7 @@ fn a_menu_change_is_seen_by_the_requests_after_it_in_the_same_batch() {
     batch.push(open(20, 7));
     batch.push(add_item(21, 7, 1, 1, &[1]));
     batch.push(Request {
-        actor: CASHIER,
+        actor: Some(CASHIER),
         ..menu(
             22,
             MenuCommand::SetAvailable {

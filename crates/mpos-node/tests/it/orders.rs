@@ -71,7 +71,7 @@ pub fn req(id: u128, order: u128, command: Command, actor: Actor) -> Request {
             order: OrderId(order),
             command: OrderAction::Command(command),
         },
-        actor,
+        actor: Some(actor),
     }
 }
 

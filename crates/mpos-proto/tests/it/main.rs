@@ -244,6 +244,40 @@ fn every_menu_change_round_trips() {
 }
 
 #[test]
+fn staff_changes_round_trip_without_any_pin() {
+    use mpos_domain::event::StaffEvent;
+    use mpos_domain::staff::{Role, StaffChange, StaffMember};
+    for (by, change) in [
+        (
+            None,
+            StaffChange::Put(StaffMember {
+                id: StaffId(1),
+                name: "Ana".into(),
+                role: Role::Owner,
+                active: true,
+            }),
+        ),
+        (
+            Some(StaffId(1)),
+            StaffChange::Put(StaffMember {
+                id: StaffId(2),
+                name: "Bao".into(),
+                role: Role::Kitchen,
+                active: false,
+            }),
+        ),
+        (
+            Some(StaffId(2)),
+            StaffChange::PinChanged { staff: StaffId(2) },
+        ),
+    ] {
+        let e = DomainEvent::Staff(StaffEvent { by, at: 9, change });
+        let bytes = encode(&e);
+        assert_eq!(decode(&bytes).unwrap(), e);
+    }
+}
+
+#[test]
 fn every_change_round_trips() {
     for change in every_change() {
         let e = event(change);

@@ -1,0 +1,80 @@
+//! Staff projection and the PIN-hash secret table.
+
+use mpos_domain::ids::StaffId;
+use mpos_domain::staff::{Role, StaffChange, StaffMember};
+use mpos_store::StoreError;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::{corrupt, db};
+
+pub(crate) fn save_change(tx: &Transaction<'_>, change: &StaffChange) -> Result<(), StoreError> {
+    if let StaffChange::Put(m) = change {
+        tx.execute(
+            "INSERT INTO staff (id, name, role, active) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                active = excluded.active",
+            params![&m.id.0.to_be_bytes()[..], m.name, m.role.name(), m.active],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn save_pin(tx: &Transaction<'_>, staff: StaffId, hash: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO staff_pin (staff_id, hash) VALUES (?1, ?2)
+         ON CONFLICT (staff_id) DO UPDATE SET hash = excluded.hash",
+        params![&staff.0.to_be_bytes()[..], hash],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, String, String, bool)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn member_from(
+    (id, name, role, active): (Vec<u8>, String, String, bool),
+) -> Result<StaffMember, StoreError> {
+    Ok(StaffMember {
+        id: StaffId(
+            <[u8; 16]>::try_from(id.as_slice())
+                .map(u128::from_be_bytes)
+                .map_err(|_| corrupt("staff id"))?,
+        ),
+        name,
+        role: Role::parse(&role).ok_or_else(|| corrupt(format!("unknown role {role:?}")))?,
+        active,
+    })
+}
+
+pub(crate) fn member(conn: &Connection, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
+    conn.query_row(
+        "SELECT id, name, role, active FROM staff WHERE id = ?1",
+        [&id.0.to_be_bytes()[..]],
+        row,
+    )
+    .optional()
+    .map_err(db)?
+    .map(member_from)
+    .transpose()
+}
+
+pub(crate) fn all(conn: &Connection) -> Result<Vec<StaffMember>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, name, role, active FROM staff ORDER BY name")
+        .map_err(db)?;
+    let rows = stmt.query_map([], row).map_err(db)?;
+    rows.map(|r| member_from(r.map_err(db)?)).collect()
+}
+
+pub(crate) fn pin_hash(conn: &Connection, id: StaffId) -> Result<Option<String>, StoreError> {
+    conn.query_row(
+        "SELECT hash FROM staff_pin WHERE staff_id = ?1",
+        [&id.0.to_be_bytes()[..]],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db)
+}
