@@ -26,6 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a node: gRPC and HTTP on one port.
+    Serve(command::serve::ServeArgs),
     /// Export, verify and prove the tamper-evident ledger.
     #[command(subcommand)]
     Ledger(command::ledger::LedgerCommand),
@@ -53,6 +55,7 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Serve(args) => command::serve::run(args),
         Command::Ledger(cmd) => command::ledger::run(cmd),
         Command::Bench(cmd) => command::bench::run(cmd),
     };

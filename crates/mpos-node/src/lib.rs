@@ -11,9 +11,12 @@
 pub mod clock;
 pub mod data_dir;
 pub mod error;
+pub mod grpc;
 pub mod ledger;
 pub mod pos;
+pub mod server;
 pub mod staff;
+pub mod writer;
 
 pub use data_dir::DataDir;
 pub use error::NodeError;

@@ -46,21 +46,21 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
     }
 }
 
-fn id(v: u128) -> Vec<u8> {
+pub fn id(v: u128) -> Vec<u8> {
     v.to_be_bytes().to_vec()
 }
 
-fn opt_id(v: Option<u128>) -> Vec<u8> {
+pub fn opt_id(v: Option<u128>) -> Vec<u8> {
     v.map(id).unwrap_or_default()
 }
 
-fn read_id(name: &'static str, b: &[u8]) -> Result<u128, DecodeError> {
+pub fn read_id(name: &'static str, b: &[u8]) -> Result<u128, DecodeError> {
     <[u8; 16]>::try_from(b)
         .map(u128::from_be_bytes)
         .map_err(|_| field(name, format!("an id is 16 bytes, not {}", b.len())))
 }
 
-fn read_opt_id(name: &'static str, b: &[u8]) -> Result<Option<u128>, DecodeError> {
+pub fn read_opt_id(name: &'static str, b: &[u8]) -> Result<Option<u128>, DecodeError> {
     if b.is_empty() {
         Ok(None)
     } else {
@@ -68,7 +68,7 @@ fn read_opt_id(name: &'static str, b: &[u8]) -> Result<Option<u128>, DecodeError
     }
 }
 
-fn channel_to_wire(c: Channel) -> v1::Channel {
+pub fn channel_to_wire(c: Channel) -> v1::Channel {
     match c {
         Channel::Counter => v1::Channel::Counter,
         Channel::Table => v1::Channel::Table,
@@ -77,7 +77,7 @@ fn channel_to_wire(c: Channel) -> v1::Channel {
     }
 }
 
-fn channel_from_wire(c: i32) -> Result<Channel, DecodeError> {
+pub fn channel_from_wire(c: i32) -> Result<Channel, DecodeError> {
     match v1::Channel::try_from(c) {
         Ok(v1::Channel::Counter) => Ok(Channel::Counter),
         Ok(v1::Channel::Table) => Ok(Channel::Table),
@@ -87,7 +87,7 @@ fn channel_from_wire(c: i32) -> Result<Channel, DecodeError> {
     }
 }
 
-fn mode_to_wire(m: PriceMode) -> v1::PriceMode {
+pub fn mode_to_wire(m: PriceMode) -> v1::PriceMode {
     match m {
         PriceMode::Inclusive => v1::PriceMode::Inclusive,
         PriceMode::Exclusive => v1::PriceMode::Exclusive,
@@ -102,7 +102,7 @@ fn mode_from_wire(name: &'static str, m: i32) -> Result<PriceMode, DecodeError> 
     }
 }
 
-fn source_to_wire(s: &Source) -> v1::Source {
+pub fn source_to_wire(s: &Source) -> v1::Source {
     use v1::source::Kind;
     v1::Source {
         kind: Some(match s {
@@ -114,7 +114,7 @@ fn source_to_wire(s: &Source) -> v1::Source {
     }
 }
 
-fn source_from_wire(s: Option<v1::Source>) -> Result<Source, DecodeError> {
+pub fn source_from_wire(s: Option<v1::Source>) -> Result<Source, DecodeError> {
     use v1::source::Kind;
     match s.and_then(|s| s.kind) {
         Some(Kind::Register(_)) => Ok(Source::Register),
@@ -125,7 +125,7 @@ fn source_from_wire(s: Option<v1::Source>) -> Result<Source, DecodeError> {
     }
 }
 
-fn item_to_wire(p: &PricedSelection) -> v1::SoldItem {
+pub fn item_to_wire(p: &PricedSelection) -> v1::SoldItem {
     v1::SoldItem {
         item: id(p.item.0),
         name: p.name.clone(),
@@ -177,7 +177,7 @@ fn item_from_wire(w: v1::SoldItem, c: Currency) -> Result<PricedSelection, Decod
     })
 }
 
-fn tender_to_wire(t: &Tender) -> v1::Tender {
+pub fn tender_to_wire(t: &Tender) -> v1::Tender {
     use v1::tender::Kind;
     v1::Tender {
         kind: Some(match t {
@@ -188,7 +188,7 @@ fn tender_to_wire(t: &Tender) -> v1::Tender {
     }
 }
 
-fn tender_from_wire(t: Option<v1::Tender>) -> Result<Tender, DecodeError> {
+pub fn tender_from_wire(t: Option<v1::Tender>) -> Result<Tender, DecodeError> {
     use v1::tender::Kind;
     match t.and_then(|t| t.kind) {
         Some(Kind::Cash(_)) => Ok(Tender::Cash),
@@ -429,53 +429,11 @@ fn menu_to_wire(e: &MenuEvent) -> v1::MenuEvent {
             if let Some(o) = g.options.first() {
                 note(o.price_delta);
             }
-            W::ModifierGroupPut(v1::ModifierGroup {
-                id: id(g.id.0),
-                name: g.name.clone(),
-                min: g.min,
-                max: g.max,
-                options: g
-                    .options
-                    .iter()
-                    .map(|o| v1::ModifierOption {
-                        id: id(o.id.0),
-                        name: o.name.clone(),
-                        price_delta: o.price_delta.minor(),
-                    })
-                    .collect(),
-            })
+            W::ModifierGroupPut(group_to_wire(g))
         }
         MenuChange::ItemPut(i) => {
             note(i.price);
-            W::ItemPut(v1::Item {
-                id: id(i.id.0),
-                name: i.name.clone(),
-                description: i.description.clone(),
-                category: id(i.category.0),
-                sku: i.sku.clone(),
-                barcode: i.barcode.clone(),
-                price: i.price.minor(),
-                channel_prices: i
-                    .channel_prices
-                    .iter()
-                    .map(|(c, p)| v1::ChannelPrice {
-                        channel: channel_to_wire(*c).into(),
-                        price: p.minor(),
-                    })
-                    .collect(),
-                tax_category: id(i.tax_category.0),
-                variants: i
-                    .variants
-                    .iter()
-                    .map(|v| v1::Variant {
-                        id: id(v.id.0),
-                        name: v.name.clone(),
-                        price_delta: v.price_delta.minor(),
-                    })
-                    .collect(),
-                modifier_groups: i.modifier_groups.iter().map(|g| id(g.0)).collect(),
-                available: i.available,
-            })
+            W::ItemPut(menu_item_to_wire(i))
         }
         MenuChange::AvailabilitySet { item, available } => W::AvailabilitySet(v1::Availability {
             item: id(item.0),
@@ -638,4 +596,54 @@ fn staff_from_wire(w: v1::StaffEvent) -> Result<StaffEvent, DecodeError> {
         at: w.at,
         change,
     })
+}
+
+pub fn group_to_wire(g: &ModifierGroup) -> v1::ModifierGroup {
+    v1::ModifierGroup {
+        id: id(g.id.0),
+        name: g.name.clone(),
+        min: g.min,
+        max: g.max,
+        options: g
+            .options
+            .iter()
+            .map(|o| v1::ModifierOption {
+                id: id(o.id.0),
+                name: o.name.clone(),
+                price_delta: o.price_delta.minor(),
+            })
+            .collect(),
+    }
+}
+
+pub fn menu_item_to_wire(i: &Item) -> v1::Item {
+    v1::Item {
+        id: id(i.id.0),
+        name: i.name.clone(),
+        description: i.description.clone(),
+        category: id(i.category.0),
+        sku: i.sku.clone(),
+        barcode: i.barcode.clone(),
+        price: i.price.minor(),
+        channel_prices: i
+            .channel_prices
+            .iter()
+            .map(|(c, p)| v1::ChannelPrice {
+                channel: channel_to_wire(*c).into(),
+                price: p.minor(),
+            })
+            .collect(),
+        tax_category: id(i.tax_category.0),
+        variants: i
+            .variants
+            .iter()
+            .map(|v| v1::Variant {
+                id: id(v.id.0),
+                name: v.name.clone(),
+                price_delta: v.price_delta.minor(),
+            })
+            .collect(),
+        modifier_groups: i.modifier_groups.iter().map(|g| id(g.0)).collect(),
+        available: i.available,
+    }
 }

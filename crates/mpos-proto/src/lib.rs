@@ -8,6 +8,7 @@
 //! field, never a panic.
 
 pub mod event;
+pub mod view;
 
 /// The generated messages and services of package `mpos.v1`.
 #[allow(missing_debug_implementations, clippy::all, reason = "generated code")]

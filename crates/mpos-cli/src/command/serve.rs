@@ -1,0 +1,50 @@
+//! `mpos serve`: runs a node.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use mpos_node::server::{Node, shutdown_signal};
+
+use crate::Outcome;
+use crate::output::say;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (created with a new node identity on first start).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Address for gRPC and HTTP; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    pub listen: SocketAddr,
+}
+
+/// JSON logs on stderr; `RUST_LOG` filters (default `info`).
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(args: ServeArgs) -> Result<Outcome> {
+    init_logs();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let node = Node::bind(&args.data, args.listen).await?;
+        let addr = node.local_addr()?;
+        // The first line on stdout is the address: scripts and tests read it.
+        say!("listening on {addr}");
+        tracing::info!(%addr, data = %args.data.display(), "serving");
+        node.serve(shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,553 @@
+//! The gRPC API (`mpos.v1.Pos`): authenticates the caller from its session, turns wire
+//! requests into node requests, queues mutations on the writer and reads from its own
+//! connection. `NodeError` maps to a gRPC status in one place (`status`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use mpos_domain::catalog::Selection;
+use mpos_domain::ids::{
+    DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, VariantId,
+};
+use mpos_domain::order::{Command, DiscountKind, DiscountTarget, OrderKind};
+use mpos_domain::staff::Actor;
+use mpos_domain::{Money, Refusal};
+use mpos_proto::event::{
+    channel_from_wire, read_id, read_opt_id, role_to_wire, source_from_wire, tender_from_wire,
+};
+use mpos_proto::v1::{self, pos_server::Pos};
+use mpos_proto::view::order_view;
+use mpos_proto::{DecodeError, event::group_to_wire, event::menu_item_to_wire};
+use mpos_store::{PosStore, StoreError};
+use mpos_store_sqlite::SqliteStore;
+use tonic::{Request as GrpcRequest, Response, Status};
+
+use crate::clock;
+use crate::error::NodeError;
+use crate::pos::{Action, Applied, OrderAction, Request};
+use crate::staff::LoginGuard;
+use crate::writer::Writer;
+
+/// How long a login lasts: one shift.
+const SESSION_MILLIS: u64 = 12 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    actor: Actor,
+    expires_at: u64,
+}
+
+/// The service behind `mpos.v1.Pos`.
+#[derive(Debug, Clone)]
+pub struct PosApi {
+    writer: Writer,
+    reader: Arc<Mutex<SqliteStore>>,
+    logins: Arc<Mutex<LoginGuard>>,
+    sessions: Arc<Mutex<HashMap<String, Session>>>,
+}
+
+/// One mapping from node errors to gRPC statuses. Internal causes are logged, never sent.
+pub fn status(e: NodeError) -> Status {
+    match e {
+        NodeError::Refused(r) => match r {
+            Refusal::NotAllowed { .. } => Status::permission_denied(r.to_string()),
+            Refusal::UnknownOrder
+            | Refusal::UnknownLine(_)
+            | Refusal::UnknownPayment(_)
+            | Refusal::UnknownItem(_) => Status::not_found(r.to_string()),
+            Refusal::OrderClosed(_)
+            | Refusal::OrderVoided(_)
+            | Refusal::ItemUnavailable { .. }
+            | Refusal::AlreadyPaid
+            | Refusal::NothingToSend
+            | Refusal::NothingToPay
+            | Refusal::OrderExists(_) => Status::failed_precondition(r.to_string()),
+            _ => Status::invalid_argument(r.to_string()),
+        },
+        NodeError::BadRequest(m) => Status::invalid_argument(m),
+        NodeError::NotFound(m) => Status::not_found(m),
+        NodeError::WrongPin => Status::unauthenticated(e.to_string()),
+        NodeError::Locked { .. } => Status::resource_exhausted(e.to_string()),
+        other => {
+            tracing::error!(error = %other, "request failed inside the node");
+            Status::internal("the node could not complete the request; it was not applied")
+        }
+    }
+}
+
+fn bad(e: DecodeError) -> Status {
+    Status::invalid_argument(e.to_string())
+}
+
+fn request_id(b: &[u8]) -> Result<u128, Status> {
+    read_id("request_id", b).map_err(bad)
+}
+
+/// Runs a store read (or a login's argon2 check) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| status(NodeError::BadRequest(format!("read task failed: {e}"))))?
+        .map_err(status)
+}
+
+impl PosApi {
+    pub fn new(writer: Writer, reader: SqliteStore) -> PosApi {
+        PosApi {
+            writer,
+            reader: Arc::new(Mutex::new(reader)),
+            logins: Arc::new(Mutex::new(LoginGuard::default())),
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn actor<T>(&self, request: &GrpcRequest<T>) -> Result<Actor, Status> {
+        let token = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Status::unauthenticated("log in first: send `authorization: Bearer <token>`")
+            })?;
+        let sessions = self
+            .sessions
+            .lock()
+            .map_err(|_| Status::internal("session table poisoned"))?;
+        match sessions.get(token.trim()) {
+            Some(s) if s.expires_at > clock::now_millis() => Ok(s.actor),
+            Some(_) => Err(Status::unauthenticated("the session expired: log in again")),
+            None => Err(Status::unauthenticated("unknown session: log in again")),
+        }
+    }
+
+    async fn order_action(
+        &self,
+        actor: Actor,
+        id: u128,
+        order: &[u8],
+        command: OrderAction,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let order = OrderId(read_id("order", order).map_err(bad)?);
+        let applied = self
+            .writer
+            .apply(Request {
+                id,
+                action: Action::Order { order, command },
+                actor: Some(actor),
+            })
+            .await
+            .map_err(status)?;
+        reply(applied)
+    }
+
+    async fn command<T>(
+        &self,
+        request: GrpcRequest<T>,
+        build: impl FnOnce(&T) -> Result<(Vec<u8>, Vec<u8>, Command), Status>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let actor = self.actor(&request)?;
+        let (rid, order, command) = build(request.get_ref())?;
+        self.order_action(
+            actor,
+            request_id(&rid)?,
+            &order,
+            OrderAction::Command(command),
+        )
+        .await
+    }
+
+    fn currency(&self) -> Result<mpos_domain::Currency, Status> {
+        let store = self
+            .reader
+            .lock()
+            .map_err(|_| Status::internal("reader poisoned"))?;
+        store
+            .settings()
+            .map_err(|e| status(e.into()))?
+            .map(|s| s.currency)
+            .ok_or_else(|| {
+                Status::failed_precondition("the restaurant is not set up yet (no currency)")
+            })
+    }
+}
+
+fn reply(applied: Applied) -> Result<Response<v1::OrderReply>, Status> {
+    let order = applied
+        .order
+        .as_ref()
+        .map(order_view)
+        .transpose()
+        .map_err(|e| status(NodeError::BadRequest(e.to_string())))?;
+    Ok(Response::new(v1::OrderReply {
+        order,
+        replayed: applied.replayed,
+        first_seq: applied.first_seq,
+        last_seq: applied.last_seq,
+    }))
+}
+
+#[tonic::async_trait]
+impl Pos for PosApi {
+    async fn list_staff(
+        &self,
+        _: GrpcRequest<v1::ListStaffRequest>,
+    ) -> Result<Response<v1::ListStaffReply>, Status> {
+        let reader = self.reader.clone();
+        let staff = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            Ok(store.staff()?)
+        })
+        .await?;
+        Ok(Response::new(v1::ListStaffReply {
+            staff: staff
+                .into_iter()
+                .filter(|m| m.active)
+                .map(|m| v1::StaffEntry {
+                    id: m.id.0.to_be_bytes().to_vec(),
+                    name: m.name,
+                    role: role_to_wire(m.role).into(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn login(
+        &self,
+        request: GrpcRequest<v1::LoginRequest>,
+    ) -> Result<Response<v1::LoginReply>, Status> {
+        let r = request.into_inner();
+        let staff = StaffId(read_id("staff", &r.staff).map_err(bad)?);
+        let (reader, logins) = (self.reader.clone(), self.logins.clone());
+        let pin = r.pin;
+        let (actor, name) = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            let mut guard = logins
+                .lock()
+                .map_err(|_| NodeError::BadRequest("login table poisoned".into()))?;
+            let actor = guard.login(&*store, staff, &pin, clock::now_millis())?;
+            let name = store
+                .staff_member(staff)?
+                .map(|m| m.name)
+                .unwrap_or_default();
+            Ok((actor, name))
+        })
+        .await?;
+        let mut token = [0u8; 32];
+        getrandom::fill(&mut token)
+            .map_err(|e| Status::internal(format!("no randomness for a session: {e}")))?;
+        let token = hex::encode(token);
+        let expires_at = clock::now_millis() + SESSION_MILLIS;
+        self.sessions
+            .lock()
+            .map_err(|_| Status::internal("session table poisoned"))?
+            .insert(token.clone(), Session { actor, expires_at });
+        tracing::info!(staff = %actor.staff, role = actor.role.name(), "logged in");
+        Ok(Response::new(v1::LoginReply {
+            token,
+            staff: Some(v1::StaffEntry {
+                id: actor.staff.0.to_be_bytes().to_vec(),
+                name,
+                role: role_to_wire(actor.role).into(),
+            }),
+            expires_at,
+        }))
+    }
+
+    async fn search_items(
+        &self,
+        request: GrpcRequest<v1::SearchItemsRequest>,
+    ) -> Result<Response<v1::SearchItemsReply>, Status> {
+        self.actor(&request)?;
+        let r = request.into_inner();
+        let limit = if r.limit == 0 { 20 } else { r.limit.min(100) } as usize;
+        let reader = self.reader.clone();
+        let items = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            let mut out = Vec::new();
+            for item in store.search_items(&r.query, limit)? {
+                let mut groups = Vec::new();
+                for g in &item.modifier_groups {
+                    groups.extend(store.modifier_group(*g)?);
+                }
+                out.push((item, groups));
+            }
+            Ok(out)
+        })
+        .await?;
+        Ok(Response::new(v1::SearchItemsReply {
+            items: items
+                .iter()
+                .map(|(i, gs)| v1::MenuItemView {
+                    item: Some(menu_item_to_wire(i)),
+                    modifier_groups: gs.iter().map(group_to_wire).collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn open_order(
+        &self,
+        request: GrpcRequest<v1::OpenOrderRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let actor = self.actor(&request)?;
+        let reader = self.reader.clone();
+        let settings = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            Ok(store.settings()?)
+        })
+        .await?
+        .ok_or_else(|| {
+            Status::failed_precondition("the restaurant is not set up yet (no currency)")
+        })?;
+        let r = request.into_inner();
+        let kind = match r.kind {
+            Some(v1::open_order_request::Kind::DineIn(d)) => OrderKind::DineIn {
+                table: read_opt_id("dine_in.table", &d.table)
+                    .map_err(bad)?
+                    .map(mpos_domain::ids::TableId),
+                guests: d.guests,
+            },
+            Some(v1::open_order_request::Kind::Takeaway(_)) | None => OrderKind::Takeaway,
+            Some(v1::open_order_request::Kind::Delivery(d)) => {
+                OrderKind::Delivery { address: d.address }
+            }
+        };
+        let command = Command::Open {
+            number: r.number,
+            channel: channel_from_wire(r.channel).map_err(bad)?,
+            kind,
+            source: if r.source.is_some() {
+                source_from_wire(r.source).map_err(bad)?
+            } else {
+                mpos_domain::order::Source::Register
+            },
+            currency: settings.currency,
+            mode: settings.price_mode,
+        };
+        self.order_action(
+            actor,
+            request_id(&r.request_id)?,
+            &r.order,
+            OrderAction::Command(command),
+        )
+        .await
+    }
+
+    async fn add_item(
+        &self,
+        request: GrpcRequest<v1::AddItemRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let actor = self.actor(&request)?;
+        let r = request.into_inner();
+        let selection = Selection {
+            item: ItemId(read_id("item", &r.item).map_err(bad)?),
+            variant: read_opt_id("variant", &r.variant)
+                .map_err(bad)?
+                .map(VariantId),
+            modifiers: r
+                .modifiers
+                .iter()
+                .map(|m| read_id("modifiers", m).map(ModifierId))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?,
+            quantity: r.quantity,
+        };
+        let action = OrderAction::AddItem {
+            line: LineId(read_id("line", &r.line).map_err(bad)?),
+            selection,
+            seat: (r.seat != 0).then_some(r.seat),
+            course: r.course.max(1),
+            note: r.note,
+        };
+        self.order_action(actor, request_id(&r.request_id)?, &r.order, action)
+            .await
+    }
+
+    async fn send_order(
+        &self,
+        request: GrpcRequest<v1::SendOrderRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.command(request, |r| {
+            let lines = r
+                .lines
+                .iter()
+                .map(|l| read_id("lines", l).map(LineId))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?;
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::Send { lines },
+            ))
+        })
+        .await
+    }
+
+    async fn fire_course(
+        &self,
+        request: GrpcRequest<v1::FireCourseRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.command(request, |r| {
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::FireCourse { course: r.course },
+            ))
+        })
+        .await
+    }
+
+    async fn void_line(
+        &self,
+        request: GrpcRequest<v1::VoidLineRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.command(request, |r| {
+            let line = LineId(read_id("line", &r.line).map_err(bad)?);
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::VoidLine {
+                    line,
+                    reason: r.reason.clone(),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn apply_discount(
+        &self,
+        request: GrpcRequest<v1::ApplyDiscountRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let currency = self.currency()?;
+        self.command(request, |r| {
+            let target = match read_opt_id("line", &r.line).map_err(bad)? {
+                None => DiscountTarget::Order,
+                Some(l) => DiscountTarget::Line(LineId(l)),
+            };
+            let kind = match r.kind {
+                Some(v1::apply_discount_request::Kind::PercentPpm(p)) => DiscountKind::Percent(p),
+                Some(v1::apply_discount_request::Kind::Amount(a)) => {
+                    DiscountKind::Amount(Money::new(a, currency))
+                }
+                None => return Err(Status::invalid_argument("kind: give percent_ppm or amount")),
+            };
+            let discount = DiscountId(read_id("discount", &r.discount).map_err(bad)?);
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::ApplyDiscount {
+                    discount,
+                    target,
+                    kind,
+                    reason: r.reason.clone(),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn set_service_charge(
+        &self,
+        request: GrpcRequest<v1::SetServiceChargeRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.command(request, |r| {
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::SetServiceCharge { ppm: r.ppm },
+            ))
+        })
+        .await
+    }
+
+    async fn take_payment(
+        &self,
+        request: GrpcRequest<v1::TakePaymentRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let currency = self.currency()?;
+        self.command(request, |r| {
+            let payment = PaymentId(read_id("payment", &r.payment).map_err(bad)?);
+            let tender = tender_from_wire(r.tender.clone()).map_err(bad)?;
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::TakePayment {
+                    payment,
+                    tender,
+                    amount: Money::new(r.amount, currency),
+                    tip: Money::new(r.tip, currency),
+                    cash_received: r.cash_received.map(|c| Money::new(c, currency)),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn void_order(
+        &self,
+        request: GrpcRequest<v1::VoidOrderRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.command(request, |r| {
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::VoidOrder {
+                    reason: r.reason.clone(),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn refund(
+        &self,
+        request: GrpcRequest<v1::RefundRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        let currency = self.currency()?;
+        self.command(request, |r| {
+            let payment = PaymentId(read_id("payment", &r.payment).map_err(bad)?);
+            Ok((
+                r.request_id.clone(),
+                r.order.clone(),
+                Command::Refund {
+                    payment,
+                    amount: Money::new(r.amount, currency),
+                    reason: r.reason.clone(),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn get_order(
+        &self,
+        request: GrpcRequest<v1::GetOrderRequest>,
+    ) -> Result<Response<v1::OrderView>, Status> {
+        self.actor(&request)?;
+        let order = OrderId(read_id("order", &request.get_ref().order).map_err(bad)?);
+        let reader = self.reader.clone();
+        let found = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            Ok(store.load_order(order)?)
+        })
+        .await?
+        .ok_or_else(|| Status::not_found("no such order"))?;
+        order_view(&found)
+            .map(Response::new)
+            .map_err(|e| status(NodeError::Store(StoreError::Corrupt(e.to_string()))))
+    }
+}

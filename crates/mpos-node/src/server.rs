@@ -1,0 +1,92 @@
+//! `mpos serve`: one TCP port carrying gRPC (`mpos.v1.Pos`, the standard health service,
+//! server reflection) and plain HTTP (`/healthz`). Stops on SIGTERM or Ctrl-C: it stops
+//! accepting, lets the writer apply every queued request, and exits.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::routing::get;
+use mpos_proto::v1::pos_server::PosServer;
+use tokio::net::TcpListener;
+
+use crate::data_dir::DataDir;
+use crate::error::NodeError;
+use crate::grpc::PosApi;
+use crate::ledger::Ledger;
+use crate::pos::PosService;
+use crate::writer::Writer;
+
+/// A node bound to its port, ready to serve.
+#[derive(Debug)]
+pub struct Node {
+    listener: TcpListener,
+    api: PosApi,
+    writer_thread: std::thread::JoinHandle<()>,
+}
+
+impl Node {
+    /// Opens the data directory (creating it on first start) and binds `listen`.
+    pub async fn bind(data: &Path, listen: SocketAddr) -> Result<Node, NodeError> {
+        let dir = DataDir::open_or_create(data)?;
+        let reader = dir.store()?;
+        let store = dir.store()?;
+        let ledger = Ledger::open(store, dir.into_key())?;
+        tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
+        let (writer, writer_thread) = Writer::start(PosService::new(ledger))?;
+        let listener = TcpListener::bind(listen).await?;
+        Ok(Node {
+            listener,
+            api: PosApi::new(writer, reader),
+            writer_thread,
+        })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr, NodeError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` completes, then drains the writer.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), NodeError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<PosServer<PosApi>>().await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(mpos_proto::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| NodeError::BadRequest(format!("reflection: {e}")))?;
+        let router = tonic::service::Routes::new(PosServer::new(self.api))
+            .add_service(health_service)
+            .add_service(reflection)
+            .into_axum_router()
+            .route("/healthz", get(|| async { "ok\n" }));
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        // The router (and with it every writer handle) is gone: the writer drains and stops.
+        let _ = tokio::task::spawn_blocking(move || self.writer_thread.join()).await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing queued requests");
+}
