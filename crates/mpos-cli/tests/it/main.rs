@@ -6,4 +6,5 @@
 )]
 
 mod ledger;
+mod serve;
 mod support;

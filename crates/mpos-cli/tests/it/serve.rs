@@ -1,0 +1,573 @@
+//! `mpos serve` as a real process, driven over gRPC on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use mpos_domain::catalog::{Category, Item, ModifierGroup, ModifierOption, TaxCategory};
+use mpos_domain::ids::{CategoryId, ItemId, ModifierGroupId, ModifierId, StaffId, TaxCategoryId};
+use mpos_domain::menu::{MenuCommand, Settings};
+use mpos_domain::staff::{Actor, Role, StaffCommand, StaffMember};
+use mpos_domain::{Currency, Money, PriceMode, TaxRate};
+use mpos_node::pos::{Action, PosService, Request};
+use mpos_node::{DataDir, Ledger};
+use mpos_proto::v1::{self, pos_client::PosClient};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::support::{json, mpos, ok, s};
+
+fn eur(m: i64) -> Money {
+    Money::new(m, Currency::from_code("EUR").unwrap())
+}
+
+/// A small cafe: two staff with PINs, a flat white with a milk choice, a croissant.
+pub fn set_up_cafe(data: &Path) {
+    let dir = DataDir::open_or_create(data).unwrap();
+    let store = dir.store().unwrap();
+    let mut svc = PosService::new(Ledger::open(store, dir.into_key()).unwrap());
+    let owner = Actor {
+        staff: StaffId(1),
+        role: Role::Owner,
+    };
+    let mut id = 0u128;
+    let mut run = |action: Action, actor: Option<Actor>| {
+        id += 1;
+        svc.execute_one(Request { id, action, actor }, 1_764_000_000_000)
+            .unwrap();
+    };
+    run(
+        Action::Staff(StaffCommand::Put(StaffMember {
+            id: StaffId(1),
+            name: "Ana Owner".into(),
+            role: Role::Owner,
+            active: true,
+        })),
+        None,
+    );
+    run(
+        Action::Staff(StaffCommand::SetPin {
+            staff: StaffId(1),
+            pin: "4821".into(),
+        }),
+        None,
+    );
+    run(
+        Action::Staff(StaffCommand::Put(StaffMember {
+            id: StaffId(2),
+            name: "Bao Cashier".into(),
+            role: Role::Cashier,
+            active: true,
+        })),
+        Some(owner),
+    );
+    run(
+        Action::Staff(StaffCommand::SetPin {
+            staff: StaffId(2),
+            pin: "1357".into(),
+        }),
+        Some(owner),
+    );
+    let menu = [
+        MenuCommand::PutSettings(Settings {
+            name: "Cafe Lumen".into(),
+            currency: Currency::from_code("EUR").unwrap(),
+            price_mode: PriceMode::Inclusive,
+        }),
+        MenuCommand::PutTaxCategory(TaxCategory {
+            id: TaxCategoryId(1),
+            name: "Food".into(),
+            rates: vec![TaxRate::from_ppm(70_000)],
+        }),
+        MenuCommand::PutCategory(Category {
+            id: CategoryId(1),
+            name: "Coffee".into(),
+            station: None,
+        }),
+        MenuCommand::PutModifierGroup(ModifierGroup {
+            id: ModifierGroupId(1),
+            name: "Milk".into(),
+            min: 1,
+            max: 1,
+            options: vec![
+                ModifierOption {
+                    id: ModifierId(1),
+                    name: "Whole".into(),
+                    price_delta: eur(0),
+                },
+                ModifierOption {
+                    id: ModifierId(2),
+                    name: "Oat".into(),
+                    price_delta: eur(50),
+                },
+            ],
+        }),
+        MenuCommand::PutItem(Item {
+            id: ItemId(1),
+            name: "Flat white".into(),
+            description: "Double ristretto".into(),
+            category: CategoryId(1),
+            sku: None,
+            barcode: None,
+            price: eur(380),
+            channel_prices: vec![],
+            tax_category: TaxCategoryId(1),
+            variants: vec![],
+            modifier_groups: vec![ModifierGroupId(1)],
+            available: true,
+        }),
+        MenuCommand::PutItem(Item {
+            id: ItemId(2),
+            name: "Croissant".into(),
+            description: "Butter".into(),
+            category: CategoryId(1),
+            sku: None,
+            barcode: None,
+            price: eur(290),
+            channel_prices: vec![],
+            tax_category: TaxCategoryId(1),
+            variants: vec![],
+            modifier_groups: vec![],
+            available: true,
+        }),
+    ];
+    for cmd in menu {
+        run(Action::Menu(cmd), Some(owner));
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+pub fn start(data: &Path) -> Server {
+    let mut child = mpos()
+        .args(["serve", "--data", s(data), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+pub async fn client(addr: &str) -> PosClient<Channel> {
+    PosClient::connect(format!("http://{addr}")).await.unwrap()
+}
+
+pub fn id(v: u128) -> Vec<u8> {
+    v.to_be_bytes().to_vec()
+}
+
+pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+pub async fn login(c: &mut PosClient<Channel>, staff: u128, pin: &str) -> String {
+    c.login(v1::LoginRequest {
+        staff: id(staff),
+        pin: pin.into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .token
+}
+
+fn cash() -> Option<v1::Tender> {
+    Some(v1::Tender {
+        kind: Some(v1::tender::Kind::Cash(v1::TenderCash {})),
+    })
+}
+
+/// Opens a takeaway ticket with a flat white (oat) and two croissants, and pays it cash.
+pub async fn sell_ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -> v1::OrderReply {
+    let base = order << 8;
+    c.open_order(authed(
+        token,
+        v1::OpenOrderRequest {
+            request_id: id(base + 1),
+            order: id(order),
+            number: format!("T-{order}"),
+            channel: v1::Channel::Counter.into(),
+            kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
+            source: None,
+        },
+    ))
+    .await
+    .unwrap();
+    c.add_item(authed(
+        token,
+        v1::AddItemRequest {
+            request_id: id(base + 2),
+            order: id(order),
+            line: id(base + 2),
+            item: id(1),
+            modifiers: vec![id(2)],
+            quantity: 1,
+            ..Default::default()
+        },
+    ))
+    .await
+    .unwrap();
+    c.add_item(authed(
+        token,
+        v1::AddItemRequest {
+            request_id: id(base + 3),
+            order: id(order),
+            line: id(base + 3),
+            item: id(2),
+            quantity: 2,
+            ..Default::default()
+        },
+    ))
+    .await
+    .unwrap();
+    c.take_payment(authed(
+        token,
+        v1::TakePaymentRequest {
+            request_id: id(base + 4),
+            order: id(order),
+            payment: id(base + 4),
+            tender: cash(),
+            amount: 430 + 580,
+            tip: 0,
+            cash_received: Some(2_000),
+        },
+    ))
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    set_up_cafe(&data);
+    let mut server = start(&data);
+    let mut c = client(&server.addr).await;
+
+    let staff = c
+        .list_staff(v1::ListStaffRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .staff;
+    assert_eq!(
+        staff.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["Ana Owner", "Bao Cashier"]
+    );
+    let err = c
+        .login(v1::LoginRequest {
+            staff: id(2),
+            pin: "0000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let token = login(&mut c, 2, "1357").await;
+
+    // Without a session nothing is served.
+    let err = c
+        .search_items(v1::SearchItemsRequest {
+            query: "flat".into(),
+            limit: 5,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let found = c
+        .search_items(authed(
+            &token,
+            v1::SearchItemsRequest {
+                query: "flat".into(),
+                limit: 5,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(found[0].item.as_ref().unwrap().name, "Flat white");
+    assert_eq!(found[0].modifier_groups[0].options.len(), 2);
+
+    let paid = sell_ticket(&mut c, &token, 7).await;
+    let order = paid.order.unwrap();
+    assert_eq!(order.status, v1::OrderStatus::Closed as i32);
+    assert_eq!((order.total, order.paid, order.balance), (1_010, 1_010, 0));
+    assert_eq!(order.payments[0].change_due, 990);
+    assert_eq!(
+        order.taxes,
+        vec![v1::TaxLine {
+            rate_ppm: 70_000,
+            amount: 28 + 38
+        }]
+    );
+
+    // The payment again (the terminal never saw the answer): applied once.
+    let again = c
+        .take_payment(authed(
+            &token,
+            v1::TakePaymentRequest {
+                request_id: id((7 << 8) + 4),
+                order: id(7),
+                payment: id((7 << 8) + 4),
+                tender: cash(),
+                amount: 1_010,
+                tip: 0,
+                cash_received: Some(2_000),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.replayed);
+    assert_eq!(
+        (again.first_seq, again.last_seq),
+        (paid.first_seq, paid.last_seq)
+    );
+    assert_eq!(again.order.unwrap().payments.len(), 1);
+
+    // Refusals come back as precise statuses and write nothing.
+    let err = c
+        .void_order(authed(
+            &token,
+            v1::VoidOrderRequest {
+                request_id: id(900),
+                order: id(7),
+                reason: "test".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err}");
+    let err = c
+        .add_item(authed(
+            &token,
+            v1::AddItemRequest {
+                request_id: id(901),
+                order: id(7),
+                line: id(901),
+                item: id(2),
+                quantity: 1,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err}");
+    let err = c
+        .add_item(authed(
+            &token,
+            v1::AddItemRequest {
+                request_id: vec![1, 2, 3],
+                order: id(7),
+                line: id(902),
+                item: id(2),
+                quantity: 1,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert!(err.message().contains("request_id"), "{err}");
+    c.open_order(authed(
+        &token,
+        v1::OpenOrderRequest {
+            request_id: id(903),
+            order: id(8),
+            number: "T-8".into(),
+            channel: v1::Channel::Counter.into(),
+            kind: None,
+            source: None,
+        },
+    ))
+    .await
+    .unwrap();
+    let err = c
+        .add_item(authed(
+            &token,
+            v1::AddItemRequest {
+                request_id: id(904),
+                order: id(8),
+                line: id(904),
+                item: id(1),
+                quantity: 1,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert!(
+        err.message().contains("Milk: choose between 1 and 1"),
+        "{err}"
+    );
+    let err = c
+        .add_item(authed(
+            &token,
+            v1::AddItemRequest {
+                request_id: id(905),
+                order: id(8),
+                line: id(905),
+                item: id(2),
+                quantity: 0,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    let err = c
+        .get_order(authed(&token, v1::GetOrderRequest { order: id(999) }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+
+    // A graceful stop, a restart: everything is there and the ledger verifies.
+    let pid = server.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.child.wait().unwrap().success());
+    let mut server = start(&data);
+    let mut c = client(&server.addr).await;
+    let token = login(&mut c, 2, "1357").await;
+    let order = c
+        .get_order(authed(&token, v1::GetOrderRequest { order: id(7) }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (order.status, order.lines.len()),
+        (v1::OrderStatus::Closed as i32, 2)
+    );
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let file = tmp.path().join("ledger.mposledger");
+    ok(&["ledger", "export", "--data", s(&data), "--out", s(&file)]);
+    assert_eq!(
+        json(&["ledger", "verify", s(&file), "--json"])["status"],
+        "intact"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_burst_of_tickets_loses_no_acknowledged_ticket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    set_up_cafe(&data);
+    let mut server = start(&data);
+    let addr = server.addr.clone();
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for worker in 0..4u128 {
+        let (addr, acknowledged) = (addr.clone(), acknowledged.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = client(&addr).await;
+            let token = login(&mut c, 2, "1357").await;
+            for n in 0..10_000u128 {
+                let order = 1_000 + worker * 100_000 + n;
+                // Stops when the node dies under it.
+                let Ok(reply) = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                    let base = order << 8;
+                    c.open_order(authed(
+                        &token,
+                        v1::OpenOrderRequest {
+                            request_id: id(base + 1),
+                            order: id(order),
+                            number: format!("T-{order}"),
+                            channel: v1::Channel::Counter.into(),
+                            kind: None,
+                            source: None,
+                        },
+                    ))
+                    .await?;
+                    c.add_item(authed(
+                        &token,
+                        v1::AddItemRequest {
+                            request_id: id(base + 2),
+                            order: id(order),
+                            line: id(base + 2),
+                            item: id(2),
+                            quantity: 1,
+                            ..Default::default()
+                        },
+                    ))
+                    .await?;
+                    c.take_payment(authed(
+                        &token,
+                        v1::TakePaymentRequest {
+                            request_id: id(base + 4),
+                            order: id(order),
+                            payment: id(base + 4),
+                            tender: cash(),
+                            amount: 290,
+                            tip: 0,
+                            cash_received: None,
+                        },
+                    ))
+                    .await
+                })
+                .await
+                else {
+                    break;
+                };
+                match reply {
+                    Ok(_) => acknowledged.lock().unwrap().push(order),
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    // Let the burst run, then pull the plug.
+    while acknowledged.lock().unwrap().len() < 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 200);
+
+    let mut server = start(&data);
+    let mut c = client(&server.addr).await;
+    let token = login(&mut c, 2, "1357").await;
+    for order in &acknowledged {
+        let o = c
+            .get_order(authed(&token, v1::GetOrderRequest { order: id(*order) }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(o.status, v1::OrderStatus::Closed as i32, "order {order}");
+        assert_eq!(o.paid, 290);
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let file = tmp.path().join("after.mposledger");
+    ok(&["ledger", "export", "--data", s(&data), "--out", s(&file)]);
+    let v = json(&["ledger", "verify", s(&file), "--json"]);
+    assert_eq!(v["status"], "intact");
+    // Three entries per ticket at least (opened, line, payment + closed): nothing half-written.
+    assert!(v["entries"].as_u64().unwrap() >= 4 * acknowledged.len() as u64);
+}
