@@ -1,5 +1,7 @@
 //! One module per verb.
 
 pub mod bench;
+pub mod bench_tickets;
+pub mod demo;
 pub mod ledger;
 pub mod serve;

@@ -26,6 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Set up a demo restaurant with a week of sales and serve it.
+    Demo(command::demo::DemoArgs),
     /// Run a node: gRPC and HTTP on one port.
     Serve(command::serve::ServeArgs),
     /// Export, verify and prove the tamper-evident ledger.
@@ -55,6 +57,7 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Demo(args) => command::demo::run(args),
         Command::Serve(args) => command::serve::run(args),
         Command::Ledger(cmd) => command::ledger::run(cmd),
         Command::Bench(cmd) => command::bench::run(cmd),

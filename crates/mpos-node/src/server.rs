@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use mpos_proto::v1::pos_server::PosServer;
 use tokio::net::TcpListener;
 
@@ -61,7 +62,14 @@ impl Node {
             .add_service(reflection)
             .into_axum_router()
             .route("/healthz", get(|| async { "ok\n" }));
-        axum::serve(self.listener, router)
+        // gRPC writes small frames (headers, message, trailers): without TCP_NODELAY each
+        // answer waits on the client's delayed ACK, tens of milliseconds per call.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;
         // The router (and with it every writer handle) is gone: the writer drains and stops.

@@ -14,6 +14,9 @@ use crate::output::{self, say};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Drive a running node (started with `mpos demo`) over gRPC with full tickets: open,
+    /// 3 lines with modifiers, card payment, closed. Reports tickets/s and latency.
+    Tickets(crate::command::bench_tickets::TicketsArgs),
     /// Append synthetic events to a fresh node's ledger (hash, chain, sign, store durably)
     /// and report the rate. Refuses a data directory whose ledger is not empty.
     Ledger {
@@ -36,6 +39,7 @@ pub enum BenchCommand {
 
 pub fn run(cmd: BenchCommand) -> Result<Outcome> {
     match cmd {
+        BenchCommand::Tickets(args) => crate::command::bench_tickets::run(args),
         BenchCommand::Ledger {
             data,
             entries,

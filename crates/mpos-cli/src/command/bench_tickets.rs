@@ -1,0 +1,194 @@
+//! `mpos bench tickets`: the gRPC load generator for the "full ticket" figure.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use mpos_proto::v1::{self, pos_client::PosClient};
+use serde_json::json;
+use tonic::transport::Channel;
+
+use crate::Outcome;
+use crate::output::{self, say};
+
+#[derive(Debug, Args)]
+pub struct TicketsArgs {
+    /// Address of a node serving the demo restaurant (`mpos demo`).
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    pub target: String,
+    /// Concurrent clients (terminals).
+    #[arg(long, default_value_t = 32)]
+    pub clients: u32,
+    /// Tickets in all.
+    #[arg(long, default_value_t = 20_000)]
+    pub tickets: u64,
+    /// Tickets per second to offer in all (open loop); 0: as fast as the node answers.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Staff id (hex) and PIN to log in with: the demo cashier by default.
+    #[arg(long, default_value = "00000000000000000000000000000003")]
+    pub staff: String,
+    #[arg(long, default_value = "3000")]
+    pub pin: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn id(v: u128) -> Vec<u8> {
+    v.to_be_bytes().to_vec()
+}
+
+fn authed<T>(token: &str, m: T) -> Result<tonic::Request<T>> {
+    let mut r = tonic::Request::new(m);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(r)
+}
+
+/// One full ticket; the demo's items: a flat white (large, oat milk), a croissant, a
+/// burger (medium rare, fries).
+async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -> Result<()> {
+    let base = order << 4;
+    c.open_order(authed(
+        token,
+        v1::OpenOrderRequest {
+            request_id: id(base),
+            order: id(order),
+            number: format!("B-{:x}", order & 0xffff_ffff),
+            channel: v1::Channel::Counter.into(),
+            kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
+            source: None,
+        },
+    )?)
+    .await?;
+    let lines: [(u128, Option<u128>, &[u128]); 3] =
+        [(3, Some(32), &[2]), (14, None, &[]), (21, None, &[10, 13])];
+    let mut total = 0;
+    for (i, (item, variant, modifiers)) in lines.iter().enumerate() {
+        let reply = c
+            .add_item(authed(
+                token,
+                v1::AddItemRequest {
+                    request_id: id(base + 1 + i as u128),
+                    order: id(order),
+                    line: id(base + 1 + i as u128),
+                    item: id(*item),
+                    variant: variant.map(id).unwrap_or_default(),
+                    modifiers: modifiers.iter().map(|m| id(*m)).collect(),
+                    quantity: 1,
+                    ..Default::default()
+                },
+            )?)
+            .await?
+            .into_inner();
+        total = reply.order.map_or(0, |o| o.total);
+    }
+    let paid = c
+        .take_payment(authed(
+            token,
+            v1::TakePaymentRequest {
+                request_id: id(base + 8),
+                order: id(order),
+                payment: id(base + 8),
+                tender: Some(v1::Tender {
+                    kind: Some(v1::tender::Kind::CardReference("BENCH".into())),
+                }),
+                amount: total,
+                tip: 0,
+                cash_received: None,
+            },
+        )?)
+        .await?
+        .into_inner();
+    if paid.order.map(|o| o.status) != Some(v1::OrderStatus::Closed as i32) {
+        bail!("ticket {order:x} did not close");
+    }
+    Ok(())
+}
+
+#[allow(
+    clippy::float_arithmetic,
+    reason = "rates and percentiles for display only"
+)]
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub fn run(args: TicketsArgs) -> Result<Outcome> {
+    if args.clients == 0 || args.tickets == 0 {
+        bail!("--clients and --tickets must be at least 1");
+    }
+    let staff = u128::from_str_radix(args.staff.trim(), 16).context("--staff is 32 hex digits")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let endpoint = format!("http://{}", args.target);
+        let mut first = PosClient::connect(endpoint.clone()).await.with_context(|| format!("cannot reach {endpoint}"))?;
+        let token = first
+            .login(v1::LoginRequest { staff: id(staff), pin: args.pin.clone() })
+            .await
+            .context("login failed (is the target running `mpos demo`?)")?
+            .into_inner()
+            .token;
+        // Order ids unique to this run: the run's start time in the high bits.
+        let run = u128::from(mpos_node::clock::now_millis()) << 64;
+        let per_client = args.tickets.div_ceil(u64::from(args.clients));
+        let interval = (args.rate > 0).then(|| Duration::from_secs_f64(f64::from(args.clients) / args.rate as f64));
+        let token = Arc::new(token);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for client in 0..args.clients {
+            let (endpoint, token) = (endpoint.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut c = PosClient::connect(endpoint).await?;
+                let mut latencies = Vec::with_capacity(per_client as usize);
+                let begin = Instant::now();
+                for n in 0..per_client {
+                    if let Some(every) = interval {
+                        let due = begin + every * n as u32;
+                        tokio::time::sleep_until(due.into()).await;
+                    }
+                    let t = Instant::now();
+                    ticket(&mut c, &token, run | (u128::from(client) << 40) | u128::from(n)).await?;
+                    latencies.push(t.elapsed());
+                }
+                Ok::<_, anyhow::Error>(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await??);
+        }
+        let elapsed = started.elapsed();
+        latencies.sort_unstable();
+        let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+        #[allow(clippy::float_arithmetic, reason = "rate for display only")]
+        let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+        if args.json {
+            output::json(&json!({
+                "tickets": latencies.len(),
+                "clients": args.clients,
+                "offered_rate": args.rate,
+                "seconds": elapsed.as_secs_f64(),
+                "tickets_per_second": rate.round(),
+                "p50_ms": millis(pct(50)),
+                "p95_ms": millis(pct(95)),
+                "p99_ms": millis(pct(99)),
+            }));
+        } else {
+            say!(
+                "{} tickets from {} clients in {:.2} s: {rate:.0} tickets/s; ticket latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+                latencies.len(),
+                args.clients,
+                elapsed.as_secs_f64(),
+                millis(pct(50)),
+                millis(pct(95)),
+                millis(pct(99))
+            );
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(Outcome::Ok)
+}

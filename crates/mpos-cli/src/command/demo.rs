@@ -1,0 +1,74 @@
+//! `mpos demo`: a demo restaurant in a fresh data directory, served.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use mpos_node::demo::{self, STAFF};
+use mpos_node::pos::PosService;
+use mpos_node::server::{Node, shutdown_signal};
+use mpos_node::{DataDir, Ledger, clock};
+
+use crate::Outcome;
+use crate::output::say;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo in this directory (default: a temporary one, removed on exit). An
+    /// existing demo directory is served as it is.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    pub listen: SocketAddr,
+}
+
+pub fn run(args: DemoArgs) -> Result<Outcome> {
+    crate::command::serve::init_logs();
+    // Held until exit: a temporary directory is removed when it drops.
+    let temporary = match &args.data {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("mpos-demo-").tempdir()?),
+    };
+    let data = match (&args.data, &temporary) {
+        (Some(d), _) => d.clone(),
+        (None, Some(t)) => t.path().join("node"),
+        (None, None) => unreachable!("one of the two is set"),
+    };
+    {
+        let dir = DataDir::open_or_create(&data)?;
+        let store = dir.store()?;
+        let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
+        if svc.ledger().head().size() == 0 {
+            say!("setting up the demo restaurant and a week of sales...");
+            let seeded = demo::seed(&mut svc, clock::now_millis()).context("seeding the demo")?;
+            say!(
+                "  {} menu items, {} orders, {} ledger entries",
+                seeded.items,
+                seeded.orders,
+                seeded.entries
+            );
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let node = Node::bind(&data, args.listen).await?;
+        let addr = node.local_addr()?;
+        say!("listening on {addr}");
+        say!("Bistro Lumen is open. Data: {}", data.display());
+        say!("  gRPC API: mpos.v1.Pos at {addr} (server reflection on; health at http://{addr}/healthz)");
+        say!("  staff and PINs:");
+        for (id, name, role, pin) in STAFF {
+            say!("    {name:<18} {:<8} staff id {:032x}  PIN {pin}", role.name(), id);
+        }
+        say!("  ledger: mpos ledger export --data {} --out demo.mposledger", data.display());
+        say!("Ctrl-C stops it.");
+        node.serve(shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    drop(temporary);
+    Ok(Outcome::Ok)
+}
