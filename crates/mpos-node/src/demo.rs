@@ -567,7 +567,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
         .collect();
     run(svc, setup, week_ago)?;
 
-    let mut dice = Dice(0x5eed_0f_b157_u64 ^ 0x9e37_79b9_7f4a_7c15);
+    let mut dice = Dice(0x005e_ed0f_b157_u64 ^ 0x9e37_79b9_7f4a_7c15);
     let cashier = Actor {
         staff: StaffId(3),
         role: Role::Cashier,
