@@ -135,7 +135,8 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
         // Order ids unique to this run: the run's start time in the high bits.
         let run = u128::from(mpos_node::clock::now_millis()) << 64;
         let per_client = args.tickets.div_ceil(u64::from(args.clients));
-        let interval = (args.rate > 0).then(|| Duration::from_secs_f64(f64::from(args.clients) / args.rate as f64));
+        let interval = (args.rate > 0)
+            .then(|| Duration::from_nanos(1_000_000_000 * u64::from(args.clients) / args.rate));
         let token = Arc::new(token);
         let started = Instant::now();
         let mut tasks = Vec::new();
