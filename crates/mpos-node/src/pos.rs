@@ -5,6 +5,7 @@
 //! before any reply. A request id seen before is not applied again: its first result is
 //! returned. Lines are priced here, from the menu; a client never sends a price.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use mpos_domain::catalog::{
@@ -107,6 +108,43 @@ struct Staged {
 #[derive(Debug)]
 pub struct PosService<S> {
     ledger: Ledger<S>,
+    /// What this service last committed, kept to spare the store a read per request. The
+    /// service is the only writer of its store, so the cache cannot go stale; it holds
+    /// only committed state (a failed batch never reaches it).
+    cache: Cache,
+}
+
+/// Open orders and menu rows as last committed.
+#[derive(Debug, Default)]
+struct Cache {
+    open_orders: RefCell<HashMap<OrderId, Order>>,
+    settings: RefCell<Option<Option<Settings>>>,
+    items: RefCell<HashMap<ItemId, Option<Item>>>,
+    groups: RefCell<HashMap<ModifierGroupId, Option<ModifierGroup>>>,
+    taxes: RefCell<HashMap<TaxCategoryId, Option<TaxCategory>>>,
+}
+
+/// Reads through a cache map: the stored value, fetched once.
+fn cached<K: std::hash::Hash + Eq + Copy, V: Clone>(
+    map: &RefCell<HashMap<K, Option<V>>>,
+    key: K,
+    fetch: impl FnOnce() -> Result<Option<V>, StoreError>,
+) -> Result<Option<V>, StoreError> {
+    if let Some(v) = map.borrow().get(&key) {
+        return Ok(v.clone());
+    }
+    let v = fetch()?;
+    map.borrow_mut().insert(key, v.clone());
+    Ok(v)
+}
+
+impl Cache {
+    fn forget_menu(&self) {
+        self.settings.borrow_mut().take();
+        self.items.borrow_mut().clear();
+        self.groups.borrow_mut().clear();
+        self.taxes.borrow_mut().clear();
+    }
 }
 
 /// The rows of the menu a command needs, read from the store, with the batch's earlier
@@ -145,15 +183,21 @@ impl MenuView for MenuRows {
 impl MenuRows {
     fn load<S: PosStore>(
         store: &S,
+        cache: &Cache,
         overlay: &[MenuChange],
         needs: &Needs,
     ) -> Result<MenuRows, StoreError> {
+        let settings = match cache.settings.borrow().clone() {
+            Some(s) => s,
+            None => store.settings()?,
+        };
+        cache.settings.borrow_mut().replace(settings.clone());
         let mut rows = MenuRows {
-            settings: store.settings()?,
+            settings,
             ..MenuRows::default()
         };
         for id in &needs.items {
-            if let Some(i) = store.item(*id)? {
+            if let Some(i) = cached(&cache.items, *id, || store.item(*id))? {
                 rows.items.insert(*id, i);
             }
         }
@@ -163,12 +207,12 @@ impl MenuRows {
             }
         }
         for id in &needs.groups {
-            if let Some(g) = store.modifier_group(*id)? {
+            if let Some(g) = cached(&cache.groups, *id, || store.modifier_group(*id))? {
                 rows.groups.insert(*id, g);
             }
         }
         for id in &needs.taxes {
-            if let Some(t) = store.tax_category(*id)? {
+            if let Some(t) = cached(&cache.taxes, *id, || store.tax_category(*id))? {
                 rows.taxes.insert(*id, t);
             }
         }
@@ -237,7 +281,10 @@ impl Needs {
 
 impl<S: PosStore> PosService<S> {
     pub fn new(ledger: Ledger<S>) -> PosService<S> {
-        PosService { ledger }
+        PosService {
+            ledger,
+            cache: Cache::default(),
+        }
     }
 
     pub fn ledger(&self) -> &Ledger<S> {
@@ -277,7 +324,7 @@ impl<S: PosStore> PosService<S> {
                 "staff requests are handled above".into(),
             )),
             Action::Menu(cmd) => {
-                let rows = MenuRows::load(store, menu_overlay, &Needs::of_menu_command(cmd))?;
+                let rows = MenuRows::load(store, &self.cache, menu_overlay, &Needs::of_menu_command(cmd))?;
                 let changes = menu::decide(&rows, cmd, actor)?;
                 let events = changes
                     .into_iter()
@@ -296,9 +343,11 @@ impl<S: PosStore> PosService<S> {
                 })
             }
             Action::Order { order, command } => {
-                let state = match orders.get(order) {
-                    Some(s) => s.clone(),
-                    None => store.load_order(*order)?,
+                let cached_order = self.cache.open_orders.borrow().get(order).cloned();
+                let state = match (orders.get(order), cached_order) {
+                    (Some(s), _) => s.clone(),
+                    (None, Some(o)) => Some(o),
+                    (None, None) => store.load_order(*order)?,
                 };
                 let command = match command {
                     OrderAction::Command(c) => c.clone(),
@@ -311,14 +360,14 @@ impl<S: PosStore> PosService<S> {
                     } => {
                         let mut needs = Needs::default();
                         needs.items.push(selection.item);
-                        let rows = MenuRows::load(store, menu_overlay, &needs)?;
+                        let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
                         let item = rows
                             .item(selection.item)
                             .ok_or(Refusal::UnknownItem(selection.item))?;
                         let mut needs = Needs::default();
                         needs.groups.extend(item.modifier_groups.iter().copied());
                         needs.taxes.push(item.tax_category);
-                        let rows = MenuRows::load(store, menu_overlay, &needs)?;
+                        let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
                         let groups: Vec<ModifierGroup> = rows.groups.values().cloned().collect();
                         let tax = rows.tax_category(item.tax_category).ok_or_else(|| {
                             Refusal::Inconsistent(format!("{} has no tax category", item.name))
@@ -517,7 +566,23 @@ impl<S: PosStore> PosService<S> {
             Ok(())
         })();
         match commit {
-            Ok(()) => self.ledger.adopt(staged),
+            Ok(()) => {
+                self.ledger.adopt(staged);
+                let mut open = self.cache.open_orders.borrow_mut();
+                for (id, order) in orders {
+                    match order {
+                        Some(o) if o.status == mpos_domain::order::Status::Open => {
+                            open.insert(id, o);
+                        }
+                        _ => {
+                            open.remove(&id);
+                        }
+                    }
+                }
+                if !menu_changes.is_empty() {
+                    self.cache.forget_menu();
+                }
+            }
             Err(e) => {
                 let message = e.to_string();
                 for i in pending {
