@@ -324,7 +324,12 @@ impl<S: PosStore> PosService<S> {
                 "staff requests are handled above".into(),
             )),
             Action::Menu(cmd) => {
-                let rows = MenuRows::load(store, &self.cache, menu_overlay, &Needs::of_menu_command(cmd))?;
+                let rows = MenuRows::load(
+                    store,
+                    &self.cache,
+                    menu_overlay,
+                    &Needs::of_menu_command(cmd),
+                )?;
                 let changes = menu::decide(&rows, cmd, actor)?;
                 let events = changes
                     .into_iter()
