@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod bench_tickets;
+pub mod client;
 pub mod demo;
 pub mod ledger;
+pub mod order;
 pub mod serve;

@@ -30,6 +30,14 @@ enum Command {
     Demo(command::demo::DemoArgs),
     /// Run a node: gRPC and HTTP on one port.
     Serve(command::serve::ServeArgs),
+    /// Log in to a node as a staff member (the session is saved for the next commands).
+    Login(command::order::LoginArgs),
+    /// Look up the menu.
+    #[command(subcommand)]
+    Menu(command::order::MenuCommand),
+    /// Open, fill, send, discount, pay, void and refund orders.
+    #[command(subcommand)]
+    Order(command::order::OrderCommand),
     /// Export, verify and prove the tamper-evident ledger.
     #[command(subcommand)]
     Ledger(command::ledger::LedgerCommand),
@@ -60,6 +68,9 @@ pub fn run() -> ExitCode {
         Command::Demo(args) => command::demo::run(args),
         Command::Serve(args) => command::serve::run(args),
         Command::Ledger(cmd) => command::ledger::run(cmd),
+        Command::Login(args) => command::order::login(args),
+        Command::Menu(cmd) => command::order::menu(cmd),
+        Command::Order(cmd) => command::order::order(cmd),
         Command::Bench(cmd) => command::bench::run(cmd),
     };
     match result {

@@ -571,3 +571,99 @@ async fn kill_9_during_a_burst_of_tickets_loses_no_acknowledged_ticket() {
     // Three entries per ticket at least (opened, line, payment + closed): nothing half-written.
     assert!(v["entries"].as_u64().unwrap() >= 4 * acknowledged.len() as u64);
 }
+
+/// Runs `mpos` against a node with a session file of its own.
+fn cli(addr: &str, session: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = mpos()
+        .args(args)
+        .env("MPOS_TARGET", addr)
+        .env("MPOS_SESSION", session)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_sale_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    set_up_cafe(&data);
+    let mut server = start(&data);
+    let session = tmp.path().join("session.json");
+    let run = |args: &[&str]| cli(&server.addr, &session, args);
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "mpos {args:?}: {out} {err}");
+        out
+    };
+
+    let (code, _, err) = run(&["order", "open"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not logged in"), "{err}");
+    let (code, _, err) = run(&["login", "--staff", "bao", "--pin", "9999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("wrong staff member or PIN"), "{err}");
+    assert!(ok(&["login", "--staff", "bao", "--pin", "1357"]).contains("logged in as Bao Cashier"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&session).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    assert!(ok(&["menu", "search", "flat"]).contains("Milk (choose 1..1): Whole, Oat (+0.50)"));
+    ok(&["order", "open"]);
+    ok(&["order", "add", "last", "Flat white", "--modifier", "oat"]);
+    let shown = ok(&["order", "add", "last", "croissant", "--qty", "2"]);
+    assert!(
+        shown.contains("TOTAL") && shown.contains("10.10 EUR"),
+        "{shown}"
+    );
+    let (code, _, err) = run(&["order", "add", "last", "Flat white"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("Milk: choose between 1 and 1, 0 chosen"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["order", "add", "last", "Flat white", "--modifier", "soy"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("offers no modifier \"soy\""), "{err}");
+    ok(&["order", "send", "last"]);
+    ok(&[
+        "order", "pay", "last", "--card", "AUTH 1", "--amount", "4.10",
+    ]);
+    let paid = ok(&["order", "pay", "last", "--cash", "10", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&paid).unwrap();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["total_minor"].as_i64(),
+            v["balance_minor"].as_i64()
+        ),
+        (Some("ORDER_STATUS_CLOSED"), Some(1_010), Some(0))
+    );
+    assert_eq!(v["payments"][1]["change_due_minor"].as_i64(), Some(400));
+    let (code, _, err) = run(&[
+        "order", "refund", "last", "1", "--amount", "1", "--reason", "cold",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not allowed"), "{err}");
+    ok(&["login", "--staff", "ana", "--pin", "4821"]);
+    // The session now belongs to the owner, who may refund; `last` is per session.
+    let (code, _, err) = run(&[
+        "order", "refund", "last", "1", "--amount", "1", "--reason", "cold",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no order opened yet"), "{err}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let refunded = ok(&[
+        "order", "refund", &id, "1", "--amount", "1.00", "--reason", "cold", "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&refunded).unwrap();
+    assert_eq!(v["paid_minor"].as_i64(), Some(910));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
