@@ -550,4 +550,34 @@ impl Pos for PosApi {
             .map(Response::new)
             .map_err(|e| status(NodeError::Store(StoreError::Corrupt(e.to_string()))))
     }
+
+    async fn get_receipt(
+        &self,
+        request: GrpcRequest<v1::GetReceiptRequest>,
+    ) -> Result<Response<v1::ReceiptReply>, Status> {
+        self.actor(&request)?;
+        let order = OrderId(read_id("order", &request.get_ref().order).map_err(bad)?);
+        let width = match request.get_ref().width {
+            0 => crate::receipt::WIDE,
+            w => w as usize,
+        };
+        let reader = self.reader.clone();
+        let (text, code) = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            let o = store
+                .load_order(order)?
+                .ok_or_else(|| NodeError::NotFound("no such order".into()))?;
+            let settings = store
+                .settings()?
+                .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
+            let code = store.receipt_code(order)?;
+            let text = crate::receipt::render(&o, &settings, code.as_deref(), width)
+                .map_err(|e| NodeError::Refused(e.into()))?;
+            Ok((text, code.unwrap_or_default()))
+        })
+        .await?;
+        Ok(Response::new(v1::ReceiptReply { text, code }))
+    }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod grpc;
 pub mod ledger;
 pub mod pos;
+pub mod receipt;
 pub mod server;
 pub mod staff;
 pub mod writer;

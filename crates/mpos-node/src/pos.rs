@@ -481,6 +481,7 @@ impl<S: PosStore> PosService<S> {
         let mut menu_changes: Vec<MenuChange> = Vec::new();
         let mut staff_changes: Vec<StaffChange> = Vec::new();
         let mut pins: Vec<(StaffId, String)> = Vec::new();
+        let mut receipts: Vec<(OrderId, String)> = Vec::new();
         let mut entries: Vec<SealedEntry> = Vec::new();
         let mut applied: Vec<AppliedRequest> = Vec::new();
         let mut results: Vec<Result<Applied, NodeError>> = Vec::with_capacity(requests.len());
@@ -510,12 +511,32 @@ impl<S: PosStore> PosService<S> {
                 let first_seq = staged.size() + 1;
                 let mut head = staged.clone();
                 let mut new_entries = Vec::with_capacity(events.len());
+                // Kept only if every event of the request is appended.
+                let mut new_receipts = Vec::new();
                 for e in &events {
                     time = time.tick(now_millis);
-                    new_entries.push(head.append(time, SCHEMA, &encode(e))?);
+                    let entry = head.append(time, SCHEMA, &encode(e))?;
+                    // A closed order gets its receipt code, signed over the closing entry.
+                    if let (Event::Order(oe), Some(o)) = (e, &order)
+                        && oe.change == Change::Closed
+                    {
+                        let total = o.totals().map_err(|e| NodeError::Refused(e.into()))?.total;
+                        let receipt = mpos_ledger::Receipt::new(
+                            key.node_id(),
+                            entry.seq,
+                            entry.hlc,
+                            total.minor(),
+                            o.currency.code(),
+                            &entry.hash,
+                        )
+                        .map_err(|e| NodeError::BadRequest(e.to_string()))?;
+                        new_receipts.push((oe.order, receipt.sign(self.ledger.key())));
+                    }
+                    new_entries.push(entry);
                 }
                 staged = head;
                 entries.extend(new_entries);
+                receipts.extend(new_receipts);
                 for e in &events {
                     match e {
                         Event::Menu(m) => menu_changes.push(m.change.clone()),
@@ -564,6 +585,7 @@ impl<S: PosStore> PosService<S> {
                 menu: menu_changes.iter().collect(),
                 staff: staff_changes.iter().collect(),
                 pins: pins.clone(),
+                receipts: receipts.clone(),
             };
             self.ledger
                 .store_mut()

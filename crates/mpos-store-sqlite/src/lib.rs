@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_orders.sql"),
     include_str!("../migrations/0003_menu.sql"),
     include_str!("../migrations/0004_staff.sql"),
+    include_str!("../migrations/0005_receipts.sql"),
 ];
 
 /// A node's SQLite database.

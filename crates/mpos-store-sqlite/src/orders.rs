@@ -464,6 +464,13 @@ impl PosStore for SqliteStore {
         for (staff, hash) in &projection.pins {
             crate::staff::save_pin(&tx, *staff, hash)?;
         }
+        for (order, code) in &projection.receipts {
+            tx.execute(
+                "UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1",
+                params![&id_bytes(order.0)[..], code],
+            )
+            .map_err(db)?;
+        }
         {
             let mut insert = tx
                 .prepare_cached(
@@ -577,5 +584,18 @@ impl PosStore for SqliteStore {
 
     fn pin_hash(&self, id: mpos_domain::ids::StaffId) -> Result<Option<String>, StoreError> {
         crate::staff::pin_hash(self.conn(), id)
+    }
+
+    fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT receipt_code FROM pos_order WHERE id = ?1",
+                [&id_bytes(order.0)[..]],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map_err(db)?
+            .flatten())
     }
 }

@@ -125,6 +125,8 @@ pub struct Projection<'a> {
     /// New PIN hashes (argon2 PHC strings): stored beside the projections, never in the
     /// ledger.
     pub pins: Vec<(StaffId, String)>,
+    /// Receipt codes of orders closed in the batch.
+    pub receipts: Vec<(OrderId, String)>,
 }
 
 /// The point of sale's projections (orders, menu) and the requests that changed them.
@@ -160,4 +162,6 @@ pub trait PosStore: LedgerStore {
     fn staff(&self) -> Result<Vec<StaffMember>, StoreError>;
     /// The argon2 hash of a staff member's PIN.
     fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError>;
+    /// The signed receipt code of a closed order.
+    fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError>;
 }

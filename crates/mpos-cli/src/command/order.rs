@@ -137,6 +137,14 @@ pub enum OrderCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Print the receipt (32 or 48 columns) with its signed receipt code.
+    Receipt {
+        order: String,
+        #[arg(long, default_value_t = 48)]
+        width: u32,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Show an order with its lines, taxes and payments.
     Show {
         order: String,
@@ -654,6 +662,30 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                     .await
                     .map_err(refused)?;
                 (target, r.into_inner())
+            }
+            OrderCommand::Receipt {
+                order,
+                width,
+                target,
+            } => {
+                if width != 32 && width != 48 {
+                    bail!("--width is 32 (58 mm paper) or 48 (80 mm paper)");
+                }
+                let mut c = connect(&target.target).await?;
+                let r = c
+                    .get_receipt(authed(v1::GetReceiptRequest {
+                        order: order_id(&order)?,
+                        width,
+                    })?)
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                if target.json {
+                    output::json(&json!({ "text": r.text, "code": r.code }));
+                } else {
+                    say!("{}", r.text.trim_end());
+                }
+                return Ok(Outcome::Ok);
             }
             OrderCommand::Show { order, target } => {
                 let mut c = connect(&target.target).await?;

@@ -659,6 +659,18 @@ fn a_sale_from_the_command_line() {
     assert_eq!(code, 2);
     assert!(err.contains("no order opened yet"), "{err}");
     let id = v["id"].as_str().unwrap().to_string();
+
+    // The receipt carries a code signed by the node: anyone checks it offline.
+    let receipt = ok(&["order", "receipt", &id, "--width", "32", "--json"]);
+    let r: serde_json::Value = serde_json::from_str(&receipt).unwrap();
+    let text = r["text"].as_str().unwrap();
+    assert!(text.lines().all(|l| l.chars().count() <= 32), "{text}");
+    assert!(
+        text.contains("TOTAL EUR") && text.contains("Cafe Lumen"),
+        "{text}"
+    );
+    let code = r["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("MPR1."), "{code}");
     let refunded = ok(&[
         "order", "refund", &id, "1", "--amount", "1.00", "--reason", "cold", "--json",
     ]);
@@ -666,4 +678,34 @@ fn a_sale_from_the_command_line() {
     assert_eq!(v["paid_minor"].as_i64(), Some(910));
     server.child.kill().unwrap();
     server.child.wait().unwrap();
+    let key = json(&["ledger", "head", "--data", s(&data), "--json"])["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let checked = json(&["ledger", "check-receipt", &code, "--pubkey", &key, "--json"]);
+    assert_eq!(
+        (
+            checked["valid"].as_bool(),
+            checked["total_minor"].as_i64(),
+            checked["currency"].as_str()
+        ),
+        (Some(true), Some(1_010), Some("EUR"))
+    );
+    // The closing entry it names is in the ledger, as a proof shows.
+    let seq = checked["seq"].as_u64().unwrap().to_string();
+    let proof = json(&[
+        "ledger",
+        "prove",
+        "--data",
+        s(&data),
+        "--seq",
+        &seq,
+        "--json",
+    ]);
+    assert!(
+        proof["entry_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with(checked["entry_hash_prefix"].as_str().unwrap())
+    );
 }
