@@ -83,6 +83,9 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
+        // The store uses a few dozen statements; the default cache of 16 would thrash and
+        // re-parse SQL on the hot path.
+        conn.set_prepared_statement_cache_capacity(128);
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
@@ -139,11 +142,9 @@ impl LedgerStore for SqliteStore {
     fn chain_head(&self, node: NodeId) -> Result<Option<ChainHead>, StoreError> {
         let state: Option<Vec<u8>> = self
             .conn
-            .query_row(
-                "SELECT state FROM ledger_head WHERE node_id = ?1",
-                [&node.0[..]],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT state FROM ledger_head WHERE node_id = ?1")
+            .map_err(db)?
+            .query_row([&node.0[..]], |r| r.get(0))
             .optional()
             .map_err(db)?;
         state
@@ -170,16 +171,17 @@ impl LedgerStore for SqliteStore {
         witness: &WitnessSignature,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT OR IGNORE INTO ledger_witness (node_id, tree_size, witness_id, signature)
                  VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    &node.0[..],
-                    sql_int(tree_size),
-                    &witness.witness.0[..],
-                    &witness.signature[..]
-                ],
             )
+            .map_err(db)?
+            .execute(params![
+                &node.0[..],
+                sql_int(tree_size),
+                &witness.witness.0[..],
+                &witness.signature[..]
+            ])
             .map_err(db)?;
         Ok(())
     }
@@ -187,12 +189,12 @@ impl LedgerStore for SqliteStore {
     fn latest_checkpoint(&self, node: NodeId) -> Result<Option<SignedCheckpoint>, StoreError> {
         let signed: Option<Vec<u8>> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT signed FROM ledger_checkpoint WHERE node_id = ?1
                  ORDER BY tree_size DESC LIMIT 1",
-                [&node.0[..]],
-                |r| r.get(0),
             )
+            .map_err(db)?
+            .query_row([&node.0[..]], |r| r.get(0))
             .optional()
             .map_err(db)?;
         signed.map(Self::checkpoint_row).transpose()
@@ -205,11 +207,11 @@ impl LedgerStore for SqliteStore {
     ) -> Result<Option<SignedCheckpoint>, StoreError> {
         let signed: Option<Vec<u8>> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT signed FROM ledger_checkpoint WHERE node_id = ?1 AND tree_size = ?2",
-                params![&node.0[..], sql_int(tree_size)],
-                |r| r.get(0),
             )
+            .map_err(db)?
+            .query_row(params![&node.0[..], sql_int(tree_size)], |r| r.get(0))
             .optional()
             .map_err(db)?;
         signed.map(Self::checkpoint_row).transpose()
@@ -217,11 +219,9 @@ impl LedgerStore for SqliteStore {
 
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
-            .query_row(
-                "SELECT bytes FROM ledger_entry WHERE node_id = ?1 AND seq = ?2",
-                params![&node.0[..], sql_int(seq)],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT bytes FROM ledger_entry WHERE node_id = ?1 AND seq = ?2")
+            .map_err(db)?
+            .query_row(params![&node.0[..], sql_int(seq)], |r| r.get(0))
             .optional()
             .map_err(db)
     }
@@ -325,11 +325,9 @@ pub(crate) fn append_ledger(
 ) -> Result<(), StoreError> {
     let node = key.node_id();
     let stored: i64 = tx
-        .query_row(
-            "SELECT size FROM ledger_head WHERE node_id = ?1",
-            [&node.0[..]],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT size FROM ledger_head WHERE node_id = ?1")
+        .map_err(db)?
+        .query_row([&node.0[..]], |r| r.get(0))
         .optional()
         .map_err(db)?
         .unwrap_or(0);
@@ -339,11 +337,10 @@ pub(crate) fn append_ledger(
             "batch starts after seq {first}, but the stored chain of node {node} ends at {stored}"
         )));
     }
-    tx.execute(
-        "INSERT OR IGNORE INTO ledger_node (node_id, public_key) VALUES (?1, ?2)",
-        params![&node.0[..], &key.to_bytes()[..]],
-    )
-    .map_err(db)?;
+    tx.prepare_cached("INSERT OR IGNORE INTO ledger_node (node_id, public_key) VALUES (?1, ?2)")
+        .map_err(db)?
+        .execute(params![&node.0[..], &key.to_bytes()[..]])
+        .map_err(db)?;
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO ledger_entry (node_id, seq, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
@@ -359,20 +356,22 @@ pub(crate) fn append_ledger(
             ])
             .map_err(db)?;
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO ledger_checkpoint (node_id, tree_size, signed) VALUES (?1, ?2, ?3)",
-        params![
-            &node.0[..],
-            sql_int(checkpoint.checkpoint.tree_size),
-            &checkpoint.to_bytes()[..]
-        ],
     )
+    .map_err(db)?
+    .execute(params![
+        &node.0[..],
+        sql_int(checkpoint.checkpoint.tree_size),
+        &checkpoint.to_bytes()[..]
+    ])
     .map_err(db)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO ledger_head (node_id, size, state) VALUES (?1, ?2, ?3)
          ON CONFLICT (node_id) DO UPDATE SET size = excluded.size, state = excluded.state",
-        params![&node.0[..], sql_int(head.size()), head.to_bytes()],
     )
+    .map_err(db)?
+    .execute(params![&node.0[..], sql_int(head.size()), head.to_bytes()])
     .map_err(db)?;
     Ok(())
 }

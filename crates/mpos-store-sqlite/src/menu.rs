@@ -56,40 +56,45 @@ fn rates_from(text: &str) -> Result<Vec<TaxRate>, StoreError> {
 pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(), StoreError> {
     match change {
         MenuChange::SettingsPut(s) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO menu_settings (id, name, currency, price_mode) VALUES (1, ?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
                     price_mode = excluded.price_mode",
-                params![s.name, s.currency.code(), mode_text(s.price_mode)],
             )
+            .map_err(db)?
+            .execute(params![s.name, s.currency.code(), mode_text(s.price_mode)])
             .map_err(db)?;
         }
         MenuChange::TaxCategoryPut(t) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO menu_tax_category (id, name, rates) VALUES (?1, ?2, ?3)",
-                params![&id(t.id.0)[..], t.name, rates_text(&t.rates)],
             )
+            .map_err(db)?
+            .execute(params![&id(t.id.0)[..], t.name, rates_text(&t.rates)])
             .map_err(db)?;
         }
         MenuChange::CategoryPut(c) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO menu_category (id, name, station) VALUES (?1, ?2, ?3)",
-                params![&id(c.id.0)[..], c.name, c.station.map(|s| id(s.0).to_vec())],
             )
+            .map_err(db)?
+            .execute(params![
+                &id(c.id.0)[..],
+                c.name,
+                c.station.map(|s| id(s.0).to_vec())
+            ])
             .map_err(db)?;
         }
         MenuChange::ModifierGroupPut(g) => {
             let gid = id(g.id.0);
-            tx.execute(
-                "INSERT OR REPLACE INTO menu_modifier_group (id, name, min_choices, max_choices) VALUES (?1, ?2, ?3, ?4)",
+            tx.prepare_cached("INSERT OR REPLACE INTO menu_modifier_group (id, name, min_choices, max_choices) VALUES (?1, ?2, ?3, ?4)").map_err(db)?.execute(
                 params![&gid[..], g.name, g.min, g.max],
             )
             .map_err(db)?;
-            tx.execute(
-                "DELETE FROM menu_modifier_option WHERE group_id = ?1",
-                [&gid[..]],
-            )
-            .map_err(db)?;
+            tx.prepare_cached("DELETE FROM menu_modifier_option WHERE group_id = ?1")
+                .map_err(db)?
+                .execute([&gid[..]])
+                .map_err(db)?;
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO menu_modifier_option (group_id, position, id, name, price_delta) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -109,11 +114,10 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
         }
         MenuChange::ItemPut(item) => save_item(tx, item)?,
         MenuChange::AvailabilitySet { item, available } => {
-            tx.execute(
-                "UPDATE menu_item SET available = ?2 WHERE id = ?1",
-                params![&id(item.0)[..], available],
-            )
-            .map_err(db)?;
+            tx.prepare_cached("UPDATE menu_item SET available = ?2 WHERE id = ?1")
+                .map_err(db)?
+                .execute(params![&id(item.0)[..], available])
+                .map_err(db)?;
         }
     }
     Ok(())
@@ -121,13 +125,12 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
 
 fn save_item(tx: &Transaction<'_>, item: &Item) -> Result<(), StoreError> {
     let iid = id(item.id.0);
-    tx.execute(
-        "INSERT INTO menu_item (id, name, description, category_id, sku, barcode, price, tax_category_id, available)
+    tx.prepare_cached("INSERT INTO menu_item (id, name, description, category_id, sku, barcode, price, tax_category_id, available)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
             category_id = excluded.category_id, sku = excluded.sku, barcode = excluded.barcode,
             price = excluded.price, tax_category_id = excluded.tax_category_id,
-            available = excluded.available",
+            available = excluded.available").map_err(db)?.execute(
         params![
             &iid[..],
             item.name,
@@ -149,55 +152,55 @@ fn save_item(tx: &Transaction<'_>, item: &Item) -> Result<(), StoreError> {
         .map_err(db)?;
     }
     for (channel, price) in &item.channel_prices {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO menu_item_price (item_id, channel, price) VALUES (?1, ?2, ?3)",
-            params![&iid[..], channel.name(), price.minor()],
         )
+        .map_err(db)?
+        .execute(params![&iid[..], channel.name(), price.minor()])
         .map_err(db)?;
     }
     for (i, v) in item.variants.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO menu_item_variant (item_id, position, id, name, price_delta) VALUES (?1, ?2, ?3, ?4, ?5)",
+        tx.prepare_cached("INSERT INTO menu_item_variant (item_id, position, id, name, price_delta) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(db)?.execute(
             params![&iid[..], i as i64, &id(v.id.0)[..], v.name, v.price_delta.minor()],
         )
         .map_err(db)?;
     }
     for (i, g) in item.modifier_groups.iter().enumerate() {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO menu_item_group (item_id, position, group_id) VALUES (?1, ?2, ?3)",
-            params![&iid[..], i as i64, &id(g.0)[..]],
         )
+        .map_err(db)?
+        .execute(params![&iid[..], i as i64, &id(g.0)[..]])
         .map_err(db)?;
     }
     let rowid: i64 = tx
-        .query_row(
-            "SELECT rowid FROM menu_item WHERE id = ?1",
-            [&iid[..]],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT rowid FROM menu_item WHERE id = ?1")
+        .map_err(db)?
+        .query_row([&iid[..]], |r| r.get(0))
         .map_err(db)?;
-    tx.execute("DELETE FROM menu_item_search WHERE rowid = ?1", [rowid])
+    tx.prepare_cached("DELETE FROM menu_item_search WHERE rowid = ?1")
+        .map_err(db)?
+        .execute([rowid])
         .map_err(db)?;
     let codes = [item.sku.as_deref(), item.barcode.as_deref()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO menu_item_search (rowid, name, description, codes) VALUES (?1, ?2, ?3, ?4)",
-        params![rowid, item.name, item.description, codes],
     )
+    .map_err(db)?
+    .execute(params![rowid, item.name, item.description, codes])
     .map_err(db)?;
     Ok(())
 }
 
 pub(crate) fn settings(conn: &Connection) -> Result<Option<Settings>, StoreError> {
     let row: Option<(String, String, String)> = conn
-        .query_row(
-            "SELECT name, currency, price_mode FROM menu_settings WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .prepare_cached("SELECT name, currency, price_mode FROM menu_settings WHERE id = 1")
+        .map_err(db)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(db)?;
     row.map(|(name, currency, mode)| {
@@ -225,11 +228,9 @@ pub(crate) fn tax_category(
     tid: TaxCategoryId,
 ) -> Result<Option<TaxCategory>, StoreError> {
     let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT name, rates FROM menu_tax_category WHERE id = ?1",
-            [&id(tid.0)[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT name, rates FROM menu_tax_category WHERE id = ?1")
+        .map_err(db)?
+        .query_row([&id(tid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db)?;
     row.map(|(name, rates)| {
@@ -244,11 +245,9 @@ pub(crate) fn tax_category(
 
 pub(crate) fn category(conn: &Connection, cid: CategoryId) -> Result<Option<Category>, StoreError> {
     let row: Option<(String, Option<Vec<u8>>)> = conn
-        .query_row(
-            "SELECT name, station FROM menu_category WHERE id = ?1",
-            [&id(cid.0)[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT name, station FROM menu_category WHERE id = ?1")
+        .map_err(db)?
+        .query_row([&id(cid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db)?;
     row.map(|(name, station)| {
@@ -268,11 +267,11 @@ pub(crate) fn modifier_group(
     gid: ModifierGroupId,
 ) -> Result<Option<ModifierGroup>, StoreError> {
     let row: Option<(String, u32, u32)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT name, min_choices, max_choices FROM menu_modifier_group WHERE id = ?1",
-            [&id(gid.0)[..]],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
+        .map_err(db)?
+        .query_row([&id(gid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(db)?;
     let Some((name, min, max)) = row else {
@@ -404,11 +403,9 @@ pub(crate) fn item(conn: &Connection, iid: ItemId) -> Result<Option<Item>, Store
 
 pub(crate) fn item_with_code(conn: &Connection, code: &str) -> Result<Option<ItemId>, StoreError> {
     let found: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT id FROM menu_item WHERE sku = ?1 OR barcode = ?1",
-            [code],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM menu_item WHERE sku = ?1 OR barcode = ?1")
+        .map_err(db)?
+        .query_row([code], |r| r.get(0))
         .optional()
         .map_err(db)?;
     found

@@ -125,15 +125,14 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
         OrderKind::Takeaway => ("takeaway", None, None, None),
         OrderKind::Delivery { address } => ("delivery", None, None, Some(address.clone())),
     };
-    tx.execute(
-        "INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
+    tx.prepare_cached("INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
             price_mode, status, service_charge_ppm, fired_courses, opened_by, opened_at, closed_at,
             total, paid, tips)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status,
             service_charge_ppm = excluded.service_charge_ppm, fired_courses = excluded.fired_courses,
             closed_at = excluded.closed_at, total = excluded.total, paid = excluded.paid,
-            tips = excluded.tips",
+            tips = excluded.tips").map_err(db)?.execute(
         params![
             &oid[..],
             o.number,
@@ -166,11 +165,11 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
         "pos_discount",
         "pos_payment",
     ] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE order_id = ?1"),
-            [&oid[..]],
-        )
-        .map_err(db)?;
+        // Cached per table: this runs for every order a batch touches.
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE order_id = ?1"))
+            .map_err(db)?
+            .execute([&oid[..]])
+            .map_err(db)?;
     }
     let mut line_stmt = tx
         .prepare_cached(
@@ -465,11 +464,10 @@ impl PosStore for SqliteStore {
             crate::staff::save_pin(&tx, *staff, hash)?;
         }
         for (order, code) in &projection.receipts {
-            tx.execute(
-                "UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1",
-                params![&id_bytes(order.0)[..], code],
-            )
-            .map_err(db)?;
+            tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
+                .map_err(db)?
+                .execute(params![&id_bytes(order.0)[..], code])
+                .map_err(db)?;
         }
         {
             let mut insert = tx
@@ -508,18 +506,18 @@ impl PosStore for SqliteStore {
 
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {
         self.conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT order_id, node_id, first_seq, last_seq FROM request WHERE id = ?1",
-                [&id_bytes(request)[..]],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<Vec<u8>>>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
             )
+            .map_err(db)?
+            .query_row([&id_bytes(request)[..]], |r| {
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
             .optional()
             .map_err(db)?
             .map(|(order, node, first, last)| {

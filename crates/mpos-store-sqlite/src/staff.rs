@@ -9,23 +9,30 @@ use crate::{corrupt, db};
 
 pub(crate) fn save_change(tx: &Transaction<'_>, change: &StaffChange) -> Result<(), StoreError> {
     if let StaffChange::Put(m) = change {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO staff (id, name, role, active) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
                 active = excluded.active",
-            params![&m.id.0.to_be_bytes()[..], m.name, m.role.name(), m.active],
         )
+        .map_err(db)?
+        .execute(params![
+            &m.id.0.to_be_bytes()[..],
+            m.name,
+            m.role.name(),
+            m.active
+        ])
         .map_err(db)?;
     }
     Ok(())
 }
 
 pub(crate) fn save_pin(tx: &Transaction<'_>, staff: StaffId, hash: &str) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO staff_pin (staff_id, hash) VALUES (?1, ?2)
          ON CONFLICT (staff_id) DO UPDATE SET hash = excluded.hash",
-        params![&staff.0.to_be_bytes()[..], hash],
     )
+    .map_err(db)?
+    .execute(params![&staff.0.to_be_bytes()[..], hash])
     .map_err(db)?;
     Ok(())
 }
@@ -50,15 +57,13 @@ fn member_from(
 }
 
 pub(crate) fn member(conn: &Connection, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
-    conn.query_row(
-        "SELECT id, name, role, active FROM staff WHERE id = ?1",
-        [&id.0.to_be_bytes()[..]],
-        row,
-    )
-    .optional()
-    .map_err(db)?
-    .map(member_from)
-    .transpose()
+    conn.prepare_cached("SELECT id, name, role, active FROM staff WHERE id = ?1")
+        .map_err(db)?
+        .query_row([&id.0.to_be_bytes()[..]], row)
+        .optional()
+        .map_err(db)?
+        .map(member_from)
+        .transpose()
 }
 
 pub(crate) fn all(conn: &Connection) -> Result<Vec<StaffMember>, StoreError> {
@@ -70,11 +75,9 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<StaffMember>, StoreError> {
 }
 
 pub(crate) fn pin_hash(conn: &Connection, id: StaffId) -> Result<Option<String>, StoreError> {
-    conn.query_row(
-        "SELECT hash FROM staff_pin WHERE staff_id = ?1",
-        [&id.0.to_be_bytes()[..]],
-        |r| r.get(0),
-    )
-    .optional()
-    .map_err(db)
+    conn.prepare_cached("SELECT hash FROM staff_pin WHERE staff_id = ?1")
+        .map_err(db)?
+        .query_row([&id.0.to_be_bytes()[..]], |r| r.get(0))
+        .optional()
+        .map_err(db)
 }
