@@ -436,7 +436,7 @@ pub(crate) fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {} FROM menu_item_search s JOIN menu_item i ON i.rowid = s.rowid
-             WHERE menu_item_search MATCH ?1 ORDER BY s.rank LIMIT ?2",
+             WHERE menu_item_search MATCH ?1 LIMIT ?2",
             ITEM_COLUMNS
                 .split(", ")
                 .map(|c| format!("i.{c}"))
@@ -452,7 +452,13 @@ pub(crate) fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<
         .map_err(db)?
         .collect::<Result<_, _>>()
         .map_err(db)?;
-    rows.into_iter()
+    let mut items: Vec<Item> = rows
+        .into_iter()
         .map(|r| complete_item(conn, r, c))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // Ranking every match (BM25) before the limit costs milliseconds when a short prefix
+    // matches thousands of items; the first matches, in name order, serve a cashier who
+    // keeps typing.
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(items)
 }
