@@ -278,6 +278,46 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
+    // Guessing the owner's PIN: after five misses the node locks the owner out for a while,
+    // even for the right PIN; an unknown staff id gets the same answer as a wrong PIN.
+    for _ in 0..5 {
+        let err = c
+            .login(v1::LoginRequest {
+                staff: id(1),
+                pin: "1111".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+    }
+    let err = c
+        .login(v1::LoginRequest {
+            staff: id(1),
+            pin: "4821".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err}");
+    assert!(err.message().contains("too many wrong PINs: try again in"), "{err}");
+    let unknown = c
+        .login(v1::LoginRequest {
+            staff: id(77),
+            pin: "4821".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (unknown.code(), unknown.message()),
+        (Code::Unauthenticated, "wrong staff member or PIN")
+    );
+    let bad = c
+        .login(v1::LoginRequest {
+            staff: vec![1, 2],
+            pin: "4821".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
     let token = login(&mut c, 2, "1357").await;
 
     // Without a session nothing is served.
