@@ -44,6 +44,7 @@ pub struct PosApi {
     reader: Arc<Mutex<SqliteStore>>,
     logins: Arc<Mutex<LoginGuard>>,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// One mapping from node errors to gRPC statuses. Internal causes are logged, never sent.
@@ -94,12 +95,17 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl PosApi {
-    pub fn new(writer: Writer, reader: SqliteStore) -> PosApi {
+    pub fn new(
+        writer: Writer,
+        reader: SqliteStore,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> PosApi {
         PosApi {
             writer,
             reader: Arc::new(Mutex::new(reader)),
             logins: Arc::new(Mutex::new(LoginGuard::default())),
             sessions: Arc::new(Mutex::new(HashMap::new())),
+            metrics,
         }
     }
 
@@ -238,7 +244,9 @@ impl Pos for PosApi {
                 .unwrap_or_default();
             Ok((actor, name))
         })
-        .await?;
+        .await
+        .inspect_err(|_| crate::metrics::Metrics::add(&self.metrics.logins_refused, 1))?;
+        crate::metrics::Metrics::add(&self.metrics.logins_ok, 1);
         let mut token = [0u8; 32];
         getrandom::fill(&mut token)
             .map_err(|e| Status::internal(format!("no randomness for a session: {e}")))?;

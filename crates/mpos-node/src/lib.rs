@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod grpc;
 pub mod ledger;
+pub mod metrics;
 pub mod pos;
 pub mod receipt;
 pub mod server;

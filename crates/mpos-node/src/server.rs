@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::routing::get;
 use axum::serve::ListenerExt;
@@ -14,6 +15,7 @@ use crate::data_dir::DataDir;
 use crate::error::NodeError;
 use crate::grpc::PosApi;
 use crate::ledger::Ledger;
+use crate::metrics::Metrics;
 use crate::pos::PosService;
 use crate::writer::Writer;
 
@@ -22,6 +24,7 @@ use crate::writer::Writer;
 pub struct Node {
     listener: TcpListener,
     api: PosApi,
+    metrics: Arc<Metrics>,
     writer_thread: std::thread::JoinHandle<()>,
 }
 
@@ -33,11 +36,13 @@ impl Node {
         let store = dir.store()?;
         let ledger = Ledger::open(store, dir.into_key())?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
-        let (writer, writer_thread) = Writer::start(PosService::new(ledger))?;
+        let metrics = Arc::new(Metrics::default());
+        let (writer, writer_thread) = Writer::start(PosService::new(ledger), metrics.clone())?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Node {
             listener,
-            api: PosApi::new(writer, reader),
+            api: PosApi::new(writer, reader, metrics.clone()),
+            metrics,
             writer_thread,
         })
     }
@@ -61,7 +66,19 @@ impl Node {
             .add_service(health_service)
             .add_service(reflection)
             .into_axum_router()
-            .route("/healthz", get(|| async { "ok\n" }));
+            .route("/healthz", get(|| async { "ok\n" }))
+            .route(
+                "/metrics",
+                get(move || {
+                    let metrics = self.metrics.clone();
+                    async move {
+                        (
+                            [("content-type", "text/plain; version=0.0.4")],
+                            metrics.render(),
+                        )
+                    }
+                }),
+            );
         // gRPC writes small frames (headers, message, trailers): without TCP_NODELAY each
         // answer waits on the client's delayed ACK, tens of milliseconds per call.
         let listener = self.listener.tap_io(|tcp| {

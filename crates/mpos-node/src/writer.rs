@@ -8,8 +8,11 @@ use std::thread::JoinHandle;
 use mpos_store_sqlite::SqliteStore;
 use tokio::sync::{mpsc, oneshot};
 
+use std::sync::Arc;
+
 use crate::clock;
 use crate::error::NodeError;
+use crate::metrics::Metrics;
 use crate::pos::{Applied, PosService, Request};
 
 /// Most requests folded into one batch: bounds a batch's latency under a flood.
@@ -28,7 +31,9 @@ impl Writer {
     /// Starts the writer thread over `service`.
     pub fn start(
         mut service: PosService<SqliteStore>,
+        metrics: Arc<Metrics>,
     ) -> std::io::Result<(Writer, JoinHandle<()>)> {
+        Metrics::add(&metrics.ledger_entries, service.ledger().head().size());
         let (queue, mut jobs) = mpsc::channel::<Job>(4 * MAX_BATCH);
         let thread = std::thread::Builder::new()
             .name("mpos-writer".into())
@@ -42,7 +47,28 @@ impl Writer {
                         }
                     }
                     let (requests, replies): (Vec<Request>, Vec<_>) = batch.into_iter().unzip();
+                    let before = service.ledger().head().size();
+                    let count = requests.len() as u64;
                     let results = service.execute(requests, clock::now_millis());
+                    let after = service.ledger().head().size();
+                    if after > before {
+                        Metrics::add(&metrics.batches, 1);
+                        Metrics::add(&metrics.ledger_entries, after - before);
+                    }
+                    Metrics::add(&metrics.batch_requests, count);
+                    for r in &results {
+                        let counter = match r {
+                            Ok(a) if a.replayed => &metrics.requests_replayed,
+                            Ok(_) => &metrics.requests_applied,
+                            Err(
+                                NodeError::Refused(_)
+                                | NodeError::BadRequest(_)
+                                | NodeError::NotFound(_),
+                            ) => &metrics.requests_refused,
+                            Err(_) => &metrics.requests_failed,
+                        };
+                        Metrics::add(counter, 1);
+                    }
                     for (reply, result) in replies.into_iter().zip(results) {
                         // The client may have gone; its request is applied all the same.
                         let _ = reply.send(result);

@@ -164,6 +164,21 @@ pub async fn client(addr: &str) -> PosClient<Channel> {
     PosClient::connect(format!("http://{addr}")).await.unwrap()
 }
 
+/// A plain HTTP/1.1 GET, returning the whole response.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
 pub fn id(v: u128) -> Vec<u8> {
     v.to_be_bytes().to_vec()
 }
@@ -298,7 +313,10 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted, "{err}");
-    assert!(err.message().contains("too many wrong PINs: try again in"), "{err}");
+    assert!(
+        err.message().contains("too many wrong PINs: try again in"),
+        "{err}"
+    );
     let unknown = c
         .login(v1::LoginRequest {
             staff: id(77),
@@ -477,6 +495,34 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
+
+    // Health and metrics on the same port, plain HTTP.
+    assert!(http_get(&server.addr, "/healthz").ends_with("ok\n"));
+    let metrics = http_get(&server.addr, "/metrics");
+    assert!(
+        metrics.contains("# TYPE mpos_requests_total counter"),
+        "{metrics}"
+    );
+    let value = |line: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(line))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    assert_eq!(value("mpos_logins_total{outcome=\"ok\"}"), Some(1));
+    assert_eq!(value("mpos_logins_total{outcome=\"refused\"}"), Some(8));
+    assert!(
+        value("mpos_requests_total{outcome=\"applied\"}").unwrap() >= 5,
+        "{metrics}"
+    );
+    assert_eq!(value("mpos_requests_total{outcome=\"replayed\"}"), Some(1));
+    assert!(
+        value("mpos_requests_total{outcome=\"refused\"}").unwrap() >= 4,
+        "{metrics}"
+    );
+    // 4 staff and 6 menu entries at set-up; order 7: opened, 2 lines, paid, closed; order 8 opened.
+    assert_eq!(value("mpos_ledger_entries"), Some(16), "{metrics}");
 
     // A graceful stop, a restart: everything is there and the ledger verifies.
     let pid = server.child.id().to_string();
