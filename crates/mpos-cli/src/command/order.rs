@@ -4,7 +4,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use mpos_domain::{Currency, Money};
 use mpos_proto::v1;
+use mpos_proto::v1::pos_client::PosClient;
 use serde_json::json;
+use tonic::transport::Channel;
 
 use crate::Outcome;
 use crate::command::client::{
@@ -151,6 +153,17 @@ pub enum OrderCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+/// The order as the node has it now (to resolve line and payment numbers, the currency
+/// and what is due).
+async fn current_order(c: &mut PosClient<Channel>, id: &[u8]) -> Result<v1::OrderView> {
+    Ok(
+        c.get_order(authed(v1::GetOrderRequest { order: id.to_vec() })?)
+            .await
+            .map_err(refused)?
+            .into_inner(),
+    )
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -497,11 +510,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
             } => {
                 let mut c = connect(&target.target).await?;
                 let id = order_id(&order)?;
-                let current = c
-                    .get_order(authed(v1::GetOrderRequest { order: id.clone() })?)
-                    .await
-                    .map_err(refused)?
-                    .into_inner();
+                let current = current_order(&mut c, &id).await?;
                 let kind = match (percent, value) {
                     (Some(p), _) => {
                         let rate = mpos_domain::TaxRate::parse_percent(&p).map_err(|_| {
@@ -546,11 +555,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
             } => {
                 let mut c = connect(&target.target).await?;
                 let id = order_id(&order)?;
-                let current = c
-                    .get_order(authed(v1::GetOrderRequest { order: id.clone() })?)
-                    .await
-                    .map_err(refused)?
-                    .into_inner();
+                let current = current_order(&mut c, &id).await?;
                 let due = match value {
                     Some(a) => amount(&a, &current.currency)?,
                     None => current.balance,
@@ -595,11 +600,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
             } => {
                 let mut c = connect(&target.target).await?;
                 let id = order_id(&order)?;
-                let current = c
-                    .get_order(authed(v1::GetOrderRequest { order: id.clone() })?)
-                    .await
-                    .map_err(refused)?
-                    .into_inner();
+                let current = current_order(&mut c, &id).await?;
                 let line_id = current
                     .lines
                     .get(line.wrapping_sub(1))
@@ -641,11 +642,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
             } => {
                 let mut c = connect(&target.target).await?;
                 let id = order_id(&order)?;
-                let current = c
-                    .get_order(authed(v1::GetOrderRequest { order: id.clone() })?)
-                    .await
-                    .map_err(refused)?
-                    .into_inner();
+                let current = current_order(&mut c, &id).await?;
                 let payment_id = current
                     .payments
                     .get(payment.wrapping_sub(1))
