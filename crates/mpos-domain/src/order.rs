@@ -525,13 +525,23 @@ pub fn decide(
             if *course == 0 {
                 return Err(Refusal::Invalid("courses are numbered from 1".into()));
             }
-            Ok(vec![Change::LineAdded {
+            if item.quantity > MAX_QUANTITY {
+                return Err(Refusal::Invalid(format!(
+                    "at most {MAX_QUANTITY} of one item on a line"
+                )));
+            }
+            let change = Change::LineAdded {
                 line: *line,
                 item: item.clone(),
                 seat: *seat,
                 course: *course,
                 note: note.clone(),
-            }])
+            };
+            // The order's figures must still add up (no overflow) with the line on it.
+            let mut after = o.clone();
+            apply_change(&mut after, &change, actor.staff, 0);
+            after.totals()?;
+            Ok(vec![change])
         }
         Command::VoidLine { line, reason } => {
             o.require_open()?;
@@ -566,10 +576,14 @@ pub fn decide(
             if t.balance.is_negative() {
                 return Err(Refusal::AlreadyPaid);
             }
-            Ok(vec![Change::LineVoided {
-                line: *line,
-                reason: reason.clone(),
-            }])
+            Ok(closing_if_settled(
+                &after,
+                &t,
+                Change::LineVoided {
+                    line: *line,
+                    reason: reason.clone(),
+                },
+            ))
         }
         Command::Send { lines } => {
             require(actor, Permission::Sell)?;
@@ -652,10 +666,11 @@ pub fn decide(
             };
             let mut after = o.clone();
             apply_change(&mut after, &change, actor.staff, 0);
-            if after.totals()?.balance.is_negative() {
+            let t = after.totals()?;
+            if t.balance.is_negative() {
                 return Err(Refusal::AlreadyPaid);
             }
-            Ok(vec![change])
+            Ok(closing_if_settled(&after, &t, change))
         }
         Command::SetServiceCharge { ppm } => {
             require(actor, Permission::Sell)?;
@@ -666,10 +681,11 @@ pub fn decide(
             let change = Change::ServiceChargeSet { ppm: *ppm };
             let mut after = o.clone();
             apply_change(&mut after, &change, actor.staff, 0);
-            if after.totals()?.balance.is_negative() {
+            let t = after.totals()?;
+            if t.balance.is_negative() {
                 return Err(Refusal::AlreadyPaid);
             }
-            Ok(vec![change])
+            Ok(closing_if_settled(&after, &t, change))
         }
         Command::TakePayment {
             payment,
@@ -792,6 +808,19 @@ pub fn decide(
         }
     }
 }
+
+/// A change that leaves a paid order with nothing due (a void, a discount, a lower service
+/// charge) also closes it: otherwise it would stay open with no way to pay or void it.
+fn closing_if_settled(after: &Order, t: &Totals, change: Change) -> Vec<Change> {
+    if t.balance.is_zero() && !after.payments.is_empty() {
+        vec![change, Change::Closed]
+    } else {
+        vec![change]
+    }
+}
+
+/// Most of one item a line may hold: far beyond any real order, well inside i64 money.
+pub const MAX_QUANTITY: u32 = 10_000;
 
 fn apply_change(o: &mut Order, change: &Change, by: StaffId, at: u64) {
     match change {

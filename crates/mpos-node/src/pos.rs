@@ -563,7 +563,10 @@ impl<S: PosStore> PosService<S> {
                     last_seq: staged.size(),
                 })
             })();
-            if matches!(&result, Ok(a) if !a.replayed) {
+            // Results that stand only if the commit succeeds: new writes, and repeats of a
+            // request earlier in this batch (their entries lie above the committed head).
+            let committed = self.ledger.head().size();
+            if matches!(&result, Ok(a) if !a.replayed || a.first_seq > committed) {
                 pending.push(results.len());
             }
             results.push(result);

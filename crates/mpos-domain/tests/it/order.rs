@@ -532,3 +532,76 @@ proptest! {
         prop_assert!(order.totals().unwrap().paid.minor() >= 0);
     }
 }
+
+#[test]
+fn a_paid_order_whose_balance_reaches_zero_closes_instead_of_sticking_open() {
+    let mut o = open(PriceMode::Inclusive, 1);
+    add(&mut o, 1, item("Soup", 1_000, 1, 70_000), None);
+    add(&mut o, 2, item("Bread", 1_000, 1, 70_000), None);
+    run(
+        &mut o,
+        Command::TakePayment {
+            payment: PaymentId(1),
+            tender: Tender::Cash,
+            amount: eur(1_000),
+            tip: eur(0),
+            cash_received: None,
+        },
+        CASHIER,
+    )
+    .unwrap();
+    // The guest does not want the bread after all: what is left is paid, so the order closes.
+    let changes = run(
+        &mut o,
+        Command::VoidLine {
+            line: LineId(2),
+            reason: "not wanted".into(),
+        },
+        CASHIER,
+    )
+    .unwrap();
+    assert_eq!(changes.last(), Some(&Change::Closed));
+    assert_eq!(o.unwrap().status, Status::Closed);
+}
+
+#[test]
+fn absurd_quantities_are_refused_before_they_can_overflow() {
+    let mut o = open(PriceMode::Inclusive, 1);
+    let huge = PricedSelection {
+        quantity: mpos_domain::order::MAX_QUANTITY + 1,
+        ..item("Caviar", 1_000_000, 1, 70_000)
+    };
+    let err = decide(
+        o.as_ref(),
+        &Command::AddLine {
+            line: LineId(1),
+            item: huge,
+            seat: None,
+            course: 1,
+            note: String::new(),
+        },
+        CASHIER,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("at most 10000"), "{err}");
+    // Within the cap but past i64: refused, and the order stays usable.
+    let pricey = PricedSelection {
+        quantity: 10_000,
+        ..item("Yacht", i64::MAX / 1_000, 1, 70_000)
+    };
+    assert!(
+        decide(
+            o.as_ref(),
+            &Command::AddLine {
+                line: LineId(1),
+                item: pricey,
+                seat: None,
+                course: 1,
+                note: String::new()
+            },
+            CASHIER
+        )
+        .is_err()
+    );
+    add(&mut o, 2, item("Tea", 300, 1, 70_000), None);
+}

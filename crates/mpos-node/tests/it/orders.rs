@@ -355,3 +355,43 @@ proptest! {
         prop_assert!(t.paid.minor() <= t.total.minor());
     }
 }
+
+#[test]
+fn when_the_commit_fails_every_request_of_the_batch_says_so_even_a_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut svc = service(dir.path());
+    svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    let size = svc.ledger().head().size();
+    // The disk refuses the next write (a trigger stands in for a full disk).
+    let db = rusqlite::Connection::open(dir.path().join("mpos.sqlite3")).unwrap();
+    db.execute_batch("CREATE TRIGGER fail BEFORE INSERT ON ledger_checkpoint BEGIN SELECT RAISE(ABORT, 'disk full'); END;").unwrap();
+    let add = Command::AddLine {
+        line: LineId(2),
+        item: item(500),
+        seat: None,
+        course: 1,
+        note: String::new(),
+    };
+    let results = svc.execute(
+        vec![
+            req(2, 7, add.clone(), CASHIER),
+            req(2, 7, add.clone(), CASHIER),
+        ],
+        2_000,
+    );
+    assert!(results.iter().all(|r| r.is_err()), "{results:?}");
+    assert_eq!(svc.ledger().head().size(), size);
+    // Once the disk is back, the same request id is applied, once.
+    db.execute_batch("DROP TRIGGER fail;").unwrap();
+    let a = svc
+        .execute_one(req(2, 7, add.clone(), CASHIER), 3_000)
+        .unwrap();
+    assert!(!a.replayed);
+    assert!(
+        svc.execute_one(req(2, 7, add, CASHIER), 3_000)
+            .unwrap()
+            .replayed
+    );
+    assert_eq!(svc.order(OrderId(7)).unwrap().unwrap().lines.len(), 1);
+}
