@@ -150,7 +150,8 @@ pub fn check_pin(pin: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Checks a staff command. `existing` is the staff member the command names, if any.
+/// Checks a staff command. `existing` is the staff member the command names, if any;
+/// `active_owners` counts the active owners now.
 /// Until `someone_can_log_in` (no PIN is set yet: a new restaurant being set up), owners
 /// may be added and given a PIN with nobody logged in; after that, never.
 pub fn decide_staff(
@@ -158,11 +159,20 @@ pub fn decide_staff(
     actor: Option<Actor>,
     existing: Option<&StaffMember>,
     someone_can_log_in: bool,
+    active_owners: usize,
 ) -> Result<Vec<StaffChange>, Refusal> {
     match command {
         StaffCommand::Put(member) => {
             if member.name.trim().is_empty() {
                 return Err(Refusal::Invalid("a staff member needs a name".into()));
+            }
+            // Someone must always be able to appoint managers and owners.
+            let was_active_owner = existing.is_some_and(|e| e.active && e.role == Role::Owner);
+            let stays_active_owner = member.active && member.role == Role::Owner;
+            if was_active_owner && !stays_active_owner && active_owners <= 1 {
+                return Err(Refusal::Invalid(
+                    "this is the last active owner: appoint another owner first".into(),
+                ));
             }
             match actor {
                 None if !someone_can_log_in && member.role == Role::Owner => {}
@@ -247,18 +257,26 @@ mod staff_tests {
     #[test]
     fn the_first_owner_sets_up_then_roles_decide() {
         let owner = member(1, Role::Owner);
-        assert!(decide_staff(&StaffCommand::Put(owner.clone()), None, None, false).is_ok());
+        assert!(decide_staff(&StaffCommand::Put(owner.clone()), None, None, false, 1).is_ok());
         assert!(
             decide_staff(
                 &StaffCommand::Put(member(2, Role::Cashier)),
                 None,
                 None,
-                false
+                false,
+                1
             )
             .is_err()
         );
         assert!(
-            decide_staff(&StaffCommand::Put(member(3, Role::Owner)), None, None, true).is_err()
+            decide_staff(
+                &StaffCommand::Put(member(3, Role::Owner)),
+                None,
+                None,
+                true,
+                1
+            )
+            .is_err()
         );
         let as_owner = Some(Actor {
             staff: StaffId(1),
@@ -277,7 +295,8 @@ mod staff_tests {
                 &StaffCommand::Put(member(4, Role::Manager)),
                 as_owner,
                 None,
-                true
+                true,
+                1
             )
             .is_ok()
         );
@@ -286,7 +305,8 @@ mod staff_tests {
                 &StaffCommand::Put(member(4, Role::Cashier)),
                 as_manager,
                 None,
-                true
+                true,
+                1
             )
             .is_ok()
         );
@@ -295,7 +315,8 @@ mod staff_tests {
                 &StaffCommand::Put(member(4, Role::Manager)),
                 as_manager,
                 None,
-                true
+                true,
+                1
             )
             .is_err()
         );
@@ -304,7 +325,8 @@ mod staff_tests {
                 &StaffCommand::Put(member(4, Role::Cashier)),
                 as_cashier,
                 None,
-                true
+                true,
+                1
             )
             .is_err()
         );
@@ -313,12 +335,12 @@ mod staff_tests {
             pin: pin.into(),
         };
         let cashier = member(3, Role::Cashier);
-        assert!(decide_staff(&pin(3, "2468"), as_cashier, Some(&cashier), true).is_ok());
-        assert!(decide_staff(&pin(3, "24a8"), as_cashier, Some(&cashier), true).is_err());
-        assert!(decide_staff(&pin(3, "123"), as_cashier, Some(&cashier), true).is_err());
-        assert!(decide_staff(&pin(1, "2468"), as_cashier, Some(&owner), true).is_err());
-        assert!(decide_staff(&pin(1, "2468"), as_manager, Some(&owner), true).is_err());
-        assert!(decide_staff(&pin(3, "9999"), as_manager, Some(&cashier), true).is_ok());
-        assert!(decide_staff(&pin(1, "1357"), None, Some(&owner), false).is_ok());
+        assert!(decide_staff(&pin(3, "2468"), as_cashier, Some(&cashier), true, 1).is_ok());
+        assert!(decide_staff(&pin(3, "24a8"), as_cashier, Some(&cashier), true, 1).is_err());
+        assert!(decide_staff(&pin(3, "123"), as_cashier, Some(&cashier), true, 1).is_err());
+        assert!(decide_staff(&pin(1, "2468"), as_cashier, Some(&owner), true, 1).is_err());
+        assert!(decide_staff(&pin(1, "2468"), as_manager, Some(&owner), true, 1).is_err());
+        assert!(decide_staff(&pin(3, "9999"), as_manager, Some(&cashier), true, 1).is_ok());
+        assert!(decide_staff(&pin(1, "1357"), None, Some(&owner), false, 1).is_ok());
     }
 }

@@ -279,6 +279,34 @@ impl Needs {
     }
 }
 
+/// The actor as the staff list says now: a session opened before someone was deactivated
+/// or demoted carries their old role, and must not keep its powers.
+fn current_actor<S: PosStore>(
+    store: &S,
+    overlay: &[StaffChange],
+    claimed: Actor,
+) -> Result<Actor, NodeError> {
+    let mut member = store.staff_member(claimed.staff)?;
+    for change in overlay {
+        if let StaffChange::Put(m) = change
+            && m.id == claimed.staff
+        {
+            member = Some(m.clone());
+        }
+    }
+    match member {
+        Some(m) if m.active => Ok(Actor {
+            staff: m.id,
+            role: m.role,
+        }),
+        _ => Err(Refusal::NotAllowed {
+            role: "former staff member",
+            action: "anything (log in again)".into(),
+        }
+        .into()),
+    }
+}
+
 impl<S: PosStore> PosService<S> {
     pub fn new(ledger: Ledger<S>) -> PosService<S> {
         PosService {
@@ -315,10 +343,11 @@ impl<S: PosStore> PosService<S> {
         if let Action::Staff(cmd) = &request.action {
             return self.staff_events(request, cmd, staff_overlay, now_millis);
         }
-        let actor = request.actor.ok_or(Refusal::NotAllowed {
+        let claimed = request.actor.ok_or(Refusal::NotAllowed {
             role: "nobody logged in",
             action: "this".into(),
         })?;
+        let actor = current_actor(store, staff_overlay, claimed)?;
         match &request.action {
             Action::Staff(_) => Err(NodeError::BadRequest(
                 "staff requests are handled above".into(),
@@ -444,7 +473,38 @@ impl<S: PosStore> PosService<S> {
             }
             someone_can_log_in = store.pin_hash(m.id)?.is_some();
         }
-        let changes = decide_staff(cmd, request.actor, existing.as_ref(), someone_can_log_in)?;
+        let actor = request
+            .actor
+            .map(|a| current_actor(store, overlay, a))
+            .transpose()?;
+        let active_owners = store
+            .staff()?
+            .into_iter()
+            .map(|m| {
+                overlay
+                    .iter()
+                    .rev()
+                    .find_map(|c| match c {
+                        StaffChange::Put(o) if o.id == m.id => Some(o.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or(m)
+            })
+            .chain(overlay.iter().filter_map(|c| match c {
+                StaffChange::Put(o) => Some(o.clone()),
+                StaffChange::PinChanged { .. } => None,
+            }))
+            .filter(|m| m.active && m.role == mpos_domain::staff::Role::Owner)
+            .map(|m| m.id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let changes = decide_staff(
+            cmd,
+            actor,
+            existing.as_ref(),
+            someone_can_log_in,
+            active_owners,
+        )?;
         let pin = match cmd {
             StaffCommand::SetPin { staff, pin } => Some((*staff, crate::staff::hash_pin(pin)?)),
             StaffCommand::Put(_) => None,
@@ -453,7 +513,7 @@ impl<S: PosStore> PosService<S> {
             .into_iter()
             .map(|change| {
                 Event::Staff(StaffEvent {
-                    by: request.actor.map(|a| a.staff),
+                    by: actor.map(|a| a.staff),
                     at: now_millis,
                     change,
                 })

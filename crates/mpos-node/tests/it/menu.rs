@@ -13,7 +13,7 @@ use mpos_node::NodeError;
 use mpos_node::pos::{Action, OrderAction, Request};
 use mpos_store::PosStore;
 
-use crate::orders::{CASHIER, MANAGER, eur, req, service};
+use crate::orders::{CASHIER, MANAGER, eur, req, staffed as service};
 
 fn menu(id: u128, cmd: MenuCommand) -> Request {
     Request {

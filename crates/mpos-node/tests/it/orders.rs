@@ -37,6 +37,46 @@ pub fn service(dir: &Path) -> PosService<SqliteStore> {
     PosService::new(Ledger::open(store, data.into_key()).unwrap())
 }
 
+/// A service whose staff list holds the actors these tests use: an owner (who set the
+/// others up), `CASHIER` and `MANAGER`.
+pub fn staffed(dir: &Path) -> PosService<SqliteStore> {
+    use mpos_domain::staff::{StaffCommand, StaffMember};
+    let mut svc = service(dir);
+    let owner = Actor {
+        staff: StaffId(9),
+        role: Role::Owner,
+    };
+    let put = |id: u128, name: &str, role: Role| {
+        StaffCommand::Put(StaffMember {
+            id: StaffId(id),
+            name: name.into(),
+            role,
+            active: true,
+        })
+    };
+    let requests = vec![
+        Request {
+            id: u128::MAX - 3,
+            action: Action::Staff(put(9, "Owner", Role::Owner)),
+            actor: None,
+        },
+        Request {
+            id: u128::MAX - 2,
+            action: Action::Staff(put(1, "Cashier", Role::Cashier)),
+            actor: Some(owner),
+        },
+        Request {
+            id: u128::MAX - 1,
+            action: Action::Staff(put(2, "Manager", Role::Manager)),
+            actor: Some(owner),
+        },
+    ];
+    for r in svc.execute(requests, 500) {
+        r.unwrap();
+    }
+    svc
+}
+
 fn item(unit: i64) -> PricedSelection {
     PricedSelection {
         item: ItemId(1),
@@ -99,7 +139,7 @@ pub fn replay_ledger(svc: &PosService<SqliteStore>) -> BTreeMap<OrderId, Order> 
 #[test]
 fn an_order_is_paid_survives_a_restart_and_its_ledger_replays_to_the_projection() {
     let dir = tempfile::tempdir().unwrap();
-    let mut svc = service(dir.path());
+    let mut svc = staffed(dir.path());
     svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
         .unwrap();
     for (i, unit) in [(2u128, 1_250), (3, 900)] {
@@ -135,7 +175,11 @@ fn an_order_is_paid_survives_a_restart_and_its_ledger_replays_to_the_projection(
     let paid_order = paid.order.clone().unwrap();
     assert_eq!(paid_order.status, Status::Closed);
     let size = svc.ledger().head().size();
-    assert_eq!(size, 6, "open, 2 lines, send, payment, close");
+    assert_eq!(
+        size,
+        3 + 6,
+        "3 staff set-up entries; open, 2 lines, send, payment, close"
+    );
     drop(svc);
 
     // Restart: the projection and the ledger both have it, and agree.
@@ -146,13 +190,13 @@ fn an_order_is_paid_survives_a_restart_and_its_ledger_replays_to_the_projection(
     assert_eq!(replay_ledger(&svc)[&OrderId(7)], stored);
     let (file, _) = svc.ledger().export(Vec::new()).unwrap();
     let summary = mpos_ledger::verify(file.as_slice(), &VerifyOptions::default()).unwrap();
-    assert_eq!(summary.entries, 6);
+    assert_eq!(summary.entries, 3 + 6);
 }
 
 #[test]
 fn a_retried_request_is_applied_once_and_returns_its_first_result() {
     let dir = tempfile::tempdir().unwrap();
-    let mut svc = service(dir.path());
+    let mut svc = staffed(dir.path());
     svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
         .unwrap();
     let add = Command::AddLine {
@@ -169,7 +213,7 @@ fn a_retried_request_is_applied_once_and_returns_its_first_result() {
 
     // The client did not hear back and sends it again (after a restart, even).
     drop(svc);
-    let mut svc = service(dir.path());
+    let mut svc = staffed(dir.path());
     let again = svc
         .execute_one(req(2, 7, add.clone(), CASHIER), 3_000)
         .unwrap();
@@ -214,7 +258,7 @@ fn a_retried_request_is_applied_once_and_returns_its_first_result() {
 #[test]
 fn refused_commands_write_nothing_and_do_not_stop_the_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let mut svc = service(dir.path());
+    let mut svc = staffed(dir.path());
     svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
         .unwrap();
     let before = (svc.ledger().head().size(), svc.order(OrderId(7)).unwrap());
@@ -317,7 +361,7 @@ proptest! {
         batch_size in 1usize..5,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let mut svc = service(dir.path());
+        let mut svc = staffed(dir.path());
         svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000).unwrap();
         let mut next = 100u128;
         let mut requests = Vec::new();
@@ -359,7 +403,7 @@ proptest! {
 #[test]
 fn when_the_commit_fails_every_request_of_the_batch_says_so_even_a_repeat() {
     let dir = tempfile::tempdir().unwrap();
-    let mut svc = service(dir.path());
+    let mut svc = staffed(dir.path());
     svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
         .unwrap();
     let size = svc.ledger().head().size();

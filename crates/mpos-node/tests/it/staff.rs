@@ -193,3 +193,124 @@ fn repeated_wrong_pins_lock_the_staff_member_for_longer_each_time() {
     ));
     assert!(guard.login(store, StaffId(1), "4821", t + 92_000).is_ok());
 }
+
+#[test]
+fn a_session_loses_its_powers_when_its_owner_is_demoted_or_leaves_and_the_last_owner_stays() {
+    use mpos_domain::ids::{OrderId, PaymentId};
+    use mpos_domain::order::{Command, Tender};
+    let dir = tempfile::tempdir().unwrap();
+    let mut svc = service(dir.path());
+    svc.execute_one(
+        staff(1, None, StaffCommand::Put(member(1, "Ana", Role::Owner))),
+        1_000,
+    )
+    .unwrap();
+    svc.execute_one(
+        staff(
+            2,
+            None,
+            StaffCommand::SetPin {
+                staff: StaffId(1),
+                pin: "4821".into(),
+            },
+        ),
+        1_000,
+    )
+    .unwrap();
+    let owner = Actor {
+        staff: StaffId(1),
+        role: Role::Owner,
+    };
+    svc.execute_one(
+        staff(
+            3,
+            Some(owner),
+            StaffCommand::Put(member(2, "Bao", Role::Manager)),
+        ),
+        1_000,
+    )
+    .unwrap();
+    let open = mpos_domain::order::Command::Open {
+        number: "T-1".into(),
+        channel: mpos_domain::catalog::Channel::Counter,
+        kind: mpos_domain::order::OrderKind::Takeaway,
+        source: mpos_domain::order::Source::Register,
+        currency: mpos_domain::Currency::from_code("EUR").unwrap(),
+        mode: mpos_domain::PriceMode::Inclusive,
+    };
+    svc.execute_one(
+        Request {
+            id: 20,
+            action: Action::Order {
+                order: OrderId(1),
+                command: mpos_node::pos::OrderAction::Command(open),
+            },
+            actor: Some(owner),
+        },
+        1_000,
+    )
+    .unwrap();
+    // Bao logged in as a manager (the session carries that role)...
+    let stale = Actor {
+        staff: StaffId(2),
+        role: Role::Manager,
+    };
+    // ...then was made a cashier, then left.
+    svc.execute_one(
+        staff(
+            4,
+            Some(owner),
+            StaffCommand::Put(member(2, "Bao", Role::Cashier)),
+        ),
+        2_000,
+    )
+    .unwrap();
+    let refund = Request {
+        id: 5,
+        action: Action::Order {
+            order: OrderId(1),
+            command: mpos_node::pos::OrderAction::Command(Command::Refund {
+                payment: PaymentId(1),
+                amount: mpos_domain::Money::new(
+                    1,
+                    mpos_domain::Currency::from_code("EUR").unwrap(),
+                ),
+                reason: "x".into(),
+            }),
+        },
+        actor: Some(stale),
+    };
+    let err = svc.execute_one(refund.clone(), 2_000).unwrap_err();
+    assert!(err.to_string().contains("a cashier may not"), "{err}");
+    let mut gone = member(2, "Bao", Role::Cashier);
+    gone.active = false;
+    svc.execute_one(staff(6, Some(owner), StaffCommand::Put(gone)), 3_000)
+        .unwrap();
+    let err = svc
+        .execute_one(Request { id: 7, ..refund }, 3_000)
+        .unwrap_err();
+    assert!(err.to_string().contains("former staff member"), "{err}");
+    let _ = Tender::Cash;
+
+    // The only owner cannot step down or leave: nobody could appoint owners again.
+    let mut demoted = member(1, "Ana", Role::Manager);
+    let err = svc
+        .execute_one(
+            staff(8, Some(owner), StaffCommand::Put(demoted.clone())),
+            4_000,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("last active owner"), "{err}");
+    svc.execute_one(
+        staff(
+            9,
+            Some(owner),
+            StaffCommand::Put(member(3, "Chi", Role::Owner)),
+        ),
+        4_000,
+    )
+    .unwrap();
+    demoted.name = "Ana (retired)".into();
+    svc.execute_one(staff(10, Some(owner), StaffCommand::Put(demoted)), 4_000)
+        .unwrap();
+}
