@@ -28,4 +28,11 @@ pub enum NodeError {
     DataDir { path: String, reason: String },
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The node cannot take the request now (shutting down); retrying with the same
+    /// request id is safe.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A failure inside the node; logged, never shown to clients.
+    #[error("{0}")]
+    Internal(String),
 }

@@ -69,6 +69,7 @@ pub fn status(e: NodeError) -> Status {
         NodeError::NotFound(m) => Status::not_found(m),
         NodeError::WrongPin => Status::unauthenticated(e.to_string()),
         NodeError::Locked { .. } => Status::resource_exhausted(e.to_string()),
+        NodeError::Unavailable(m) => Status::unavailable(m),
         other => {
             tracing::error!(error = %other, "request failed inside the node");
             Status::internal("the node could not complete the request; it was not applied")
@@ -90,7 +91,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, Status> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| status(NodeError::BadRequest(format!("read task failed: {e}"))))?
+        .map_err(|e| status(NodeError::Internal(format!("read task failed: {e}"))))?
         .map_err(status)
 }
 
@@ -165,18 +166,20 @@ impl PosApi {
         .await
     }
 
-    fn currency(&self) -> Result<mpos_domain::Currency, Status> {
-        let store = self
-            .reader
-            .lock()
-            .map_err(|_| Status::internal("reader poisoned"))?;
-        store
-            .settings()
-            .map_err(|e| status(e.into()))?
-            .map(|s| s.currency)
-            .ok_or_else(|| {
-                Status::failed_precondition("the restaurant is not set up yet (no currency)")
-            })
+    /// The restaurant's currency, read off the async threads; callers authenticate first.
+    async fn currency(&self) -> Result<mpos_domain::Currency, Status> {
+        let reader = self.reader.clone();
+        blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+            Ok(store.settings()?)
+        })
+        .await?
+        .map(|s| s.currency)
+        .ok_or_else(|| {
+            Status::failed_precondition("the restaurant is not set up yet (no currency)")
+        })
     }
 }
 
@@ -186,7 +189,7 @@ fn reply(applied: Applied) -> Result<Response<v1::OrderReply>, Status> {
         .as_ref()
         .map(order_view)
         .transpose()
-        .map_err(|e| status(NodeError::BadRequest(e.to_string())))?;
+        .map_err(|e| status(NodeError::Internal(e.to_string())))?;
     Ok(Response::new(v1::OrderReply {
         order,
         replayed: applied.replayed,
@@ -205,7 +208,7 @@ impl Pos for PosApi {
         let staff = blocking(move || {
             let store = reader
                 .lock()
-                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
             Ok(store.staff()?)
         })
         .await?;
@@ -231,17 +234,19 @@ impl Pos for PosApi {
         let (reader, logins) = (self.reader.clone(), self.logins.clone());
         let pin = r.pin;
         let (actor, name) = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+            // Read, then let go of the store: argon2 takes tens of milliseconds, and reads
+            // (orders, search) must not wait behind a login.
+            let (member, hash) = {
+                let store = reader
+                    .lock()
+                    .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+                (store.staff_member(staff)?, store.pin_hash(staff)?)
+            };
+            let name = member.as_ref().map(|m| m.name.clone()).unwrap_or_default();
             let mut guard = logins
                 .lock()
-                .map_err(|_| NodeError::BadRequest("login table poisoned".into()))?;
-            let actor = guard.login(&*store, staff, &pin, clock::now_millis())?;
-            let name = store
-                .staff_member(staff)?
-                .map(|m| m.name)
-                .unwrap_or_default();
+                .map_err(|_| NodeError::Internal("login table poisoned".into()))?;
+            let actor = guard.check(staff, &pin, member, hash, clock::now_millis())?;
             Ok((actor, name))
         })
         .await
@@ -279,7 +284,7 @@ impl Pos for PosApi {
         let items = blocking(move || {
             let store = reader
                 .lock()
-                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
             let mut out = Vec::new();
             for item in store.search_items(&r.query, limit)? {
                 let mut groups = Vec::new();
@@ -311,7 +316,7 @@ impl Pos for PosApi {
         let settings = blocking(move || {
             let store = reader
                 .lock()
-                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
             Ok(store.settings()?)
         })
         .await?
@@ -438,7 +443,8 @@ impl Pos for PosApi {
         &self,
         request: GrpcRequest<v1::ApplyDiscountRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
-        let currency = self.currency()?;
+        self.actor(&request)?;
+        let currency = self.currency().await?;
         self.command(request, |r| {
             let target = match read_opt_id("line", &r.line).map_err(bad)? {
                 None => DiscountTarget::Order,
@@ -484,7 +490,8 @@ impl Pos for PosApi {
         &self,
         request: GrpcRequest<v1::TakePaymentRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
-        let currency = self.currency()?;
+        self.actor(&request)?;
+        let currency = self.currency().await?;
         self.command(request, |r| {
             let payment = PaymentId(read_id("payment", &r.payment).map_err(bad)?);
             let tender = tender_from_wire(r.tender.clone()).map_err(bad)?;
@@ -523,7 +530,8 @@ impl Pos for PosApi {
         &self,
         request: GrpcRequest<v1::RefundRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
-        let currency = self.currency()?;
+        self.actor(&request)?;
+        let currency = self.currency().await?;
         self.command(request, |r| {
             let payment = PaymentId(read_id("payment", &r.payment).map_err(bad)?);
             Ok((
@@ -549,7 +557,7 @@ impl Pos for PosApi {
         let found = blocking(move || {
             let store = reader
                 .lock()
-                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
             Ok(store.load_order(order)?)
         })
         .await?
@@ -573,7 +581,7 @@ impl Pos for PosApi {
         let (text, code) = blocking(move || {
             let store = reader
                 .lock()
-                .map_err(|_| NodeError::BadRequest("reader poisoned".into()))?;
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
             let o = store
                 .load_order(order)?
                 .ok_or_else(|| NodeError::NotFound("no such order".into()))?;

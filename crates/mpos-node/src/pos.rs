@@ -589,7 +589,7 @@ impl<S: PosStore> PosService<S> {
                             o.currency.code(),
                             &entry.hash,
                         )
-                        .map_err(|e| NodeError::BadRequest(e.to_string()))?;
+                        .map_err(|e| NodeError::Internal(e.to_string()))?;
                         new_receipts.push((oe.order, receipt.sign(self.ledger.key())));
                     }
                     new_entries.push(entry);

@@ -21,12 +21,12 @@ const LONGEST_LOCK_MILLIS: u64 = 15 * 60_000;
 pub fn hash_pin(pin: &str) -> Result<String, NodeError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)
-        .map_err(|e| NodeError::BadRequest(format!("no randomness for a salt: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        .map_err(|e| NodeError::Internal(format!("no randomness for a salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| NodeError::Internal(e.to_string()))?;
     Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| NodeError::BadRequest(format!("hashing the PIN: {e}")))
+        .map_err(|e| NodeError::Internal(format!("hashing the PIN: {e}")))
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -42,13 +42,28 @@ pub struct LoginGuard {
 }
 
 impl LoginGuard {
-    /// Checks `pin` for `staff`. Unknown staff, inactive staff and wrong PINs get the same
-    /// answer, so the answer does not tell which staff ids exist.
+    /// Checks `pin` for `staff`, reading the member and PIN hash from `store`.
     pub fn login<S: PosStore>(
         &mut self,
         store: &S,
         staff: StaffId,
         pin: &str,
+        now_millis: u64,
+    ) -> Result<Actor, NodeError> {
+        let member = store.staff_member(staff)?;
+        let hash = store.pin_hash(staff)?;
+        self.check(staff, pin, member, hash, now_millis)
+    }
+
+    /// Checks `pin` against a member and hash read beforehand (so the caller need not hold
+    /// its store while argon2 runs). Unknown staff, inactive staff and wrong PINs get the
+    /// same answer, so the answer does not tell which staff ids exist.
+    pub fn check(
+        &mut self,
+        staff: StaffId,
+        pin: &str,
+        member: Option<mpos_domain::staff::StaffMember>,
+        hash: Option<String>,
         now_millis: u64,
     ) -> Result<Actor, NodeError> {
         let a = self.attempts.get(&staff).copied().unwrap_or_default();
@@ -57,8 +72,7 @@ impl LoginGuard {
                 retry_after_millis: a.locked_until - now_millis,
             });
         }
-        let member = store.staff_member(staff)?.filter(|m| m.active);
-        let hash = store.pin_hash(staff)?;
+        let member = member.filter(|m| m.active);
         let ok = match (&member, hash) {
             (Some(_), Some(hash)) => PasswordHash::new(&hash)
                 .map(|parsed| {

@@ -85,8 +85,11 @@ impl Writer {
         self.queue
             .send((request, tx))
             .await
-            .map_err(|_| NodeError::BadRequest("the node is shutting down".into()))?;
-        rx.await
-            .map_err(|_| NodeError::BadRequest("the node stopped before answering".into()))?
+            .map_err(|_| NodeError::Unavailable("the node is shutting down; retry".into()))?;
+        rx.await.map_err(|_| {
+            NodeError::Unavailable(
+                "the node stopped before answering; retry with the same request id".into(),
+            )
+        })?
     }
 }
