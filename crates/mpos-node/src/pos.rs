@@ -279,6 +279,60 @@ impl Needs {
     }
 }
 
+/// What a request does, in words: its kind, its order, and the id of what it creates or
+/// names. A request id retried with another action is a client bug, refused rather than
+/// answered with the first action's result.
+fn fingerprint(action: &Action) -> String {
+    use mpos_domain::order::DiscountTarget;
+    match action {
+        Action::Order { order, command } => {
+            let what = match command {
+                OrderAction::AddItem { line, .. } => format!("add item as line {line}"),
+                OrderAction::Command(c) => match c {
+                    Command::Open { .. } => "open".into(),
+                    Command::AddLine { line, .. } => format!("add line {line}"),
+                    Command::VoidLine { line, .. } => format!("void line {line}"),
+                    Command::Send { .. } => "send".into(),
+                    Command::FireCourse { course } => format!("fire course {course}"),
+                    Command::ApplyDiscount {
+                        discount, target, ..
+                    } => match target {
+                        DiscountTarget::Order => format!("discount {discount}"),
+                        DiscountTarget::Line(l) => format!("discount {discount} on line {l}"),
+                    },
+                    Command::SetServiceCharge { ppm } => format!("service charge {ppm}"),
+                    Command::TakePayment { payment, .. } => format!("payment {payment}"),
+                    Command::VoidOrder { .. } => "void".into(),
+                    Command::Refund {
+                        payment, amount, ..
+                    } => format!("refund {} of payment {payment}", amount.minor()),
+                },
+            };
+            format!("order {order}: {what}")
+        }
+        Action::Menu(m) => match m {
+            MenuCommand::PutSettings(_) => "menu: settings".into(),
+            MenuCommand::PutTaxCategory(t) => format!("menu: tax category {}", t.id),
+            MenuCommand::PutCategory(c) => format!("menu: category {}", c.id),
+            MenuCommand::PutModifierGroup(g) => format!("menu: modifier group {}", g.id),
+            MenuCommand::PutItem(i) => format!("menu: item {}", i.id),
+            MenuCommand::SetAvailable { item, available } => {
+                format!("menu: item {item} available {available}")
+            }
+        },
+        Action::Staff(c) => match c {
+            StaffCommand::Put(m) => format!("staff: member {}", m.id),
+            StaffCommand::SetPin { staff, .. } => format!("staff: pin of {staff}"),
+        },
+    }
+}
+
+fn reused(id: u128) -> NodeError {
+    NodeError::BadRequest(format!(
+        "request id {id:032x} was already used for another request: make a new id per request"
+    ))
+}
+
 /// The actor as the staff list says now: a session opened before someone was deactivated
 /// or demoted carries their old role, and must not keep its powers.
 fn current_actor<S: PosStore>(
@@ -550,10 +604,17 @@ impl<S: PosStore> PosService<S> {
 
         for request in requests {
             let result = (|| -> Result<Applied, NodeError> {
+                let action = fingerprint(&request.action);
                 if let Some(done) = self.ledger.store().applied_request(request.id)? {
+                    if done.action != action {
+                        return Err(reused(request.id));
+                    }
                     return self.replay(&request, done);
                 }
-                if let Some(done) = applied.iter().find(|a| a.request == request.id).copied() {
+                if let Some(done) = applied.iter().find(|a| a.request == request.id).cloned() {
+                    if done.action != action {
+                        return Err(reused(request.id));
+                    }
                     return results
                         .iter()
                         .flatten()
@@ -614,6 +675,7 @@ impl<S: PosStore> PosService<S> {
                     node: key.node_id(),
                     first_seq,
                     last_seq: staged.size(),
+                    action,
                 });
                 Ok(Applied {
                     events,
@@ -688,10 +750,7 @@ impl<S: PosStore> PosService<S> {
     /// The first result of a request applied before, rebuilt from its ledger entries.
     fn replay(&self, request: &Request, done: AppliedRequest) -> Result<Applied, NodeError> {
         if done.order != request.order() {
-            return Err(NodeError::BadRequest(format!(
-                "request id {:032x} was already used for another request",
-                request.id
-            )));
+            return Err(reused(request.id));
         }
         let mut events = Vec::new();
         for seq in done.first_seq..=done.last_seq {

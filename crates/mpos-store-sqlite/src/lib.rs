@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_menu.sql"),
     include_str!("../migrations/0004_staff.sql"),
     include_str!("../migrations/0005_receipts.sql"),
+    include_str!("../migrations/0006_request_action.sql"),
 ];
 
 /// A node's SQLite database.

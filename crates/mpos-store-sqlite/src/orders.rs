@@ -472,7 +472,7 @@ impl PosStore for SqliteStore {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO request (id, order_id, node_id, first_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO request (id, order_id, node_id, first_seq, last_seq, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(db)?;
             for r in requests {
@@ -482,7 +482,8 @@ impl PosStore for SqliteStore {
                         r.order.map(|o| id_bytes(o.0).to_vec()),
                         &r.node.0[..],
                         sql_int(r.first_seq),
-                        sql_int(r.last_seq)
+                        sql_int(r.last_seq),
+                        r.action
                     ])
                     .map_err(|e| match e {
                         rusqlite::Error::SqliteFailure(f, _)
@@ -507,7 +508,7 @@ impl PosStore for SqliteStore {
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {
         self.conn()
             .prepare_cached(
-                "SELECT order_id, node_id, first_seq, last_seq FROM request WHERE id = ?1",
+                "SELECT order_id, node_id, first_seq, last_seq, action FROM request WHERE id = ?1",
             )
             .map_err(db)?
             .query_row([&id_bytes(request)[..]], |r| {
@@ -516,11 +517,12 @@ impl PosStore for SqliteStore {
                     r.get::<_, Vec<u8>>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })
             .optional()
             .map_err(db)?
-            .map(|(order, node, first, last)| {
+            .map(|(order, node, first, last, action)| {
                 Ok(AppliedRequest {
                     request,
                     order: order
@@ -536,6 +538,7 @@ impl PosStore for SqliteStore {
                     ),
                     first_seq: first.max(0).unsigned_abs(),
                     last_seq: last.max(0).unsigned_abs(),
+                    action,
                 })
             })
             .transpose()

@@ -105,7 +105,7 @@ pub struct LedgerBatch {
 
 /// A client request that was applied: its id (chosen by the client, a UUIDv7) and the
 /// ledger entries its events became. A retry of the same id returns these entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedRequest {
     pub request: u128,
     /// The order it changed; none for a menu request.
@@ -113,6 +113,8 @@ pub struct AppliedRequest {
     pub node: NodeId,
     pub first_seq: u64,
     pub last_seq: u64,
+    /// What the request did (its fingerprint): a retry must match it.
+    pub action: String,
 }
 
 /// What a batch changed, for the projections: the new state of each order it touched,

@@ -439,3 +439,50 @@ fn when_the_commit_fails_every_request_of_the_batch_says_so_even_a_repeat() {
     );
     assert_eq!(svc.order(OrderId(7)).unwrap().unwrap().lines.len(), 1);
 }
+
+#[test]
+fn a_request_id_reused_for_another_action_is_refused_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut svc = staffed(dir.path());
+    svc.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    let add = Command::AddLine {
+        line: LineId(2),
+        item: item(900),
+        seat: None,
+        course: 1,
+        note: String::new(),
+    };
+    svc.execute_one(req(2, 7, add, CASHIER), 1_000).unwrap();
+    // A client bug: the add-item's id sent again with a payment. Answering with the
+    // add-item's result would tell the register the payment was taken.
+    let pay = |payment: u128| Command::TakePayment {
+        payment: PaymentId(payment),
+        tender: Tender::Cash,
+        amount: eur(900),
+        tip: eur(0),
+        cash_received: None,
+    };
+    let err = svc
+        .execute_one(req(2, 7, pay(1), CASHIER), 2_000)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("already used for another request"),
+        "{err}"
+    );
+    // The same inside one batch.
+    let results = svc.execute(
+        vec![req(3, 7, pay(1), CASHIER), req(3, 7, pay(2), CASHIER)],
+        3_000,
+    );
+    assert!(results[0].is_ok());
+    assert!(
+        results[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("already used"),
+        "{results:?}"
+    );
+    assert_eq!(svc.order(OrderId(7)).unwrap().unwrap().payments.len(), 1);
+}
