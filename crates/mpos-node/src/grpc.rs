@@ -256,11 +256,16 @@ impl Pos for PosApi {
         getrandom::fill(&mut token)
             .map_err(|e| Status::internal(format!("no randomness for a session: {e}")))?;
         let token = hex::encode(token);
-        let expires_at = clock::now_millis() + SESSION_MILLIS;
-        self.sessions
+        let now = clock::now_millis();
+        let expires_at = now + SESSION_MILLIS;
+        let mut sessions = self
+            .sessions
             .lock()
-            .map_err(|_| Status::internal("session table poisoned"))?
-            .insert(token.clone(), Session { actor, expires_at });
+            .map_err(|_| Status::internal("session table poisoned"))?;
+        // Forget expired sessions as new ones come: the table stays as small as a shift.
+        sessions.retain(|_, s| s.expires_at > now);
+        sessions.insert(token.clone(), Session { actor, expires_at });
+        drop(sessions);
         tracing::info!(staff = %actor.staff, role = actor.role.name(), "logged in");
         Ok(Response::new(v1::LoginReply {
             token,

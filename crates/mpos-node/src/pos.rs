@@ -134,7 +134,10 @@ fn cached<K: std::hash::Hash + Eq + Copy, V: Clone>(
         return Ok(v.clone());
     }
     let v = fetch()?;
-    map.borrow_mut().insert(key, v.clone());
+    // Only rows that exist: ids a client made up must not grow the cache.
+    if v.is_some() {
+        map.borrow_mut().insert(key, v.clone());
+    }
     Ok(v)
 }
 
