@@ -13,6 +13,14 @@ use crate::error::NodeError;
 
 const KEY_FILE: &str = "node.key";
 const STORE_FILE: &str = "mpos.sqlite3";
+const LOCK_FILE: &str = "LOCK";
+
+/// Held while a process writes to a data directory: only one may, since the writer keeps
+/// what it committed in memory. Released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
+}
 
 /// An opened data directory and the node identity it holds.
 #[derive(Debug)]
@@ -80,6 +88,23 @@ impl DataDir {
         self.key
     }
 
+    /// Takes the directory's writer lock, or says who holds it.
+    pub fn lock_for_writing(&self) -> Result<WriterLock, NodeError> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.join(LOCK_FILE))?;
+        match file.try_lock() {
+            Ok(()) => Ok(WriterLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(NodeError::DataDir {
+                path: self.path.display().to_string(),
+                reason: "another mpos process is writing to it (a node already serves it?)".into(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+
     /// Opens the node's store (creating and migrating it as needed).
     pub fn store(&self) -> Result<SqliteStore, NodeError> {
         Ok(SqliteStore::open(&self.path.join(STORE_FILE))?)
@@ -125,6 +150,20 @@ mod tests {
         assert_eq!(first.key().public(), again.key().public());
         let other = DataDir::open_or_create(&dir.path().join("other")).unwrap();
         assert_ne!(first.key().node_id(), other.key().node_id());
+    }
+
+    #[test]
+    fn one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::open_or_create(dir.path()).unwrap();
+        let first = data.lock_for_writing().unwrap();
+        let err = DataDir::open(dir.path())
+            .unwrap()
+            .lock_for_writing()
+            .unwrap_err();
+        assert!(err.to_string().contains("another mpos process"), "{err}");
+        drop(first);
+        data.lock_for_writing().unwrap();
     }
 
     #[test]

@@ -26,12 +26,15 @@ pub struct Node {
     api: PosApi,
     metrics: Arc<Metrics>,
     writer_thread: std::thread::JoinHandle<()>,
+    /// Held until the node stops.
+    _lock: crate::data_dir::WriterLock,
 }
 
 impl Node {
     /// Opens the data directory (creating it on first start) and binds `listen`.
     pub async fn bind(data: &Path, listen: SocketAddr) -> Result<Node, NodeError> {
         let dir = DataDir::open_or_create(data)?;
+        let lock = dir.lock_for_writing()?;
         let reader = dir.store()?;
         let store = dir.store()?;
         let ledger = Ledger::open(store, dir.into_key())?;
@@ -44,6 +47,7 @@ impl Node {
             api: PosApi::new(writer, reader, metrics.clone()),
             metrics,
             writer_thread,
+            _lock: lock,
         })
     }
 

@@ -105,6 +105,7 @@ fn ledger(
         );
     }
     let dir = DataDir::open_or_create(&data)?;
+    let _lock = dir.lock_for_writing()?;
     let store = dir.store()?;
     let mut ledger = Ledger::open(store, dir.into_key())?;
     if ledger.head().size() > 0 {
@@ -269,6 +270,7 @@ fn menu(data: PathBuf, items: u64, queries: u64, as_json: bool) -> Result<Outcom
         bail!("--items and --queries must be at least 1");
     }
     let dir = DataDir::open_or_create(&data)?;
+    let _lock = dir.lock_for_writing()?;
     let store = dir.store()?;
     let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
     if svc.ledger().head().size() > 0 {

@@ -37,6 +37,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     };
     {
         let dir = DataDir::open_or_create(&data)?;
+        let _lock = dir.lock_for_writing()?;
         let store = dir.store()?;
         let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
         if svc.ledger().head().size() == 0 {

@@ -795,3 +795,27 @@ fn a_sale_from_the_command_line() {
             .starts_with(checked["entry_hash_prefix"].as_str().unwrap())
     );
 }
+
+#[test]
+fn a_second_node_on_the_same_data_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    set_up_cafe(&data);
+    let mut first = start(&data);
+    let out = mpos()
+        .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another mpos process is writing to it"),
+        "{err}"
+    );
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    // Once the first is gone (even killed), the directory is free again.
+    let mut second = start(&data);
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
+}
