@@ -601,4 +601,79 @@ impl Pos for PosApi {
         .await?;
         Ok(Response::new(v1::ReceiptReply { text, code }))
     }
+
+    async fn split_bill(
+        &self,
+        request: GrpcRequest<v1::SplitBillRequest>,
+    ) -> Result<Response<v1::SplitBillReply>, Status> {
+        self.actor(&request)?;
+        let r = request.into_inner();
+        let order = OrderId(read_id("order", &r.order).map_err(bad)?);
+        let lines = match &r.by {
+            Some(v1::split_bill_request::By::Lines(l)) => l
+                .lines
+                .iter()
+                .map(|x| read_id("lines", x).map(LineId))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad)?,
+            _ => Vec::new(),
+        };
+        let reader = self.reader.clone();
+        let o = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+            store
+                .load_order(order)?
+                .ok_or_else(|| NodeError::NotFound("no such order".into()))
+        })
+        .await?;
+        let invalid = |e: mpos_domain::MoneyError| Status::invalid_argument(e.to_string());
+        let t = o.totals().map_err(invalid)?;
+        let part = |label: String, amount: Money| v1::SplitPart {
+            label,
+            amount: amount.minor(),
+        };
+        let parts = match r.by {
+            Some(v1::split_bill_request::By::Seat(_)) => mpos_domain::split::by_seat(&o, &t)
+                .map_err(|_| {
+                    Status::failed_precondition(
+                        "no line has a seat: add lines with seats, or split evenly",
+                    )
+                })?
+                .into_iter()
+                .map(|(seat, amount)| part(format!("seat {seat}"), amount))
+                .collect(),
+            Some(v1::split_bill_request::By::Evenly(n)) => {
+                if n == 0 || n > 100 {
+                    return Err(Status::invalid_argument("evenly: between 1 and 100 parts"));
+                }
+                mpos_domain::split::evenly(&t, n as usize)
+                    .map_err(invalid)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, amount)| part(format!("guest {}", i + 1), amount))
+                    .collect()
+            }
+            Some(v1::split_bill_request::By::Lines(_)) => {
+                if let Some(unknown) = lines.iter().find(|l| o.line(**l).is_none()) {
+                    return Err(Status::not_found(format!(
+                        "no line {unknown} on this order"
+                    )));
+                }
+                let chosen = mpos_domain::split::by_lines(&o, &t, &lines).map_err(invalid)?;
+                let rest = t.total.checked_sub(chosen).map_err(invalid)?;
+                vec![
+                    part("these lines".into(), chosen),
+                    part("the rest".into(), rest),
+                ]
+            }
+            None => return Err(Status::invalid_argument("by: give seat, evenly or lines")),
+        };
+        Ok(Response::new(v1::SplitBillReply {
+            parts,
+            total: t.total.minor(),
+            balance: t.balance.minor(),
+        }))
+    }
 }

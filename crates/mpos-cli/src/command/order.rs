@@ -139,6 +139,19 @@ pub enum OrderCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// How to split the bill: by seat, evenly among N guests, or some lines (by their
+    /// numbers in `show`) and the rest. Then pay each share with `pay --amount`.
+    Split {
+        order: String,
+        #[arg(long, conflicts_with_all = ["evenly", "lines"])]
+        by_seat: bool,
+        #[arg(long, conflicts_with = "lines")]
+        evenly: Option<u32>,
+        #[arg(long, value_delimiter = ',')]
+        lines: Vec<usize>,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Print the receipt (32 or 48 columns) with its signed receipt code.
     Receipt {
         order: String,
@@ -659,6 +672,41 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                     .await
                     .map_err(refused)?;
                 (target, r.into_inner())
+            }
+            OrderCommand::Split { order, by_seat, evenly, lines, target } => {
+                let mut c = connect(&target.target).await?;
+                let id = order_id(&order)?;
+                let by = if by_seat {
+                    v1::split_bill_request::By::Seat(v1::SplitBySeat {})
+                } else if let Some(n) = evenly {
+                    v1::split_bill_request::By::Evenly(n)
+                } else if !lines.is_empty() {
+                    let current = current_order(&mut c, &id).await?;
+                    let ids = lines
+                        .iter()
+                        .map(|n| current.lines.get(n.wrapping_sub(1)).map(|l| l.id.clone()).ok_or_else(|| anyhow!("the order has no line {n}")))
+                        .collect::<Result<Vec<_>>>()?;
+                    v1::split_bill_request::By::Lines(v1::SplitByLines { lines: ids })
+                } else {
+                    bail!("say how: --by-seat, --evenly N or --lines 1,3");
+                };
+                let r = c.split_bill(authed(v1::SplitBillRequest { order: id, by: Some(by) })?).await.map_err(refused)?.into_inner();
+                if target.json {
+                    output::json(&json!({
+                        "parts": r.parts.iter().map(|p| json!({ "label": p.label, "amount_minor": p.amount })).collect::<Vec<_>>(),
+                        "total_minor": r.total,
+                        "balance_minor": r.balance,
+                    }));
+                } else {
+                    for p in &r.parts {
+                        say!("  {:<20} {:>10}", p.label, minor(p.amount));
+                    }
+                    say!("  {:<20} {:>10}", "total", minor(r.total));
+                    if r.balance != r.total {
+                        say!("  {:<20} {:>10}", "still due", minor(r.balance));
+                    }
+                }
+                return Ok(Outcome::Ok);
             }
             OrderCommand::Receipt {
                 order,

@@ -718,6 +718,28 @@ fn a_sale_from_the_command_line() {
     assert_eq!(code, 2);
     assert!(err.contains("offers no modifier \"soy\""), "{err}");
     ok(&["order", "send", "last"]);
+    // Three guests share 10.10: 3.37 + 3.37 + 3.36, exactly the total.
+    let split: serde_json::Value =
+        serde_json::from_str(&ok(&["order", "split", "last", "--evenly", "3", "--json"])).unwrap();
+    let amounts: Vec<i64> = split["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [337, 337, 336]);
+    let split: serde_json::Value =
+        serde_json::from_str(&ok(&["order", "split", "last", "--lines", "2", "--json"])).unwrap();
+    assert_eq!(
+        (
+            split["parts"][0]["amount_minor"].as_i64(),
+            split["parts"][1]["amount_minor"].as_i64()
+        ),
+        (Some(580), Some(430))
+    );
+    let (code, _, err) = run(&["order", "split", "last", "--by-seat"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no line has a seat"), "{err}");
     ok(&[
         "order", "pay", "last", "--card", "AUTH 1", "--amount", "4.10",
     ]);
