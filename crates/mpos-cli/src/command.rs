@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_tickets;
 pub mod client;
+pub mod day;
 pub mod demo;
 pub mod ledger;
 pub mod order;

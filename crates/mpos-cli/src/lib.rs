@@ -38,6 +38,12 @@ enum Command {
     /// Open, fill, send, discount, pay, void and refund orders.
     #[command(subcommand)]
     Order(command::order::OrderCommand),
+    /// Cash drawer sessions: open with a float, pay in and out, count and close.
+    #[command(subcommand)]
+    Drawer(command::day::DrawerCommand),
+    /// The X-report (the day so far) and the Z-report (close the business day).
+    #[command(subcommand)]
+    Report(command::day::ReportCommand),
     /// Export, verify and prove the tamper-evident ledger.
     #[command(subcommand)]
     Ledger(command::ledger::LedgerCommand),
@@ -72,6 +78,8 @@ pub fn run() -> ExitCode {
         Command::Menu(cmd) => command::order::menu(cmd),
         Command::Order(cmd) => command::order::order(cmd),
         Command::Bench(cmd) => command::bench::run(cmd),
+        Command::Drawer(cmd) => command::day::drawer(cmd),
+        Command::Report(cmd) => command::day::report(cmd),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -1,5 +1,7 @@
 //! Every kind of event a node records in its ledger.
 
+use crate::day::DayClosed;
+use crate::drawer::DrawerEvent;
 use crate::ids::StaffId;
 use crate::menu::MenuChange;
 use crate::order::OrderEvent;
@@ -10,6 +12,9 @@ pub enum Event {
     Order(OrderEvent),
     Menu(MenuEvent),
     Staff(StaffEvent),
+    Drawer(DrawerEvent),
+    /// A Z-report closed the business day.
+    DayClosed(DayClosed),
 }
 
 /// A change to the staff list. `by` is none when the first owner set up the restaurant.

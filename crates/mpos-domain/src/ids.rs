@@ -87,6 +87,8 @@ id!(
     StaffId,
     /// A dining table.
     TableId,
+    /// A cash drawer session, from the float counted in to the cash counted out.
+    DrawerId,
 );
 
 #[cfg(test)]

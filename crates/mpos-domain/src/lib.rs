@@ -8,6 +8,8 @@
 
 pub mod allocate;
 pub mod catalog;
+pub mod day;
+pub mod drawer;
 pub mod event;
 pub mod ids;
 pub mod menu;

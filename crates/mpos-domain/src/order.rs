@@ -5,7 +5,7 @@
 
 use crate::allocate::allocate;
 use crate::catalog::{Channel, PricedSelection};
-use crate::ids::{DiscountId, LineId, OrderId, PaymentId, StaffId, TableId};
+use crate::ids::{DiscountId, DrawerId, LineId, OrderId, PaymentId, StaffId, TableId};
 use crate::money::{Currency, Money, MoneyError};
 use crate::refusal::Refusal;
 use crate::staff::{Actor, Permission};
@@ -181,6 +181,8 @@ pub enum Command {
         amount: Money,
         tip: Money,
         cash_received: Option<Money>,
+        /// The drawer session cash goes into (the node fills it in for cash).
+        drawer: Option<DrawerId>,
     },
     VoidOrder {
         reason: String,
@@ -189,6 +191,8 @@ pub enum Command {
         payment: PaymentId,
         amount: Money,
         reason: String,
+        /// The drawer session cash is handed back from (for a cash payment).
+        drawer: Option<DrawerId>,
     },
 }
 
@@ -235,6 +239,7 @@ pub enum Change {
         amount: Money,
         tip: Money,
         cash_received: Option<Money>,
+        drawer: Option<DrawerId>,
     },
     Closed,
     Voided {
@@ -244,6 +249,7 @@ pub enum Change {
         payment: PaymentId,
         amount: Money,
         reason: String,
+        drawer: Option<DrawerId>,
     },
 }
 
@@ -693,6 +699,7 @@ pub fn decide(
             amount,
             tip,
             cash_received,
+            drawer,
         } => {
             require(actor, Permission::TakePayment)?;
             o.require_open()?;
@@ -755,6 +762,7 @@ pub fn decide(
                 amount: *amount,
                 tip: *tip,
                 cash_received: *cash_received,
+                drawer: *drawer,
             }];
             if amount.minor() == t.balance.minor() {
                 changes.push(Change::Closed);
@@ -776,6 +784,7 @@ pub fn decide(
             payment,
             amount,
             reason,
+            drawer,
         } => {
             require(actor, Permission::Refund)?;
             require_reason(reason)?;
@@ -804,6 +813,7 @@ pub fn decide(
                 payment: *payment,
                 amount: *amount,
                 reason: reason.clone(),
+                drawer: *drawer,
             }])
         }
     }
@@ -871,6 +881,7 @@ fn apply_change(o: &mut Order, change: &Change, by: StaffId, at: u64) {
             amount,
             tip,
             cash_received,
+            ..
         } => o.payments.push(Payment {
             id: *payment,
             tender: tender.clone(),

@@ -6,8 +6,9 @@
 use mpos_domain::catalog::{
     Category, Channel, Item, ModifierGroup, ModifierOption, Selection, TaxCategory, Variant,
 };
+use mpos_domain::drawer::DrawerCommand;
 use mpos_domain::ids::{
-    CategoryId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId, StaffId,
+    CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId, StaffId,
     StationId, TableId, TaxCategoryId, VariantId,
 };
 use mpos_domain::menu::{MenuCommand, Settings};
@@ -580,9 +581,28 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
         staff: StaffId(2),
         role: Role::Manager,
     };
+    let drawer_req = |id: u128, drawer: DrawerId, command: DrawerCommand, actor: Actor| Request {
+        id,
+        action: Action::Drawer {
+            drawer: Some(drawer),
+            command,
+        },
+        actor: Some(actor),
+    };
     let mut orders = 0u64;
     for day in 0..7u64 {
         let opening = week_ago + day * DAY + 8 * 60 * 60 * 1000;
+        // The cashier counts a float of 200.00 into the front drawer before opening.
+        let till = DrawerId((0xd7a3u128 << 64) | u128::from(day));
+        let open_till = DrawerCommand::Open {
+            name: "front".into(),
+            float: eur(20_000),
+        };
+        run(
+            svc,
+            vec![drawer_req(next(), till, open_till, cashier)],
+            opening - 30 * 60 * 1000,
+        )?;
         let count = 60 + dice.below(40);
         for n in 0..count {
             // Spread over 08:00-22:00, in order.
@@ -720,6 +740,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                 amount: due,
                 tip,
                 cash_received,
+                drawer: None,
             };
             run(
                 svc,
@@ -727,7 +748,49 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                 at + 20 * 60 * 1000,
             )?;
         }
+        // Closing: the cashier counts the drawer (now and then a little short), then the
+        // manager runs the Z-report.
+        let closing = opening + 15 * 60 * 60 * 1000;
+        let expected = svc
+            .ledger()
+            .store()
+            .drawer(till)?
+            .ok_or_else(|| NodeError::Internal("the demo drawer is missing".into()))?
+            .expected()?;
+        let short = if dice.chance(30) { 500 } else { 0 };
+        let count_till = DrawerCommand::Close {
+            counted: eur(expected.minor() - short),
+        };
+        run(
+            svc,
+            vec![drawer_req(next(), till, count_till, cashier)],
+            closing,
+        )?;
+        run(
+            svc,
+            vec![Request {
+                id: next(),
+                action: Action::CloseDay,
+                actor: Some(manager),
+            }],
+            closing + 5 * 60 * 1000,
+        )?;
     }
+    // Today's drawer is open for the walk-through's cash sales.
+    let open_till = DrawerCommand::Open {
+        name: "front".into(),
+        float: eur(20_000),
+    };
+    run(
+        svc,
+        vec![drawer_req(
+            next(),
+            DrawerId((0xd7a3u128 << 64) | 7),
+            open_till,
+            cashier,
+        )],
+        now_millis,
+    )?;
     Ok(Seeded {
         items: menu.items.len(),
         orders,

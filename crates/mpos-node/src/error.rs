@@ -36,3 +36,9 @@ pub enum NodeError {
     #[error("{0}")]
     Internal(String),
 }
+
+impl From<mpos_domain::MoneyError> for NodeError {
+    fn from(e: mpos_domain::MoneyError) -> NodeError {
+        NodeError::Refused(Refusal::Money(e))
+    }
+}

@@ -6,17 +6,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use mpos_domain::catalog::Selection;
+use mpos_domain::drawer::DrawerCommand;
 use mpos_domain::ids::{
-    DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, VariantId,
+    DiscountId, DrawerId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, VariantId,
 };
 use mpos_domain::order::{Command, DiscountKind, DiscountTarget, OrderKind};
-use mpos_domain::staff::Actor;
+use mpos_domain::staff::{Actor, Permission};
 use mpos_domain::{Money, Refusal};
 use mpos_proto::event::{
     channel_from_wire, read_id, read_opt_id, role_to_wire, source_from_wire, tender_from_wire,
 };
 use mpos_proto::v1::{self, pos_server::Pos};
-use mpos_proto::view::order_view;
+use mpos_proto::view::{day_report_view, drawer_view, order_view};
 use mpos_proto::{DecodeError, event::group_to_wire, event::menu_item_to_wire};
 use mpos_store::{PosStore, StoreError};
 use mpos_store_sqlite::SqliteStore;
@@ -41,6 +42,7 @@ struct Session {
 #[derive(Debug, Clone)]
 pub struct PosApi {
     writer: Writer,
+    node: mpos_ledger::NodeId,
     reader: Arc<Mutex<SqliteStore>>,
     logins: Arc<Mutex<LoginGuard>>,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
@@ -98,11 +100,13 @@ async fn blocking<T: Send + 'static>(
 impl PosApi {
     pub fn new(
         writer: Writer,
+        node: mpos_ledger::NodeId,
         reader: SqliteStore,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> PosApi {
         PosApi {
             writer,
+            node,
             reader: Arc::new(Mutex::new(reader)),
             logins: Arc::new(Mutex::new(LoginGuard::default())),
             sessions: Arc::new(Mutex::new(HashMap::new())),
@@ -183,6 +187,86 @@ impl PosApi {
     }
 }
 
+impl PosApi {
+    async fn drawer_action(
+        &self,
+        actor: Actor,
+        request_id: u128,
+        drawer: Option<DrawerId>,
+        command: DrawerCommand,
+    ) -> Result<Response<v1::DrawerReply>, Status> {
+        let applied = self
+            .writer
+            .apply(Request {
+                id: request_id,
+                action: Action::Drawer { drawer, command },
+                actor: Some(actor),
+            })
+            .await
+            .map_err(status)?;
+        let drawer = applied
+            .drawer
+            .as_ref()
+            .map(drawer_view)
+            .transpose()
+            .map_err(|e| status(NodeError::Internal(e.to_string())))?;
+        Ok(Response::new(v1::DrawerReply {
+            drawer,
+            replayed: applied.replayed,
+        }))
+    }
+
+    /// A day's report (the open day when `day` is none) with names, read off the async
+    /// threads.
+    async fn day_report(&self, day: Option<u32>) -> Result<v1::DayReportView, Status> {
+        let reader = self.reader.clone();
+        let node = self.node;
+        blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+            let report = match day {
+                None => crate::day::x_report(&*store, node)?,
+                Some(n) => crate::day::closed_report(&*store, node, n)?
+                    .ok_or_else(|| NodeError::NotFound(format!("day {n} has not been closed")))?,
+            };
+            let mut categories = HashMap::new();
+            for c in &report.categories {
+                if let Some(cat) = store.category(c.category)? {
+                    categories.insert(c.category, cat.name);
+                }
+            }
+            let staff: HashMap<StaffId, String> =
+                store.staff()?.into_iter().map(|m| (m.id, m.name)).collect();
+            let restaurant = store.settings()?.map(|s| s.name).unwrap_or_default();
+            day_report_view(
+                &report,
+                &restaurant,
+                |id| {
+                    categories
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| id.to_string())
+                },
+                |id| staff.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+            )
+            .map_err(|e| NodeError::Internal(e.to_string()))
+        })
+        .await
+    }
+
+    fn require(actor: Actor, p: Permission, what: &str) -> Result<(), Status> {
+        if actor.role.may(p) {
+            Ok(())
+        } else {
+            Err(status(NodeError::Refused(Refusal::NotAllowed {
+                role: actor.role.name(),
+                action: what.into(),
+            })))
+        }
+    }
+}
+
 fn reply(applied: Applied) -> Result<Response<v1::OrderReply>, Status> {
     let order = applied
         .order
@@ -233,21 +317,22 @@ impl Pos for PosApi {
         let staff = StaffId(read_id("staff", &r.staff).map_err(bad)?);
         let (reader, logins) = (self.reader.clone(), self.logins.clone());
         let pin = r.pin;
-        let (actor, name) = blocking(move || {
+        let (actor, name, currency) = blocking(move || {
             // Read, then let go of the store: argon2 takes tens of milliseconds, and reads
             // (orders, search) must not wait behind a login.
-            let (member, hash) = {
+            let (member, hash, currency) = {
                 let store = reader
                     .lock()
                     .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-                (store.staff_member(staff)?, store.pin_hash(staff)?)
+                let currency = store.settings()?.map(|s| s.currency.code().to_string());
+                (store.staff_member(staff)?, store.pin_hash(staff)?, currency)
             };
             let name = member.as_ref().map(|m| m.name.clone()).unwrap_or_default();
             let mut guard = logins
                 .lock()
                 .map_err(|_| NodeError::Internal("login table poisoned".into()))?;
             let actor = guard.check(staff, &pin, member, hash, clock::now_millis())?;
-            Ok((actor, name))
+            Ok((actor, name, currency.unwrap_or_default()))
         })
         .await
         .inspect_err(|_| crate::metrics::Metrics::add(&self.metrics.logins_refused, 1))?;
@@ -275,6 +360,7 @@ impl Pos for PosApi {
                 role: role_to_wire(actor.role).into(),
             }),
             expires_at,
+            currency,
         }))
     }
 
@@ -509,6 +595,7 @@ impl Pos for PosApi {
                     amount: Money::new(r.amount, currency),
                     tip: Money::new(r.tip, currency),
                     cash_received: r.cash_received.map(|c| Money::new(c, currency)),
+                    drawer: read_opt_id("drawer", &r.drawer).map_err(bad)?.map(DrawerId),
                 },
             ))
         })
@@ -546,6 +633,7 @@ impl Pos for PosApi {
                     payment,
                     amount: Money::new(r.amount, currency),
                     reason: r.reason.clone(),
+                    drawer: read_opt_id("drawer", &r.drawer).map_err(bad)?.map(DrawerId),
                 },
             ))
         })
@@ -675,5 +763,125 @@ impl Pos for PosApi {
             total: t.total.minor(),
             balance: t.balance.minor(),
         }))
+    }
+
+    async fn open_drawer(
+        &self,
+        request: GrpcRequest<v1::OpenDrawerRequest>,
+    ) -> Result<Response<v1::DrawerReply>, Status> {
+        let actor = self.actor(&request)?;
+        let currency = self.currency().await?;
+        let r = request.into_inner();
+        let drawer = DrawerId(read_id("drawer", &r.drawer).map_err(bad)?);
+        let command = DrawerCommand::Open {
+            name: r.name,
+            float: Money::new(r.float, currency),
+        };
+        self.drawer_action(actor, request_id(&r.request_id)?, Some(drawer), command)
+            .await
+    }
+
+    async fn move_cash(
+        &self,
+        request: GrpcRequest<v1::MoveCashRequest>,
+    ) -> Result<Response<v1::DrawerReply>, Status> {
+        let actor = self.actor(&request)?;
+        let currency = self.currency().await?;
+        let r = request.into_inner();
+        let drawer = read_opt_id("drawer", &r.drawer).map_err(bad)?.map(DrawerId);
+        let amount = Money::new(r.amount, currency);
+        let command = if r.out {
+            DrawerCommand::PayOut {
+                amount,
+                reason: r.reason,
+            }
+        } else {
+            DrawerCommand::PayIn {
+                amount,
+                reason: r.reason,
+            }
+        };
+        self.drawer_action(actor, request_id(&r.request_id)?, drawer, command)
+            .await
+    }
+
+    async fn close_drawer(
+        &self,
+        request: GrpcRequest<v1::CloseDrawerRequest>,
+    ) -> Result<Response<v1::DrawerReply>, Status> {
+        let actor = self.actor(&request)?;
+        let currency = self.currency().await?;
+        let r = request.into_inner();
+        let drawer = read_opt_id("drawer", &r.drawer).map_err(bad)?.map(DrawerId);
+        let command = DrawerCommand::Close {
+            counted: Money::new(r.counted, currency),
+        };
+        self.drawer_action(actor, request_id(&r.request_id)?, drawer, command)
+            .await
+    }
+
+    async fn list_drawers(
+        &self,
+        request: GrpcRequest<v1::ListDrawersRequest>,
+    ) -> Result<Response<v1::ListDrawersReply>, Status> {
+        let actor = self.actor(&request)?;
+        Self::require(actor, Permission::Drawer, "list drawer sessions")?;
+        let limit = match request.get_ref().limit {
+            0 => 20,
+            n => n.min(1_000) as usize,
+        };
+        let reader = self.reader.clone();
+        let drawers = blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+            Ok(store.recent_drawers(limit)?)
+        })
+        .await?;
+        let drawers = drawers
+            .iter()
+            .map(drawer_view)
+            .collect::<Result<_, _>>()
+            .map_err(|e| status(NodeError::Internal(e.to_string())))?;
+        Ok(Response::new(v1::ListDrawersReply { drawers }))
+    }
+
+    async fn get_day_report(
+        &self,
+        request: GrpcRequest<v1::GetDayReportRequest>,
+    ) -> Result<Response<v1::DayReportView>, Status> {
+        let actor = self.actor(&request)?;
+        Self::require(actor, Permission::Reports, "see reports")?;
+        let day = match request.get_ref().day {
+            0 => None,
+            n => Some(n),
+        };
+        Ok(Response::new(self.day_report(day).await?))
+    }
+
+    async fn close_day(
+        &self,
+        request: GrpcRequest<v1::CloseDayRequest>,
+    ) -> Result<Response<v1::DayReportView>, Status> {
+        let actor = self.actor(&request)?;
+        let id = request_id(&request.get_ref().request_id)?;
+        let applied = self
+            .writer
+            .apply(Request {
+                id,
+                action: Action::CloseDay,
+                actor: Some(actor),
+            })
+            .await
+            .map_err(status)?;
+        let day = applied
+            .events
+            .iter()
+            .find_map(|e| match e {
+                mpos_domain::Event::DayClosed(d) => Some(d.day),
+                _ => None,
+            })
+            .ok_or_else(|| status(NodeError::Internal("the day was not closed".into())))?;
+        Ok(Response::new(self.day_report(Some(day)).await?))
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod data_dir;
+pub mod day;
 pub mod demo;
 pub mod error;
 pub mod grpc;

@@ -11,19 +11,22 @@ use std::collections::HashMap;
 use mpos_domain::catalog::{
     Category, Item, ModifierGroup, Selection, TaxCategory, price_selection,
 };
+use mpos_domain::day::ReportBuilder;
+use mpos_domain::drawer::{Drawer, DrawerCommand, DrawerEvent, apply_drawer, decide_drawer};
 use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::ids::{
-    CategoryId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+    CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
 use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
-use mpos_domain::order::{Change, Command, Order, OrderEvent, apply, decide};
-use mpos_domain::staff::Actor;
+use mpos_domain::order::{Change, Command, Order, OrderEvent, Status, Tender, apply, decide};
+use mpos_domain::staff::{Actor, Permission};
 use mpos_domain::staff::{StaffChange, StaffCommand, decide_staff};
 use mpos_domain::{Event, Refusal};
 use mpos_ledger::{EntryRef, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
-use mpos_store::{AppliedRequest, LedgerBatch, PosStore, Projection, StoreError};
+use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
 
+use crate::day::{Overlay, currency, fold, open_day, record};
 use crate::error::NodeError;
 use crate::ledger::Ledger;
 
@@ -36,6 +39,13 @@ pub enum Action {
     },
     Menu(MenuCommand),
     Staff(StaffCommand),
+    /// A cash drawer session; `None` names the one session open now.
+    Drawer {
+        drawer: Option<DrawerId>,
+        command: DrawerCommand,
+    },
+    /// The Z-report: closes the business day.
+    CloseDay,
 }
 
 /// A change to an order: a domain command, or a line to price from the menu first.
@@ -65,7 +75,7 @@ impl Request {
     fn order(&self) -> Option<OrderId> {
         match self.action {
             Action::Order { order, .. } => Some(order),
-            Action::Menu(_) | Action::Staff(_) => None,
+            _ => None,
         }
     }
 }
@@ -77,6 +87,8 @@ pub struct Applied {
     pub events: Vec<Event>,
     /// The order's state now, for order requests.
     pub order: Option<Order>,
+    /// The drawer session's state now, for drawer requests and cash payments.
+    pub drawer: Option<Drawer>,
     /// True when this request id had been applied before.
     pub replayed: bool,
     /// Ledger entries holding the events.
@@ -91,7 +103,7 @@ impl Applied {
             .iter()
             .filter_map(|e| match e {
                 Event::Order(o) => Some(&o.change),
-                Event::Menu(_) | Event::Staff(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -101,6 +113,7 @@ impl Applied {
 struct Staged {
     events: Vec<Event>,
     order: Option<Order>,
+    drawer: Option<Drawer>,
     /// A new PIN hash, kept out of the ledger.
     pin: Option<(StaffId, String)>,
 }
@@ -327,7 +340,31 @@ fn fingerprint(action: &Action) -> String {
             StaffCommand::Put(m) => format!("staff: member {}", m.id),
             StaffCommand::SetPin { staff, .. } => format!("staff: pin of {staff}"),
         },
+        Action::Drawer { drawer, command } => {
+            let which = drawer.map_or("the open one".to_string(), |d| d.to_string());
+            let what = match command {
+                DrawerCommand::Open { name, .. } => format!("open {name}"),
+                DrawerCommand::PayIn { amount, .. } => format!("pay in {}", amount.minor()),
+                DrawerCommand::PayOut { amount, .. } => format!("pay out {}", amount.minor()),
+                DrawerCommand::Close { counted } => format!("close at {}", counted.minor()),
+            };
+            format!("drawer {which}: {what}")
+        }
+        Action::CloseDay => "close the business day".into(),
     }
+}
+
+/// What a batch has decided so far and not yet committed; later requests of the batch
+/// see it as if it were stored.
+#[derive(Default)]
+struct Working {
+    orders: HashMap<OrderId, Option<Order>>,
+    menu: Vec<MenuChange>,
+    staff: Vec<StaffChange>,
+    drawers: HashMap<DrawerId, Drawer>,
+    days: Vec<ClosedDay>,
+    /// Every event of the batch with its ledger seq.
+    events: Vec<(u64, Event)>,
 }
 
 fn reused(id: u128) -> NodeError {
@@ -391,12 +428,11 @@ impl<S: PosStore> PosService<S> {
     fn events_for(
         &self,
         request: &Request,
-        orders: &HashMap<OrderId, Option<Order>>,
-        menu_overlay: &[MenuChange],
-        staff_overlay: &[StaffChange],
+        w: &Working,
         now_millis: u64,
     ) -> Result<Staged, NodeError> {
         let store = self.ledger.store();
+        let (menu_overlay, staff_overlay) = (&w.menu[..], &w.staff[..]);
         if let Action::Staff(cmd) = &request.action {
             return self.staff_events(request, cmd, staff_overlay, now_millis);
         }
@@ -430,12 +466,17 @@ impl<S: PosStore> PosService<S> {
                 Ok(Staged {
                     events,
                     order: None,
+                    drawer: None,
                     pin: None,
                 })
             }
+            Action::Drawer { drawer, command } => {
+                self.drawer_events(actor, *drawer, command, w, now_millis)
+            }
+            Action::CloseDay => self.close_day(actor, w, now_millis),
             Action::Order { order, command } => {
                 let cached_order = self.cache.open_orders.borrow().get(order).cloned();
-                let state = match (orders.get(order), cached_order) {
+                let state = match (w.orders.get(order), cached_order) {
                     (Some(s), _) => s.clone(),
                     (None, Some(o)) => Some(o),
                     (None, None) => store.load_order(*order)?,
@@ -477,7 +518,26 @@ impl<S: PosStore> PosService<S> {
                         }
                     }
                 };
+                let (command, till) = self.with_drawer(command, state.as_ref(), w)?;
                 let changes = decide(state.as_ref(), &command, actor)?;
+                let drawer = match till {
+                    Some(mut d) => {
+                        for change in &changes {
+                            match change {
+                                Change::PaymentTaken {
+                                    tender: Tender::Cash,
+                                    amount,
+                                    tip,
+                                    ..
+                                } => d.take_cash(amount.checked_add(*tip)?)?,
+                                Change::Refunded { amount, .. } => d.give_back_cash(*amount)?,
+                                _ => {}
+                            }
+                        }
+                        Some(d)
+                    }
+                    None => None,
+                };
                 let mut current = state;
                 let mut events = Vec::with_capacity(changes.len());
                 for change in changes {
@@ -495,10 +555,252 @@ impl<S: PosStore> PosService<S> {
                 Ok(Staged {
                     events,
                     order: Some(current),
+                    drawer,
                     pin: None,
                 })
             }
         }
+    }
+
+    /// Drawer sessions open now, as the batch has left them.
+    fn open_drawers(&self, w: &Working) -> Result<Vec<Drawer>, NodeError> {
+        let mut open: HashMap<DrawerId, Drawer> = self
+            .ledger
+            .store()
+            .open_drawers()?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        for (id, d) in &w.drawers {
+            open.insert(*id, d.clone());
+        }
+        let mut open: Vec<Drawer> = open.into_values().filter(Drawer::is_open).collect();
+        open.sort_by_key(|d| (d.opened_at, d.id));
+        Ok(open)
+    }
+
+    /// The drawer session cash goes into or comes out of: the one named, or the only one
+    /// open. None when no session is open (cash is then reported outside drawers).
+    fn find_drawer(
+        &self,
+        named: Option<DrawerId>,
+        w: &Working,
+    ) -> Result<Option<Drawer>, NodeError> {
+        if let Some(id) = named {
+            let d = match w.drawers.get(&id) {
+                Some(d) => Some(d.clone()),
+                None => self.ledger.store().drawer(id)?,
+            };
+            return match d {
+                Some(d) if d.is_open() => Ok(Some(d)),
+                Some(d) => Err(Refusal::Invalid(format!(
+                    "drawer {} was already counted and closed",
+                    d.name
+                ))
+                .into()),
+                None => Err(NodeError::NotFound(format!("no drawer session {id}"))),
+            };
+        }
+        let open = self.open_drawers(w)?;
+        if open.len() > 1 {
+            let names: Vec<&str> = open.iter().map(|d| d.name.as_str()).collect();
+            return Err(Refusal::Invalid(format!(
+                "several drawers are open ({}): say which one",
+                names.join(", ")
+            ))
+            .into());
+        }
+        Ok(open.into_iter().next())
+    }
+
+    /// Fills in the drawer session of a cash payment or a cash refund.
+    fn with_drawer(
+        &self,
+        command: Command,
+        order: Option<&Order>,
+        w: &Working,
+    ) -> Result<(Command, Option<Drawer>), NodeError> {
+        match command {
+            Command::TakePayment {
+                payment,
+                tender,
+                amount,
+                tip,
+                cash_received,
+                drawer,
+            } => {
+                let till = if tender == Tender::Cash {
+                    self.find_drawer(drawer, w)?
+                } else {
+                    None
+                };
+                Ok((
+                    Command::TakePayment {
+                        payment,
+                        tender,
+                        amount,
+                        tip,
+                        cash_received,
+                        drawer: till.as_ref().map(|d| d.id),
+                    },
+                    till,
+                ))
+            }
+            Command::Refund {
+                payment,
+                amount,
+                reason,
+                drawer,
+            } => {
+                let cash = order
+                    .and_then(|o| o.payments.iter().find(|p| p.id == payment))
+                    .is_some_and(|p| p.tender == Tender::Cash);
+                let till = if cash {
+                    self.find_drawer(drawer, w)?
+                } else {
+                    None
+                };
+                if let Some(d) = &till {
+                    d.require_cash(amount)?;
+                }
+                Ok((
+                    Command::Refund {
+                        payment,
+                        amount,
+                        reason,
+                        drawer: till.as_ref().map(|d| d.id),
+                    },
+                    till,
+                ))
+            }
+            other => Ok((other, None)),
+        }
+    }
+
+    fn drawer_events(
+        &self,
+        actor: Actor,
+        drawer: Option<DrawerId>,
+        command: &DrawerCommand,
+        w: &Working,
+        now_millis: u64,
+    ) -> Result<Staged, NodeError> {
+        let store = self.ledger.store();
+        let currency = currency(store)?;
+        let open = self.open_drawers(w)?;
+        let (id, state) = match (drawer, command) {
+            (Some(id), _) => {
+                let state = match w.drawers.get(&id) {
+                    Some(d) => Some(d.clone()),
+                    None => store.drawer(id)?,
+                };
+                (id, state)
+            }
+            (None, DrawerCommand::Open { .. }) => {
+                return Err(NodeError::BadRequest(
+                    "a new drawer session needs an id (a UUIDv7)".into(),
+                ));
+            }
+            (None, _) => match self.find_drawer(None, w)? {
+                Some(d) => (d.id, Some(d)),
+                None => {
+                    return Err(Refusal::Invalid("no drawer session is open".into()).into());
+                }
+            },
+        };
+        let changes = decide_drawer(state.as_ref(), command, actor, currency, &open)?;
+        let mut current = state;
+        let mut events = Vec::with_capacity(changes.len());
+        for change in changes {
+            let event = DrawerEvent {
+                drawer: id,
+                by: actor.staff,
+                at: now_millis,
+                change,
+            };
+            current = apply_drawer(current, &event);
+            events.push(Event::Drawer(event));
+        }
+        Ok(Staged {
+            events,
+            order: None,
+            drawer: current,
+            pin: None,
+        })
+    }
+
+    /// The Z-report: the day's events (committed and earlier in this batch) folded into
+    /// a report, recorded as a `DayClosed` event. Refused while a drawer is still open,
+    /// since its cash could not be reconciled.
+    fn close_day(&self, actor: Actor, w: &Working, now_millis: u64) -> Result<Staged, NodeError> {
+        if !actor.role.may(Permission::Reports) {
+            return Err(Refusal::NotAllowed {
+                role: actor.role.name(),
+                action: "close the business day (Z-report)".into(),
+            }
+            .into());
+        }
+        let store = self.ledger.store();
+        let node = self.ledger.node_id();
+        if let Some(d) = self.open_drawers(w)?.first() {
+            return Err(Refusal::Invalid(format!(
+                "drawer {} is still open: count and close it before closing the day",
+                d.name
+            ))
+            .into());
+        }
+        let (day, from) = match w.days.last() {
+            Some(d) => (d.summary.day + 1, d.close_seq + 1),
+            None => open_day(store, node)?,
+        };
+        let mut builder = ReportBuilder::new(day, currency(store)?, from);
+        let overlay = Overlay {
+            orders: Some(&w.orders),
+            drawers: Some(&w.drawers),
+        };
+        fold(
+            store,
+            node,
+            &mut builder,
+            from,
+            self.ledger.head().size(),
+            &overlay,
+        )?;
+        for (seq, event) in w.events.iter().filter(|(seq, _)| *seq >= from) {
+            record(store, &mut builder, *seq, event, &overlay)?;
+        }
+        let mut open: HashMap<OrderId, Order> = store
+            .open_orders()?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+        for (id, o) in &w.orders {
+            match o {
+                Some(o) if o.status == Status::Open => {
+                    open.insert(*id, o.clone());
+                }
+                _ => {
+                    open.remove(id);
+                }
+            }
+        }
+        let open: Vec<Order> = open.into_values().collect();
+        let report = builder.finish(&open, &[]).map_err(Refusal::from)?;
+        if report.to_seq < report.from_seq {
+            return Err(Refusal::Invalid(format!(
+                "business day {day} has nothing in it yet: there is nothing to close"
+            ))
+            .into());
+        }
+        let summary = report
+            .summary(actor.staff, now_millis)
+            .map_err(Refusal::from)?;
+        Ok(Staged {
+            events: vec![Event::DayClosed(summary)],
+            order: None,
+            drawer: None,
+            pin: None,
+        })
     }
 
     fn staff_events(
@@ -579,6 +881,7 @@ impl<S: PosStore> PosService<S> {
         Ok(Staged {
             events,
             order: None,
+            drawer: None,
             pin,
         })
     }
@@ -594,9 +897,7 @@ impl<S: PosStore> PosService<S> {
     ) -> Vec<Result<Applied, NodeError>> {
         let mut staged = self.ledger.head().clone();
         let key = self.ledger.key().public();
-        let mut orders: HashMap<OrderId, Option<Order>> = HashMap::new();
-        let mut menu_changes: Vec<MenuChange> = Vec::new();
-        let mut staff_changes: Vec<StaffChange> = Vec::new();
+        let mut w = Working::default();
         let mut pins: Vec<(StaffId, String)> = Vec::new();
         let mut receipts: Vec<(OrderId, String)> = Vec::new();
         let mut entries: Vec<SealedEntry> = Vec::new();
@@ -630,13 +931,18 @@ impl<S: PosStore> PosService<S> {
                             NodeError::BadRequest("request repeated in one batch".into())
                         });
                 }
-                let Staged { events, order, pin } =
-                    self.events_for(&request, &orders, &menu_changes, &staff_changes, now_millis)?;
+                let Staged {
+                    events,
+                    order,
+                    drawer,
+                    pin,
+                } = self.events_for(&request, &w, now_millis)?;
                 let first_seq = staged.size() + 1;
                 let mut head = staged.clone();
                 let mut new_entries = Vec::with_capacity(events.len());
                 // Kept only if every event of the request is appended.
                 let mut new_receipts = Vec::new();
+                let mut new_days = Vec::new();
                 for e in &events {
                     time = time.tick(now_millis);
                     let entry = head.append(time, SCHEMA, &encode(e))?;
@@ -656,21 +962,33 @@ impl<S: PosStore> PosService<S> {
                         .map_err(|e| NodeError::Internal(e.to_string()))?;
                         new_receipts.push((oe.order, receipt.sign(self.ledger.key())));
                     }
+                    if let Event::DayClosed(summary) = e {
+                        new_days.push(ClosedDay {
+                            node: key.node_id(),
+                            close_seq: entry.seq,
+                            summary: summary.clone(),
+                        });
+                    }
                     new_entries.push(entry);
                 }
                 staged = head;
-                entries.extend(new_entries);
                 receipts.extend(new_receipts);
-                for e in &events {
+                w.days.extend(new_days);
+                for (e, entry) in events.iter().zip(&new_entries) {
                     match e {
-                        Event::Menu(m) => menu_changes.push(m.change.clone()),
-                        Event::Staff(s) => staff_changes.push(s.change.clone()),
-                        Event::Order(_) => {}
+                        Event::Menu(m) => w.menu.push(m.change.clone()),
+                        Event::Staff(s) => w.staff.push(s.change.clone()),
+                        _ => {}
                     }
+                    w.events.push((entry.seq, e.clone()));
                 }
+                entries.extend(new_entries);
                 pins.extend(pin);
                 if let (Some(id), Some(o)) = (request.order(), &order) {
-                    orders.insert(id, Some(o.clone()));
+                    w.orders.insert(id, Some(o.clone()));
+                }
+                if let Some(d) = &drawer {
+                    w.drawers.insert(d.id, d.clone());
                 }
                 applied.push(AppliedRequest {
                     request: request.id,
@@ -683,6 +1001,7 @@ impl<S: PosStore> PosService<S> {
                 Ok(Applied {
                     events,
                     order,
+                    drawer,
                     replayed: false,
                     first_seq,
                     last_seq: staged.size(),
@@ -709,11 +1028,13 @@ impl<S: PosStore> PosService<S> {
                 head: staged.clone(),
             };
             let projection = Projection {
-                orders: orders.values().flatten().collect(),
-                menu: menu_changes.iter().collect(),
-                staff: staff_changes.iter().collect(),
+                orders: w.orders.values().flatten().collect(),
+                menu: w.menu.iter().collect(),
+                staff: w.staff.iter().collect(),
                 pins: pins.clone(),
                 receipts: receipts.clone(),
+                drawers: w.drawers.values().collect(),
+                days: w.days.iter().collect(),
             };
             self.ledger
                 .store_mut()
@@ -724,9 +1045,9 @@ impl<S: PosStore> PosService<S> {
             Ok(()) => {
                 self.ledger.adopt(staged);
                 let mut open = self.cache.open_orders.borrow_mut();
-                for (id, order) in orders {
+                for (id, order) in w.orders {
                     match order {
-                        Some(o) if o.status == mpos_domain::order::Status::Open => {
+                        Some(o) if o.status == Status::Open => {
                             open.insert(id, o);
                         }
                         _ => {
@@ -734,7 +1055,7 @@ impl<S: PosStore> PosService<S> {
                         }
                     }
                 }
-                if !menu_changes.is_empty() {
+                if !w.menu.is_empty() {
                     self.cache.forget_menu();
                 }
             }
@@ -769,9 +1090,22 @@ impl<S: PosStore> PosService<S> {
             })?),
             None => None,
         };
+        let drawer = events.iter().find_map(|e| match e {
+            Event::Drawer(d) => Some(d.drawer),
+            Event::Order(o) => match o.change {
+                Change::PaymentTaken { drawer, .. } | Change::Refunded { drawer, .. } => drawer,
+                _ => None,
+            },
+            _ => None,
+        });
+        let drawer = match drawer {
+            Some(id) => self.ledger.store().drawer(id)?,
+            None => None,
+        };
         Ok(Applied {
             events,
             order,
+            drawer,
             replayed: true,
             first_seq: done.first_seq,
             last_seq: done.last_seq,

@@ -40,11 +40,12 @@ impl Node {
         let ledger = Ledger::open(store, dir.into_key())?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
         let metrics = Arc::new(Metrics::default());
+        let node = ledger.node_id();
         let (writer, writer_thread) = Writer::start(PosService::new(ledger), metrics.clone())?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Node {
             listener,
-            api: PosApi::new(writer, reader, metrics.clone()),
+            api: PosApi::new(writer, node, reader, metrics.clone()),
             metrics,
             writer_thread,
             _lock: lock,

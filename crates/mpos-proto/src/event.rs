@@ -6,10 +6,12 @@ use mpos_domain::catalog::{
     Category, Channel, ChosenModifier, Item, ModifierGroup, ModifierOption, PricedSelection,
     TaxCategory, Variant,
 };
+use mpos_domain::day::DayClosed;
+use mpos_domain::drawer::{DrawerChange, DrawerEvent};
 use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::ids::{
-    CategoryId, DiscountId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId,
-    StaffId, StationId, TableId, TaxCategoryId, VariantId,
+    CategoryId, DiscountId, DrawerId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId,
+    PaymentId, StaffId, StationId, TableId, TaxCategoryId, VariantId,
 };
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::{
@@ -19,7 +21,7 @@ use mpos_domain::staff::{Role, StaffChange, StaffMember};
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use prost::Message;
 
-use crate::v1::{self, event, menu_event, order_event, order_opened, staff_event};
+use crate::v1::{self, drawer_event, event, menu_event, order_event, order_opened, staff_event};
 use crate::{DecodeError, field};
 
 /// Ledger schema version of payloads this module writes.
@@ -32,6 +34,8 @@ pub fn encode(event: &DomainEvent) -> Vec<u8> {
         DomainEvent::Order(e) => event::Kind::Order(order_to_wire(e)),
         DomainEvent::Menu(e) => event::Kind::Menu(menu_to_wire(e)),
         DomainEvent::Staff(e) => event::Kind::Staff(staff_to_wire(e)),
+        DomainEvent::Drawer(e) => event::Kind::Drawer(drawer_to_wire(e)),
+        DomainEvent::DayClosed(e) => event::Kind::DayClosed(day_closed_to_wire(e)),
     };
     v1::Event { kind: Some(kind) }.encode_to_vec()
 }
@@ -42,6 +46,8 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
         Some(event::Kind::Order(o)) => Ok(DomainEvent::Order(order_from_wire(o)?)),
         Some(event::Kind::Menu(m)) => Ok(DomainEvent::Menu(menu_from_wire(m)?)),
         Some(event::Kind::Staff(s)) => Ok(DomainEvent::Staff(staff_from_wire(s)?)),
+        Some(event::Kind::Drawer(d)) => Ok(DomainEvent::Drawer(drawer_from_wire(d)?)),
+        Some(event::Kind::DayClosed(d)) => Ok(DomainEvent::DayClosed(day_closed_from_wire(d)?)),
         None => Err(field("event", "empty")),
     }
 }
@@ -280,6 +286,7 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             amount,
             tip,
             cash_received,
+            drawer,
         } => {
             currency = amount.currency().code().to_string();
             W::PaymentTaken(v1::PaymentTaken {
@@ -288,6 +295,7 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
                 amount: amount.minor(),
                 tip: tip.minor(),
                 cash_received: cash_received.map(|m| m.minor()),
+                drawer: opt_id(drawer.map(|d| d.0)),
             })
         }
         Change::Closed => W::Closed(v1::OrderClosed {}),
@@ -298,12 +306,14 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             payment,
             amount,
             reason,
+            drawer,
         } => {
             currency = amount.currency().code().to_string();
             W::Refunded(v1::PaymentRefunded {
                 payment: id(payment.0),
                 amount: amount.minor(),
                 reason: reason.clone(),
+                drawer: opt_id(drawer.map(|d| d.0)),
             })
         }
     };
@@ -386,6 +396,7 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
                 amount: Money::new(p.amount, c),
                 tip: Money::new(p.tip, c),
                 cash_received: p.cash_received.map(|m| Money::new(m, c)),
+                drawer: read_opt_id("payment_taken.drawer", &p.drawer)?.map(DrawerId),
             }
         }
         Some(W::Closed(_)) => Change::Closed,
@@ -394,6 +405,7 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
             payment: PaymentId(read_id("refunded.payment", &r.payment)?),
             amount: Money::new(r.amount, currency()?),
             reason: r.reason,
+            drawer: read_opt_id("refunded.drawer", &r.drawer)?.map(DrawerId),
         },
         None => return Err(field("order_event.change", "missing")),
     };
@@ -646,4 +658,113 @@ pub fn menu_item_to_wire(i: &Item) -> v1::Item {
         modifier_groups: i.modifier_groups.iter().map(|g| id(g.0)).collect(),
         available: i.available,
     }
+}
+
+fn drawer_to_wire(e: &DrawerEvent) -> v1::DrawerEvent {
+    use drawer_event::Change as W;
+    let (currency, change) = match &e.change {
+        DrawerChange::Opened { name, float } => (
+            float.currency(),
+            W::Opened(v1::DrawerOpened {
+                name: name.clone(),
+                float: float.minor(),
+            }),
+        ),
+        DrawerChange::PaidIn { amount, reason } => (
+            amount.currency(),
+            W::PaidIn(v1::CashMoved {
+                amount: amount.minor(),
+                reason: reason.clone(),
+            }),
+        ),
+        DrawerChange::PaidOut { amount, reason } => (
+            amount.currency(),
+            W::PaidOut(v1::CashMoved {
+                amount: amount.minor(),
+                reason: reason.clone(),
+            }),
+        ),
+        DrawerChange::Closed { counted, expected } => (
+            counted.currency(),
+            W::Closed(v1::DrawerCounted {
+                counted: counted.minor(),
+                expected: expected.minor(),
+            }),
+        ),
+    };
+    v1::DrawerEvent {
+        drawer: id(e.drawer.0),
+        by: id(e.by.0),
+        at: e.at,
+        currency: currency.code().to_string(),
+        change: Some(change),
+    }
+}
+
+fn drawer_from_wire(w: v1::DrawerEvent) -> Result<DrawerEvent, DecodeError> {
+    use drawer_event::Change as W;
+    let c = Currency::from_code(&w.currency).map_err(|e| field("currency", e.to_string()))?;
+    let change = match w.change {
+        Some(W::Opened(o)) => DrawerChange::Opened {
+            name: o.name,
+            float: Money::new(o.float, c),
+        },
+        Some(W::PaidIn(m)) => DrawerChange::PaidIn {
+            amount: Money::new(m.amount, c),
+            reason: m.reason,
+        },
+        Some(W::PaidOut(m)) => DrawerChange::PaidOut {
+            amount: Money::new(m.amount, c),
+            reason: m.reason,
+        },
+        Some(W::Closed(k)) => DrawerChange::Closed {
+            counted: Money::new(k.counted, c),
+            expected: Money::new(k.expected, c),
+        },
+        None => return Err(field("drawer_event.change", "missing")),
+    };
+    Ok(DrawerEvent {
+        drawer: DrawerId(read_id("drawer_event.drawer", &w.drawer)?),
+        by: StaffId(read_id("drawer_event.by", &w.by)?),
+        at: w.at,
+        change,
+    })
+}
+
+fn day_closed_to_wire(e: &DayClosed) -> v1::DayClosed {
+    v1::DayClosed {
+        by: id(e.by.0),
+        at: e.at,
+        currency: e.sales.currency().code().to_string(),
+        day: e.day,
+        from_seq: e.from_seq,
+        to_seq: e.to_seq,
+        orders: e.orders,
+        sales: e.sales.minor(),
+        tax: e.tax.minor(),
+        tips: e.tips.minor(),
+        refunded: e.refunded.minor(),
+        cash_variance: e.cash_variance.minor(),
+        open_orders: e.open_orders,
+        open_orders_due: e.open_orders_due.minor(),
+    }
+}
+
+fn day_closed_from_wire(w: v1::DayClosed) -> Result<DayClosed, DecodeError> {
+    let c = Currency::from_code(&w.currency).map_err(|e| field("currency", e.to_string()))?;
+    Ok(DayClosed {
+        by: StaffId(read_id("day_closed.by", &w.by)?),
+        at: w.at,
+        day: w.day,
+        from_seq: w.from_seq,
+        to_seq: w.to_seq,
+        orders: w.orders,
+        sales: Money::new(w.sales, c),
+        tax: Money::new(w.tax, c),
+        tips: Money::new(w.tips, c),
+        refunded: Money::new(w.refunded, c),
+        cash_variance: Money::new(w.cash_variance, c),
+        open_orders: w.open_orders,
+        open_orders_due: Money::new(w.open_orders_due, c),
+    })
 }

@@ -79,3 +79,114 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
         closed_at: o.closed_at.unwrap_or(0),
     })
 }
+
+pub fn drawer_view(d: &mpos_domain::drawer::Drawer) -> Result<v1::DrawerView, MoneyError> {
+    let closed = d.closed.as_ref();
+    Ok(v1::DrawerView {
+        id: id(d.id.0),
+        name: d.name.clone(),
+        currency: d.currency().code().to_string(),
+        float: d.float.minor(),
+        cash_sales: d.cash_sales.minor(),
+        cash_refunds: d.cash_refunds.minor(),
+        paid_in: d.paid_in.minor(),
+        paid_out: d.paid_out.minor(),
+        expected: closed
+            .map_or_else(|| d.expected(), |c| Ok(c.expected))?
+            .minor(),
+        opened_by: id(d.opened_by.0),
+        opened_at: d.opened_at,
+        closed: closed.is_some(),
+        counted: closed.map(|c| c.counted.minor()),
+        variance: closed.map(|c| c.variance()).transpose()?.map(|m| m.minor()),
+        closed_at: closed.map_or(0, |c| c.at),
+    })
+}
+
+/// A day's report for clients; `category` and `staff` name the ids it holds.
+pub fn day_report_view(
+    r: &mpos_domain::day::DayReport,
+    restaurant: &str,
+    category: impl Fn(mpos_domain::ids::CategoryId) -> String,
+    staff: impl Fn(mpos_domain::ids::StaffId) -> String,
+) -> Result<v1::DayReportView, MoneyError> {
+    Ok(v1::DayReportView {
+        day: r.day,
+        closed: r.closed,
+        currency: r.currency.code().to_string(),
+        from_seq: r.from_seq,
+        to_seq: r.to_seq,
+        first_at: r.first_at.unwrap_or(0),
+        last_at: r.last_at.unwrap_or(0),
+        orders: r.orders,
+        guests: r.guests,
+        gross_sales: r.gross_sales.minor(),
+        discounts: r.discounts.minor(),
+        net_sales: r.net_sales.minor(),
+        tax: r
+            .tax
+            .iter()
+            .map(|(rate, m)| v1::TaxLine {
+                rate_ppm: rate.ppm(),
+                amount: m.minor(),
+            })
+            .collect(),
+        service_charges: r.service_charges.minor(),
+        sales_total: r.sales_total.minor(),
+        tips: r.tips.minor(),
+        tenders: r
+            .tenders
+            .iter()
+            .map(|t| {
+                Ok(v1::TenderLine {
+                    tender: t.tender.clone(),
+                    payments: t.payments,
+                    amount: t.amount.minor(),
+                    tips: t.tips.minor(),
+                    refunds: t.refunds,
+                    refunded: t.refunded.minor(),
+                    net: t.net()?.minor(),
+                })
+            })
+            .collect::<Result<_, MoneyError>>()?,
+        categories: r
+            .categories
+            .iter()
+            .map(|c| v1::CategoryLine {
+                category: id(c.category.0),
+                name: category(c.category),
+                quantity: c.quantity,
+                sales: c.sales.minor(),
+            })
+            .collect(),
+        staff: r
+            .staff
+            .iter()
+            .map(|s| v1::StaffLine {
+                staff: id(s.staff.0),
+                name: staff(s.staff),
+                orders: s.orders,
+                sales: s.sales.minor(),
+                tips: s.tips.minor(),
+                voided: s.voided.minor(),
+                refunded: s.refunded.minor(),
+            })
+            .collect(),
+        voided_lines: r.voided_lines,
+        voided_lines_amount: r.voided_lines_amount.minor(),
+        voided_orders: r.voided_orders,
+        voided_orders_amount: r.voided_orders_amount.minor(),
+        refunds: r.refunds,
+        refunded: r.refunded.minor(),
+        drawers: r
+            .drawers
+            .iter()
+            .map(drawer_view)
+            .collect::<Result<_, _>>()?,
+        cash_outside_drawers: r.cash_outside_drawers.minor(),
+        cash_variance: r.cash_variance.minor(),
+        open_orders: r.open_orders,
+        open_orders_due: r.open_orders_due.minor(),
+        restaurant: restaurant.to_string(),
+    })
+}

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 pub mod baseline;
+mod day;
 mod menu;
 mod orders;
 mod staff;
@@ -27,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_staff.sql"),
     include_str!("../migrations/0005_receipts.sql"),
     include_str!("../migrations/0006_request_action.sql"),
+    include_str!("../migrations/0007_drawers_and_days.sql"),
 ];
 
 /// A node's SQLite database.

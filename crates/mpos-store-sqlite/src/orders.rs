@@ -3,6 +3,8 @@
 
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
+use mpos_domain::drawer::Drawer;
+use mpos_domain::ids::DrawerId;
 use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, TableId,
     VariantId,
@@ -14,7 +16,7 @@ use mpos_domain::order::{
 };
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_ledger::NodeId;
-use mpos_store::{AppliedRequest, LedgerBatch, PosStore, Projection, StoreError};
+use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
@@ -463,6 +465,12 @@ impl PosStore for SqliteStore {
         for (staff, hash) in &projection.pins {
             crate::staff::save_pin(&tx, *staff, hash)?;
         }
+        for d in &projection.drawers {
+            crate::day::save_drawer(&tx, d)?;
+        }
+        for d in &projection.days {
+            crate::day::save_day(&tx, d)?;
+        }
         for (order, code) in &projection.receipts {
             tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
                 .map_err(db)?
@@ -598,5 +606,45 @@ impl PosStore for SqliteStore {
             .optional()
             .map_err(db)?
             .flatten())
+    }
+
+    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
+        let mut out = Vec::new();
+        for id in crate::day::open_order_ids(self.conn())? {
+            if let Some(o) = load(self.conn(), OrderId(id))? {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
+    fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError> {
+        crate::day::drawer(self.conn(), id)
+    }
+
+    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError> {
+        crate::day::open_drawers(self.conn())
+    }
+
+    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError> {
+        crate::day::recent_drawers(self.conn(), limit)
+    }
+
+    fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError> {
+        crate::day::closed_day(self.conn(), node, None)
+    }
+
+    fn closed_day(&self, node: NodeId, day: u32) -> Result<Option<ClosedDay>, StoreError> {
+        crate::day::closed_day(self.conn(), node, Some(day))
+    }
+
+    fn visit_entries(
+        &self,
+        node: NodeId,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        crate::day::visit_entries(self.conn(), node, from, to, visit)
     }
 }

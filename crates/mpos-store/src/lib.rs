@@ -6,7 +6,11 @@
 //! call returns, and a batch is all or nothing.
 
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
-use mpos_domain::ids::{CategoryId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId};
+use mpos_domain::day::DayClosed;
+use mpos_domain::drawer::Drawer;
+use mpos_domain::ids::{
+    CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+};
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
 use mpos_domain::staff::{StaffChange, StaffMember};
@@ -129,6 +133,18 @@ pub struct Projection<'a> {
     pub pins: Vec<(StaffId, String)>,
     /// Receipt codes of orders closed in the batch.
     pub receipts: Vec<(OrderId, String)>,
+    /// The new state of each drawer session the batch changed.
+    pub drawers: Vec<&'a Drawer>,
+    /// Business days the batch closed.
+    pub days: Vec<&'a ClosedDay>,
+}
+
+/// A business day closed by a Z-report: its summary and the ledger entry that recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedDay {
+    pub node: NodeId,
+    pub close_seq: u64,
+    pub summary: DayClosed,
 }
 
 /// The point of sale's projections (orders, menu) and the requests that changed them.
@@ -166,4 +182,27 @@ pub trait PosStore: LedgerStore {
     fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError>;
     /// The signed receipt code of a closed order.
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError>;
+
+    /// Every order still open, oldest first.
+    fn open_orders(&self) -> Result<Vec<Order>, StoreError>;
+
+    fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError>;
+    /// Drawer sessions still open, oldest first.
+    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError>;
+    /// The latest drawer sessions, open or closed, newest first.
+    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError>;
+
+    /// The last business day `node` closed.
+    fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError>;
+    /// Business day `day` of `node`, if it was closed.
+    fn closed_day(&self, node: NodeId, day: u32) -> Result<Option<ClosedDay>, StoreError>;
+
+    /// Visits `node`'s entries with seq in `from..=to` in order, as stored bytes.
+    fn visit_entries(
+        &self,
+        node: NodeId,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
 }

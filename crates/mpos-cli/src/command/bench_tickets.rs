@@ -88,6 +88,7 @@ async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -> Result<
         .take_payment(authed(
             token,
             v1::TakePaymentRequest {
+                drawer: Vec::new(),
                 request_id: id(base + 8),
                 order: id(order),
                 payment: id(base + 8),

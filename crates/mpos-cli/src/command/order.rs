@@ -179,7 +179,7 @@ async fn current_order(c: &mut PosClient<Channel>, id: &[u8]) -> Result<v1::Orde
     )
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
@@ -213,6 +213,7 @@ pub fn login(args: LoginArgs) -> Result<Outcome> {
             "staff": show_id(&who.id),
             "name": who.name,
             "expires_at": reply.expires_at,
+            "currency": reply.currency,
         }))?;
         if args.target.json {
             output::json(&json!({ "staff": show_id(&who.id), "name": who.name, "expires_at": reply.expires_at }));
@@ -271,7 +272,7 @@ pub fn menu(cmd: MenuCommand) -> Result<Outcome> {
 }
 
 /// Minor units shown with two decimals (the demo's EUR); the JSON carries the integer.
-fn minor(m: i64) -> String {
+pub(crate) fn minor(m: i64) -> String {
     let sign = if m < 0 { "-" } else { "" };
     format!(
         "{sign}{}.{:02}",
@@ -280,7 +281,7 @@ fn minor(m: i64) -> String {
     )
 }
 
-fn amount(text: &str, currency: &str) -> Result<i64> {
+pub(crate) fn amount(text: &str, currency: &str) -> Result<i64> {
     let c = Currency::from_code(currency)?;
     Ok(Money::parse(text, c).map_err(|e| anyhow!("{e}"))?.minor())
 }
@@ -592,7 +593,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                     }
                 };
                 let r = c
-                    .take_payment(authed(v1::TakePaymentRequest {
+                    .take_payment(authed(v1::TakePaymentRequest { drawer: Vec::new(),
                         request_id: new_id(),
                         order: id,
                         payment: new_id(),
@@ -662,7 +663,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                     .map(|p| p.id.clone())
                     .ok_or_else(|| anyhow!("the order has no payment {payment}"))?;
                 let r = c
-                    .refund(authed(v1::RefundRequest {
+                    .refund(authed(v1::RefundRequest { drawer: Vec::new(),
                         request_id: new_id(),
                         order: id,
                         payment: payment_id,

@@ -253,6 +253,7 @@ pub async fn sell_ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -
     c.take_payment(authed(
         token,
         v1::TakePaymentRequest {
+            drawer: Vec::new(),
             request_id: id(base + 4),
             order: id(order),
             payment: id(base + 4),
@@ -380,6 +381,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
         .take_payment(authed(
             &token,
             v1::TakePaymentRequest {
+                drawer: Vec::new(),
                 request_id: id((7 << 8) + 4),
                 order: id(7),
                 payment: id((7 << 8) + 4),
@@ -602,6 +604,7 @@ async fn kill_9_during_a_burst_of_tickets_loses_no_acknowledged_ticket() {
                     c.take_payment(authed(
                         &token,
                         v1::TakePaymentRequest {
+                            drawer: Vec::new(),
                             request_id: id(base + 4),
                             order: id(order),
                             payment: id(base + 4),

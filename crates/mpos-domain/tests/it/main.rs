@@ -6,6 +6,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod day;
 mod order;
 
 use mpos_domain::{Currency, Money, PriceMode, TaxRate, allocate, split_evenly, tax_line};

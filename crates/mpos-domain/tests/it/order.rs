@@ -112,6 +112,7 @@ fn a_two_seat_dinner_split_by_seat_paid_cash_and_card() {
     let changes = run(
         &mut o,
         Command::TakePayment {
+            drawer: None,
             payment: PaymentId(1),
             tender: Tender::Cash,
             amount: seats[0].1,
@@ -129,6 +130,7 @@ fn a_two_seat_dinner_split_by_seat_paid_cash_and_card() {
     let changes = run(
         &mut o,
         Command::TakePayment {
+            drawer: None,
             payment: PaymentId(2),
             tender: Tender::Card {
                 reference: "AUTH 123456".into(),
@@ -161,6 +163,7 @@ fn a_two_seat_dinner_split_by_seat_paid_cash_and_card() {
     assert!(matches!(refused, Err(Refusal::OrderClosed(_))));
     // A cashier may not refund; a manager may, up to what was paid.
     let refund = |amount| Command::Refund {
+        drawer: None,
         payment: PaymentId(2),
         amount: eur(amount),
         reason: "risotto was cold".into(),
@@ -259,6 +262,7 @@ fn bad_commands_are_refused_and_change_nothing() {
         ),
         (
             Command::TakePayment {
+                drawer: None,
                 payment: PaymentId(1),
                 tender: Tender::Cash,
                 amount: eur(99_999),
@@ -270,6 +274,7 @@ fn bad_commands_are_refused_and_change_nothing() {
         ),
         (
             Command::TakePayment {
+                drawer: None,
                 payment: PaymentId(1),
                 tender: Tender::Cash,
                 amount: eur(0),
@@ -281,6 +286,7 @@ fn bad_commands_are_refused_and_change_nothing() {
         ),
         (
             Command::TakePayment {
+                drawer: None,
                 payment: PaymentId(1),
                 tender: Tender::Card {
                     reference: " ".into(),
@@ -294,6 +300,7 @@ fn bad_commands_are_refused_and_change_nothing() {
         ),
         (
             Command::TakePayment {
+                drawer: None,
                 payment: PaymentId(1),
                 tender: Tender::Cash,
                 amount: eur(1_296),
@@ -312,6 +319,7 @@ fn bad_commands_are_refused_and_change_nothing() {
         ),
         (
             Command::Refund {
+                drawer: None,
                 payment: PaymentId(1),
                 amount: eur(1),
                 reason: "x".into(),
@@ -352,6 +360,7 @@ fn bad_commands_are_refused_and_change_nothing() {
         decide(
             o.as_ref(),
             &Command::TakePayment {
+                drawer: None,
                 payment: PaymentId(1),
                 tender: Tender::Cash,
                 amount: eur(1),
@@ -514,7 +523,7 @@ proptest! {
             let balance = o.as_ref().unwrap().totals().unwrap().balance;
             if balance.minor() == 0 { break; }
             let amount = eur((*p).min(balance.minor()));
-            run(&mut o, Command::TakePayment { payment: PaymentId(id), tender: Tender::Cash, amount, tip: eur(0), cash_received: None }, CASHIER).unwrap();
+            run(&mut o, Command::TakePayment { drawer: None, payment: PaymentId(id), tender: Tender::Cash, amount, tip: eur(0), cash_received: None }, CASHIER).unwrap();
             id += 1;
         }
         let order = o.clone().unwrap();
@@ -522,7 +531,7 @@ proptest! {
         prop_assert_eq!(order.totals().unwrap().paid, total);
         for (which, amount) in refunds {
             let payment = PaymentId((which % (id as usize - 1)) as u128 + 1);
-            let cmd = Command::Refund { payment, amount: eur(amount), reason: "test".into() };
+            let cmd = Command::Refund { drawer: None, payment, amount: eur(amount), reason: "test".into() };
             let _ = run(&mut o, cmd, MANAGER); // refused when too large, and then changes nothing
         }
         let order = o.unwrap();
@@ -541,6 +550,7 @@ fn a_paid_order_whose_balance_reaches_zero_closes_instead_of_sticking_open() {
     run(
         &mut o,
         Command::TakePayment {
+            drawer: None,
             payment: PaymentId(1),
             tender: Tender::Cash,
             amount: eur(1_000),

@@ -160,6 +160,7 @@ fn an_order_is_paid_survives_a_restart_and_its_ledger_replays_to_the_projection(
                 5,
                 7,
                 Command::TakePayment {
+                    drawer: None,
                     payment: PaymentId(1),
                     tender: Tender::Cash,
                     amount: eur(2_150),
@@ -228,6 +229,7 @@ fn a_retried_request_is_applied_once_and_returns_its_first_result() {
 
     // A double tap inside one batch.
     let pay = Command::TakePayment {
+        drawer: None,
         payment: PaymentId(1),
         tender: Tender::Card {
             reference: "A1".into(),
@@ -281,6 +283,7 @@ fn refused_commands_write_nothing_and_do_not_stop_the_batch() {
         ),
         (
             Command::TakePayment {
+                drawer: None,
                 payment: PaymentId(1),
                 tender: Tender::Cash,
                 amount: eur(1),
@@ -371,8 +374,8 @@ proptest! {
                 Step::Add(p, seat) => (Command::AddLine { line: LineId(next), item: item(*p), seat: *seat, course: 1, note: String::new() }, CASHIER),
                 Step::Void(i, manager) => (Command::VoidLine { line: LineId(101 + *i as u128), reason: "x".into() }, if *manager { MANAGER } else { CASHIER }),
                 Step::Send => (Command::Send { lines: vec![] }, CASHIER),
-                Step::Pay(a) => (Command::TakePayment { payment: PaymentId(next), tender: Tender::Cash, amount: eur(*a), tip: eur(0), cash_received: None }, CASHIER),
-                Step::Refund(i, a) => (Command::Refund { payment: PaymentId(101 + *i as u128), amount: eur(*a), reason: "x".into() }, MANAGER),
+                Step::Pay(a) => (Command::TakePayment { drawer: None, payment: PaymentId(next), tender: Tender::Cash, amount: eur(*a), tip: eur(0), cash_received: None }, CASHIER),
+                Step::Refund(i, a) => (Command::Refund { drawer: None, payment: PaymentId(101 + *i as u128), amount: eur(*a), reason: "x".into() }, MANAGER),
             };
             requests.push(req(next, 7, cmd, actor));
         }
@@ -457,6 +460,7 @@ fn a_request_id_reused_for_another_action_is_refused_not_replayed() {
     // A client bug: the add-item's id sent again with a payment. Answering with the
     // add-item's result would tell the register the payment was taken.
     let pay = |payment: u128| Command::TakePayment {
+        drawer: None,
         payment: PaymentId(payment),
         tender: Tender::Cash,
         amount: eur(900),

@@ -270,6 +270,7 @@ fn a_session_loses_its_powers_when_its_owner_is_demoted_or_leaves_and_the_last_o
         action: Action::Order {
             order: OrderId(1),
             command: mpos_node::pos::OrderAction::Command(Command::Refund {
+                drawer: None,
                 payment: PaymentId(1),
                 amount: mpos_domain::Money::new(
                     1,

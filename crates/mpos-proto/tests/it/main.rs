@@ -117,6 +117,7 @@ fn every_change() -> Vec<Change> {
         },
         Change::ServiceChargeSet { ppm: 125_000 },
         Change::PaymentTaken {
+            drawer: None,
             payment: PaymentId(5),
             tender: Tender::Cash,
             amount: eur(980),
@@ -124,6 +125,7 @@ fn every_change() -> Vec<Change> {
             cash_received: Some(eur(2_000)),
         },
         Change::PaymentTaken {
+            drawer: None,
             payment: PaymentId(6),
             tender: Tender::Card {
                 reference: "AUTH 1".into(),
@@ -133,6 +135,7 @@ fn every_change() -> Vec<Change> {
             cash_received: None,
         },
         Change::PaymentTaken {
+            drawer: None,
             payment: PaymentId(7),
             tender: Tender::Other {
                 name: "voucher".into(),
@@ -146,9 +149,24 @@ fn every_change() -> Vec<Change> {
             reason: "walked out".into(),
         },
         Change::Refunded {
+            drawer: None,
             payment: PaymentId(5),
             amount: eur(300),
             reason: "cold".into(),
+        },
+        Change::PaymentTaken {
+            payment: PaymentId(8),
+            tender: Tender::Cash,
+            amount: eur(500),
+            tip: eur(0),
+            cash_received: None,
+            drawer: Some(DrawerId(0x21)),
+        },
+        Change::Refunded {
+            payment: PaymentId(8),
+            amount: eur(100),
+            reason: "short pour".into(),
+            drawer: Some(DrawerId(0x22)),
         },
     ]
 }
@@ -278,6 +296,60 @@ fn staff_changes_round_trip_without_any_pin() {
 }
 
 #[test]
+fn drawer_and_day_events_round_trip() {
+    use mpos_domain::day::DayClosed;
+    use mpos_domain::drawer::{DrawerChange, DrawerEvent};
+    let mut events: Vec<DomainEvent> = [
+        DrawerChange::Opened {
+            name: "front".into(),
+            float: eur(20_000),
+        },
+        DrawerChange::PaidIn {
+            amount: eur(1_000),
+            reason: "coins".into(),
+        },
+        DrawerChange::PaidOut {
+            amount: eur(2_500),
+            reason: "milk".into(),
+        },
+        DrawerChange::Closed {
+            counted: eur(18_400),
+            expected: eur(18_500),
+        },
+    ]
+    .into_iter()
+    .map(|change| {
+        DomainEvent::Drawer(DrawerEvent {
+            drawer: DrawerId(3),
+            by: StaffId(4),
+            at: 6,
+            change,
+        })
+    })
+    .collect();
+    events.push(DomainEvent::DayClosed(DayClosed {
+        by: StaffId(1),
+        at: 7,
+        day: 12,
+        from_seq: 100,
+        to_seq: 250,
+        orders: 31,
+        sales: eur(123_456),
+        tax: eur(8_000),
+        tips: eur(900),
+        refunded: eur(300),
+        cash_variance: eur(-100),
+        open_orders: 2,
+        open_orders_due: eur(4_500),
+    }));
+    for e in events {
+        let bytes = encode(&e);
+        assert_eq!(decode(&bytes).unwrap(), e);
+        assert_eq!(encode(&decode(&bytes).unwrap()), bytes);
+    }
+}
+
+#[test]
 fn every_change_round_trips() {
     for change in every_change() {
         let e = event(change);
@@ -349,6 +421,7 @@ fn hostile_payloads_are_refused_with_the_field_named() {
     assert_eq!(err, "order_event.order: an id is 16 bytes, not 15");
     decode(&wire(vec![1; 16], "", closed)).unwrap();
     let paid = v1::order_event::Change::PaymentTaken(v1::PaymentTaken {
+        drawer: Vec::new(),
         payment: vec![2; 16],
         tender: Some(v1::Tender {
             kind: Some(v1::tender::Kind::Cash(v1::TenderCash {})),
@@ -363,6 +436,7 @@ fn hostile_payloads_are_refused_with_the_field_named() {
     assert!(err.starts_with("currency: unknown currency"), "{err}");
     decode(&wire(vec![1; 16], "EUR", paid)).unwrap();
     let no_tender = v1::order_event::Change::PaymentTaken(v1::PaymentTaken {
+        drawer: Vec::new(),
         payment: vec![2; 16],
         tender: None,
         amount: 1,
