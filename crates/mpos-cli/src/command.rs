@@ -7,4 +7,5 @@ pub mod day;
 pub mod demo;
 pub mod ledger;
 pub mod order;
+pub mod print;
 pub mod serve;

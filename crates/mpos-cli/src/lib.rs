@@ -44,6 +44,12 @@ enum Command {
     /// The X-report (the day so far) and the Z-report (close the business day).
     #[command(subcommand)]
     Report(command::day::ReportCommand),
+    /// Set up receipt and kitchen printers.
+    #[command(subcommand)]
+    Printer(command::print::PrinterCommand),
+    /// Print receipts, see the print queue, reprint.
+    #[command(subcommand)]
+    Print(command::print::PrintCommand),
     /// Export, verify and prove the tamper-evident ledger.
     #[command(subcommand)]
     Ledger(command::ledger::LedgerCommand),
@@ -80,6 +86,8 @@ pub fn run() -> ExitCode {
         Command::Bench(cmd) => command::bench::run(cmd),
         Command::Drawer(cmd) => command::day::drawer(cmd),
         Command::Report(cmd) => command::day::report(cmd),
+        Command::Printer(cmd) => command::print::printer(cmd),
+        Command::Print(cmd) => command::print::print(cmd),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

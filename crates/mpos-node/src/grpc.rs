@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use mpos_domain::catalog::Selection;
 use mpos_domain::drawer::DrawerCommand;
 use mpos_domain::ids::{
-    DiscountId, DrawerId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, VariantId,
+    DiscountId, DrawerId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, StationId,
+    VariantId,
 };
 use mpos_domain::order::{Command, DiscountKind, DiscountTarget, OrderKind};
 use mpos_domain::staff::{Actor, Permission};
@@ -19,7 +20,7 @@ use mpos_proto::event::{
 use mpos_proto::v1::{self, pos_server::Pos};
 use mpos_proto::view::{day_report_view, drawer_view, order_view};
 use mpos_proto::{DecodeError, event::group_to_wire, event::menu_item_to_wire};
-use mpos_store::{PosStore, StoreError};
+use mpos_store::{NewPrintJob, PosStore, PrintJob, PrintStore, Printer, StoreError};
 use mpos_store_sqlite::SqliteStore;
 use tonic::{Request as GrpcRequest, Response, Status};
 
@@ -44,6 +45,8 @@ pub struct PosApi {
     writer: Writer,
     node: mpos_ledger::NodeId,
     reader: Arc<Mutex<SqliteStore>>,
+    /// The print queue's own connection: printing never waits on the writer.
+    print_queue: Arc<Mutex<SqliteStore>>,
     logins: Arc<Mutex<LoginGuard>>,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -102,12 +105,14 @@ impl PosApi {
         writer: Writer,
         node: mpos_ledger::NodeId,
         reader: SqliteStore,
+        print_queue: SqliteStore,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> PosApi {
         PosApi {
             writer,
             node,
             reader: Arc::new(Mutex::new(reader)),
+            print_queue: Arc::new(Mutex::new(print_queue)),
             logins: Arc::new(Mutex::new(LoginGuard::default())),
             sessions: Arc::new(Mutex::new(HashMap::new())),
             metrics,
@@ -264,6 +269,57 @@ impl PosApi {
                 action: what.into(),
             })))
         }
+    }
+}
+
+fn job_view(j: &PrintJob) -> v1::PrintJobView {
+    v1::PrintJobView {
+        id: j.id,
+        printer: j.job.printer.clone(),
+        kind: j.job.kind.clone(),
+        order: j
+            .job
+            .order
+            .map(|o| o.0.to_be_bytes().to_vec())
+            .unwrap_or_default(),
+        title: j.job.title.clone(),
+        state: j.state.name().into(),
+        attempts: j.attempts,
+        last_error: j.last_error.clone().unwrap_or_default(),
+        created_at: j.created_at,
+        printed_at: j.printed_at.unwrap_or(0),
+        reprint_of: j.job.reprint_of.unwrap_or(0),
+    }
+}
+
+fn printer_view(p: &Printer) -> v1::PrinterView {
+    v1::PrinterView {
+        name: p.name.clone(),
+        address: p.address.clone(),
+        stations: p
+            .stations
+            .iter()
+            .map(|s| s.0.to_be_bytes().to_vec())
+            .collect(),
+        receipts: p.receipts,
+        columns: p.columns,
+    }
+}
+
+impl PosApi {
+    /// Runs `f` on the print queue's connection, off the async threads.
+    async fn with_queue<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore) -> Result<T, NodeError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let queue = self.print_queue.clone();
+        blocking(move || {
+            let mut store = queue
+                .lock()
+                .map_err(|_| NodeError::Internal("print queue poisoned".into()))?;
+            f(&mut store)
+        })
+        .await
     }
 }
 
@@ -883,5 +939,191 @@ impl Pos for PosApi {
             })
             .ok_or_else(|| status(NodeError::Internal("the day was not closed".into())))?;
         Ok(Response::new(self.day_report(Some(day)).await?))
+    }
+
+    async fn put_printer(
+        &self,
+        request: GrpcRequest<v1::PrinterView>,
+    ) -> Result<Response<v1::PrinterView>, Status> {
+        let actor = self.actor(&request)?;
+        Self::require(actor, Permission::ManageMenu, "set up printers")?;
+        let r = request.into_inner();
+        let name = r.name.trim().to_string();
+        if name.is_empty() {
+            return Err(Status::invalid_argument(
+                "name the printer (\"kitchen\", \"bar\")",
+            ));
+        }
+        crate::printing::check_address(&r.address).map_err(Status::invalid_argument)?;
+        let columns = match r.columns {
+            0 | 48 => 48,
+            32 => 32,
+            n => {
+                return Err(Status::invalid_argument(format!(
+                    "{n} columns: printers take 32 (58 mm) or 48 (80 mm)"
+                )));
+            }
+        };
+        let stations = r
+            .stations
+            .iter()
+            .map(|b| read_id("stations", b).map(StationId))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
+        if stations.is_empty() && !r.receipts {
+            return Err(Status::invalid_argument(
+                "a printer prints kitchen tickets of some stations, receipts, or both",
+            ));
+        }
+        let printer = Printer {
+            name,
+            address: r.address,
+            stations,
+            receipts: r.receipts,
+            columns,
+        };
+        let view = printer_view(&printer);
+        self.with_queue(move |q| Ok(q.put_printer(&printer)?))
+            .await?;
+        Ok(Response::new(view))
+    }
+
+    async fn remove_printer(
+        &self,
+        request: GrpcRequest<v1::RemovePrinterRequest>,
+    ) -> Result<Response<v1::RemovePrinterReply>, Status> {
+        let actor = self.actor(&request)?;
+        Self::require(actor, Permission::ManageMenu, "set up printers")?;
+        let name = request.into_inner().name;
+        let removed = self
+            .with_queue(move |q| Ok(q.remove_printer(&name)?))
+            .await?;
+        Ok(Response::new(v1::RemovePrinterReply { removed }))
+    }
+
+    async fn list_printers(
+        &self,
+        request: GrpcRequest<v1::ListPrintersRequest>,
+    ) -> Result<Response<v1::ListPrintersReply>, Status> {
+        self.actor(&request)?;
+        let printers = self.with_queue(|q| Ok(q.printers()?)).await?;
+        Ok(Response::new(v1::ListPrintersReply {
+            printers: printers.iter().map(printer_view).collect(),
+        }))
+    }
+
+    async fn print_receipt(
+        &self,
+        request: GrpcRequest<v1::PrintReceiptRequest>,
+    ) -> Result<Response<v1::PrintJobsReply>, Status> {
+        let actor = self.actor(&request)?;
+        Self::require(actor, Permission::Sell, "print receipts")?;
+        let r = request.into_inner();
+        let order = OrderId(read_id("order", &r.order).map_err(bad)?);
+        let wanted = r.printer;
+        let jobs = self
+            .with_queue(move |q| {
+                let o = q
+                    .load_order(order)?
+                    .ok_or_else(|| NodeError::NotFound("no such order".into()))?;
+                let settings = q
+                    .settings()?
+                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
+                let code = q.receipt_code(order)?;
+                let printers: Vec<Printer> = q
+                    .printers()?
+                    .into_iter()
+                    .filter(|p| {
+                        if wanted.is_empty() {
+                            p.receipts
+                        } else {
+                            p.name == wanted
+                        }
+                    })
+                    .collect();
+                if printers.is_empty() {
+                    return Err(NodeError::NotFound(if wanted.is_empty() {
+                        "no printer prints receipts: add one with `mpos printer add`".into()
+                    } else {
+                        format!("no printer {wanted:?}")
+                    }));
+                }
+                let mut jobs = Vec::new();
+                for p in printers {
+                    let text =
+                        crate::receipt::render(&o, &settings, code.as_deref(), p.columns as usize)
+                            .map_err(|e| NodeError::Refused(e.into()))?;
+                    let job = NewPrintJob {
+                        printer: p.name.clone(),
+                        kind: "receipt".into(),
+                        order: Some(order),
+                        title: format!("receipt #{}", o.number),
+                        bytes: crate::escpos::receipt(&text, code.as_deref()),
+                        reprint_of: None,
+                    };
+                    let id = q.queue_job(&job, clock::now_millis())?;
+                    jobs.extend(q.print_job(id)?);
+                }
+                Ok(jobs)
+            })
+            .await?;
+        Ok(Response::new(v1::PrintJobsReply {
+            jobs: jobs.iter().map(job_view).collect(),
+        }))
+    }
+
+    async fn list_print_jobs(
+        &self,
+        request: GrpcRequest<v1::ListPrintJobsRequest>,
+    ) -> Result<Response<v1::PrintJobsReply>, Status> {
+        self.actor(&request)?;
+        let limit = match request.get_ref().limit {
+            0 => 20,
+            n => n.min(1_000) as usize,
+        };
+        let jobs = self.with_queue(move |q| Ok(q.print_jobs(limit)?)).await?;
+        Ok(Response::new(v1::PrintJobsReply {
+            jobs: jobs.iter().map(job_view).collect(),
+        }))
+    }
+
+    async fn reprint(
+        &self,
+        request: GrpcRequest<v1::ReprintRequest>,
+    ) -> Result<Response<v1::PrintJobView>, Status> {
+        let actor = self.actor(&request)?;
+        if !actor.role.may(Permission::Sell) && !actor.role.may(Permission::Kitchen) {
+            return Err(status(NodeError::Refused(Refusal::NotAllowed {
+                role: actor.role.name(),
+                action: "reprint".into(),
+            })));
+        }
+        let id = request.into_inner().job;
+        let job = self
+            .with_queue(move |q| {
+                let old = q
+                    .print_job(id)?
+                    .ok_or_else(|| NodeError::NotFound(format!("no print job {id}")))?;
+                let mut marked = crate::escpos::Escpos::new();
+                marked
+                    .align(crate::escpos::Align::Center)
+                    .bold(true)
+                    .line(&format!("*** REPRINT of job {id} ***"))
+                    .bold(false)
+                    .align(crate::escpos::Align::Left);
+                let mut bytes = marked.into_bytes();
+                bytes.extend(&old.job.bytes);
+                let job = NewPrintJob {
+                    title: format!("reprint: {}", old.job.title),
+                    bytes,
+                    reprint_of: Some(id),
+                    ..old.job
+                };
+                let new = q.queue_job(&job, clock::now_millis())?;
+                q.print_job(new)?
+                    .ok_or_else(|| NodeError::Internal("the reprint vanished".into()))
+            })
+            .await?;
+        Ok(Response::new(job_view(&job)))
     }
 }

@@ -26,6 +26,7 @@ pub struct Node {
     api: PosApi,
     metrics: Arc<Metrics>,
     writer_thread: std::thread::JoinHandle<()>,
+    spooler: crate::printing::Spooler,
     /// Held until the node stops.
     _lock: crate::data_dir::WriterLock,
 }
@@ -37,17 +38,21 @@ impl Node {
         let lock = dir.lock_for_writing()?;
         let reader = dir.store()?;
         let store = dir.store()?;
+        let print_queue = dir.store()?;
+        let spool = dir.store()?;
         let ledger = Ledger::open(store, dir.into_key())?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
         let metrics = Arc::new(Metrics::default());
         let node = ledger.node_id();
         let (writer, writer_thread) = Writer::start(PosService::new(ledger), metrics.clone())?;
+        let spooler = crate::printing::Spooler::start(spool, node)?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Node {
             listener,
-            api: PosApi::new(writer, node, reader, metrics.clone()),
+            api: PosApi::new(writer, node, reader, print_queue, metrics.clone()),
             metrics,
             writer_thread,
+            spooler,
             _lock: lock,
         })
     }
@@ -96,6 +101,7 @@ impl Node {
             .await?;
         // The router (and with it every writer handle) is gone: the writer drains and stops.
         let _ = tokio::task::spawn_blocking(move || self.writer_thread.join()).await;
+        drop(self.spooler);
         Ok(())
     }
 }

@@ -35,7 +35,9 @@ pub fn raw_insert(
     let mut seq = 0i64;
     let total = i64::try_from(rows).unwrap_or(i64::MAX);
     while seq < total {
-        let tx = conn.transaction().map_err(db)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
         {
             let mut insert = tx
                 .prepare_cached(

@@ -2,6 +2,11 @@
 //! through rusqlite) in WAL mode with `synchronous = FULL`, so a committed transaction
 //! survives power loss. It owns its SQL and its append-only `migrations/`.
 //!
+//! Write transactions begin IMMEDIATE: the node has more than one connection that writes
+//! (the writer, the print spooler), and a deferred transaction that read first cannot
+//! take the write lock after another connection committed: SQLite fails it at once
+//! (`database is locked`) instead of waiting out the busy timeout.
+//!
 //! Architecture invariant: the only crate (with the other `mpos-store-*`) that contains
 //! SQL. An existing migration is never edited; changes come as a new numbered file.
 
@@ -11,6 +16,7 @@ pub mod baseline;
 mod day;
 mod menu;
 mod orders;
+mod print;
 mod staff;
 
 use mpos_ledger::{
@@ -29,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_receipts.sql"),
     include_str!("../migrations/0006_request_action.sql"),
     include_str!("../migrations/0007_drawers_and_days.sql"),
+    include_str!("../migrations/0008_printing.sql"),
 ];
 
 /// A node's SQLite database.
@@ -104,7 +111,10 @@ impl SqliteStore {
             return Err(StoreError::TooNew { found, supported });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().map_err(db)?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db)?;
             tx.execute_batch(sql).map_err(db)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)
                 .map_err(db)?;
@@ -162,7 +172,10 @@ impl LedgerStore for SqliteStore {
         checkpoint: &SignedCheckpoint,
         head: &ChainHead,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
         append_ledger(&tx, key, entries, checkpoint, head)?;
         tx.commit().map_err(db)
     }

@@ -445,7 +445,10 @@ impl PosStore for SqliteStore {
         projection: &Projection<'_>,
         requests: &[AppliedRequest],
     ) -> Result<(), StoreError> {
-        let tx = self.conn_mut().transaction().map_err(db)?;
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
         append_ledger(
             &tx,
             &batch.key,

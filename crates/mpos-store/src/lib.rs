@@ -206,3 +206,100 @@ pub trait PosStore: LedgerStore {
         visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 }
+
+/// A printer the node sends to: kitchen tickets of some stations, receipts, or both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printer {
+    pub name: String,
+    /// `tcp:HOST:PORT` (raw ESC/POS, usually port 9100) or `file:PATH`.
+    pub address: String,
+    pub stations: Vec<mpos_domain::ids::StationId>,
+    pub receipts: bool,
+    /// Characters per line: 32 (58 mm paper) or 48 (80 mm).
+    pub columns: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    /// Being sent; a job found in this state after a restart may have printed.
+    Sending,
+    Printed,
+    /// Failed after bytes may have reached the printer: printed again only by a reprint.
+    Failed,
+}
+
+impl JobState {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Sending => "sending",
+            JobState::Printed => "printed",
+            JobState::Failed => "failed",
+        }
+    }
+}
+
+/// A print job to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPrintJob {
+    pub printer: String,
+    /// "kitchen" or "receipt".
+    pub kind: String,
+    pub order: Option<OrderId>,
+    pub title: String,
+    pub bytes: Vec<u8>,
+    /// The job this one prints again, if it is a reprint.
+    pub reprint_of: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintJob {
+    pub id: u64,
+    pub job: NewPrintJob,
+    pub state: JobState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: u64,
+    pub next_try_at: u64,
+    pub printed_at: Option<u64>,
+}
+
+/// The durable print queue and the printers it serves. Node-local: never in the ledger.
+pub trait PrintStore {
+    fn put_printer(&mut self, printer: &Printer) -> Result<(), StoreError>;
+    /// False when there was no such printer.
+    fn remove_printer(&mut self, name: &str) -> Result<bool, StoreError>;
+    fn printers(&self) -> Result<Vec<Printer>, StoreError>;
+
+    /// The last ledger entry of `node` already turned into print jobs; none before the
+    /// spooler first ran.
+    fn print_cursor(&self, node: NodeId) -> Result<Option<u64>, StoreError>;
+    /// Queues `jobs` and moves the cursor to `seq`, in one transaction.
+    fn queue_from_ledger(
+        &mut self,
+        node: NodeId,
+        seq: u64,
+        jobs: &[NewPrintJob],
+        now: u64,
+    ) -> Result<(), StoreError>;
+    /// Queues one job (a receipt, a reprint); returns its id.
+    fn queue_job(&mut self, job: &NewPrintJob, now: u64) -> Result<u64, StoreError>;
+
+    /// The oldest unfinished job of `printer` if it is due: jobs of one printer go out in
+    /// order, so a ticket never overtakes an earlier one.
+    fn next_job(&self, printer: &str, now: u64) -> Result<Option<PrintJob>, StoreError>;
+    /// Durably marks a job as being sent, before any byte goes out.
+    fn mark_sending(&mut self, id: u64) -> Result<(), StoreError>;
+    fn mark_printed(&mut self, id: u64, now: u64) -> Result<(), StoreError>;
+    /// Nothing reached the printer: queued again, to try after `next_try_at`.
+    fn mark_retry(&mut self, id: u64, error: &str, next_try_at: u64) -> Result<(), StoreError>;
+    /// Bytes may have reached the printer: no automatic retry.
+    fn mark_failed(&mut self, id: u64, error: &str) -> Result<(), StoreError>;
+    /// After a restart: jobs left `sending` become `failed` (they may have printed).
+    fn fail_interrupted(&mut self) -> Result<usize, StoreError>;
+
+    fn print_job(&self, id: u64) -> Result<Option<PrintJob>, StoreError>;
+    /// The latest jobs, newest first.
+    fn print_jobs(&self, limit: usize) -> Result<Vec<PrintJob>, StoreError>;
+}

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use mpos_domain::ids::StationId;
 use mpos_node::demo::{self, STAFF};
 use mpos_node::pos::PosService;
 use mpos_node::server::{Node, shutdown_signal};
 use mpos_node::{DataDir, Ledger, clock};
+use mpos_store::{PrintStore, Printer};
 
 use crate::Outcome;
 use crate::output::say;
@@ -49,6 +51,24 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
                 seeded.orders,
                 seeded.entries
             );
+            // Printers that write ESC/POS to files beside the data, so the tickets can be
+            // looked at without a printer.
+            let printers = data.join("printers");
+            std::fs::create_dir_all(&printers)?;
+            let mut queue = DataDir::open_or_create(&data)?.store()?;
+            for (name, station, receipts) in [
+                ("bar", Some(1u128), false),
+                ("kitchen", Some(2), false),
+                ("front", None, true),
+            ] {
+                queue.put_printer(&Printer {
+                    name: name.into(),
+                    address: format!("file:{}", printers.join(format!("{name}.escpos")).display()),
+                    stations: station.map(StationId).into_iter().collect(),
+                    receipts,
+                    columns: 48,
+                })?;
+            }
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -65,6 +85,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         for (id, name, role, pin) in STAFF {
             say!("    {name:<18} {:<8} staff id {:032x}  PIN {pin}", role.name(), id);
         }
+        say!("  printers: bar, kitchen (tickets) and front (receipts) write ESC/POS to {}", data.join("printers").display());
         say!("  ledger: mpos ledger export --data {} --out demo.mposledger", data.display());
         say!("Ctrl-C stops it.");
         node.serve(shutdown_signal()).await?;

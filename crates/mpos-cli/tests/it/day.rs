@@ -544,9 +544,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
     let text = cli(&["report", "day", "1"]);
     assert!(text.contains("Z-REPORT  business day 1"), "{text}");
     assert!(text.contains("(short)"), "{text}");
-    let mut child = server.child;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     let file = tmp.path().join("day.mposledger");
     ok(&["ledger", "export", "--data", s(&data), "--out", s(&file)]);
     let summary = json(&["ledger", "verify", s(&file), "--json"]);

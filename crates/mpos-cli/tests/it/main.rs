@@ -7,5 +7,6 @@
 
 mod day;
 mod ledger;
+mod print;
 mod serve;
 mod support;

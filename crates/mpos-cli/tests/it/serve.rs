@@ -82,7 +82,7 @@ pub fn set_up_cafe(data: &Path) {
         MenuCommand::PutCategory(Category {
             id: CategoryId(1),
             name: "Coffee".into(),
-            station: None,
+            station: Some(mpos_domain::ids::StationId(1)),
         }),
         MenuCommand::PutModifierGroup(ModifierGroup {
             id: ModifierGroupId(1),
@@ -141,11 +141,21 @@ pub struct Server {
     pub addr: String,
 }
 
+impl Drop for Server {
+    /// A failed test must not leave its node running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn start(data: &Path) -> Server {
     let mut child = mpos()
         .args(["serve", "--data", s(data), "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(
+            std::env::var_os("MPOS_TEST_NODE_LOGS").map_or_else(Stdio::null, |_| Stdio::inherit()),
+        )
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -209,6 +219,12 @@ fn cash() -> Option<v1::Tender> {
 
 /// Opens a takeaway ticket with a flat white (oat) and two croissants, and pays it cash.
 pub async fn sell_ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -> v1::OrderReply {
+    open_ticket(c, token, order).await;
+    pay_ticket(c, token, order).await
+}
+
+/// Opens a takeaway ticket with a flat white (oat) and two croissants.
+pub async fn open_ticket(c: &mut PosClient<Channel>, token: &str, order: u128) {
     let base = order << 8;
     c.open_order(authed(
         token,
@@ -250,6 +266,11 @@ pub async fn sell_ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -
     ))
     .await
     .unwrap();
+}
+
+/// Pays the ticket `open_ticket` opened, cash.
+pub async fn pay_ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -> v1::OrderReply {
+    let base = order << 8;
     c.take_payment(authed(
         token,
         v1::TakePaymentRequest {

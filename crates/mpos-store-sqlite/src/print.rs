@@ -1,0 +1,322 @@
+//! Printers and the durable print queue (`PrintStore`).
+
+use mpos_domain::ids::{OrderId, StationId};
+use mpos_ledger::NodeId;
+use mpos_store::{JobState, NewPrintJob, PrintJob, PrintStore, Printer, StoreError};
+use rusqlite::{OptionalExtension, Row, params};
+
+use crate::{SqliteStore, corrupt, db, sql_int};
+
+fn unsigned(row: &Row<'_>, col: &str) -> Result<u64, StoreError> {
+    let v: i64 = row.get(col).map_err(db)?;
+    u64::try_from(v).map_err(|_| corrupt(format!("{col} is negative")))
+}
+
+fn state_from(text: &str) -> Result<JobState, StoreError> {
+    Ok(match text {
+        "queued" => JobState::Queued,
+        "sending" => JobState::Sending,
+        "printed" => JobState::Printed,
+        "failed" => JobState::Failed,
+        other => return Err(corrupt(format!("unknown print job state {other:?}"))),
+    })
+}
+
+fn job_row(r: &Row<'_>) -> Result<PrintJob, StoreError> {
+    let order: Option<Vec<u8>> = r.get("order_id").map_err(db)?;
+    let order = order
+        .map(|b| {
+            <[u8; 16]>::try_from(b.as_slice())
+                .map(|a| OrderId(u128::from_be_bytes(a)))
+                .map_err(|_| corrupt("print job order is not 16 bytes"))
+        })
+        .transpose()?;
+    let state: String = r.get("state").map_err(db)?;
+    Ok(PrintJob {
+        id: unsigned(r, "id")?,
+        job: NewPrintJob {
+            printer: r.get("printer").map_err(db)?,
+            kind: r.get("kind").map_err(db)?,
+            order,
+            title: r.get("title").map_err(db)?,
+            bytes: r.get("bytes").map_err(db)?,
+            reprint_of: r
+                .get::<_, Option<i64>>("reprint_of")
+                .map_err(db)?
+                .map(|v| v.unsigned_abs()),
+        },
+        state: state_from(&state)?,
+        attempts: r.get("attempts").map_err(db)?,
+        last_error: r.get("last_error").map_err(db)?,
+        created_at: unsigned(r, "created_at")?,
+        next_try_at: unsigned(r, "next_try_at")?,
+        printed_at: r
+            .get::<_, Option<i64>>("printed_at")
+            .map_err(db)?
+            .map(|v| v.unsigned_abs()),
+    })
+}
+
+fn insert_job(conn: &rusqlite::Connection, job: &NewPrintJob, now: u64) -> Result<u64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO print_job (printer, kind, order_id, title, bytes, state, attempts,
+            created_at, next_try_at, reprint_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?6, ?7)",
+    )
+    .map_err(db)?
+    .execute(params![
+        job.printer,
+        job.kind,
+        job.order.map(|o| o.0.to_be_bytes().to_vec()),
+        job.title,
+        job.bytes,
+        sql_int(now),
+        job.reprint_of.map(sql_int),
+    ])
+    .map_err(db)?;
+    Ok(conn.last_insert_rowid().unsigned_abs())
+}
+
+impl SqliteStore {
+    fn set_job(&mut self, sql: &str, args: impl rusqlite::Params) -> Result<(), StoreError> {
+        let n = self
+            .conn()
+            .prepare_cached(sql)
+            .map_err(db)?
+            .execute(args)
+            .map_err(db)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("no such print job".into()))
+        }
+    }
+}
+
+impl PrintStore for SqliteStore {
+    fn put_printer(&mut self, p: &Printer) -> Result<(), StoreError> {
+        let stations: Vec<u8> = p.stations.iter().flat_map(|s| s.0.to_be_bytes()).collect();
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO printer (name, address, stations, receipts, columns)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET address = excluded.address,
+                    stations = excluded.stations, receipts = excluded.receipts,
+                    columns = excluded.columns",
+            )
+            .map_err(db)?
+            .execute(params![p.name, p.address, stations, p.receipts, p.columns])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn remove_printer(&mut self, name: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM printer WHERE name = ?1", params![name])
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn printers(&self) -> Result<Vec<Printer>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT name, address, stations, receipts, columns FROM printer ORDER BY name",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            let stations: Vec<u8> = r.get("stations").map_err(db)?;
+            if !stations.len().is_multiple_of(16) {
+                return Err(corrupt("printer stations are not 16-byte ids"));
+            }
+            out.push(Printer {
+                name: r.get("name").map_err(db)?,
+                address: r.get("address").map_err(db)?,
+                stations: stations
+                    .chunks_exact(16)
+                    .map(|c| {
+                        let mut a = [0u8; 16];
+                        a.copy_from_slice(c);
+                        StationId(u128::from_be_bytes(a))
+                    })
+                    .collect(),
+                receipts: r.get("receipts").map_err(db)?,
+                columns: r.get("columns").map_err(db)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn print_cursor(&self, node: NodeId) -> Result<Option<u64>, StoreError> {
+        let seq: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT seq FROM print_cursor WHERE node_id = ?1")
+            .map_err(db)?
+            .query_row(params![&node.0[..]], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        Ok(seq.map(i64::unsigned_abs))
+    }
+
+    fn queue_from_ledger(
+        &mut self,
+        node: NodeId,
+        seq: u64,
+        jobs: &[NewPrintJob],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        for job in jobs {
+            insert_job(&tx, job, now)?;
+        }
+        tx.prepare_cached(
+            "INSERT INTO print_cursor (node_id, seq) VALUES (?1, ?2)
+             ON CONFLICT (node_id) DO UPDATE SET seq = excluded.seq",
+        )
+        .map_err(db)?
+        .execute(params![&node.0[..], sql_int(seq)])
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn queue_job(&mut self, job: &NewPrintJob, now: u64) -> Result<u64, StoreError> {
+        insert_job(self.conn(), job, now)
+    }
+
+    fn next_job(&self, printer: &str, now: u64) -> Result<Option<PrintJob>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT * FROM print_job WHERE printer = ?1 AND state = 'queued'
+                 ORDER BY id LIMIT 1",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query(params![printer]).map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(r) => {
+                let job = job_row(r)?;
+                Ok((job.next_try_at <= now).then_some(job))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn mark_sending(&mut self, id: u64) -> Result<(), StoreError> {
+        self.set_job(
+            "UPDATE print_job SET state = 'sending', attempts = attempts + 1
+             WHERE id = ?1 AND state = 'queued'",
+            params![sql_int(id)],
+        )
+    }
+
+    fn mark_printed(&mut self, id: u64, now: u64) -> Result<(), StoreError> {
+        self.set_job(
+            "UPDATE print_job SET state = 'printed', printed_at = ?2, last_error = NULL
+             WHERE id = ?1",
+            params![sql_int(id), sql_int(now)],
+        )
+    }
+
+    fn mark_retry(&mut self, id: u64, error: &str, next_try_at: u64) -> Result<(), StoreError> {
+        self.set_job(
+            "UPDATE print_job SET state = 'queued', last_error = ?2, next_try_at = ?3
+             WHERE id = ?1",
+            params![sql_int(id), error, sql_int(next_try_at)],
+        )
+    }
+
+    fn mark_failed(&mut self, id: u64, error: &str) -> Result<(), StoreError> {
+        self.set_job(
+            "UPDATE print_job SET state = 'failed', last_error = ?2 WHERE id = ?1",
+            params![sql_int(id), error],
+        )
+    }
+
+    fn fail_interrupted(&mut self) -> Result<usize, StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE print_job SET state = 'failed',
+                    last_error = 'the node stopped while sending: check the printer, reprint if it did not print'
+                 WHERE state = 'sending'",
+                [],
+            )
+            .map_err(db)
+    }
+
+    fn print_job(&self, id: u64) -> Result<Option<PrintJob>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT * FROM print_job WHERE id = ?1")
+            .map_err(db)?;
+        let mut rows = stmt.query(params![sql_int(id)]).map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(r) => Ok(Some(job_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn print_jobs(&self, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT * FROM print_job ORDER BY id DESC LIMIT ?1")
+            .map_err(db)?;
+        let mut rows = stmt
+            .query(params![i64::try_from(limit).unwrap_or(i64::MAX)])
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(job_row(r)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(printer: &str) -> NewPrintJob {
+        NewPrintJob {
+            printer: printer.into(),
+            kind: "kitchen".into(),
+            order: Some(OrderId(7)),
+            title: "#7".into(),
+            bytes: vec![0x1b, b'@'],
+            reprint_of: None,
+        }
+    }
+
+    #[test]
+    fn jobs_go_out_in_order_and_an_interrupted_send_is_never_retried() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let node = NodeId([1; 16]);
+        assert_eq!(s.print_cursor(node).unwrap(), None);
+        s.queue_from_ledger(node, 5, &[job("bar"), job("bar")], 100)
+            .unwrap();
+        assert_eq!(s.print_cursor(node).unwrap(), Some(5));
+        let first = s.next_job("bar", 100).unwrap().unwrap();
+        assert_eq!(first.id, 1);
+        // Unreachable: back in the queue, not due before its retry time; the second job
+        // waits behind it rather than overtaking.
+        s.mark_sending(first.id).unwrap();
+        s.mark_retry(first.id, "refused", 2_000).unwrap();
+        assert_eq!(s.next_job("bar", 1_000).unwrap(), None);
+        let again = s.next_job("bar", 2_000).unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (1, 1));
+        // The node stops while sending: the job fails instead of printing again.
+        s.mark_sending(again.id).unwrap();
+        assert_eq!(s.fail_interrupted().unwrap(), 1);
+        let failed = s.print_job(1).unwrap().unwrap();
+        assert_eq!(failed.state, JobState::Failed);
+        assert!(failed.last_error.unwrap().contains("reprint"));
+        // A failed job is never picked up again; the next one is.
+        assert_eq!(s.next_job("bar", 3_000).unwrap().unwrap().id, 2);
+        assert!(s.mark_sending(1).is_err(), "only a queued job can be sent");
+    }
+}
