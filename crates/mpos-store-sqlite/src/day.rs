@@ -9,22 +9,8 @@ use mpos_ledger::NodeId;
 use mpos_store::{ClosedDay, StoreError};
 use rusqlite::{Connection, Row, Transaction, params};
 
+use crate::row::{get, read_id, read_u64};
 use crate::{corrupt, db, sql_int};
-
-fn id16(row: &Row<'_>, col: &str) -> Result<u128, StoreError> {
-    let b: Vec<u8> = row.get(col).map_err(db)?;
-    <[u8; 16]>::try_from(b.as_slice())
-        .map(u128::from_be_bytes)
-        .map_err(|_| corrupt(format!("{col} is not a 16-byte id")))
-}
-
-fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
-    row.get(col).map_err(db)
-}
-
-fn seq(row: &Row<'_>, col: &str) -> Result<u64, StoreError> {
-    u64::try_from(get::<i64>(row, col)?).map_err(|_| corrupt(format!("{col} is negative")))
-}
 
 pub(crate) fn save_drawer(tx: &Transaction<'_>, d: &Drawer) -> Result<(), StoreError> {
     let closed = d.closed.as_ref();
@@ -72,21 +58,21 @@ fn drawer_row(r: &Row<'_>) -> Result<Drawer, StoreError> {
                 get::<Option<i64>>(r, "expected")?
                     .ok_or_else(|| corrupt("a counted drawer has no expected cash"))?,
             ),
-            by: StaffId(id16(r, "closed_by")?),
-            at: seq(r, "closed_at")?,
+            by: StaffId(read_id(r, "closed_by")?),
+            at: read_u64(r, "closed_at")?,
         }),
         None => None,
     };
     Ok(Drawer {
-        id: DrawerId(id16(r, "id")?),
+        id: DrawerId(read_id(r, "id")?),
         name: get(r, "name")?,
         float: money(get(r, "float")?),
         cash_sales: money(get(r, "cash_sales")?),
         cash_refunds: money(get(r, "cash_refunds")?),
         paid_in: money(get(r, "paid_in")?),
         paid_out: money(get(r, "paid_out")?),
-        opened_by: StaffId(id16(r, "opened_by")?),
-        opened_at: seq(r, "opened_at")?,
+        opened_by: StaffId(read_id(r, "opened_by")?),
+        opened_at: read_u64(r, "opened_at")?,
         closed,
     })
 }
@@ -169,13 +155,13 @@ fn day_row(node: NodeId, r: &Row<'_>) -> Result<ClosedDay, StoreError> {
     let money = |m: i64| Money::new(m, currency);
     Ok(ClosedDay {
         node,
-        close_seq: seq(r, "close_seq")?,
+        close_seq: read_u64(r, "close_seq")?,
         summary: DayClosed {
-            by: StaffId(id16(r, "closed_by")?),
-            at: seq(r, "closed_at")?,
+            by: StaffId(read_id(r, "closed_by")?),
+            at: read_u64(r, "closed_at")?,
             day: get(r, "day")?,
-            from_seq: seq(r, "from_seq")?,
-            to_seq: seq(r, "to_seq")?,
+            from_seq: read_u64(r, "from_seq")?,
+            to_seq: read_u64(r, "to_seq")?,
             orders: get(r, "orders")?,
             sales: money(get(r, "sales")?),
             tax: money(get(r, "tax")?),
@@ -237,7 +223,7 @@ pub(crate) fn open_order_ids(conn: &Connection) -> Result<Vec<u128>, StoreError>
     let mut rows = stmt.query([]).map_err(db)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(db)? {
-        out.push(id16(r, "id")?);
+        out.push(read_id(r, "id")?);
     }
     Ok(out)
 }

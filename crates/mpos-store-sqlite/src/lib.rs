@@ -17,6 +17,7 @@ mod day;
 mod menu;
 mod orders;
 mod print;
+mod row;
 mod staff;
 
 use mpos_ledger::{

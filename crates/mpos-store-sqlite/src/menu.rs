@@ -12,16 +12,11 @@ use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::row::from_id;
 use crate::{corrupt, db};
 
 fn id(v: u128) -> [u8; 16] {
     v.to_be_bytes()
-}
-
-fn from_id(b: &[u8], what: &str) -> Result<u128, StoreError> {
-    <[u8; 16]>::try_from(b)
-        .map(u128::from_be_bytes)
-        .map_err(|_| corrupt(format!("{what} is not a 16-byte id")))
 }
 
 fn mode_text(m: PriceMode) -> &'static str {

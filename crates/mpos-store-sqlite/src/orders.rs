@@ -17,33 +17,13 @@ use mpos_domain::order::{
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_ledger::NodeId;
 use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::row::{get, read_id, read_opt_id};
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
 
 fn id_bytes(v: u128) -> [u8; 16] {
     v.to_be_bytes()
-}
-
-fn read_id(row: &Row<'_>, col: &str) -> Result<u128, StoreError> {
-    let b: Vec<u8> = row.get(col).map_err(db)?;
-    <[u8; 16]>::try_from(b.as_slice())
-        .map(u128::from_be_bytes)
-        .map_err(|_| corrupt(format!("{col} is not a 16-byte id")))
-}
-
-fn read_opt_id(row: &Row<'_>, col: &str) -> Result<Option<u128>, StoreError> {
-    let b: Option<Vec<u8>> = row.get(col).map_err(db)?;
-    b.map(|b| {
-        <[u8; 16]>::try_from(b.as_slice())
-            .map(u128::from_be_bytes)
-            .map_err(|_| corrupt(format!("{col} is not a 16-byte id")))
-    })
-    .transpose()
-}
-
-fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
-    row.get(col).map_err(db)
 }
 
 fn channel_text(c: Channel) -> &'static str {

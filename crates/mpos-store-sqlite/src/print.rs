@@ -5,12 +5,8 @@ use mpos_ledger::NodeId;
 use mpos_store::{JobState, NewPrintJob, PrintJob, PrintStore, Printer, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::row::{read_opt_id, read_opt_u64, read_u64};
 use crate::{SqliteStore, corrupt, db, sql_int};
-
-fn unsigned(row: &Row<'_>, col: &str) -> Result<u64, StoreError> {
-    let v: i64 = row.get(col).map_err(db)?;
-    u64::try_from(v).map_err(|_| corrupt(format!("{col} is negative")))
-}
 
 fn state_from(text: &str) -> Result<JobState, StoreError> {
     Ok(match text {
@@ -23,37 +19,24 @@ fn state_from(text: &str) -> Result<JobState, StoreError> {
 }
 
 fn job_row(r: &Row<'_>) -> Result<PrintJob, StoreError> {
-    let order: Option<Vec<u8>> = r.get("order_id").map_err(db)?;
-    let order = order
-        .map(|b| {
-            <[u8; 16]>::try_from(b.as_slice())
-                .map(|a| OrderId(u128::from_be_bytes(a)))
-                .map_err(|_| corrupt("print job order is not 16 bytes"))
-        })
-        .transpose()?;
+    let order = read_opt_id(r, "order_id")?.map(OrderId);
     let state: String = r.get("state").map_err(db)?;
     Ok(PrintJob {
-        id: unsigned(r, "id")?,
+        id: read_u64(r, "id")?,
         job: NewPrintJob {
             printer: r.get("printer").map_err(db)?,
             kind: r.get("kind").map_err(db)?,
             order,
             title: r.get("title").map_err(db)?,
             bytes: r.get("bytes").map_err(db)?,
-            reprint_of: r
-                .get::<_, Option<i64>>("reprint_of")
-                .map_err(db)?
-                .map(|v| v.unsigned_abs()),
+            reprint_of: read_opt_u64(r, "reprint_of")?,
         },
         state: state_from(&state)?,
         attempts: r.get("attempts").map_err(db)?,
         last_error: r.get("last_error").map_err(db)?,
-        created_at: unsigned(r, "created_at")?,
-        next_try_at: unsigned(r, "next_try_at")?,
-        printed_at: r
-            .get::<_, Option<i64>>("printed_at")
-            .map_err(db)?
-            .map(|v| v.unsigned_abs()),
+        created_at: read_u64(r, "created_at")?,
+        next_try_at: read_u64(r, "next_try_at")?,
+        printed_at: read_opt_u64(r, "printed_at")?,
     })
 }
 

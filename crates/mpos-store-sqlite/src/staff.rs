@@ -5,6 +5,7 @@ use mpos_domain::staff::{Role, StaffChange, StaffMember};
 use mpos_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::row::from_id;
 use crate::{corrupt, db};
 
 pub(crate) fn save_change(tx: &Transaction<'_>, change: &StaffChange) -> Result<(), StoreError> {
@@ -45,11 +46,7 @@ fn member_from(
     (id, name, role, active): (Vec<u8>, String, String, bool),
 ) -> Result<StaffMember, StoreError> {
     Ok(StaffMember {
-        id: StaffId(
-            <[u8; 16]>::try_from(id.as_slice())
-                .map(u128::from_be_bytes)
-                .map_err(|_| corrupt("staff id"))?,
-        ),
+        id: StaffId(from_id(&id, "staff id")?),
         name,
         role: Role::parse(&role).ok_or_else(|| corrupt(format!("unknown role {role:?}")))?,
         active,
