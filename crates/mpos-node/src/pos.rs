@@ -363,8 +363,8 @@ struct Working {
     staff: Vec<StaffChange>,
     drawers: HashMap<DrawerId, Drawer>,
     days: Vec<ClosedDay>,
-    /// Every event of the batch with its ledger seq.
-    events: Vec<(u64, Event)>,
+    /// The batch's ledger entries so far.
+    entries: Vec<SealedEntry>,
 }
 
 fn reused(id: u128) -> NodeError {
@@ -766,8 +766,14 @@ impl<S: PosStore> PosService<S> {
             self.ledger.head().size(),
             &overlay,
         )?;
-        for (seq, event) in w.events.iter().filter(|(seq, _)| *seq >= from) {
-            record(store, &mut builder, *seq, event, &overlay)?;
+        // Entries earlier in this batch: decoded here, only for a Z, rather than kept
+        // decoded for every batch.
+        for entry in w.entries.iter().filter(|e| e.seq >= from) {
+            let bytes = EntryRef::decode(&entry.bytes)
+                .map_err(|e| NodeError::Internal(format!("a staged entry: {e}")))?;
+            let event = decode(bytes.payload)
+                .map_err(|e| NodeError::Internal(format!("a staged entry: {e}")))?;
+            record(store, &mut builder, entry.seq, &event, &overlay)?;
         }
         let mut open: HashMap<OrderId, Order> = store
             .open_orders()?
@@ -900,7 +906,6 @@ impl<S: PosStore> PosService<S> {
         let mut w = Working::default();
         let mut pins: Vec<(StaffId, String)> = Vec::new();
         let mut receipts: Vec<(OrderId, String)> = Vec::new();
-        let mut entries: Vec<SealedEntry> = Vec::new();
         let mut applied: Vec<AppliedRequest> = Vec::new();
         let mut results: Vec<Result<Applied, NodeError>> = Vec::with_capacity(requests.len());
         let mut pending: Vec<usize> = Vec::new();
@@ -974,15 +979,14 @@ impl<S: PosStore> PosService<S> {
                 staged = head;
                 receipts.extend(new_receipts);
                 w.days.extend(new_days);
-                for (e, entry) in events.iter().zip(&new_entries) {
+                for e in &events {
                     match e {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
                         Event::Staff(s) => w.staff.push(s.change.clone()),
                         _ => {}
                     }
-                    w.events.push((entry.seq, e.clone()));
                 }
-                entries.extend(new_entries);
+                w.entries.extend(new_entries);
                 pins.extend(pin);
                 if let (Some(id), Some(o)) = (request.order(), &order) {
                     w.orders.insert(id, Some(o.clone()));
@@ -1016,14 +1020,14 @@ impl<S: PosStore> PosService<S> {
             results.push(result);
         }
 
-        if entries.is_empty() {
+        if w.entries.is_empty() {
             return results;
         }
         let commit = (|| -> Result<(), NodeError> {
             let checkpoint = staged.checkpoint(self.ledger.key())?;
             let batch = LedgerBatch {
                 key,
-                entries,
+                entries: std::mem::take(&mut w.entries),
                 checkpoint,
                 head: staged.clone(),
             };

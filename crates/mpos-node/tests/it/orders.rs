@@ -490,3 +490,74 @@ fn a_request_id_reused_for_another_action_is_refused_not_replayed() {
     );
     assert_eq!(svc.order(OrderId(7)).unwrap().unwrap().payments.len(), 1);
 }
+
+#[test]
+fn a_z_report_counts_the_sales_earlier_in_its_own_batch() {
+    use mpos_domain::menu::{MenuCommand, Settings};
+    let dir = tempfile::tempdir().unwrap();
+    let mut svc = staffed(dir.path());
+    let settings = Settings {
+        name: "Pho 99".into(),
+        currency: Currency::from_code("EUR").unwrap(),
+        price_mode: PriceMode::Inclusive,
+    };
+    svc.execute_one(
+        Request {
+            id: 900,
+            action: Action::Menu(MenuCommand::PutSettings(settings)),
+            actor: Some(MANAGER),
+        },
+        600,
+    )
+    .unwrap();
+    let batch = vec![
+        req(1, 7, open_cmd(), CASHIER),
+        req(
+            2,
+            7,
+            Command::AddLine {
+                line: LineId(1),
+                item: item(1_250),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+            CASHIER,
+        ),
+        req(
+            3,
+            7,
+            Command::TakePayment {
+                payment: PaymentId(1),
+                tender: Tender::Cash,
+                amount: eur(1_250),
+                tip: eur(0),
+                cash_received: None,
+                drawer: None,
+            },
+            CASHIER,
+        ),
+        Request {
+            id: 4,
+            action: Action::CloseDay,
+            actor: Some(MANAGER),
+        },
+    ];
+    let mut results = svc.execute(batch, 1_000);
+    let z = results.pop().unwrap().unwrap();
+    let Event::DayClosed(day) = &z.events[0] else {
+        panic!("a Z records DayClosed, not {:?}", z.events);
+    };
+    assert_eq!((day.day, day.orders, day.sales), (1, 1, eur(1_250)));
+    assert_eq!(
+        day.to_seq,
+        z.first_seq - 1,
+        "the day ends right before its Z"
+    );
+    // Rebuilt from the committed ledger, the day reads the same.
+    let report = mpos_node::day::closed_report(svc.ledger().store(), svc.ledger().node_id(), 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.orders, report.sales_total), (1, eur(1_250)));
+    assert_eq!(report.tenders[0].amount, eur(1_250));
+}
