@@ -177,18 +177,12 @@ impl PosApi {
 
     /// The restaurant's currency, read off the async threads; callers authenticate first.
     async fn currency(&self) -> Result<mpos_domain::Currency, Status> {
-        let reader = self.reader.clone();
-        blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            Ok(store.settings()?)
-        })
-        .await?
-        .map(|s| s.currency)
-        .ok_or_else(|| {
-            Status::failed_precondition("the restaurant is not set up yet (no currency)")
-        })
+        self.read(move |store| Ok(store.settings()?))
+            .await?
+            .map(|s| s.currency)
+            .ok_or_else(|| {
+                Status::failed_precondition("the restaurant is not set up yet (no currency)")
+            })
     }
 }
 
@@ -224,15 +218,11 @@ impl PosApi {
     /// A day's report (the open day when `day` is none) with names, read off the async
     /// threads.
     async fn day_report(&self, day: Option<u32>) -> Result<v1::DayReportView, Status> {
-        let reader = self.reader.clone();
         let node = self.node;
-        blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+        self.read(move |store| {
             let report = match day {
-                None => crate::day::x_report(&*store, node)?,
-                Some(n) => crate::day::closed_report(&*store, node, n)?
+                None => crate::day::x_report(store, node)?,
+                Some(n) => crate::day::closed_report(store, node, n)?
                     .ok_or_else(|| NodeError::NotFound(format!("day {n} has not been closed")))?,
             };
             let mut categories = HashMap::new();
@@ -307,6 +297,21 @@ fn printer_view(p: &Printer) -> v1::PrinterView {
 }
 
 impl PosApi {
+    /// Runs a read on the reader connection, off the async threads.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SqliteStore) -> Result<T, NodeError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let reader = self.reader.clone();
+        blocking(move || {
+            let store = reader
+                .lock()
+                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+            f(&store)
+        })
+        .await
+    }
+
     /// Runs `f` on the print queue's connection, off the async threads.
     async fn with_queue<T: Send + 'static>(
         &self,
@@ -344,14 +349,7 @@ impl Pos for PosApi {
         &self,
         _: GrpcRequest<v1::ListStaffRequest>,
     ) -> Result<Response<v1::ListStaffReply>, Status> {
-        let reader = self.reader.clone();
-        let staff = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            Ok(store.staff()?)
-        })
-        .await?;
+        let staff = self.read(move |store| Ok(store.staff()?)).await?;
         Ok(Response::new(v1::ListStaffReply {
             staff: staff
                 .into_iter()
@@ -427,22 +425,19 @@ impl Pos for PosApi {
         self.actor(&request)?;
         let r = request.into_inner();
         let limit = if r.limit == 0 { 20 } else { r.limit.min(100) } as usize;
-        let reader = self.reader.clone();
-        let items = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            let mut out = Vec::new();
-            for item in store.search_items(&r.query, limit)? {
-                let mut groups = Vec::new();
-                for g in &item.modifier_groups {
-                    groups.extend(store.modifier_group(*g)?);
+        let items = self
+            .read(move |store| {
+                let mut out = Vec::new();
+                for item in store.search_items(&r.query, limit)? {
+                    let mut groups = Vec::new();
+                    for g in &item.modifier_groups {
+                        groups.extend(store.modifier_group(*g)?);
+                    }
+                    out.push((item, groups));
                 }
-                out.push((item, groups));
-            }
-            Ok(out)
-        })
-        .await?;
+                Ok(out)
+            })
+            .await?;
         Ok(Response::new(v1::SearchItemsReply {
             items: items
                 .iter()
@@ -459,17 +454,12 @@ impl Pos for PosApi {
         request: GrpcRequest<v1::OpenOrderRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
         let actor = self.actor(&request)?;
-        let reader = self.reader.clone();
-        let settings = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            Ok(store.settings()?)
-        })
-        .await?
-        .ok_or_else(|| {
-            Status::failed_precondition("the restaurant is not set up yet (no currency)")
-        })?;
+        let settings = self
+            .read(move |store| Ok(store.settings()?))
+            .await?
+            .ok_or_else(|| {
+                Status::failed_precondition("the restaurant is not set up yet (no currency)")
+            })?;
         let r = request.into_inner();
         let kind = match r.kind {
             Some(v1::open_order_request::Kind::DineIn(d)) => OrderKind::DineIn {
@@ -702,15 +692,10 @@ impl Pos for PosApi {
     ) -> Result<Response<v1::OrderView>, Status> {
         self.actor(&request)?;
         let order = OrderId(read_id("order", &request.get_ref().order).map_err(bad)?);
-        let reader = self.reader.clone();
-        let found = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            Ok(store.load_order(order)?)
-        })
-        .await?
-        .ok_or_else(|| Status::not_found("no such order"))?;
+        let found = self
+            .read(move |store| Ok(store.load_order(order)?))
+            .await?
+            .ok_or_else(|| Status::not_found("no such order"))?;
         order_view(&found)
             .map(Response::new)
             .map_err(|e| status(NodeError::Store(StoreError::Corrupt(e.to_string()))))
@@ -726,23 +711,20 @@ impl Pos for PosApi {
             0 => crate::receipt::WIDE,
             w => w as usize,
         };
-        let reader = self.reader.clone();
-        let (text, code) = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            let o = store
-                .load_order(order)?
-                .ok_or_else(|| NodeError::NotFound("no such order".into()))?;
-            let settings = store
-                .settings()?
-                .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
-            let code = store.receipt_code(order)?;
-            let text = crate::receipt::render(&o, &settings, code.as_deref(), width)
-                .map_err(|e| NodeError::Refused(e.into()))?;
-            Ok((text, code.unwrap_or_default()))
-        })
-        .await?;
+        let (text, code) = self
+            .read(move |store| {
+                let o = store
+                    .load_order(order)?
+                    .ok_or_else(|| NodeError::NotFound("no such order".into()))?;
+                let settings = store
+                    .settings()?
+                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
+                let code = store.receipt_code(order)?;
+                let text = crate::receipt::render(&o, &settings, code.as_deref(), width)
+                    .map_err(|e| NodeError::Refused(e.into()))?;
+                Ok((text, code.unwrap_or_default()))
+            })
+            .await?;
         Ok(Response::new(v1::ReceiptReply { text, code }))
     }
 
@@ -762,16 +744,13 @@ impl Pos for PosApi {
                 .map_err(bad)?,
             _ => Vec::new(),
         };
-        let reader = self.reader.clone();
-        let o = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            store
-                .load_order(order)?
-                .ok_or_else(|| NodeError::NotFound("no such order".into()))
-        })
-        .await?;
+        let o = self
+            .read(move |store| {
+                store
+                    .load_order(order)?
+                    .ok_or_else(|| NodeError::NotFound("no such order".into()))
+            })
+            .await?;
         let invalid = |e: mpos_domain::MoneyError| Status::invalid_argument(e.to_string());
         let t = o.totals().map_err(invalid)?;
         let part = |label: String, amount: Money| v1::SplitPart {
@@ -886,14 +865,9 @@ impl Pos for PosApi {
             0 => 20,
             n => n.min(1_000) as usize,
         };
-        let reader = self.reader.clone();
-        let drawers = blocking(move || {
-            let store = reader
-                .lock()
-                .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-            Ok(store.recent_drawers(limit)?)
-        })
-        .await?;
+        let drawers = self
+            .read(move |store| Ok(store.recent_drawers(limit)?))
+            .await?;
         let drawers = drawers
             .iter()
             .map(drawer_view)

@@ -579,6 +579,14 @@ impl<S: PosStore> PosService<S> {
         Ok(open)
     }
 
+    /// A drawer session as the batch has left it.
+    fn drawer_state(&self, id: DrawerId, w: &Working) -> Result<Option<Drawer>, NodeError> {
+        match w.drawers.get(&id) {
+            Some(d) => Ok(Some(d.clone())),
+            None => Ok(self.ledger.store().drawer(id)?),
+        }
+    }
+
     /// The drawer session cash goes into or comes out of: the one named, or the only one
     /// open. None when no session is open (cash is then reported outside drawers).
     fn find_drawer(
@@ -587,11 +595,7 @@ impl<S: PosStore> PosService<S> {
         w: &Working,
     ) -> Result<Option<Drawer>, NodeError> {
         if let Some(id) = named {
-            let d = match w.drawers.get(&id) {
-                Some(d) => Some(d.clone()),
-                None => self.ledger.store().drawer(id)?,
-            };
-            return match d {
+            return match self.drawer_state(id, w)? {
                 Some(d) if d.is_open() => Ok(Some(d)),
                 Some(d) => Err(Refusal::Invalid(format!(
                     "drawer {} was already counted and closed",
@@ -689,13 +693,7 @@ impl<S: PosStore> PosService<S> {
         let currency = currency(store)?;
         let open = self.open_drawers(w)?;
         let (id, state) = match (drawer, command) {
-            (Some(id), _) => {
-                let state = match w.drawers.get(&id) {
-                    Some(d) => Some(d.clone()),
-                    None => store.drawer(id)?,
-                };
-                (id, state)
-            }
+            (Some(id), _) => (id, self.drawer_state(id, w)?),
             (None, DrawerCommand::Open { .. }) => {
                 return Err(NodeError::BadRequest(
                     "a new drawer session needs an id (a UUIDv7)".into(),
