@@ -1,5 +1,6 @@
 //! One module per verb.
 
+pub mod admin;
 pub mod bench;
 pub mod bench_tickets;
 pub mod client;
@@ -9,3 +10,4 @@ pub mod ledger;
 pub mod order;
 pub mod print;
 pub mod serve;
+pub mod setup;

@@ -28,13 +28,21 @@ struct Cli {
 enum Command {
     /// Set up a demo restaurant with a week of sales and serve it.
     Demo(command::demo::DemoArgs),
+    /// Set up a new restaurant in a data directory: its settings and first owner.
+    Setup(command::setup::SetupArgs),
     /// Run a node: gRPC and HTTP on one port.
     Serve(command::serve::ServeArgs),
     /// Log in to a node as a staff member (the session is saved for the next commands).
     Login(command::order::LoginArgs),
-    /// Look up the menu.
+    /// Look up and edit the menu: settings, taxes, categories, modifiers, items, 86.
     #[command(subcommand)]
     Menu(command::order::MenuCommand),
+    /// Staff: add, change roles, mark who left, set PINs.
+    #[command(subcommand)]
+    Staff(command::admin::StaffCommand),
+    /// The floor: tables and the orders open at each.
+    #[command(subcommand)]
+    Table(command::admin::TableCommand),
     /// Open, fill, send, discount, pay, void and refund orders.
     #[command(subcommand)]
     Order(command::order::OrderCommand),
@@ -78,12 +86,15 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Demo(args) => command::demo::run(args),
+        Command::Setup(args) => command::setup::run(args),
         Command::Serve(args) => command::serve::run(args),
         Command::Ledger(cmd) => command::ledger::run(cmd),
         Command::Login(args) => command::order::login(args),
         Command::Menu(cmd) => command::order::menu(cmd),
         Command::Order(cmd) => command::order::order(cmd),
         Command::Bench(cmd) => command::bench::run(cmd),
+        Command::Staff(cmd) => command::admin::staff(cmd),
+        Command::Table(cmd) => command::admin::table(cmd),
         Command::Drawer(cmd) => command::day::drawer(cmd),
         Command::Report(cmd) => command::day::report(cmd),
         Command::Printer(cmd) => command::print::printer(cmd),

@@ -251,13 +251,7 @@ impl ReportBuilder {
     ) -> Result<(), MoneyError> {
         let r = &mut self.report;
         r.to_seq = r.to_seq.max(seq);
-        let at = match event {
-            Event::Order(e) => e.at,
-            Event::Menu(e) => e.at,
-            Event::Staff(e) => e.at,
-            Event::Drawer(e) => e.at,
-            Event::DayClosed(e) => e.at,
-        };
+        let at = event.at();
         r.first_at = Some(r.first_at.map_or(at, |f| f.min(at)));
         r.last_at = Some(r.last_at.map_or(at, |l| l.max(at)));
         match event {
@@ -272,7 +266,7 @@ impl ReportBuilder {
                 }
                 Ok(())
             }
-            Event::Menu(_) | Event::Staff(_) | Event::DayClosed(_) => Ok(()),
+            Event::Menu(_) | Event::Staff(_) | Event::DayClosed(_) | Event::Floor(_) => Ok(()),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::day::DayClosed;
 use crate::drawer::DrawerEvent;
+use crate::floor::FloorEvent;
 use crate::ids::StaffId;
 use crate::menu::MenuChange;
 use crate::order::OrderEvent;
@@ -15,6 +16,22 @@ pub enum Event {
     Drawer(DrawerEvent),
     /// A Z-report closed the business day.
     DayClosed(DayClosed),
+    /// Tables set up, renamed or taken out of service.
+    Floor(FloorEvent),
+}
+
+impl Event {
+    /// When it happened, in milliseconds since the epoch.
+    pub fn at(&self) -> u64 {
+        match self {
+            Event::Order(e) => e.at,
+            Event::Menu(e) => e.at,
+            Event::Staff(e) => e.at,
+            Event::Drawer(e) => e.at,
+            Event::DayClosed(e) => e.at,
+            Event::Floor(e) => e.at,
+        }
+    }
 }
 
 /// A change to the staff list. `by` is none when the first owner set up the restaurant.

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod day;
 pub mod drawer;
 pub mod event;
+pub mod floor;
 pub mod ids;
 pub mod menu;
 pub mod money;

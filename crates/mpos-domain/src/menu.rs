@@ -213,9 +213,7 @@ pub fn decide(
                     action: "86 an item".into(),
                 });
             }
-            let current = view
-                .item(*item)
-                .ok_or_else(|| invalid(format!("no item {item}")))?;
+            let current = view.item(*item).ok_or(Refusal::UnknownItem(*item))?;
             if current.available == *available {
                 return Err(invalid(format!(
                     "{} is already {}",

@@ -1,7 +1,7 @@
 //! Business refusals: a command the rules do not allow, with a message a cashier can act
 //! on. Kept apart from infrastructure failures, which never come from this crate.
 
-use crate::ids::{ItemId, LineId, PaymentId};
+use crate::ids::{ItemId, LineId, PaymentId, TableId};
 use crate::money::{Money, MoneyError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +33,8 @@ pub enum Refusal {
     NotAllowed { role: &'static str, action: String },
     #[error("a reason is required")]
     ReasonRequired,
+    #[error("no table {0} on the floor (or it is out of service)")]
+    UnknownTable(TableId),
     #[error("no such order")]
     UnknownOrder,
     #[error("order {0} already exists")]

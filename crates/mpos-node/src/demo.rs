@@ -7,6 +7,7 @@ use mpos_domain::catalog::{
     Category, Channel, Item, ModifierGroup, ModifierOption, Selection, TaxCategory, Variant,
 };
 use mpos_domain::drawer::DrawerCommand;
+use mpos_domain::floor::{FloorCommand, Table};
 use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId, StaffId,
     StationId, TableId, TaxCategoryId, VariantId,
@@ -33,6 +34,11 @@ pub const STAFF: [(u128, &str, Role, &str); 5] = [
 pub const TABLES: u32 = 12;
 
 const DAY: u64 = 24 * 60 * 60 * 1000;
+
+/// The demo's table `n` (1 to `TABLES`).
+pub fn table_id(n: u32) -> TableId {
+    TableId((0x7ab1eu128 << 64) | u128::from(n))
+}
 
 /// Deterministic pseudo-random numbers (xorshift64*): the demo needs variety, not secrecy.
 struct Dice(u64);
@@ -567,6 +573,27 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
         })
         .collect();
     run(svc, setup, week_ago)?;
+    // The floor: eight tables in the dining room, four on the terrace.
+    let setup = (1..=TABLES)
+        .map(|n| Request {
+            id: next(),
+            action: Action::Floor(FloorCommand::PutTable(Table {
+                id: table_id(n),
+                name: format!("T{n}"),
+                seats: if n % 3 == 0 {
+                    6
+                } else if n % 2 == 0 {
+                    4
+                } else {
+                    2
+                },
+                area: if n <= 8 { "Dining room" } else { "Terrace" }.into(),
+                active: true,
+            })),
+            actor: Some(owner),
+        })
+        .collect();
+    run(svc, setup, week_ago)?;
 
     let mut dice = Dice(0x005e_ed0f_b157_u64 ^ 0x9e37_79b9_7f4a_7c15);
     let cashier = Actor {
@@ -615,7 +642,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                     (
                         Channel::Table,
                         OrderKind::DineIn {
-                            table: Some(TableId(u128::from(table))),
+                            table: Some(table_id(table)),
                             guests: 1 + dice.below(4) as u32,
                         },
                         server,

@@ -30,6 +30,8 @@ use crate::pos::{Action, Applied, OrderAction, Request};
 use crate::staff::LoginGuard;
 use crate::writer::Writer;
 
+mod back_office;
+
 /// How long a login lasts: one shift.
 const SESSION_MILLIS: u64 = 12 * 60 * 60 * 1000;
 
@@ -60,7 +62,8 @@ pub fn status(e: NodeError) -> Status {
             Refusal::UnknownOrder
             | Refusal::UnknownLine(_)
             | Refusal::UnknownPayment(_)
-            | Refusal::UnknownItem(_) => Status::not_found(r.to_string()),
+            | Refusal::UnknownItem(_)
+            | Refusal::UnknownTable(_) => Status::not_found(r.to_string()),
             Refusal::OrderClosed(_)
             | Refusal::OrderVoided(_)
             | Refusal::ItemUnavailable { .. }
@@ -347,17 +350,27 @@ fn reply(applied: Applied) -> Result<Response<v1::OrderReply>, Status> {
 impl Pos for PosApi {
     async fn list_staff(
         &self,
-        _: GrpcRequest<v1::ListStaffRequest>,
+        request: GrpcRequest<v1::ListStaffRequest>,
     ) -> Result<Response<v1::ListStaffReply>, Status> {
+        // The login screen lists who works here now; who left is the back office's business.
+        let include_inactive = request.get_ref().include_inactive;
+        if include_inactive {
+            Self::require(
+                self.actor(&request)?,
+                Permission::ManageStaff,
+                "see staff who left",
+            )?;
+        }
         let staff = self.read(move |store| Ok(store.staff()?)).await?;
         Ok(Response::new(v1::ListStaffReply {
             staff: staff
                 .into_iter()
-                .filter(|m| m.active)
+                .filter(|m| m.active || include_inactive)
                 .map(|m| v1::StaffEntry {
                     id: m.id.0.to_be_bytes().to_vec(),
                     name: m.name,
                     role: role_to_wire(m.role).into(),
+                    active: m.active,
                 })
                 .collect(),
         }))
@@ -412,6 +425,7 @@ impl Pos for PosApi {
                 id: actor.staff.0.to_be_bytes().to_vec(),
                 name,
                 role: role_to_wire(actor.role).into(),
+                active: true,
             }),
             expires_at,
             currency,
@@ -720,8 +734,10 @@ impl Pos for PosApi {
                     .settings()?
                     .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
                 let code = store.receipt_code(order)?;
-                let text = crate::receipt::render(&o, &settings, code.as_deref(), width)
-                    .map_err(|e| NodeError::Refused(e.into()))?;
+                let table = crate::receipt::table_name(store, &o)?;
+                let text =
+                    crate::receipt::render(&o, &settings, table.as_deref(), code.as_deref(), width)
+                        .map_err(|e| NodeError::Refused(e.into()))?;
                 Ok((text, code.unwrap_or_default()))
             })
             .await?;
@@ -1022,11 +1038,17 @@ impl Pos for PosApi {
                         format!("no printer {wanted:?}")
                     }));
                 }
+                let table = crate::receipt::table_name(&*q, &o)?;
                 let mut jobs = Vec::new();
                 for p in printers {
-                    let text =
-                        crate::receipt::render(&o, &settings, code.as_deref(), p.columns as usize)
-                            .map_err(|e| NodeError::Refused(e.into()))?;
+                    let text = crate::receipt::render(
+                        &o,
+                        &settings,
+                        table.as_deref(),
+                        code.as_deref(),
+                        p.columns as usize,
+                    )
+                    .map_err(|e| NodeError::Refused(e.into()))?;
                     let job = NewPrintJob {
                         printer: p.name.clone(),
                         kind: "receipt".into(),
@@ -1099,5 +1121,61 @@ impl Pos for PosApi {
             })
             .await?;
         Ok(Response::new(job_view(&job)))
+    }
+
+    async fn change_menu(
+        &self,
+        request: GrpcRequest<v1::ChangeMenuRequest>,
+    ) -> Result<Response<v1::ChangeReply>, Status> {
+        self.apply_menu_change(request).await
+    }
+
+    async fn get_menu(
+        &self,
+        request: GrpcRequest<v1::GetMenuRequest>,
+    ) -> Result<Response<v1::MenuView>, Status> {
+        self.read_menu(request).await
+    }
+
+    async fn list_items(
+        &self,
+        request: GrpcRequest<v1::ListItemsRequest>,
+    ) -> Result<Response<v1::SearchItemsReply>, Status> {
+        self.read_category_items(request).await
+    }
+
+    async fn get_item(
+        &self,
+        request: GrpcRequest<v1::GetItemRequest>,
+    ) -> Result<Response<v1::MenuItemView>, Status> {
+        self.read_item(request).await
+    }
+
+    async fn put_staff(
+        &self,
+        request: GrpcRequest<v1::PutStaffRequest>,
+    ) -> Result<Response<v1::ChangeReply>, Status> {
+        self.apply_staff(request).await
+    }
+
+    async fn set_pin(
+        &self,
+        request: GrpcRequest<v1::SetPinRequest>,
+    ) -> Result<Response<v1::ChangeReply>, Status> {
+        self.apply_pin(request).await
+    }
+
+    async fn put_table(
+        &self,
+        request: GrpcRequest<v1::PutTableRequest>,
+    ) -> Result<Response<v1::ChangeReply>, Status> {
+        self.apply_table(request).await
+    }
+
+    async fn list_tables(
+        &self,
+        request: GrpcRequest<v1::ListTablesRequest>,
+    ) -> Result<Response<v1::ListTablesReply>, Status> {
+        self.read_floor(request).await
     }
 }

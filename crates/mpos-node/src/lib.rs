@@ -1,9 +1,11 @@
-//! `mpos-node` owns the running M_POS node. Today: the data directory and the node's
-//! identity key (`data_dir`), the wall clock (`clock`), and the ledger service that turns
-//! batches of events into durable, signed ledger entries and reads them back as exports
-//! and proofs (`ledger`), and the point-of-sale service that turns register and menu commands into events,
-//! ledger entries and projections in one transaction (`pos`). The gRPC/HTTP services
-//! come next.
+//! `mpos-node` owns the running M_POS node: the data directory and the node's identity key
+//! (`data_dir`), the wall clock (`clock`), the ledger service that turns batches of events
+//! into durable, signed ledger entries and reads them back as exports and proofs
+//! (`ledger`), the point-of-sale service that turns register, back-office, drawer and
+//! day commands into events, ledger entries and projections in one transaction (`pos`,
+//! fed by one `writer` thread), reports (`day`), receipts and printing (`receipt`,
+//! `escpos`, `printing`), setting up a restaurant (`setup`), the demo (`demo`), and the
+//! gRPC and HTTP services on one port (`grpc`, `server`, `metrics`).
 //!
 //! Architecture invariant: this is the only crate that reads the wall clock or draws
 //! randomness; `mpos-ledger` receives both as arguments.
@@ -21,6 +23,7 @@ pub mod pos;
 pub mod printing;
 pub mod receipt;
 pub mod server;
+pub mod setup;
 pub mod staff;
 pub mod writer;
 

@@ -14,11 +14,14 @@ use mpos_domain::catalog::{
 use mpos_domain::day::ReportBuilder;
 use mpos_domain::drawer::{Drawer, DrawerCommand, DrawerEvent, apply_drawer, decide_drawer};
 use mpos_domain::event::{MenuEvent, StaffEvent};
+use mpos_domain::floor::{FloorChange, FloorCommand, FloorEvent, Table, apply_floor, decide_floor};
 use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
 use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
-use mpos_domain::order::{Change, Command, Order, OrderEvent, Status, Tender, apply, decide};
+use mpos_domain::order::{
+    Change, Command, Order, OrderEvent, OrderKind, Status, Tender, apply, decide,
+};
 use mpos_domain::staff::{Actor, Permission};
 use mpos_domain::staff::{StaffChange, StaffCommand, decide_staff};
 use mpos_domain::{Event, Refusal};
@@ -46,6 +49,8 @@ pub enum Action {
     },
     /// The Z-report: closes the business day.
     CloseDay,
+    /// Set up the floor's tables.
+    Floor(FloorCommand),
 }
 
 /// A change to an order: a domain command, or a line to price from the menu first.
@@ -135,6 +140,8 @@ struct Cache {
     items: RefCell<HashMap<ItemId, Option<Item>>>,
     groups: RefCell<HashMap<ModifierGroupId, Option<ModifierGroup>>>,
     taxes: RefCell<HashMap<TaxCategoryId, Option<TaxCategory>>>,
+    /// The floor's tables: a few dozen rows, read once.
+    floor: RefCell<Option<Vec<Table>>>,
 }
 
 /// Reads through a cache map: the stored value, fetched once.
@@ -351,6 +358,7 @@ fn fingerprint(action: &Action) -> String {
             format!("drawer {which}: {what}")
         }
         Action::CloseDay => "close the business day".into(),
+        Action::Floor(FloorCommand::PutTable(t)) => format!("floor: table {}", t.id),
     }
 }
 
@@ -363,6 +371,7 @@ struct Working {
     staff: Vec<StaffChange>,
     drawers: HashMap<DrawerId, Drawer>,
     days: Vec<ClosedDay>,
+    floor: Vec<FloorChange>,
     /// The batch's ledger entries so far.
     entries: Vec<SealedEntry>,
 }
@@ -415,6 +424,23 @@ impl<S: PosStore> PosService<S> {
 
     pub fn order(&self, id: OrderId) -> Result<Option<Order>, NodeError> {
         Ok(self.ledger.store().load_order(id)?)
+    }
+
+    /// The floor as the batch has left it.
+    fn floor(&self, w: &Working) -> Result<Vec<Table>, NodeError> {
+        let stored = self.cache.floor.borrow().clone();
+        let mut tables = match stored {
+            Some(t) => t,
+            None => {
+                let t = self.ledger.store().tables()?;
+                self.cache.floor.borrow_mut().replace(t.clone());
+                t
+            }
+        };
+        for change in &w.floor {
+            apply_floor(&mut tables, change);
+        }
+        Ok(tables)
     }
 
     /// Applies one request.
@@ -474,6 +500,24 @@ impl<S: PosStore> PosService<S> {
                 self.drawer_events(actor, *drawer, command, w, now_millis)
             }
             Action::CloseDay => self.close_day(actor, w, now_millis),
+            Action::Floor(command) => {
+                let changes = decide_floor(command, actor, &self.floor(w)?)?;
+                Ok(Staged {
+                    events: changes
+                        .into_iter()
+                        .map(|change| {
+                            Event::Floor(FloorEvent {
+                                by: actor.staff,
+                                at: now_millis,
+                                change,
+                            })
+                        })
+                        .collect(),
+                    order: None,
+                    drawer: None,
+                    pin: None,
+                })
+            }
             Action::Order { order, command } => {
                 let cached_order = self.cache.open_orders.borrow().get(order).cloned();
                 let state = match (w.orders.get(order), cached_order) {
@@ -518,6 +562,17 @@ impl<S: PosStore> PosService<S> {
                         }
                     }
                 };
+                if let Command::Open {
+                    kind:
+                        OrderKind::DineIn {
+                            table: Some(table), ..
+                        },
+                    ..
+                } = &command
+                    && !self.floor(w)?.iter().any(|t| t.id == *table && t.active)
+                {
+                    return Err(Refusal::UnknownTable(*table).into());
+                }
                 let (command, till) = self.with_drawer(command, state.as_ref(), w)?;
                 let changes = decide(state.as_ref(), &command, actor)?;
                 let drawer = match till {
@@ -981,6 +1036,7 @@ impl<S: PosStore> PosService<S> {
                     match e {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
                         Event::Staff(s) => w.staff.push(s.change.clone()),
+                        Event::Floor(f) => w.floor.push(f.change.clone()),
                         _ => {}
                     }
                 }
@@ -1033,6 +1089,7 @@ impl<S: PosStore> PosService<S> {
                 orders: w.orders.values().flatten().collect(),
                 menu: w.menu.iter().collect(),
                 staff: w.staff.iter().collect(),
+                floor: w.floor.iter().collect(),
                 pins: pins.clone(),
                 receipts: receipts.clone(),
                 drawers: w.drawers.values().collect(),
@@ -1059,6 +1116,9 @@ impl<S: PosStore> PosService<S> {
                 }
                 if !w.menu.is_empty() {
                     self.cache.forget_menu();
+                }
+                if !w.floor.is_empty() {
+                    self.cache.floor.borrow_mut().take();
                 }
             }
             Err(e) => {

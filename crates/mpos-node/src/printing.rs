@@ -107,20 +107,14 @@ fn time_of_day(millis: u64) -> String {
     format!("{:02}:{:02}", (secs / 3600) % 24, (secs / 60) % 60)
 }
 
-fn header(p: &mut Escpos, printer: &str, order: &Order, at: u64, what: &str) {
-    let place = match &order.kind {
-        OrderKind::DineIn {
-            table: Some(t),
-            guests,
-        } => {
-            format!("table {}  {guests} guests", t.0)
+fn header(p: &mut Escpos, printer: &str, order: &Order, table: Option<&str>, at: u64, what: &str) {
+    let place = match (&order.kind, table) {
+        (OrderKind::DineIn { guests, .. }, Some(name)) => {
+            format!("table {name}  {guests} guests")
         }
-        OrderKind::DineIn {
-            table: None,
-            guests,
-        } => format!("{guests} guests"),
-        OrderKind::Takeaway => "takeaway".into(),
-        OrderKind::Delivery { .. } => "delivery".into(),
+        (OrderKind::DineIn { guests, .. }, None) => format!("{guests} guests"),
+        (OrderKind::Takeaway, _) => "takeaway".into(),
+        (OrderKind::Delivery { .. }, _) => "delivery".into(),
     };
     let source = match &order.source {
         Source::Register => "register".to_string(),
@@ -180,12 +174,13 @@ fn item_lines(p: &mut Escpos, lines: &[&Line]) {
 pub fn kitchen_ticket(
     printer: &str,
     order: &Order,
+    table: Option<&str>,
     lines: &[&Line],
     at: u64,
     what: &str,
 ) -> Vec<u8> {
     let mut p = Escpos::new();
-    header(&mut p, printer, order, at, what);
+    header(&mut p, printer, order, table, at, what);
     item_lines(&mut p, lines);
     p.line("").cut();
     p.into_bytes()
@@ -227,6 +222,7 @@ fn jobs_for<S: PosStore>(
             None => by_station.push((station, vec![line])),
         }
     }
+    let table = crate::receipt::table_name(store, order)?;
     let mut jobs = Vec::new();
     for (station, lines) in by_station {
         for printer in printers.iter().filter(|p| p.stations.contains(&station)) {
@@ -240,7 +236,7 @@ fn jobs_for<S: PosStore>(
                 kind: "kitchen".into(),
                 order: Some(order.id),
                 title: format!("#{} {kind} ({} lines)", order.number, lines.len()),
-                bytes: kitchen_ticket(&printer.name, order, &lines, at, &what),
+                bytes: kitchen_ticket(&printer.name, order, table.as_deref(), &lines, at, &what),
                 reprint_of: None,
             });
         }

@@ -7,6 +7,7 @@ use mpos_domain::menu::Settings;
 use mpos_domain::order::{Order, OrderKind, Tender};
 use mpos_domain::tax::PriceMode;
 use mpos_domain::{Money, TaxRate};
+use mpos_store::{PosStore, StoreError};
 
 /// Paper widths in characters.
 pub const NARROW: usize = 32;
@@ -47,10 +48,28 @@ fn rate(r: TaxRate) -> String {
     r.to_string()
 }
 
+/// The name of the table a dine-in order sits at (its id if the table is unknown).
+pub fn table_name<S: PosStore>(store: &S, order: &Order) -> Result<Option<String>, StoreError> {
+    let OrderKind::DineIn {
+        table: Some(table), ..
+    } = order.kind
+    else {
+        return Ok(None);
+    };
+    let name = store
+        .tables()?
+        .into_iter()
+        .find(|t| t.id == table)
+        .map_or_else(|| table.to_string(), |t| t.name);
+    Ok(Some(name))
+}
+
 /// Renders `order` for `width` columns (`NARROW` or `WIDE`; others are clamped to them).
+/// `table` names the order's table.
 pub fn render(
     order: &Order,
     settings: &Settings,
+    table: Option<&str>,
     receipt_code: Option<&str>,
     width: usize,
 ) -> Result<String, MoneyError> {
@@ -70,15 +89,13 @@ pub fn render(
         .collect::<String>();
     row(&mut out, width, &format!("Order {}", order.number), &time);
     match &order.kind {
-        OrderKind::DineIn {
-            table: Some(t),
-            guests,
-        } => out.push_str(&format!(
-            "Table {}, {guests} guest{}\n",
-            t.0,
-            if *guests == 1 { "" } else { "s" }
-        )),
-        OrderKind::DineIn { table: None, .. } => out.push_str("Dine in\n"),
+        OrderKind::DineIn { guests, .. } => match table {
+            Some(name) => out.push_str(&format!(
+                "Table {name}, {guests} guest{}\n",
+                if *guests == 1 { "" } else { "s" }
+            )),
+            None => out.push_str("Dine in\n"),
+        },
         OrderKind::Takeaway => out.push_str("Takeaway\n"),
         OrderKind::Delivery { address } => out.push_str(&format!(
             "Delivery: {}\n",
@@ -295,13 +312,14 @@ mod tests {
         let text = render(
             &order(),
             &settings(),
+            Some("T5"),
             Some("MPR1.ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEF"),
             NARROW,
         )
         .unwrap();
         let expected = "          Bistro Lumen
 Order T5-0042   2025-11-24 16:00
-Table 5, 2 guests
+Table T5, 2 guests
 --------------------------------
 1 x Flat white (Large)      4.90
   + Oat milk
@@ -329,7 +347,7 @@ MPR1.ABCDEFGHIJKLMNOPQRSTUVWXYZ0
 
     #[test]
     fn a_wide_receipt_uses_80mm_paper() {
-        let text = render(&order(), &settings(), None, WIDE).unwrap();
+        let text = render(&order(), &settings(), Some("T5"), None, WIDE).unwrap();
         assert!(
             text.contains("1 x Steak frites with a rather long name   24.50\n"),
             "{text}"

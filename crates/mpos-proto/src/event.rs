@@ -9,6 +9,7 @@ use mpos_domain::catalog::{
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::{DrawerChange, DrawerEvent};
 use mpos_domain::event::{MenuEvent, StaffEvent};
+use mpos_domain::floor::{FloorChange, FloorEvent, Table};
 use mpos_domain::ids::{
     CategoryId, DiscountId, DrawerId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId,
     PaymentId, StaffId, StationId, TableId, TaxCategoryId, VariantId,
@@ -21,7 +22,9 @@ use mpos_domain::staff::{Role, StaffChange, StaffMember};
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use prost::Message;
 
-use crate::v1::{self, drawer_event, event, menu_event, order_event, order_opened, staff_event};
+use crate::v1::{
+    self, drawer_event, event, floor_event, menu_event, order_event, order_opened, staff_event,
+};
 use crate::{DecodeError, field};
 
 /// Ledger schema version of payloads this module writes.
@@ -36,6 +39,7 @@ pub fn encode(event: &DomainEvent) -> Vec<u8> {
         DomainEvent::Staff(e) => event::Kind::Staff(staff_to_wire(e)),
         DomainEvent::Drawer(e) => event::Kind::Drawer(drawer_to_wire(e)),
         DomainEvent::DayClosed(e) => event::Kind::DayClosed(day_closed_to_wire(e)),
+        DomainEvent::Floor(e) => event::Kind::Floor(floor_to_wire(e)),
     };
     v1::Event { kind: Some(kind) }.encode_to_vec()
 }
@@ -48,6 +52,7 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
         Some(event::Kind::Staff(s)) => Ok(DomainEvent::Staff(staff_from_wire(s)?)),
         Some(event::Kind::Drawer(d)) => Ok(DomainEvent::Drawer(drawer_from_wire(d)?)),
         Some(event::Kind::DayClosed(d)) => Ok(DomainEvent::DayClosed(day_closed_from_wire(d)?)),
+        Some(event::Kind::Floor(f)) => Ok(DomainEvent::Floor(floor_from_wire(f)?)),
         None => Err(field("event", "empty")),
     }
 }
@@ -460,7 +465,8 @@ fn menu_to_wire(e: &MenuEvent) -> v1::MenuEvent {
     }
 }
 
-fn menu_from_wire(w: v1::MenuEvent) -> Result<MenuEvent, DecodeError> {
+/// A menu event from the wire; the back office sends its changes in this form too.
+pub fn menu_from_wire(w: v1::MenuEvent) -> Result<MenuEvent, DecodeError> {
     use menu_event::Change as W;
     let currency =
         || Currency::from_code(&w.currency).map_err(|e| field("currency", e.to_string()));
@@ -766,5 +772,48 @@ fn day_closed_from_wire(w: v1::DayClosed) -> Result<DayClosed, DecodeError> {
         cash_variance: Money::new(w.cash_variance, c),
         open_orders: w.open_orders,
         open_orders_due: Money::new(w.open_orders_due, c),
+    })
+}
+
+pub fn table_to_wire(t: &Table) -> v1::Table {
+    v1::Table {
+        id: id(t.id.0),
+        name: t.name.clone(),
+        seats: t.seats,
+        area: t.area.clone(),
+        active: t.active,
+    }
+}
+
+pub fn table_from_wire(t: v1::Table) -> Result<Table, DecodeError> {
+    Ok(Table {
+        id: TableId(read_id("table.id", &t.id)?),
+        name: t.name,
+        seats: t.seats,
+        area: t.area,
+        active: t.active,
+    })
+}
+
+fn floor_to_wire(e: &FloorEvent) -> v1::FloorEvent {
+    let change = match &e.change {
+        FloorChange::TablePut(t) => floor_event::Change::TablePut(table_to_wire(t)),
+    };
+    v1::FloorEvent {
+        by: id(e.by.0),
+        at: e.at,
+        change: Some(change),
+    }
+}
+
+fn floor_from_wire(w: v1::FloorEvent) -> Result<FloorEvent, DecodeError> {
+    let change = match w.change {
+        Some(floor_event::Change::TablePut(t)) => FloorChange::TablePut(table_from_wire(t)?),
+        None => return Err(field("floor_event.change", "missing")),
+    };
+    Ok(FloorEvent {
+        by: StaffId(read_id("floor_event.by", &w.by)?),
+        at: w.at,
+        change,
     })
 }

@@ -45,6 +45,12 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
             OrderKind::DineIn { guests, .. } => guests,
             _ => 0,
         },
+        table: match o.kind {
+            OrderKind::DineIn {
+                table: Some(table), ..
+            } => id(table.0),
+            _ => Vec::new(),
+        },
         lines,
         payments: o
             .payments

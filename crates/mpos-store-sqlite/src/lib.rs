@@ -14,6 +14,7 @@ use std::path::Path;
 
 pub mod baseline;
 mod day;
+mod floor;
 mod menu;
 mod orders;
 mod print;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_request_action.sql"),
     include_str!("../migrations/0007_drawers_and_days.sql"),
     include_str!("../migrations/0008_printing.sql"),
+    include_str!("../migrations/0009_floor.sql"),
 ];
 
 /// A node's SQLite database.

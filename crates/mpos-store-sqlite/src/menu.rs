@@ -457,3 +457,68 @@ pub(crate) fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<
     items.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(items)
 }
+
+/// The ids in `table`, by name: the few tax categories, categories or modifier groups a
+/// restaurant has.
+fn ids_by_name(conn: &Connection, table: &str) -> Result<Vec<u128>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT id FROM {table} ORDER BY name, id"))
+        .map_err(db)?;
+    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(db)?;
+    rows.map(|r| from_id(&r.map_err(db)?, table)).collect()
+}
+
+pub(crate) fn tax_categories(conn: &Connection) -> Result<Vec<TaxCategory>, StoreError> {
+    ids_by_name(conn, "menu_tax_category")?
+        .into_iter()
+        .filter_map(|i| tax_category(conn, TaxCategoryId(i)).transpose())
+        .collect()
+}
+
+pub(crate) fn categories(conn: &Connection) -> Result<Vec<Category>, StoreError> {
+    ids_by_name(conn, "menu_category")?
+        .into_iter()
+        .filter_map(|i| category(conn, CategoryId(i)).transpose())
+        .collect()
+}
+
+pub(crate) fn modifier_groups(conn: &Connection) -> Result<Vec<ModifierGroup>, StoreError> {
+    ids_by_name(conn, "menu_modifier_group")?
+        .into_iter()
+        .filter_map(|i| modifier_group(conn, ModifierGroupId(i)).transpose())
+        .collect()
+}
+
+/// A page of a category's items by name (the index `menu_item_by_category` serves it).
+pub(crate) fn category_items(
+    conn: &Connection,
+    cid: CategoryId,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<Item>, StoreError> {
+    let c = match settings(conn)? {
+        Some(s) => s.currency,
+        None => return Ok(Vec::new()),
+    };
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM menu_item WHERE category_id = ?1
+             ORDER BY name, id LIMIT ?2 OFFSET ?3"
+        ))
+        .map_err(db)?;
+    let rows: Vec<ItemRow> = stmt
+        .query_map(
+            params![
+                &id(cid.0)[..],
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                i64::try_from(offset).unwrap_or(i64::MAX)
+            ],
+            item_row,
+        )
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    rows.into_iter()
+        .map(|r| complete_item(conn, r, c))
+        .collect()
+}

@@ -4,6 +4,7 @@
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
 use mpos_domain::drawer::Drawer;
+use mpos_domain::floor::Table;
 use mpos_domain::ids::DrawerId;
 use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, TableId,
@@ -448,6 +449,9 @@ impl PosStore for SqliteStore {
         for (staff, hash) in &projection.pins {
             crate::staff::save_pin(&tx, *staff, hash)?;
         }
+        for change in &projection.floor {
+            crate::floor::save_change(&tx, change)?;
+        }
         for d in &projection.drawers {
             crate::day::save_drawer(&tx, d)?;
         }
@@ -557,6 +561,31 @@ impl PosStore for SqliteStore {
 
     fn item_with_code(&self, code: &str) -> Result<Option<MenuItemId>, StoreError> {
         crate::menu::item_with_code(self.conn(), code)
+    }
+
+    fn tax_categories(&self) -> Result<Vec<TaxCategory>, StoreError> {
+        crate::menu::tax_categories(self.conn())
+    }
+
+    fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        crate::menu::categories(self.conn())
+    }
+
+    fn modifier_groups(&self) -> Result<Vec<ModifierGroup>, StoreError> {
+        crate::menu::modifier_groups(self.conn())
+    }
+
+    fn category_items(
+        &self,
+        category: CategoryId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        crate::menu::category_items(self.conn(), category, offset, limit)
+    }
+
+    fn tables(&self) -> Result<Vec<Table>, StoreError> {
+        crate::floor::all(self.conn())
     }
 
     fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError> {

@@ -8,6 +8,7 @@
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::Drawer;
+use mpos_domain::floor::{FloorChange, Table};
 use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
@@ -128,6 +129,7 @@ pub struct Projection<'a> {
     pub orders: Vec<&'a Order>,
     pub menu: Vec<&'a MenuChange>,
     pub staff: Vec<&'a StaffChange>,
+    pub floor: Vec<&'a FloorChange>,
     /// New PIN hashes (argon2 PHC strings): stored beside the projections, never in the
     /// ledger.
     pub pins: Vec<(StaffId, String)>,
@@ -174,6 +176,22 @@ pub trait PosStore: LedgerStore {
     /// Items whose name, description, SKU or barcode match `query` (word prefixes), best
     /// first, at most `limit`; through an index, never by reading the whole menu.
     fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError>;
+    /// Every tax category, by name.
+    fn tax_categories(&self) -> Result<Vec<TaxCategory>, StoreError>;
+    /// Every category, by name.
+    fn categories(&self) -> Result<Vec<Category>, StoreError>;
+    /// Every modifier group, by name.
+    fn modifier_groups(&self) -> Result<Vec<ModifierGroup>, StoreError>;
+    /// A page of a category's items, by name: the back office browses a large menu a
+    /// page at a time.
+    fn category_items(
+        &self,
+        category: CategoryId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError>;
+    /// Every table on the floor, in service or not, by area and name.
+    fn tables(&self) -> Result<Vec<Table>, StoreError>;
 
     fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError>;
     /// Everyone, by name.

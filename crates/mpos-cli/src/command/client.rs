@@ -137,3 +137,22 @@ pub fn remember_last_order(id: &[u8]) -> Result<()> {
     s["last_order"] = json!(show_id(id));
     save_session(&s)
 }
+
+/// The restaurant's currency, as the login saved it.
+pub fn currency() -> Result<String> {
+    let s = load_session()?;
+    match s["currency"].as_str() {
+        Some(c) if !c.is_empty() => Ok(c.to_string()),
+        _ => Err(anyhow!(
+            "the session does not know the currency: log in again"
+        )),
+    }
+}
+
+/// An amount in minor units, written in its currency's own decimals.
+pub fn money(minor: i64, currency: &str) -> String {
+    match mpos_domain::Currency::from_code(currency) {
+        Ok(c) => mpos_domain::Money::new(minor, c).to_string(),
+        Err(_) => format!("{minor} (minor units)"),
+    }
+}

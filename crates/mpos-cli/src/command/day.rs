@@ -2,13 +2,12 @@
 
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
-use mpos_domain::{Currency, Money};
 use mpos_proto::v1;
 use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::command::client::{
-    Target, authed, connect, load_session, new_id, parse_id, refused, show_id,
+    Target, authed, connect, currency, money, new_id, parse_id, refused, show_id,
 };
 use crate::command::order::{amount, runtime};
 use crate::output::{self, say};
@@ -86,26 +85,8 @@ pub enum ReportCommand {
     },
 }
 
-/// The restaurant's currency, as the login saved it.
-fn currency() -> Result<String> {
-    let s = load_session()?;
-    match s["currency"].as_str() {
-        Some(c) if !c.is_empty() => Ok(c.to_string()),
-        _ => Err(anyhow!(
-            "the session does not know the currency: log in again"
-        )),
-    }
-}
-
 fn opt_id(text: &Option<String>) -> Result<Vec<u8>> {
     text.as_deref().map_or(Ok(Vec::new()), parse_id)
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    match Currency::from_code(currency) {
-        Ok(c) => Money::new(minor, c).to_string(),
-        Err(_) => format!("{minor} (minor units)"),
-    }
 }
 
 fn drawer_json(d: &v1::DrawerView) -> Value {

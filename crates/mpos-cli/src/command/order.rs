@@ -27,6 +27,10 @@ pub struct LoginArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process from the command line"
+)]
 pub enum MenuCommand {
     /// Find items by name, description, SKU or barcode.
     Search {
@@ -36,14 +40,17 @@ pub enum MenuCommand {
         #[command(flatten)]
         target: Target,
     },
+    #[command(flatten)]
+    Edit(crate::command::admin::MenuEdit),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum OrderCommand {
     /// Open an order: at a table, takeaway (default) or delivery.
     Open {
+        /// The table's name (as `mpos table list` shows it) or id.
         #[arg(long, conflicts_with_all = ["delivery"])]
-        table: Option<u32>,
+        table: Option<String>,
         #[arg(long, default_value_t = 1)]
         guests: u32,
         #[arg(long, value_name = "ADDRESS")]
@@ -188,7 +195,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn login(args: LoginArgs) -> Result<Outcome> {
     runtime()?.block_on(async {
         let mut c = connect(&args.target.target).await?;
-        let staff = c.list_staff(v1::ListStaffRequest {}).await.map_err(refused)?.into_inner().staff;
+        let staff = c.list_staff(v1::ListStaffRequest::default()).await.map_err(refused)?.into_inner().staff;
         let wanted = args.staff.to_lowercase();
         let chosen = match parse_id(&args.staff) {
             Ok(id) => id,
@@ -225,11 +232,14 @@ pub fn login(args: LoginArgs) -> Result<Outcome> {
 }
 
 pub fn menu(cmd: MenuCommand) -> Result<Outcome> {
-    let MenuCommand::Search {
-        query,
-        limit,
-        target,
-    } = cmd;
+    let (query, limit, target) = match cmd {
+        MenuCommand::Search {
+            query,
+            limit,
+            target,
+        } => (query, limit, target),
+        MenuCommand::Edit(edit) => return crate::command::admin::menu(edit),
+    };
     runtime()?.block_on(async {
         let mut c = connect(&target.target).await?;
         let items = c
@@ -386,9 +396,13 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
             } => {
                 let mut c = connect(&target.target).await?;
                 let id = new_id();
-                let kind = match (table, delivery) {
+                let table = match &table {
+                    Some(t) => Some(crate::command::admin::find_table(&mut c, t).await?),
+                    None => None,
+                };
+                let kind = match (&table, delivery) {
                     (Some(t), _) => v1::open_order_request::Kind::DineIn(v1::DineIn {
-                        table: (u128::from(t)).to_be_bytes().to_vec(),
+                        table: t.id.clone(),
                         guests,
                     }),
                     (None, Some(address)) => {
@@ -403,8 +417,8 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                 };
                 let number = number.unwrap_or_else(|| {
                     let tail = &hex::encode(&id)[26..];
-                    match table {
-                        Some(t) => format!("T{t}-{tail}"),
+                    match &table {
+                        Some(t) => format!("{}-{tail}", t.name),
                         None => format!("C-{tail}"),
                     }
                 });

@@ -5,6 +5,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod back_office;
 mod day;
 mod ledger;
 mod print;

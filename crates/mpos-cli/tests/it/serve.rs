@@ -298,7 +298,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     let mut c = client(&server.addr).await;
 
     let staff = c
-        .list_staff(v1::ListStaffRequest {})
+        .list_staff(v1::ListStaffRequest::default())
         .await
         .unwrap()
         .into_inner()
@@ -683,7 +683,7 @@ async fn kill_9_during_a_burst_of_tickets_loses_no_acknowledged_ticket() {
 }
 
 /// Runs `mpos` against a node with a session file of its own.
-fn cli(addr: &str, session: &Path, args: &[&str]) -> (i32, String, String) {
+pub fn cli(addr: &str, session: &Path, args: &[&str]) -> (i32, String, String) {
     let out = mpos()
         .args(args)
         .env("MPOS_TARGET", addr)

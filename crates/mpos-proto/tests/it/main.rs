@@ -350,6 +350,37 @@ fn drawer_and_day_events_round_trip() {
 }
 
 #[test]
+fn floor_events_round_trip() {
+    use mpos_domain::floor::{FloorChange, FloorEvent, Table};
+    use mpos_domain::ids::TableId;
+    for table in [
+        Table {
+            id: TableId(7),
+            name: "Patio 2".into(),
+            seats: 6,
+            area: "Terrace".into(),
+            active: true,
+        },
+        Table {
+            id: TableId(8),
+            name: "T8".into(),
+            seats: 2,
+            area: String::new(),
+            active: false,
+        },
+    ] {
+        let e = DomainEvent::Floor(FloorEvent {
+            by: StaffId(2),
+            at: 11,
+            change: FloorChange::TablePut(table),
+        });
+        let bytes = encode(&e);
+        assert_eq!(decode(&bytes).unwrap(), e);
+        assert_eq!(encode(&decode(&bytes).unwrap()), bytes);
+    }
+}
+
+#[test]
 fn every_change_round_trips() {
     for change in every_change() {
         let e = event(change);
