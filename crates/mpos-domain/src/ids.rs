@@ -18,16 +18,17 @@ fn parse_u128(text: &str) -> Result<u128, BadId> {
     u128::from_str_radix(&hex, 16).map_err(|_| BadId(text.to_string()))
 }
 
+/// The UUID form, 8-4-4-4-12 hex digits (without an allocation: request fingerprints
+/// format ids on the writer's hot path).
 fn write_u128(v: u128, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let h = format!("{v:032x}");
     write!(
         f,
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        v >> 96,
+        (v >> 80) & 0xffff,
+        (v >> 64) & 0xffff,
+        (v >> 48) & 0xffff,
+        v & 0xffff_ffff_ffff
     )
 }
 

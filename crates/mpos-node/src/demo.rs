@@ -19,7 +19,7 @@ use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_store::PosStore;
 
 use crate::error::NodeError;
-use crate::pos::{Action, OrderAction, PosService, Request};
+use crate::pos::{Action, NewLine, OrderAction, PosService, Request};
 
 /// Demo staff: name, role and PIN (printed by `mpos demo`).
 pub const STAFF: [(u128, &str, Role, &str); 5] = [
@@ -699,13 +699,13 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                 let seat = (guests > 1).then(|| 1 + (l as u32 % guests));
                 batch.push(order_req(
                     next(),
-                    OrderAction::AddItem {
+                    OrderAction::AddItem(NewLine {
                         line,
                         selection: choose(&mut dice, item, &menu.groups),
                         seat,
                         course: 1,
                         note: String::new(),
-                    },
+                    }),
                     actor,
                 ));
             }

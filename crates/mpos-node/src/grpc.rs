@@ -26,7 +26,7 @@ use tonic::{Request as GrpcRequest, Response, Status};
 
 use crate::clock;
 use crate::error::NodeError;
-use crate::pos::{Action, Applied, OrderAction, Request};
+use crate::pos::{Action, Applied, NewLine, OrderAction, Request};
 use crate::staff::LoginGuard;
 use crate::writer::Writer;
 
@@ -52,6 +52,9 @@ pub struct PosApi {
     logins: Arc<Mutex<LoginGuard>>,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// The restaurant's settings once set: every order and payment needs the currency.
+    /// Settings change only through this API (`forget_settings`).
+    settings: Arc<Mutex<Option<mpos_domain::menu::Settings>>>,
 }
 
 /// One mapping from node errors to gRPC statuses. Internal causes are logged, never sent.
@@ -119,6 +122,7 @@ impl PosApi {
             logins: Arc::new(Mutex::new(LoginGuard::default())),
             sessions: Arc::new(Mutex::new(HashMap::new())),
             metrics,
+            settings: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -178,14 +182,39 @@ impl PosApi {
         .await
     }
 
-    /// The restaurant's currency, read off the async threads; callers authenticate first.
-    async fn currency(&self) -> Result<mpos_domain::Currency, Status> {
-        self.read(move |store| Ok(store.settings()?))
+    /// The restaurant's settings, read once; callers authenticate first.
+    async fn settings(&self) -> Result<mpos_domain::menu::Settings, Status> {
+        let known = self
+            .settings
+            .lock()
+            .map_err(|_| Status::internal("settings cache poisoned"))?
+            .clone();
+        if let Some(s) = known {
+            return Ok(s);
+        }
+        let read = self
+            .read(move |store| Ok(store.settings()?))
             .await?
-            .map(|s| s.currency)
             .ok_or_else(|| {
                 Status::failed_precondition("the restaurant is not set up yet (no currency)")
-            })
+            })?;
+        *self
+            .settings
+            .lock()
+            .map_err(|_| Status::internal("settings cache poisoned"))? = Some(read.clone());
+        Ok(read)
+    }
+
+    /// After a settings change: the next request reads them again.
+    fn forget_settings(&self) {
+        if let Ok(mut s) = self.settings.lock() {
+            s.take();
+        }
+    }
+
+    /// The restaurant's currency; callers authenticate first.
+    async fn currency(&self) -> Result<mpos_domain::Currency, Status> {
+        Ok(self.settings().await?.currency)
     }
 }
 
@@ -331,6 +360,30 @@ impl PosApi {
     }
 }
 
+/// A line as the wire asks for it.
+fn new_line(l: v1::NewLine) -> Result<NewLine, Status> {
+    let selection = Selection {
+        item: ItemId(read_id("item", &l.item).map_err(bad)?),
+        variant: read_opt_id("variant", &l.variant)
+            .map_err(bad)?
+            .map(VariantId),
+        modifiers: l
+            .modifiers
+            .iter()
+            .map(|m| read_id("modifiers", m).map(ModifierId))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
+        quantity: l.quantity,
+    };
+    Ok(NewLine {
+        line: LineId(read_id("line", &l.line).map_err(bad)?),
+        selection,
+        seat: (l.seat != 0).then_some(l.seat),
+        course: l.course.max(1),
+        note: l.note,
+    })
+}
+
 fn reply(applied: Applied) -> Result<Response<v1::OrderReply>, Status> {
     let order = applied
         .order
@@ -468,12 +521,7 @@ impl Pos for PosApi {
         request: GrpcRequest<v1::OpenOrderRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
         let actor = self.actor(&request)?;
-        let settings = self
-            .read(move |store| Ok(store.settings()?))
-            .await?
-            .ok_or_else(|| {
-                Status::failed_precondition("the restaurant is not set up yet (no currency)")
-            })?;
+        let settings = self.settings().await?;
         let r = request.into_inner();
         let kind = match r.kind {
             Some(v1::open_order_request::Kind::DineIn(d)) => OrderKind::DineIn {
@@ -499,13 +547,20 @@ impl Pos for PosApi {
             currency: settings.currency,
             mode: settings.price_mode,
         };
-        self.order_action(
-            actor,
-            request_id(&r.request_id)?,
-            &r.order,
-            OrderAction::Command(command),
-        )
-        .await
+        let action = if r.lines.is_empty() {
+            OrderAction::Command(command)
+        } else {
+            OrderAction::OpenWithLines {
+                open: command,
+                lines: r
+                    .lines
+                    .into_iter()
+                    .map(new_line)
+                    .collect::<Result<_, _>>()?,
+            }
+        };
+        self.order_action(actor, request_id(&r.request_id)?, &r.order, action)
+            .await
     }
 
     async fn add_item(
@@ -514,26 +569,16 @@ impl Pos for PosApi {
     ) -> Result<Response<v1::OrderReply>, Status> {
         let actor = self.actor(&request)?;
         let r = request.into_inner();
-        let selection = Selection {
-            item: ItemId(read_id("item", &r.item).map_err(bad)?),
-            variant: read_opt_id("variant", &r.variant)
-                .map_err(bad)?
-                .map(VariantId),
-            modifiers: r
-                .modifiers
-                .iter()
-                .map(|m| read_id("modifiers", m).map(ModifierId))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?,
+        let action = OrderAction::AddItem(new_line(v1::NewLine {
+            line: r.line,
+            item: r.item,
+            variant: r.variant,
+            modifiers: r.modifiers,
             quantity: r.quantity,
-        };
-        let action = OrderAction::AddItem {
-            line: LineId(read_id("line", &r.line).map_err(bad)?),
-            selection,
-            seat: (r.seat != 0).then_some(r.seat),
-            course: r.course.max(1),
+            seat: r.seat,
+            course: r.course,
             note: r.note,
-        };
+        })?);
         self.order_action(actor, request_id(&r.request_id)?, &r.order, action)
             .await
     }

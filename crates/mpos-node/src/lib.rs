@@ -3,13 +3,14 @@
 //! into durable, signed ledger entries and reads them back as exports and proofs
 //! (`ledger`), the point-of-sale service that turns register, back-office, drawer and
 //! day commands into events, ledger entries and projections in one transaction (`pos`,
-//! fed by one `writer` thread), reports (`day`), receipts and printing (`receipt`,
+//! fed by one `writer` thread whose WAL is checkpointed by `checkpoint`), reports (`day`), receipts and printing (`receipt`,
 //! `escpos`, `printing`), setting up a restaurant (`setup`), the demo (`demo`), and the
 //! gRPC and HTTP services on one port (`grpc`, `server`, `metrics`).
 //!
 //! Architecture invariant: this is the only crate that reads the wall clock or draws
 //! randomness; `mpos-ledger` receives both as arguments.
 
+pub mod checkpoint;
 pub mod clock;
 pub mod data_dir;
 pub mod day;

@@ -23,11 +23,13 @@ use mpos_domain::order::{
     Change, Command, Order, OrderEvent, OrderKind, Status, Tender, apply, decide,
 };
 use mpos_domain::staff::{Actor, Permission};
-use mpos_domain::staff::{StaffChange, StaffCommand, decide_staff};
+use mpos_domain::staff::{StaffChange, StaffCommand, StaffMember, decide_staff};
 use mpos_domain::{Event, Refusal};
 use mpos_ledger::{EntryRef, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
-use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
+use mpos_store::{
+    AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PosStore, Projection, StoreError,
+};
 
 use crate::day::{Overlay, currency, fold, open_day, record};
 use crate::error::NodeError;
@@ -53,17 +55,33 @@ pub enum Action {
     Floor(FloorCommand),
 }
 
-/// A change to an order: a domain command, or a line to price from the menu first.
+/// A change to an order: a domain command, a line to price from the menu first, or an
+/// order opened with its first lines (a counter register sends the cart in one request).
 #[derive(Debug, Clone)]
 pub enum OrderAction {
     Command(Command),
-    AddItem {
-        line: LineId,
-        selection: Selection,
-        seat: Option<u32>,
-        course: u32,
-        note: String,
+    AddItem(NewLine),
+    /// `open` is a `Command::Open`; all of it is applied, or none.
+    OpenWithLines {
+        open: Command,
+        lines: Vec<NewLine>,
     },
+}
+
+/// A line as a register asks for it: what was chosen, priced by the node.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub line: LineId,
+    pub selection: Selection,
+    pub seat: Option<u32>,
+    pub course: u32,
+    pub note: String,
+}
+
+/// One step of an order request.
+enum Step<'a> {
+    Command(&'a Command),
+    AddItem(&'a NewLine),
 }
 
 /// One request from a client, with the id the client chose for it (a UUIDv7): retrying
@@ -118,6 +136,8 @@ impl Applied {
 struct Staged {
     events: Vec<Event>,
     order: Option<Order>,
+    /// For an order request: the order as it stood before the request (none: new).
+    stored: Option<Option<Order>>,
     drawer: Option<Drawer>,
     /// A new PIN hash, kept out of the ledger.
     pin: Option<(StaffId, String)>,
@@ -142,6 +162,8 @@ struct Cache {
     taxes: RefCell<HashMap<TaxCategoryId, Option<TaxCategory>>>,
     /// The floor's tables: a few dozen rows, read once.
     floor: RefCell<Option<Vec<Table>>>,
+    /// Staff members, read once each: every request checks its actor.
+    staff: RefCell<HashMap<StaffId, Option<StaffMember>>>,
 }
 
 /// Reads through a cache map: the stored value, fetched once.
@@ -310,7 +332,11 @@ fn fingerprint(action: &Action) -> String {
     match action {
         Action::Order { order, command } => {
             let what = match command {
-                OrderAction::AddItem { line, .. } => format!("add item as line {line}"),
+                OrderAction::AddItem(l) => format!("add item as line {}", l.line),
+                OrderAction::OpenWithLines { lines, .. } => {
+                    let ids: Vec<String> = lines.iter().map(|l| l.line.to_string()).collect();
+                    format!("open with lines {}", ids.join(","))
+                }
                 OrderAction::Command(c) => match c {
                     Command::Open { .. } => "open".into(),
                     Command::AddLine { line, .. } => format!("add line {line}"),
@@ -367,6 +393,8 @@ fn fingerprint(action: &Action) -> String {
 #[derive(Default)]
 struct Working {
     orders: HashMap<OrderId, Option<Order>>,
+    /// Each order the batch touches, as stored before the batch (none: a new order).
+    stored: HashMap<OrderId, Option<Order>>,
     menu: Vec<MenuChange>,
     staff: Vec<StaffChange>,
     drawers: HashMap<DrawerId, Drawer>,
@@ -386,10 +414,13 @@ fn reused(id: u128) -> NodeError {
 /// or demoted carries their old role, and must not keep its powers.
 fn current_actor<S: PosStore>(
     store: &S,
+    cache: &Cache,
     overlay: &[StaffChange],
     claimed: Actor,
 ) -> Result<Actor, NodeError> {
-    let mut member = store.staff_member(claimed.staff)?;
+    let mut member = cached(&cache.staff, claimed.staff, || {
+        store.staff_member(claimed.staff)
+    })?;
     for change in overlay {
         if let StaffChange::Put(m) = change
             && m.id == claimed.staff
@@ -424,6 +455,40 @@ impl<S: PosStore> PosService<S> {
 
     pub fn order(&self, id: OrderId) -> Result<Option<Order>, NodeError> {
         Ok(self.ledger.store().load_order(id)?)
+    }
+
+    /// Prices a new line from the menu (as the batch has left it) for the order's channel.
+    fn price_line(
+        &self,
+        line: &NewLine,
+        order: Option<&Order>,
+        menu_overlay: &[MenuChange],
+    ) -> Result<Command, NodeError> {
+        let store = self.ledger.store();
+        let selection = &line.selection;
+        let mut needs = Needs::default();
+        needs.items.push(selection.item);
+        let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
+        let item = rows
+            .item(selection.item)
+            .ok_or(Refusal::UnknownItem(selection.item))?;
+        let mut needs = Needs::default();
+        needs.groups.extend(item.modifier_groups.iter().copied());
+        needs.taxes.push(item.tax_category);
+        let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
+        let groups: Vec<ModifierGroup> = rows.groups.values().cloned().collect();
+        let tax = rows
+            .tax_category(item.tax_category)
+            .ok_or_else(|| Refusal::Inconsistent(format!("{} has no tax category", item.name)))?;
+        let channel = order.map(|o| o.channel).ok_or(Refusal::UnknownOrder)?;
+        let priced = price_selection(&item, &groups, &tax, selection, channel)?;
+        Ok(Command::AddLine {
+            line: line.line,
+            item: priced,
+            seat: line.seat,
+            course: line.course,
+            note: line.note.clone(),
+        })
     }
 
     /// The floor as the batch has left it.
@@ -466,7 +531,7 @@ impl<S: PosStore> PosService<S> {
             role: "nobody logged in",
             action: "this".into(),
         })?;
-        let actor = current_actor(store, staff_overlay, claimed)?;
+        let actor = current_actor(store, &self.cache, staff_overlay, claimed)?;
         match &request.action {
             Action::Staff(_) => Err(NodeError::BadRequest(
                 "staff requests are handled above".into(),
@@ -490,6 +555,7 @@ impl<S: PosStore> PosService<S> {
                     })
                     .collect();
                 Ok(Staged {
+                    stored: None,
                     events,
                     order: None,
                     drawer: None,
@@ -503,6 +569,7 @@ impl<S: PosStore> PosService<S> {
             Action::Floor(command) => {
                 let changes = decide_floor(command, actor, &self.floor(w)?)?;
                 Ok(Staged {
+                    stored: None,
                     events: changes
                         .into_iter()
                         .map(|change| {
@@ -519,64 +586,52 @@ impl<S: PosStore> PosService<S> {
                 })
             }
             Action::Order { order, command } => {
-                let cached_order = self.cache.open_orders.borrow().get(order).cloned();
-                let state = match (w.orders.get(order), cached_order) {
+                let mut current = match (w.orders.get(order), w.stored.get(order)) {
                     (Some(s), _) => s.clone(),
-                    (None, Some(o)) => Some(o),
-                    (None, None) => store.load_order(*order)?,
-                };
-                let command = match command {
-                    OrderAction::Command(c) => c.clone(),
-                    OrderAction::AddItem {
-                        line,
-                        selection,
-                        seat,
-                        course,
-                        note,
-                    } => {
-                        let mut needs = Needs::default();
-                        needs.items.push(selection.item);
-                        let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
-                        let item = rows
-                            .item(selection.item)
-                            .ok_or(Refusal::UnknownItem(selection.item))?;
-                        let mut needs = Needs::default();
-                        needs.groups.extend(item.modifier_groups.iter().copied());
-                        needs.taxes.push(item.tax_category);
-                        let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
-                        let groups: Vec<ModifierGroup> = rows.groups.values().cloned().collect();
-                        let tax = rows.tax_category(item.tax_category).ok_or_else(|| {
-                            Refusal::Inconsistent(format!("{} has no tax category", item.name))
-                        })?;
-                        let channel = state
-                            .as_ref()
-                            .map(|o| o.channel)
-                            .ok_or(Refusal::UnknownOrder)?;
-                        let priced = price_selection(&item, &groups, &tax, selection, channel)?;
-                        Command::AddLine {
-                            line: *line,
-                            item: priced,
-                            seat: *seat,
-                            course: *course,
-                            note: note.clone(),
+                    (None, Some(stored)) => stored.clone(),
+                    (None, None) => {
+                        let cached = self.cache.open_orders.borrow().get(order).cloned();
+                        match cached {
+                            Some(o) => Some(o),
+                            None => store.load_order(*order)?,
                         }
                     }
                 };
-                if let Command::Open {
-                    kind:
-                        OrderKind::DineIn {
-                            table: Some(table), ..
-                        },
-                    ..
-                } = &command
-                    && !self.floor(w)?.iter().any(|t| t.id == *table && t.active)
-                {
-                    return Err(Refusal::UnknownTable(*table).into());
-                }
-                let (command, till) = self.with_drawer(command, state.as_ref(), w)?;
-                let changes = decide(state.as_ref(), &command, actor)?;
-                let drawer = match till {
-                    Some(mut d) => {
+                let stored = current.clone();
+                let steps: Vec<Step<'_>> = match command {
+                    OrderAction::Command(c) => vec![Step::Command(c)],
+                    OrderAction::AddItem(line) => vec![Step::AddItem(line)],
+                    OrderAction::OpenWithLines { open, lines } => {
+                        std::iter::once(Step::Command(open))
+                            .chain(lines.iter().map(Step::AddItem))
+                            .collect()
+                    }
+                };
+                let mut events = Vec::new();
+                let mut drawer = None;
+                // Every step sees the order as the steps before it left it; one refusal
+                // refuses the whole request.
+                for step in steps {
+                    let command = match step {
+                        Step::Command(c) => c.clone(),
+                        Step::AddItem(line) => {
+                            self.price_line(line, current.as_ref(), menu_overlay)?
+                        }
+                    };
+                    if let Command::Open {
+                        kind:
+                            OrderKind::DineIn {
+                                table: Some(table), ..
+                            },
+                        ..
+                    } = &command
+                        && !self.floor(w)?.iter().any(|t| t.id == *table && t.active)
+                    {
+                        return Err(Refusal::UnknownTable(*table).into());
+                    }
+                    let (command, till) = self.with_drawer(command, current.as_ref(), w)?;
+                    let changes = decide(current.as_ref(), &command, actor)?;
+                    if let Some(mut d) = till {
                         for change in &changes {
                             match change {
                                 Change::PaymentTaken {
@@ -589,27 +644,25 @@ impl<S: PosStore> PosService<S> {
                                 _ => {}
                             }
                         }
-                        Some(d)
+                        drawer = Some(d);
                     }
-                    None => None,
-                };
-                let mut current = state;
-                let mut events = Vec::with_capacity(changes.len());
-                for change in changes {
-                    let event = OrderEvent {
-                        order: *order,
-                        by: actor.staff,
-                        at: now_millis,
-                        change,
-                    };
-                    current = apply(current, &event);
-                    events.push(Event::Order(event));
+                    for change in changes {
+                        let event = OrderEvent {
+                            order: *order,
+                            by: actor.staff,
+                            at: now_millis,
+                            change,
+                        };
+                        current = apply(current, &event);
+                        events.push(Event::Order(event));
+                    }
                 }
                 let current = current
                     .ok_or_else(|| NodeError::BadRequest("the command produced no order".into()))?;
                 Ok(Staged {
                     events,
                     order: Some(current),
+                    stored: Some(stored),
                     drawer,
                     pin: None,
                 })
@@ -775,6 +828,7 @@ impl<S: PosStore> PosService<S> {
             events.push(Event::Drawer(event));
         }
         Ok(Staged {
+            stored: None,
             events,
             order: None,
             drawer: current,
@@ -855,6 +909,7 @@ impl<S: PosStore> PosService<S> {
             .summary(actor.staff, now_millis)
             .map_err(Refusal::from)?;
         Ok(Staged {
+            stored: None,
             events: vec![Event::DayClosed(summary)],
             order: None,
             drawer: None,
@@ -893,7 +948,7 @@ impl<S: PosStore> PosService<S> {
         }
         let actor = request
             .actor
-            .map(|a| current_actor(store, overlay, a))
+            .map(|a| current_actor(store, &self.cache, overlay, a))
             .transpose()?;
         let active_owners = store
             .staff()?
@@ -938,6 +993,7 @@ impl<S: PosStore> PosService<S> {
             })
             .collect();
         Ok(Staged {
+            stored: None,
             events,
             order: None,
             drawer: None,
@@ -992,6 +1048,7 @@ impl<S: PosStore> PosService<S> {
                 let Staged {
                     events,
                     order,
+                    stored,
                     drawer,
                     pin,
                 } = self.events_for(&request, &w, now_millis)?;
@@ -1044,6 +1101,10 @@ impl<S: PosStore> PosService<S> {
                 pins.extend(pin);
                 if let (Some(id), Some(o)) = (request.order(), &order) {
                     w.orders.insert(id, Some(o.clone()));
+                    // The first request of the batch on this order saw it as stored.
+                    if let Some(before) = stored {
+                        w.stored.entry(id).or_insert(before);
+                    }
                 }
                 if let Some(d) = &drawer {
                     w.drawers.insert(d.id, d.clone());
@@ -1086,7 +1147,16 @@ impl<S: PosStore> PosService<S> {
                 head: staged.clone(),
             };
             let projection = Projection {
-                orders: w.orders.values().flatten().collect(),
+                orders: w
+                    .orders
+                    .iter()
+                    .filter_map(|(id, after)| {
+                        Some(OrderUpdate {
+                            before: w.stored.get(id).and_then(Option::as_ref),
+                            after: after.as_ref()?,
+                        })
+                    })
+                    .collect(),
                 menu: w.menu.iter().collect(),
                 staff: w.staff.iter().collect(),
                 floor: w.floor.iter().collect(),
@@ -1119,6 +1189,9 @@ impl<S: PosStore> PosService<S> {
                 }
                 if !w.floor.is_empty() {
                     self.cache.floor.borrow_mut().take();
+                }
+                if !w.staff.is_empty() {
+                    self.cache.staff.borrow_mut().clear();
                 }
             }
             Err(e) => {

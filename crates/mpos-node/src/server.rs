@@ -27,6 +27,7 @@ pub struct Node {
     metrics: Arc<Metrics>,
     writer_thread: std::thread::JoinHandle<()>,
     spooler: crate::printing::Spooler,
+    checkpointer: crate::checkpoint::Checkpointer,
     /// Held until the node stops.
     _lock: crate::data_dir::WriterLock,
 }
@@ -40,12 +41,15 @@ impl Node {
         let store = dir.store()?;
         let print_queue = dir.store()?;
         let spool = dir.store()?;
+        let checkpoints = dir.store()?;
+        store.leave_checkpoints_to_others()?;
         let ledger = Ledger::open(store, dir.into_key())?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
         let metrics = Arc::new(Metrics::default());
         let node = ledger.node_id();
         let (writer, writer_thread) = Writer::start(PosService::new(ledger), metrics.clone())?;
         let spooler = crate::printing::Spooler::start(spool, node)?;
+        let checkpointer = crate::checkpoint::Checkpointer::start(checkpoints)?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Node {
             listener,
@@ -53,6 +57,7 @@ impl Node {
             metrics,
             writer_thread,
             spooler,
+            checkpointer,
             _lock: lock,
         })
     }
@@ -102,6 +107,7 @@ impl Node {
         // The router (and with it every writer handle) is gone: the writer drains and stops.
         let _ = tokio::task::spawn_blocking(move || self.writer_thread.join()).await;
         drop(self.spooler);
+        drop(self.checkpointer);
         Ok(())
     }
 }

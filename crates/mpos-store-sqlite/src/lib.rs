@@ -81,6 +81,26 @@ impl SqliteStore {
         Self::setup(conn)
     }
 
+    /// Leaves WAL checkpoints to another connection (`checkpoint`): the connection that
+    /// commits sales then never copies the WAL into the database inside a commit.
+    pub fn leave_checkpoints_to_others(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(db)
+    }
+
+    /// Copies committed WAL frames into the database as far as readers allow, without
+    /// waiting for anyone (a passive checkpoint). Returns the frames now in the WAL.
+    pub fn checkpoint(&self) -> Result<u64, StoreError> {
+        let (_busy, frames, _done): (i64, i64, i64) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(db)?;
+        Ok(frames.max(0).unsigned_abs())
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         Self::setup(Connection::open_in_memory().map_err(db)?)

@@ -95,8 +95,10 @@ fn split_u32(text: &str) -> Result<Vec<u32>, StoreError> {
         .collect()
 }
 
-/// Writes an order's whole state, replacing what was stored.
-fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
+/// Saves an order's projection. Lines, discounts and payments are only ever appended (a
+/// void or a refund changes a flag or an amount in place), so when the stored state is
+/// known only the new and changed rows are written; anything else rewrites the order.
+fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result<(), StoreError> {
     let totals = o
         .totals()
         .map_err(|e| corrupt(format!("order {} totals: {e}", o.number)))?;
@@ -142,6 +144,17 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
         ],
     )
     .map_err(db)?;
+    match before {
+        None => insert_rows(tx, o, (0, 0, 0)),
+        Some(b) if b.id == o.id && save_difference(tx, b, o)? => Ok(()),
+        Some(_) => {
+            delete_rows(tx, &oid)?;
+            insert_rows(tx, o, (0, 0, 0))
+        }
+    }
+}
+
+fn delete_rows(tx: &Transaction<'_>, oid: &[u8; 16]) -> Result<(), StoreError> {
     for table in [
         "pos_line",
         "pos_line_modifier",
@@ -154,6 +167,16 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
             .execute([&oid[..]])
             .map_err(db)?;
     }
+    Ok(())
+}
+
+/// Inserts the order's lines, discounts and payments from the given positions on.
+fn insert_rows(
+    tx: &Transaction<'_>,
+    o: &Order,
+    (from_line, from_discount, from_payment): (usize, usize, usize),
+) -> Result<(), StoreError> {
+    let oid = id_bytes(o.id.0);
     let mut line_stmt = tx
         .prepare_cached(
             "INSERT INTO pos_line (order_id, position, id, item_id, name, variant_id, variant_name,
@@ -167,7 +190,7 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db)?;
-    for (i, l) in o.lines.iter().enumerate() {
+    for (i, l) in o.lines.iter().enumerate().skip(from_line) {
         let it = &l.item;
         line_stmt
             .execute(params![
@@ -209,7 +232,7 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .map_err(db)?;
-    for (i, d) in o.discounts.iter().enumerate() {
+    for (i, d) in o.discounts.iter().enumerate().skip(from_discount) {
         let line = match d.target {
             DiscountTarget::Order => None,
             DiscountTarget::Line(l) => Some(id_bytes(l.0).to_vec()),
@@ -238,7 +261,7 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
         .map_err(db)?;
-    for (i, p) in o.payments.iter().enumerate() {
+    for (i, p) in o.payments.iter().enumerate().skip(from_payment) {
         let detail = match &p.tender {
             Tender::Cash => String::new(),
             Tender::Card { reference } => reference.clone(),
@@ -265,6 +288,66 @@ fn save_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
             .map_err(db)?;
     }
     Ok(())
+}
+
+/// Writes what changed from `b` to `o` when it is only appended rows, voided or sent
+/// lines and refunded payments. False (nothing written) for any other change.
+fn save_difference(tx: &Transaction<'_>, b: &Order, o: &Order) -> Result<bool, StoreError> {
+    let appended = |old: usize, new: usize| new >= old;
+    if !appended(b.lines.len(), o.lines.len())
+        || !appended(b.discounts.len(), o.discounts.len())
+        || !appended(b.payments.len(), o.payments.len())
+        || b.discounts[..] != o.discounts[..b.discounts.len()]
+    {
+        return Ok(false);
+    }
+    let same_line = |x: &mpos_domain::order::Line, y: &mpos_domain::order::Line| {
+        x.id == y.id
+            && x.item == y.item
+            && x.seat == y.seat
+            && x.course == y.course
+            && x.note == y.note
+            && x.added_by == y.added_by
+    };
+    let same_payment = |x: &mpos_domain::order::Payment, y: &mpos_domain::order::Payment| {
+        x.id == y.id
+            && x.tender == y.tender
+            && x.amount == y.amount
+            && x.tip == y.tip
+            && x.cash_received == y.cash_received
+            && x.by == y.by
+    };
+    if b.lines.iter().zip(&o.lines).any(|(x, y)| !same_line(x, y))
+        || b.payments
+            .iter()
+            .zip(&o.payments)
+            .any(|(x, y)| !same_payment(x, y))
+    {
+        return Ok(false);
+    }
+    let oid = id_bytes(o.id.0);
+    for (i, (x, y)) in b.lines.iter().zip(&o.lines).enumerate() {
+        if x.sent != y.sent || x.voided != y.voided {
+            tx.prepare_cached(
+                "UPDATE pos_line SET sent = ?3, voided = ?4 WHERE order_id = ?1 AND position = ?2",
+            )
+            .map_err(db)?
+            .execute(params![&oid[..], i as i64, y.sent, y.voided])
+            .map_err(db)?;
+        }
+    }
+    for (i, (x, y)) in b.payments.iter().zip(&o.payments).enumerate() {
+        if x.refunded != y.refunded {
+            tx.prepare_cached(
+                "UPDATE pos_payment SET refunded = ?3 WHERE order_id = ?1 AND position = ?2",
+            )
+            .map_err(db)?
+            .execute(params![&oid[..], i as i64, y.refunded.minor()])
+            .map_err(db)?;
+        }
+    }
+    insert_rows(tx, o, (b.lines.len(), b.discounts.len(), b.payments.len()))?;
+    Ok(true)
 }
 
 fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, StoreError> {
@@ -441,7 +524,7 @@ impl PosStore for SqliteStore {
             crate::menu::save_change(&tx, change)?;
         }
         for o in &projection.orders {
-            save_order(&tx, o)?;
+            save_order(&tx, o.before, o.after)?;
         }
         for change in &projection.staff {
             crate::staff::save_change(&tx, change)?;

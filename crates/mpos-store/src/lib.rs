@@ -126,7 +126,7 @@ pub struct AppliedRequest {
 /// and the menu changes in order.
 #[derive(Debug, Default)]
 pub struct Projection<'a> {
-    pub orders: Vec<&'a Order>,
+    pub orders: Vec<OrderUpdate<'a>>,
     pub menu: Vec<&'a MenuChange>,
     pub staff: Vec<&'a StaffChange>,
     pub floor: Vec<&'a FloorChange>,
@@ -139,6 +139,14 @@ pub struct Projection<'a> {
     pub drawers: Vec<&'a Drawer>,
     /// Business days the batch closed.
     pub days: Vec<&'a ClosedDay>,
+}
+
+/// An order a batch changed: as stored before the batch (none for a new order) and after
+/// it. The store may write only the difference.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderUpdate<'a> {
+    pub before: Option<&'a Order>,
+    pub after: &'a Order,
 }
 
 /// A business day closed by a Z-report: its summary and the ledger entry that recorded it.

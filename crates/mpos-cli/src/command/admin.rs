@@ -17,7 +17,7 @@ use crate::command::client::{
 use crate::command::order::{amount, runtime};
 use crate::output::{self, say};
 
-/// The menu's back office (managers and owners; anyone who sells may 86).
+/// The menu's back office (managers and owners; anyone who sells or cooks may 86).
 #[derive(Debug, Subcommand)]
 pub enum MenuEdit {
     /// The restaurant's settings, tax categories, categories and modifier groups.

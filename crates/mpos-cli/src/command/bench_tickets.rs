@@ -31,6 +31,11 @@ pub struct TicketsArgs {
     pub staff: String,
     #[arg(long, default_value = "3000")]
     pub pin: String,
+    /// `table`: open, then each line its own call, then pay (5 calls: a server adding
+    /// dishes as guests order). `counter`: the order opened with its cart, then paid (2
+    /// calls: a counter register). The same six events are recorded either way.
+    #[arg(long, default_value = "table", value_parser = ["table", "counter"])]
+    pub flow: String,
     #[arg(long)]
     pub json: bool,
 }
@@ -46,43 +51,66 @@ fn authed<T>(token: &str, m: T) -> Result<tonic::Request<T>> {
     Ok(r)
 }
 
-/// One full ticket; the demo's items: a flat white (large, oat milk), a croissant, a
-/// burger (medium rare, fries).
-async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128) -> Result<()> {
+/// The demo's items of a bench ticket: a flat white (large, oat milk), a croissant, a
+/// burger (medium rare, fries): (item, variant, modifiers).
+const LINES: [(u128, Option<u128>, &[u128]); 3] =
+    [(3, Some(32), &[2]), (14, None, &[]), (21, None, &[10, 13])];
+
+fn new_line(base: u128, i: usize) -> v1::NewLine {
+    let (item, variant, modifiers) = LINES[i];
+    v1::NewLine {
+        line: id(base + 1 + i as u128),
+        item: id(item),
+        variant: variant.map(id).unwrap_or_default(),
+        modifiers: modifiers.iter().map(|m| id(*m)).collect(),
+        quantity: 1,
+        ..Default::default()
+    }
+}
+
+/// One full ticket: open, three lines with modifiers, paid by card, closed.
+async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128, counter: bool) -> Result<()> {
     let base = order << 4;
-    c.open_order(authed(
-        token,
-        v1::OpenOrderRequest {
-            request_id: id(base),
-            order: id(order),
-            number: format!("B-{:x}", order & 0xffff_ffff),
-            channel: v1::Channel::Counter.into(),
-            kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
-            source: None,
+    let open = v1::OpenOrderRequest {
+        request_id: id(base),
+        order: id(order),
+        number: format!("B-{:x}", order & 0xffff_ffff),
+        channel: v1::Channel::Counter.into(),
+        kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
+        source: None,
+        lines: if counter {
+            (0..LINES.len()).map(|i| new_line(base, i)).collect()
+        } else {
+            Vec::new()
         },
-    )?)
-    .await?;
-    let lines: [(u128, Option<u128>, &[u128]); 3] =
-        [(3, Some(32), &[2]), (14, None, &[]), (21, None, &[10, 13])];
-    let mut total = 0;
-    for (i, (item, variant, modifiers)) in lines.iter().enumerate() {
-        let reply = c
-            .add_item(authed(
-                token,
-                v1::AddItemRequest {
-                    request_id: id(base + 1 + i as u128),
-                    order: id(order),
-                    line: id(base + 1 + i as u128),
-                    item: id(*item),
-                    variant: variant.map(id).unwrap_or_default(),
-                    modifiers: modifiers.iter().map(|m| id(*m)).collect(),
-                    quantity: 1,
-                    ..Default::default()
-                },
-            )?)
-            .await?
-            .into_inner();
-        total = reply.order.map_or(0, |o| o.total);
+    };
+    let mut total = c
+        .open_order(authed(token, open)?)
+        .await?
+        .into_inner()
+        .order
+        .map_or(0, |o| o.total);
+    if !counter {
+        for i in 0..LINES.len() {
+            let l = new_line(base, i);
+            let reply = c
+                .add_item(authed(
+                    token,
+                    v1::AddItemRequest {
+                        request_id: l.line.clone(),
+                        order: id(order),
+                        line: l.line,
+                        item: l.item,
+                        variant: l.variant,
+                        modifiers: l.modifiers,
+                        quantity: l.quantity,
+                        ..Default::default()
+                    },
+                )?)
+                .await?
+                .into_inner();
+            total = reply.order.map_or(0, |o| o.total);
+        }
     }
     let paid = c
         .take_payment(authed(
@@ -139,6 +167,7 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
         let interval = (args.rate > 0)
             .then(|| Duration::from_nanos(1_000_000_000 * u64::from(args.clients) / args.rate));
         let token = Arc::new(token);
+        let counter = args.flow == "counter";
         let started = Instant::now();
         let mut tasks = Vec::new();
         for client in 0..args.clients {
@@ -153,7 +182,7 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
                         tokio::time::sleep_until(due.into()).await;
                     }
                     let t = Instant::now();
-                    ticket(&mut c, &token, run | (u128::from(client) << 40) | u128::from(n)).await?;
+                    ticket(&mut c, &token, run | (u128::from(client) << 40) | u128::from(n), counter).await?;
                     latencies.push(t.elapsed());
                 }
                 Ok::<_, anyhow::Error>(latencies)
@@ -172,6 +201,7 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
             output::json(&json!({
                 "tickets": latencies.len(),
                 "clients": args.clients,
+                "flow": args.flow,
                 "offered_rate": args.rate,
                 "seconds": elapsed.as_secs_f64(),
                 "tickets_per_second": rate.round(),
@@ -181,8 +211,9 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
             }));
         } else {
             say!(
-                "{} tickets from {} clients in {:.2} s: {rate:.0} tickets/s; ticket latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+                "{} {} tickets from {} clients in {:.2} s: {rate:.0} tickets/s; ticket latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
                 latencies.len(),
+                args.flow,
                 args.clients,
                 elapsed.as_secs_f64(),
                 millis(pct(50)),

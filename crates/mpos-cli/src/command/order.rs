@@ -430,6 +430,7 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                         channel: channel.into(),
                         kind: Some(kind),
                         source: None,
+                        lines: Vec::new(),
                     })?)
                     .await
                     .map_err(refused)?;

@@ -180,6 +180,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
             .open_order(authed(
                 till.cashier,
                 v1::OpenOrderRequest {
+                    lines: Vec::new(),
                     request_id,
                     order: id(order),
                     number: format!("Z-{n}"),

@@ -106,8 +106,14 @@ impl PosApi {
             change: Some(change),
         })
         .map_err(bad)?;
-        self.apply(actor, rid, Action::Menu(menu_command(event.change)))
-            .await
+        let settings = matches!(event.change, MenuChange::SettingsPut(_));
+        let reply = self
+            .apply(actor, rid, Action::Menu(menu_command(event.change)))
+            .await;
+        if settings {
+            self.forget_settings();
+        }
+        reply
     }
 
     pub(super) async fn read_menu(

@@ -10,7 +10,7 @@ use mpos_domain::menu::{MenuCommand, Settings};
 use mpos_domain::order::{Command, OrderKind, Source};
 use mpos_domain::{Currency, PriceMode, Refusal, TaxRate};
 use mpos_node::NodeError;
-use mpos_node::pos::{Action, OrderAction, Request};
+use mpos_node::pos::{Action, NewLine, OrderAction, Request};
 use mpos_store::PosStore;
 
 use crate::orders::{CASHIER, MANAGER, eur, req, staffed as service};
@@ -91,7 +91,7 @@ fn add_item(id: u128, order: u128, line: u128, variant: u128, modifiers: &[u128]
         id,
         action: Action::Order {
             order: OrderId(order),
-            command: OrderAction::AddItem {
+            command: OrderAction::AddItem(NewLine {
                 line: LineId(line),
                 selection: Selection {
                     item: ItemId(1),
@@ -102,7 +102,7 @@ fn add_item(id: u128, order: u128, line: u128, variant: u128, modifiers: &[u128]
                 seat: None,
                 course: 1,
                 note: String::new(),
-            },
+            }),
         },
         actor: Some(CASHIER),
     }

@@ -341,6 +341,7 @@ enum Step {
     Send,
     Pay(i64),
     Refund(usize, i64),
+    Discount(Option<usize>, u32),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -350,14 +351,16 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Send),
         (1i64..6_000).prop_map(Step::Pay),
         (0usize..4, 1i64..3_000).prop_map(|(i, a)| Step::Refund(i, a)),
+        (prop::option::of(0usize..8), 1u32..500_000).prop_map(|(l, p)| Step::Discount(l, p)),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// Whatever commands arrive, in whatever batches, the stored projection equals the
-    /// ledger's replay, and retried requests change nothing.
+    /// Whatever commands arrive, in whatever batches, the stored projection (written as
+    /// the difference from the state before each batch) equals the ledger's replay, and
+    /// retried requests change nothing.
     #[test]
     fn projections_always_equal_the_ledger_replay(
         steps in prop::collection::vec(step(), 1..25),
@@ -376,6 +379,12 @@ proptest! {
                 Step::Send => (Command::Send { lines: vec![] }, CASHIER),
                 Step::Pay(a) => (Command::TakePayment { drawer: None, payment: PaymentId(next), tender: Tender::Cash, amount: eur(*a), tip: eur(0), cash_received: None }, CASHIER),
                 Step::Refund(i, a) => (Command::Refund { drawer: None, payment: PaymentId(101 + *i as u128), amount: eur(*a), reason: "x".into() }, MANAGER),
+                Step::Discount(line, ppm) => (Command::ApplyDiscount {
+                    discount: mpos_domain::ids::DiscountId(next),
+                    target: line.map_or(mpos_domain::order::DiscountTarget::Order, |i| mpos_domain::order::DiscountTarget::Line(LineId(101 + i as u128))),
+                    kind: mpos_domain::order::DiscountKind::Percent(*ppm),
+                    reason: "x".into(),
+                }, MANAGER),
             };
             requests.push(req(next, 7, cmd, actor));
         }
