@@ -11,8 +11,11 @@ use mpos_store_sqlite::SqliteStore;
 
 use crate::error::NodeError;
 
-/// Often enough that the WAL stays a few megabytes under a full load.
+/// Often enough that a passive checkpoint has little to copy each time.
 const EVERY: Duration = Duration::from_millis(100);
+
+/// The WAL starts over once it holds this many frames (4 KiB pages: about 32 MiB).
+const BOUND: u64 = 8_000;
 
 #[derive(Debug)]
 pub struct Checkpointer {
@@ -30,7 +33,7 @@ impl Checkpointer {
                 // One more round after the stop: the WAL is left checkpointed.
                 loop {
                     let stopping = flag.load(Ordering::Relaxed);
-                    if let Err(e) = store.checkpoint() {
+                    if let Err(e) = store.checkpoint(BOUND) {
                         tracing::error!(error = %e, "WAL checkpoint failed");
                     }
                     if stopping {

@@ -89,16 +89,26 @@ impl SqliteStore {
             .map_err(db)
     }
 
-    /// Copies committed WAL frames into the database as far as readers allow, without
-    /// waiting for anyone (a passive checkpoint). Returns the frames now in the WAL.
-    pub fn checkpoint(&self) -> Result<u64, StoreError> {
-        let (_busy, frames, _done): (i64, i64, i64) = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(db)?;
-        Ok(frames.max(0).unsigned_abs())
+    /// Copies committed WAL frames into the database without waiting for anyone (a
+    /// passive checkpoint). A passive checkpoint never lets the WAL start over while the
+    /// writer keeps appending, so once the WAL holds more than `bound` frames this waits
+    /// for the writer's current commit and restarts it from the beginning (the writer
+    /// waits only for the frames the passive pass left). Returns the frames in the WAL.
+    pub fn checkpoint(&self, bound: u64) -> Result<u64, StoreError> {
+        let run = |mode: &str| -> Result<u64, StoreError> {
+            let (_busy, frames, _done): (i64, i64, i64) = self
+                .conn
+                .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(db)?;
+            Ok(frames.max(0).unsigned_abs())
+        };
+        let frames = run("PASSIVE")?;
+        if frames > bound {
+            return run("RESTART");
+        }
+        Ok(frames)
     }
 
     /// A private in-memory database, for tests.
@@ -114,6 +124,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        // A WAL that grew under a burst is cut back to this size when it starts over.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+            .map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
         // The store uses a few dozen statements; the default cache of 16 would thrash and
@@ -437,6 +450,37 @@ fn checkpoint_row(row: &rusqlite::Row<'_>) -> Result<CheckpointRow, StoreError> 
 mod tests {
     use super::*;
     use mpos_ledger::{Hlc, NodeKey};
+
+    /// The writer never checkpoints; the checkpointer copies the WAL and, past its bound,
+    /// makes it start over.
+    #[test]
+    fn a_wal_left_to_the_checkpointer_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let mut writer = SqliteStore::open(&path).unwrap();
+        writer.leave_checkpoints_to_others().unwrap();
+        let checkpointer = SqliteStore::open(&path).unwrap();
+        writer
+            .conn_mut()
+            .execute_batch("CREATE TABLE t (v BLOB)")
+            .unwrap();
+        let mut write = |n: usize| {
+            for _ in 0..n {
+                let tx = writer.conn_mut().transaction().unwrap();
+                tx.execute("INSERT INTO t (v) VALUES (zeroblob(3000))", [])
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+        };
+        write(1_200);
+        // The writer's commits left every frame in the WAL (more than its default
+        // automatic checkpoint would have allowed).
+        let frames = checkpointer.checkpoint(100).unwrap();
+        assert!(frames >= 1_200, "{frames}");
+        // Over the bound: checkpointed whole, the WAL starts over at the next commit.
+        write(1);
+        assert!(checkpointer.checkpoint(10_000).unwrap() <= 3);
+    }
 
     fn batch(chain: &mut ChainHead, key: &NodeKey, n: u64) -> (Vec<SealedEntry>, SignedCheckpoint) {
         let start = chain.size();

@@ -170,6 +170,7 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
         let counter = args.flow == "counter";
         let started = Instant::now();
         let mut tasks = Vec::new();
+        let clients = args.clients;
         for client in 0..args.clients {
             let (endpoint, token) = (endpoint.clone(), token.clone());
             tasks.push(tokio::spawn(async move {
@@ -178,7 +179,10 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
                 let begin = Instant::now();
                 for n in 0..per_client {
                     if let Some(every) = interval {
-                        let due = begin + every * n as u32;
+                        // Clients are spread over the interval: terminals do not all ring
+                        // up at the same instant, and a synchronised burst would measure
+                        // the burst, not the rate.
+                        let due = begin + every * n as u32 + every * client / clients;
                         tokio::time::sleep_until(due.into()).await;
                     }
                     let t = Instant::now();
