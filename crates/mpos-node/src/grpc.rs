@@ -27,7 +27,7 @@ use tonic::{Request as GrpcRequest, Response, Status};
 use crate::clock;
 use crate::error::NodeError;
 use crate::pos::{Action, Applied, NewLine, OrderAction, Request};
-use crate::staff::LoginGuard;
+use crate::staff::{LoginGuard, PinDesk};
 use crate::writer::Writer;
 
 mod back_office;
@@ -50,6 +50,7 @@ pub struct PosApi {
     /// The print queue's own connection: printing never waits on the writer.
     print_queue: Arc<Mutex<SqliteStore>>,
     logins: Arc<Mutex<LoginGuard>>,
+    pins: PinDesk,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     metrics: Arc<crate::metrics::Metrics>,
     /// The restaurant's settings once set: every order and payment needs the currency.
@@ -112,6 +113,7 @@ impl PosApi {
         node: mpos_ledger::NodeId,
         reader: SqliteStore,
         print_queue: SqliteStore,
+        pins: PinDesk,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> PosApi {
         PosApi {
@@ -120,6 +122,7 @@ impl PosApi {
             reader: Arc::new(Mutex::new(reader)),
             print_queue: Arc::new(Mutex::new(print_queue)),
             logins: Arc::new(Mutex::new(LoginGuard::default())),
+            pins,
             sessions: Arc::new(Mutex::new(HashMap::new())),
             metrics,
             settings: Arc::new(Mutex::new(None)),
@@ -437,25 +440,28 @@ impl Pos for PosApi {
         let staff = StaffId(read_id("staff", &r.staff).map_err(bad)?);
         let (reader, logins) = (self.reader.clone(), self.logins.clone());
         let pin = r.pin;
-        let (actor, name, currency) = blocking(move || {
-            // Read, then let go of the store: argon2 takes tens of milliseconds, and reads
-            // (orders, search) must not wait behind a login.
-            let (member, hash, currency) = {
-                let store = reader
+        let (actor, name, currency) = self
+            .pins
+            .check(move || {
+                // Read, then let go of the store: argon2 takes tens of milliseconds, and reads
+                // (orders, search) must not wait behind a login.
+                let (member, hash, currency) = {
+                    let store = reader
+                        .lock()
+                        .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+                    let currency = store.settings()?.map(|s| s.currency.code().to_string());
+                    (store.staff_member(staff)?, store.pin_hash(staff)?, currency)
+                };
+                let name = member.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+                let mut guard = logins
                     .lock()
-                    .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-                let currency = store.settings()?.map(|s| s.currency.code().to_string());
-                (store.staff_member(staff)?, store.pin_hash(staff)?, currency)
-            };
-            let name = member.as_ref().map(|m| m.name.clone()).unwrap_or_default();
-            let mut guard = logins
-                .lock()
-                .map_err(|_| NodeError::Internal("login table poisoned".into()))?;
-            let actor = guard.check(staff, &pin, member, hash, clock::now_millis())?;
-            Ok((actor, name, currency.unwrap_or_default()))
-        })
-        .await
-        .inspect_err(|_| crate::metrics::Metrics::add(&self.metrics.logins_refused, 1))?;
+                    .map_err(|_| NodeError::Internal("login table poisoned".into()))?;
+                let actor = guard.check(staff, &pin, member, hash, clock::now_millis())?;
+                Ok((actor, name, currency.unwrap_or_default()))
+            })
+            .await
+            .map_err(status)
+            .inspect_err(|_| crate::metrics::Metrics::add(&self.metrics.logins_refused, 1))?;
         crate::metrics::Metrics::add(&self.metrics.logins_ok, 1);
         let mut token = [0u8; 32];
         getrandom::fill(&mut token)

@@ -235,7 +235,12 @@ fn jobs_for<S: PosStore>(
                 printer: printer.name.clone(),
                 kind: "kitchen".into(),
                 order: Some(order.id),
-                title: format!("#{} {kind} ({} lines)", order.number, lines.len()),
+                title: format!(
+                    "#{} {kind} ({} line{})",
+                    order.number,
+                    lines.len(),
+                    if lines.len() == 1 { "" } else { "s" }
+                ),
                 bytes: kitchen_ticket(&printer.name, order, table.as_deref(), &lines, at, &what),
                 reprint_of: None,
             });

@@ -4,7 +4,7 @@
 
 use mpos_domain::MoneyError;
 use mpos_domain::menu::Settings;
-use mpos_domain::order::{Order, OrderKind, Tender};
+use mpos_domain::order::{Order, OrderKind, Status, Tender};
 use mpos_domain::tax::PriceMode;
 use mpos_domain::{Money, TaxRate};
 use mpos_store::{PosStore, StoreError};
@@ -181,7 +181,9 @@ pub fn render(
             );
         }
     }
-    if !t.balance.is_zero() {
+    // Only an open order can owe anything: on a closed one, the difference is what was
+    // refunded, shown on its payment above.
+    if order.status == Status::Open && !t.balance.is_zero() {
         row(&mut out, width, "Balance due", &amount(t.balance));
     }
     if let Some(code) = receipt_code {
@@ -354,5 +356,23 @@ MPR1.ABCDEFGHIJKLMNOPQRSTUVWXYZ0
         );
         assert!(text.lines().all(|l| l.chars().count() <= WIDE));
         assert!(!text.contains("Receipt code"));
+    }
+
+    /// A refund on a closed order shows on its payment; the guest owes nothing. While the
+    /// order is open, what is still due is printed.
+    #[test]
+    fn only_an_open_order_shows_a_balance_due() {
+        let mut refunded = order();
+        refunded.payments[0].refunded = eur(500);
+        let text = render(&refunded, &settings(), Some("T5"), None, WIDE).unwrap();
+        assert!(text.contains("  refunded"), "{text}");
+        assert!(!text.contains("Balance due"), "{text}");
+        let mut open = order();
+        open.status = Status::Open;
+        open.payments.pop();
+        open.closed_at = None;
+        let text = render(&open, &settings(), Some("T5"), None, WIDE).unwrap();
+        assert!(text.contains("Balance due"), "{text}");
+        assert!(text.contains("21.20"), "{text}");
     }
 }

@@ -53,7 +53,14 @@ impl Node {
         let listener = TcpListener::bind(listen).await?;
         Ok(Node {
             listener,
-            api: PosApi::new(writer, node, reader, print_queue, metrics.clone()),
+            api: PosApi::new(
+                writer,
+                node,
+                reader,
+                print_queue,
+                crate::staff::PinDesk::start()?,
+                metrics.clone(),
+            ),
             metrics,
             writer_thread,
             spooler,

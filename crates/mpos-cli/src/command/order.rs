@@ -381,7 +381,10 @@ fn print_order(o: &v1::OrderView, as_json: bool) {
             say!("    refunded {:>35}", format!("-{}", minor(p.refunded)));
         }
     }
-    say!("  balance due {:>35}", minor(o.balance));
+    // A closed order owes nothing; what a refund gave back shows on its payment.
+    if o.status == v1::OrderStatus::Open as i32 {
+        say!("  balance due {:>35}", minor(o.balance));
+    }
 }
 
 pub fn order(cmd: OrderCommand) -> Result<Outcome> {
