@@ -297,6 +297,22 @@ impl PosApi {
     }
 }
 
+/// A print request id used before for another print is the client's mistake.
+fn reused_print(e: StoreError) -> NodeError {
+    match e {
+        StoreError::Conflict(m) => NodeError::BadRequest(format!("{m}: make a new id per request")),
+        other => NodeError::Store(other),
+    }
+}
+
+fn jobs_by_id(q: &SqliteStore, ids: &[u64]) -> Result<Vec<PrintJob>, NodeError> {
+    let mut jobs = Vec::with_capacity(ids.len());
+    for id in ids {
+        jobs.extend(q.print_job(*id)?);
+    }
+    Ok(jobs)
+}
+
 fn job_view(j: &PrintJob) -> v1::PrintJobView {
     v1::PrintJobView {
         id: j.id,
@@ -1060,10 +1076,15 @@ impl Pos for PosApi {
         let actor = self.actor(&request)?;
         Self::require(actor, Permission::Sell, "print receipts")?;
         let r = request.into_inner();
+        let rid = request_id(&r.request_id)?;
         let order = OrderId(read_id("order", &r.order).map_err(bad)?);
         let wanted = r.printer;
+        let action = format!("print the receipt of order {order} on {wanted:?}");
         let jobs = self
             .with_queue(move |q| {
+                if let Some(done) = q.print_request(rid, &action).map_err(reused_print)? {
+                    return jobs_by_id(q, &done);
+                }
                 let o = q
                     .load_order(order)?
                     .ok_or_else(|| NodeError::NotFound("no such order".into()))?;
@@ -1108,10 +1129,10 @@ impl Pos for PosApi {
                         bytes: crate::escpos::receipt(&text, code.as_deref()),
                         reprint_of: None,
                     };
-                    let id = q.queue_job(&job, clock::now_millis())?;
-                    jobs.extend(q.print_job(id)?);
+                    jobs.push(job);
                 }
-                Ok(jobs)
+                let ids = q.queue_for_request(rid, &action, &jobs, clock::now_millis())?;
+                jobs_by_id(q, &ids)
             })
             .await?;
         Ok(Response::new(v1::PrintJobsReply {
@@ -1145,9 +1166,16 @@ impl Pos for PosApi {
                 action: "reprint".into(),
             })));
         }
-        let id = request.into_inner().job;
+        let r = request.into_inner();
+        let (id, rid) = (r.job, request_id(&r.request_id)?);
+        let action = format!("reprint job {id}");
         let job = self
             .with_queue(move |q| {
+                if let Some(done) = q.print_request(rid, &action).map_err(reused_print)? {
+                    return jobs_by_id(q, &done)?
+                        .pop()
+                        .ok_or_else(|| NodeError::Internal("the reprint vanished".into()));
+                }
                 let old = q
                     .print_job(id)?
                     .ok_or_else(|| NodeError::NotFound(format!("no print job {id}")))?;
@@ -1166,8 +1194,9 @@ impl Pos for PosApi {
                     reprint_of: Some(id),
                     ..old.job
                 };
-                let new = q.queue_job(&job, clock::now_millis())?;
-                q.print_job(new)?
+                let new = q.queue_for_request(rid, &action, &[job], clock::now_millis())?;
+                jobs_by_id(q, &new)?
+                    .pop()
                     .ok_or_else(|| NodeError::Internal("the reprint vanished".into()))
             })
             .await?;

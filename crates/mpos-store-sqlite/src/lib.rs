@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_drawers_and_days.sql"),
     include_str!("../migrations/0008_printing.sql"),
     include_str!("../migrations/0009_floor.sql"),
+    include_str!("../migrations/0010_print_requests.sql"),
 ];
 
 /// A node's SQLite database.

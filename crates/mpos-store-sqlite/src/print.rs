@@ -172,6 +172,56 @@ impl PrintStore for SqliteStore {
         insert_job(self.conn(), job, now)
     }
 
+    fn print_request(&self, request: u128, action: &str) -> Result<Option<Vec<u64>>, StoreError> {
+        let found: Option<(String, String)> = self
+            .conn()
+            .prepare_cached("SELECT action, jobs FROM print_request WHERE id = ?1")
+            .map_err(db)?
+            .query_row([&request.to_be_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)?;
+        let Some((done, jobs)) = found else {
+            return Ok(None);
+        };
+        if done != action {
+            return Err(StoreError::Conflict(format!(
+                "request {request:032x} was already used to {done}"
+            )));
+        }
+        jobs.split(',')
+            .filter(|j| !j.is_empty())
+            .map(|j| {
+                j.parse::<u64>()
+                    .map_err(|_| corrupt(format!("print request jobs {jobs:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    fn queue_for_request(
+        &mut self,
+        request: u128,
+        action: &str,
+        jobs: &[NewPrintJob],
+        now: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let ids = jobs
+            .iter()
+            .map(|job| insert_job(&tx, job, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        tx.prepare_cached("INSERT INTO print_request (id, action, jobs) VALUES (?1, ?2, ?3)")
+            .map_err(db)?
+            .execute(params![&request.to_be_bytes()[..], action, list])
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(ids)
+    }
+
     fn next_job(&self, printer: &str, now: u64) -> Result<Option<PrintJob>, StoreError> {
         let mut stmt = self
             .conn()

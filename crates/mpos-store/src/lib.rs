@@ -311,6 +311,17 @@ pub trait PrintStore {
     ) -> Result<(), StoreError>;
     /// Queues one job (a receipt, a reprint); returns its id.
     fn queue_job(&mut self, job: &NewPrintJob, now: u64) -> Result<u64, StoreError>;
+    /// The jobs print request `request` queued, if it was seen before. A request id reused
+    /// for another `action` is a conflict.
+    fn print_request(&self, request: u128, action: &str) -> Result<Option<Vec<u64>>, StoreError>;
+    /// Queues `jobs` and records that `request` queued them, in one transaction.
+    fn queue_for_request(
+        &mut self,
+        request: u128,
+        action: &str,
+        jobs: &[NewPrintJob],
+        now: u64,
+    ) -> Result<Vec<u64>, StoreError>;
 
     /// The oldest unfinished job of `printer` if it is due: jobs of one printer go out in
     /// order, so a ticket never overtakes an earlier one.

@@ -6,7 +6,7 @@ use mpos_proto::v1;
 use serde_json::{Value, json};
 
 use crate::Outcome;
-use crate::command::client::{Target, authed, connect, order_id, refused, show_id};
+use crate::command::client::{Target, authed, connect, new_id, order_id, refused, show_id};
 use crate::command::order::runtime;
 use crate::output::{self, say};
 
@@ -197,6 +197,7 @@ pub fn print(cmd: PrintCommand) -> Result<Outcome> {
                 let mut c = connect(&target.target).await?;
                 let jobs = c
                     .print_receipt(authed(v1::PrintReceiptRequest {
+                        request_id: new_id(),
                         order: order_id(&order)?,
                         printer: printer.unwrap_or_default(),
                     })?)
@@ -219,7 +220,10 @@ pub fn print(cmd: PrintCommand) -> Result<Outcome> {
             PrintCommand::Reprint { job, target } => {
                 let mut c = connect(&target.target).await?;
                 let job = c
-                    .reprint(authed(v1::ReprintRequest { job })?)
+                    .reprint(authed(v1::ReprintRequest {
+                        job,
+                        request_id: new_id(),
+                    })?)
                     .await
                     .map_err(refused)?
                     .into_inner();

@@ -165,13 +165,31 @@ async fn kitchen_tickets_survive_a_printer_that_is_off_and_never_print_twice() {
         assert!(contains(&t[1], b"#T-83"));
     }
 
-    // A reprint is a new job, marked as a reprint.
+    // A reprint is a new job, marked as a reprint; a double tap (the same request id)
+    // reprints once.
+    let ask = v1::ReprintRequest {
+        job: 1,
+        request_id: id(0x7e01),
+    };
     let reprint = c
-        .reprint(authed(&cashier, v1::ReprintRequest { job: 1 }))
+        .reprint(authed(&cashier, ask.clone()))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(reprint.reprint_of, 1);
+    let again = c.reprint(authed(&cashier, ask)).await.unwrap().into_inner();
+    assert_eq!(again.id, reprint.id);
+    let reused = c
+        .reprint(authed(
+            &cashier,
+            v1::ReprintRequest {
+                job: 2,
+                request_id: id(0x7e01),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), Code::InvalidArgument);
     wait_for_jobs(&mut c, &cashier, |j| j.iter().all(|j| j.state == "printed")).await;
     {
         let t = tickets.lock().unwrap();
@@ -208,19 +226,25 @@ async fn kitchen_tickets_survive_a_printer_that_is_off_and_never_print_twice() {
         .into_inner()
         .code;
     assert!(code.starts_with("MPR1."), "{code}");
+    let print = v1::PrintReceiptRequest {
+        order: id(0x53),
+        printer: String::new(),
+        request_id: id(0x7e02),
+    };
     let queued = c
-        .print_receipt(authed(
-            &cashier,
-            v1::PrintReceiptRequest {
-                order: id(0x53),
-                printer: String::new(),
-            },
-        ))
+        .print_receipt(authed(&cashier, print.clone()))
         .await
         .unwrap()
         .into_inner()
         .jobs;
     assert_eq!(queued.len(), 1);
+    let retried = c
+        .print_receipt(authed(&cashier, print))
+        .await
+        .unwrap()
+        .into_inner()
+        .jobs;
+    assert_eq!(retried[0].id, queued[0].id, "a retry queues nothing new");
     wait_for_jobs(&mut c, &cashier, |j| j.iter().all(|j| j.state == "printed")).await;
     let receipt = std::fs::read(&file).unwrap();
     let mut store = vec![0x1d, b'(', b'k'];
@@ -239,6 +263,7 @@ async fn kitchen_tickets_survive_a_printer_that_is_off_and_never_print_twice() {
             v1::PrintReceiptRequest {
                 order: id(0x99),
                 printer: String::new(),
+                request_id: id(0x7e03),
             },
         ))
         .await
