@@ -14,12 +14,12 @@ use mpos_domain::ids::{
 use mpos_domain::order::{Command, DiscountKind, DiscountTarget, OrderKind};
 use mpos_domain::staff::{Actor, Permission};
 use mpos_domain::{Money, Refusal};
+use mpos_proto::DecodeError;
 use mpos_proto::event::{
     channel_from_wire, read_id, read_opt_id, role_to_wire, source_from_wire, tender_from_wire,
 };
 use mpos_proto::v1::{self, pos_server::Pos};
 use mpos_proto::view::{day_report_view, drawer_view, order_view};
-use mpos_proto::{DecodeError, event::group_to_wire, event::menu_item_to_wire};
 use mpos_store::{NewPrintJob, PosStore, PrintJob, PrintStore, Printer, StoreError};
 use mpos_store_sqlite::SqliteStore;
 use tonic::{Request as GrpcRequest, Response, Status};
@@ -516,26 +516,14 @@ impl Pos for PosApi {
         let limit = if r.limit == 0 { 20 } else { r.limit.min(100) } as usize;
         let items = self
             .read(move |store| {
-                let mut out = Vec::new();
-                for item in store.search_items(&r.query, limit)? {
-                    let mut groups = Vec::new();
-                    for g in &item.modifier_groups {
-                        groups.extend(store.modifier_group(*g)?);
-                    }
-                    out.push((item, groups));
-                }
-                Ok(out)
+                store
+                    .search_items(&r.query, limit)?
+                    .into_iter()
+                    .map(|item| back_office::item_view(store, item))
+                    .collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        Ok(Response::new(v1::SearchItemsReply {
-            items: items
-                .iter()
-                .map(|(i, gs)| v1::MenuItemView {
-                    item: Some(menu_item_to_wire(i)),
-                    modifier_groups: gs.iter().map(group_to_wire).collect(),
-                })
-                .collect(),
-        }))
+        Ok(Response::new(v1::SearchItemsReply { items }))
     }
 
     async fn open_order(

@@ -136,7 +136,7 @@ impl Applied {
 struct Staged {
     events: Vec<Event>,
     order: Option<Order>,
-    /// For an order request: the order as it stood before the request (none: new).
+    /// For the batch's first request on an order: the order as stored (none: new).
     stored: Option<Option<Order>>,
     drawer: Option<Drawer>,
     /// A new PIN hash, kept out of the ledger.
@@ -586,18 +586,19 @@ impl<S: PosStore> PosService<S> {
                 })
             }
             Action::Order { order, command } => {
-                let mut current = match (w.orders.get(order), w.stored.get(order)) {
-                    (Some(s), _) => s.clone(),
-                    (None, Some(stored)) => stored.clone(),
-                    (None, None) => {
+                // The first request of the batch on this order sees it as stored; that
+                // state is kept for the projection to write only the difference.
+                let (mut current, stored) = match w.orders.get(order) {
+                    Some(s) => (s.clone(), None),
+                    None => {
                         let cached = self.cache.open_orders.borrow().get(order).cloned();
-                        match cached {
+                        let stored = match cached {
                             Some(o) => Some(o),
                             None => store.load_order(*order)?,
-                        }
+                        };
+                        (stored.clone(), Some(stored))
                     }
                 };
-                let stored = current.clone();
                 let steps: Vec<Step<'_>> = match command {
                     OrderAction::Command(c) => vec![Step::Command(c)],
                     OrderAction::AddItem(line) => vec![Step::AddItem(line)],
@@ -662,7 +663,7 @@ impl<S: PosStore> PosService<S> {
                 Ok(Staged {
                     events,
                     order: Some(current),
-                    stored: Some(stored),
+                    stored,
                     drawer,
                     pin: None,
                 })
@@ -1101,7 +1102,6 @@ impl<S: PosStore> PosService<S> {
                 pins.extend(pin);
                 if let (Some(id), Some(o)) = (request.order(), &order) {
                     w.orders.insert(id, Some(o.clone()));
-                    // The first request of the batch on this order saw it as stored.
                     if let Some(before) = stored {
                         w.stored.entry(id).or_insert(before);
                     }

@@ -427,21 +427,9 @@ fn menu_to_wire(e: &MenuEvent) -> v1::MenuEvent {
     let mut currency = String::new();
     let mut note = |m: Money| currency = m.currency().code().to_string();
     let change = match &e.change {
-        MenuChange::SettingsPut(st) => W::SettingsPut(v1::Settings {
-            name: st.name.clone(),
-            currency: st.currency.code().to_string(),
-            price_mode: mode_to_wire(st.price_mode).into(),
-        }),
-        MenuChange::TaxCategoryPut(t) => W::TaxCategoryPut(v1::TaxCategory {
-            id: id(t.id.0),
-            name: t.name.clone(),
-            rates_ppm: t.rates.iter().map(|r| r.ppm()).collect(),
-        }),
-        MenuChange::CategoryPut(c) => W::CategoryPut(v1::Category {
-            id: id(c.id.0),
-            name: c.name.clone(),
-            station: opt_id(c.station.map(|s| s.0)),
-        }),
+        MenuChange::SettingsPut(st) => W::SettingsPut(settings_to_wire(st)),
+        MenuChange::TaxCategoryPut(t) => W::TaxCategoryPut(tax_category_to_wire(t)),
+        MenuChange::CategoryPut(c) => W::CategoryPut(category_to_wire(c)),
         MenuChange::ModifierGroupPut(g) => {
             if let Some(o) = g.options.first() {
                 note(o.price_delta);
@@ -614,6 +602,30 @@ fn staff_from_wire(w: v1::StaffEvent) -> Result<StaffEvent, DecodeError> {
         at: w.at,
         change,
     })
+}
+
+pub fn settings_to_wire(st: &Settings) -> v1::Settings {
+    v1::Settings {
+        name: st.name.clone(),
+        currency: st.currency.code().to_string(),
+        price_mode: mode_to_wire(st.price_mode).into(),
+    }
+}
+
+pub fn tax_category_to_wire(t: &TaxCategory) -> v1::TaxCategory {
+    v1::TaxCategory {
+        id: id(t.id.0),
+        name: t.name.clone(),
+        rates_ppm: t.rates.iter().map(|r| r.ppm()).collect(),
+    }
+}
+
+pub fn category_to_wire(c: &Category) -> v1::Category {
+    v1::Category {
+        id: id(c.id.0),
+        name: c.name.clone(),
+        station: opt_id(c.station.map(|s| s.0)),
+    }
 }
 
 pub fn group_to_wire(g: &ModifierGroup) -> v1::ModifierGroup {

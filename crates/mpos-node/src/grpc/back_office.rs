@@ -8,8 +8,8 @@ use mpos_domain::ids::{CategoryId, ItemId, StaffId, TableId};
 use mpos_domain::menu::{MenuChange, MenuCommand};
 use mpos_domain::staff::{Permission, StaffCommand, StaffMember};
 use mpos_proto::event::{
-    group_to_wire, id, menu_from_wire, menu_item_to_wire, read_id, role_from_wire, table_from_wire,
-    table_to_wire,
+    category_to_wire, group_to_wire, id, menu_from_wire, menu_item_to_wire, read_id,
+    role_from_wire, settings_to_wire, table_from_wire, table_to_wire, tax_category_to_wire,
 };
 use mpos_proto::v1::{self, change_menu_request::Change as Wire, menu_event};
 use mpos_proto::view::order_view;
@@ -42,7 +42,7 @@ fn menu_command(change: MenuChange) -> MenuCommand {
     }
 }
 
-fn item_view(
+pub(super) fn item_view(
     store: &impl PosStore,
     item: mpos_domain::catalog::Item,
 ) -> Result<v1::MenuItemView, NodeError> {
@@ -132,27 +132,9 @@ impl PosApi {
             })
             .await?;
         Ok(Response::new(v1::MenuView {
-            settings: settings.map(|s| v1::Settings {
-                name: s.name,
-                currency: s.currency.code().to_string(),
-                price_mode: mpos_proto::event::mode_to_wire(s.price_mode).into(),
-            }),
-            tax_categories: taxes
-                .iter()
-                .map(|t| v1::TaxCategory {
-                    id: id(t.id.0),
-                    name: t.name.clone(),
-                    rates_ppm: t.rates.iter().map(|r| r.ppm()).collect(),
-                })
-                .collect(),
-            categories: categories
-                .iter()
-                .map(|c| v1::Category {
-                    id: id(c.id.0),
-                    name: c.name.clone(),
-                    station: c.station.map(|s| id(s.0)).unwrap_or_default(),
-                })
-                .collect(),
+            settings: settings.as_ref().map(settings_to_wire),
+            tax_categories: taxes.iter().map(tax_category_to_wire).collect(),
+            categories: categories.iter().map(category_to_wire).collect(),
             modifier_groups: groups.iter().map(group_to_wire).collect(),
         }))
     }
