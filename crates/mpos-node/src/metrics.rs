@@ -11,6 +11,7 @@ pub struct Metrics {
     pub requests_refused: AtomicU64,
     pub requests_failed: AtomicU64,
     pub batches: AtomicU64,
+    pub syncs: AtomicU64,
     pub batch_requests: AtomicU64,
     pub ledger_entries: AtomicU64,
     pub logins_ok: AtomicU64,
@@ -47,8 +48,14 @@ impl Metrics {
         family(
             "mpos_batches_total",
             "counter",
-            "Committed batches (one transaction and fsync each).",
+            "Committed batches (one transaction each).",
             &[("", get(&self.batches))],
+        );
+        family(
+            "mpos_syncs_total",
+            "counter",
+            "Syncs of the write-ahead log; each makes every batch committed before it durable.",
+            &[("", get(&self.syncs))],
         );
         family(
             "mpos_batch_requests_total",

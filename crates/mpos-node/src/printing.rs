@@ -28,6 +28,7 @@ use mpos_store_sqlite::SqliteStore;
 use crate::clock;
 use crate::error::NodeError;
 use crate::escpos::{Align, Escpos};
+use crate::writer::DurableSize;
 
 /// Most ledger entries read per round, so a long backlog does not hold a transaction.
 const SCAN_LIMIT: u64 = 2_000;
@@ -249,42 +250,90 @@ fn jobs_for<S: PosStore>(
     Ok(jobs)
 }
 
-/// Reads the ledger after the spooler's cursor and queues the kitchen tickets it holds.
-/// Returns how many entries it read.
-pub fn queue_kitchen_tickets(store: &mut SqliteStore, node: NodeId) -> Result<u64, NodeError> {
-    let from = store.print_cursor(node)?.unwrap_or(0) + 1;
-    let head = store.chain_head(node)?.map_or(0, |h| h.size());
-    if head < from {
-        return Ok(0);
+/// Most ledger entries the spooler may read past its stored cursor without storing it
+/// again: what it rereads after a restart.
+const CURSOR_EVERY: u64 = 10_000;
+
+/// How far the spooler has read the ledger. Entries that hold nothing for the kitchen move
+/// only the cursor in memory, so a sale that prints nothing costs the spooler no write
+/// (and the writer no wait for its lock); the cursor is stored with the next tickets it
+/// queues, or after `CURSOR_EVERY` entries. Rereading from the stored cursor after a
+/// restart finds nothing new to queue.
+#[derive(Debug)]
+pub struct KitchenFeed {
+    node: NodeId,
+    /// The last entry read.
+    read: u64,
+    /// The last entry read as the store has it.
+    stored: u64,
+}
+
+impl KitchenFeed {
+    pub fn new(store: &SqliteStore, node: NodeId) -> Result<KitchenFeed, NodeError> {
+        let stored = store.print_cursor(node)?.unwrap_or(0);
+        Ok(KitchenFeed {
+            node,
+            read: stored,
+            stored,
+        })
     }
-    let to = head.min(from + SCAN_LIMIT - 1);
-    let printers = store.printers()?;
-    let mut events: Vec<(OrderId, u64, Change)> = Vec::new();
-    if printers.iter().any(|p| !p.stations.is_empty()) {
-        store.visit_entries(node, from, to, &mut |bytes| {
-            let entry = EntryRef::decode(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Event::Order(e) =
-                decode(entry.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?
-                && matches!(
-                    e.change,
-                    Change::LinesSent { .. }
-                        | Change::LineVoided { .. }
-                        | Change::CourseFired { .. }
-                )
-            {
-                events.push((e.order, e.at, e.change));
-            }
-            Ok(())
-        })?;
-    }
-    let mut jobs = Vec::new();
-    for (order, at, change) in events {
-        if let Some(o) = store.load_order(order)? {
-            jobs.extend(jobs_for(&*store, &printers, &o, &change, at)?);
+
+    /// Reads the ledger after the cursor, up to `durable` entries, and queues the kitchen
+    /// tickets it holds. Returns how many entries it read.
+    pub fn queue_tickets(
+        &mut self,
+        store: &mut SqliteStore,
+        durable: u64,
+    ) -> Result<u64, NodeError> {
+        let node = self.node;
+        let from = self.read + 1;
+        let head = store.chain_head(node)?.map_or(0, |h| h.size()).min(durable);
+        if head < from {
+            return Ok(0);
         }
+        let to = head.min(from + SCAN_LIMIT - 1);
+        let printers = store.printers()?;
+        let mut events: Vec<(OrderId, u64, Change)> = Vec::new();
+        if printers.iter().any(|p| !p.stations.is_empty()) {
+            store.visit_entries(node, from, to, &mut |bytes| {
+                let entry =
+                    EntryRef::decode(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if let Event::Order(e) =
+                    decode(entry.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    && matches!(
+                        e.change,
+                        Change::LinesSent { .. }
+                            | Change::LineVoided { .. }
+                            | Change::CourseFired { .. }
+                    )
+                {
+                    events.push((e.order, e.at, e.change));
+                }
+                Ok(())
+            })?;
+        }
+        let mut jobs = Vec::new();
+        for (order, at, change) in events {
+            if let Some(o) = store.load_order(order)? {
+                jobs.extend(jobs_for(&*store, &printers, &o, &change, at)?);
+            }
+        }
+        if !jobs.is_empty() || to - self.stored >= CURSOR_EVERY {
+            store.queue_from_ledger(node, to, &jobs, clock::now_millis())?;
+            self.stored = to;
+        }
+        self.read = to;
+        Ok(to + 1 - from)
     }
-    store.queue_from_ledger(node, to, &jobs, clock::now_millis())?;
-    Ok(to + 1 - from)
+
+    /// Stores the cursor if it moved (when the spooler stops).
+    pub fn store_cursor(&mut self, store: &mut SqliteStore) -> Result<(), NodeError> {
+        if self.read > self.stored {
+            store.queue_from_ledger(self.node, self.read, &[], clock::now_millis())?;
+            self.stored = self.read;
+        }
+        Ok(())
+    }
 }
 
 /// Sends what is due on each printer, oldest job first. Returns how many printed.
@@ -323,8 +372,13 @@ pub struct Spooler {
 }
 
 impl Spooler {
-    /// Starts spooling for `node` over its own connection `store`.
-    pub fn start(mut store: SqliteStore, node: NodeId) -> Result<Spooler, NodeError> {
+    /// Starts spooling for `node` over its own connection `store`, reading the ledger as
+    /// far as it is `durable`.
+    pub fn start(
+        mut store: SqliteStore,
+        node: NodeId,
+        durable: DurableSize,
+    ) -> Result<Spooler, NodeError> {
         // The first time: history from before printing was set up is never printed.
         if store.print_cursor(node)?.is_none() {
             let head = store.chain_head(node)?.map_or(0, |h| h.size());
@@ -337,13 +391,15 @@ impl Spooler {
                 "print jobs were being sent when the node stopped; marked failed, reprint if needed"
             );
         }
+        let mut feed = KitchenFeed::new(&store, node)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("mpos-printer".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
-                    let round = queue_kitchen_tickets(&mut store, node)
+                    let round = feed
+                        .queue_tickets(&mut store, durable.get())
                         .and_then(|read| deliver(&mut store).map(|_| read));
                     match round {
                         // A backlog: go on at once.
@@ -352,6 +408,9 @@ impl Spooler {
                         Err(e) => tracing::error!(error = %e, "print spooler round failed"),
                     }
                     std::thread::sleep(POLL);
+                }
+                if let Err(e) = feed.store_cursor(&mut store) {
+                    tracing::warn!(error = %e, "the print cursor was not stored; the spooler rereads from the last one");
                 }
             })?;
         Ok(Spooler {

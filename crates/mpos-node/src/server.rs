@@ -38,17 +38,19 @@ impl Node {
         let dir = DataDir::open_or_create(data)?;
         let lock = dir.lock_for_writing()?;
         let reader = dir.store()?;
-        let store = dir.store()?;
+        let mut store = dir.store()?;
         let print_queue = dir.store()?;
         let spool = dir.store()?;
         let checkpoints = dir.store()?;
         store.leave_checkpoints_to_others()?;
+        let wal = store.sync_wal_separately()?;
         let ledger = Ledger::open(store, dir.into_key())?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
         let metrics = Arc::new(Metrics::default());
         let node = ledger.node_id();
-        let (writer, writer_thread) = Writer::start(PosService::new(ledger), metrics.clone())?;
-        let spooler = crate::printing::Spooler::start(spool, node)?;
+        let (writer, writer_thread) =
+            Writer::start(PosService::new(ledger), move || wal.sync(), metrics.clone())?;
+        let spooler = crate::printing::Spooler::start(spool, node, writer.durable())?;
         let checkpointer = crate::checkpoint::Checkpointer::start(checkpoints)?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Node {

@@ -1,14 +1,22 @@
 //! The single writer: one thread owns the point-of-sale service and applies requests in
-//! batches. Whatever is queued when it wakes goes into one ledger batch, one transaction
-//! and one fsync (group commit), so the cost of durability is shared by every request
-//! waiting for it.
-
-use std::thread::JoinHandle;
-
-use mpos_store_sqlite::SqliteStore;
-use tokio::sync::{mpsc, oneshot};
+//! batches. Whatever is queued when it wakes goes into one ledger batch and one
+//! transaction (group commit), so the cost of a commit is shared by every request waiting
+//! for it.
+//!
+//! The fsync that makes a batch durable runs on a second thread, the syncer, while the
+//! writer already decides and commits the next batch (the store syncs the write-ahead log
+//! itself no longer: `SqliteStore::sync_wal_separately`). Every answer goes out through
+//! the syncer, in order, and only after a sync that began after its batch committed: a
+//! client is never told of a write that power loss could take back, nor shown a refusal
+//! or a replay that rests on one.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use mpos_store::StoreError;
+use mpos_store_sqlite::SqliteStore;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::clock;
 use crate::error::NodeError;
@@ -17,24 +25,107 @@ use crate::pos::{Applied, PosService, Request};
 
 /// Most requests folded into one batch: bounds a batch's latency under a flood.
 const MAX_BATCH: usize = 512;
+/// Committed batches waiting for their sync before the writer waits for the syncer.
+const SYNC_QUEUE: usize = 64;
 
-type Job = (Request, oneshot::Sender<Result<Applied, NodeError>>);
+type Reply = oneshot::Sender<Result<Applied, NodeError>>;
+type Job = (Request, Reply);
+
+/// How many of the ledger's entries are known to be on disk. The print spooler reads no
+/// further, so the kitchen never cooks what power loss could take back.
+#[derive(Clone, Debug, Default)]
+pub struct DurableSize(Arc<AtomicU64>);
+
+impl DurableSize {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self, size: u64) {
+        self.0.store(size, Ordering::Release);
+    }
+}
+
+/// A committed batch's answers, held until the ledger is durable up to `size`.
+struct Answers {
+    replies: Vec<Reply>,
+    results: Vec<Result<Applied, NodeError>>,
+    size: u64,
+}
+
+fn disk_failed() -> NodeError {
+    NodeError::Unavailable(
+        "the node could not make its writes durable (the disk failed); restart it, then \
+         retry with the same request id"
+            .into(),
+    )
+}
 
 /// A handle to the writer thread. Dropping every handle lets the thread finish the queue
 /// and stop.
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
+    durable: DurableSize,
 }
 
 impl Writer {
-    /// Starts the writer thread over `service`.
+    /// Starts the writer thread over `service`, and its syncer, which calls `sync` to make
+    /// every commit made before the call durable. If a sync fails, what it was to cover is
+    /// in doubt: every answer waiting on it is a failure, and the writer takes no more
+    /// requests until the node restarts (and SQLite recovers what reached the disk).
     pub fn start(
         mut service: PosService<SqliteStore>,
+        mut sync: impl FnMut() -> Result<(), StoreError> + Send + 'static,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<(Writer, JoinHandle<()>)> {
-        Metrics::add(&metrics.ledger_entries, service.ledger().head().size());
+        let committed = service.ledger().head().size();
+        Metrics::add(&metrics.ledger_entries, committed);
+        let durable = DurableSize::default();
+        durable.set(committed);
+        let failed = Arc::new(AtomicBool::new(false));
+        let (to_syncer, answers) = std::sync::mpsc::sync_channel::<Answers>(SYNC_QUEUE);
+        let syncer = {
+            let durable = durable.clone();
+            let failed = failed.clone();
+            let metrics = metrics.clone();
+            std::thread::Builder::new()
+                .name("mpos-sync".into())
+                .spawn(move || {
+                    while let Ok(first) = answers.recv() {
+                        // Every batch committed by now shares one sync.
+                        let mut ready = vec![first];
+                        ready.extend(answers.try_iter());
+                        let needed = ready.iter().map(|a| a.size).max().unwrap_or(0);
+                        if needed > durable.get() && !failed.load(Ordering::Acquire) {
+                            match sync() {
+                                Ok(()) => {
+                                    Metrics::add(&metrics.syncs, 1);
+                                    durable.set(needed);
+                                }
+                                Err(e) => {
+                                    tracing::error!(error = %e, "syncing the ledger failed; the node takes no more writes");
+                                    failed.store(true, Ordering::Release);
+                                }
+                            }
+                        }
+                        let in_doubt = failed.load(Ordering::Acquire);
+                        for batch in ready {
+                            for (reply, result) in batch.replies.into_iter().zip(batch.results)
+                            {
+                                // The client may have gone; its request stands all the same.
+                                let _ = reply.send(if in_doubt {
+                                    Err(disk_failed())
+                                } else {
+                                    result
+                                });
+                            }
+                        }
+                    }
+                })?
+        };
         let (queue, mut jobs) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        let writer_durable = durable.clone();
         let thread = std::thread::Builder::new()
             .name("mpos-writer".into())
             .spawn(move || {
@@ -47,13 +138,19 @@ impl Writer {
                         }
                     }
                     let (requests, replies): (Vec<Request>, Vec<_>) = batch.into_iter().unzip();
+                    if failed.load(Ordering::Acquire) {
+                        for reply in replies {
+                            let _ = reply.send(Err(disk_failed()));
+                        }
+                        continue;
+                    }
                     let before = service.ledger().head().size();
                     let count = requests.len() as u64;
                     let results = service.execute(requests, clock::now_millis());
-                    let after = service.ledger().head().size();
-                    if after > before {
+                    let size = service.ledger().head().size();
+                    if size > before {
                         Metrics::add(&metrics.batches, 1);
-                        Metrics::add(&metrics.ledger_entries, after - before);
+                        Metrics::add(&metrics.ledger_entries, size - before);
                     }
                     Metrics::add(&metrics.batch_requests, count);
                     for r in &results {
@@ -69,14 +166,29 @@ impl Writer {
                         };
                         Metrics::add(counter, 1);
                     }
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        // The client may have gone; its request is applied all the same.
-                        let _ = reply.send(result);
+                    let answers = Answers {
+                        replies,
+                        results,
+                        size,
+                    };
+                    if to_syncer.send(answers).is_err() {
+                        tracing::error!("the syncer stopped; the writer stops");
+                        return;
                     }
                 }
-                tracing::info!("writer stopped: every queued request was applied");
+                drop(to_syncer);
+                let _ = syncer.join();
+                tracing::info!(
+                    durable = writer_durable.get(),
+                    "writer stopped: every queued request was applied and answered"
+                );
             })?;
-        Ok((Writer { queue }, thread))
+        Ok((Writer { queue, durable }, thread))
+    }
+
+    /// How much of the ledger is on disk.
+    pub fn durable(&self) -> DurableSize {
+        self.durable.clone()
     }
 
     /// Queues a request and waits until it is durable (or refused).

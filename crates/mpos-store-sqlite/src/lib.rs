@@ -2,6 +2,10 @@
 //! through rusqlite) in WAL mode with `synchronous = FULL`, so a committed transaction
 //! survives power loss. It owns its SQL and its append-only `migrations/`.
 //!
+//! The node's writer instead syncs the WAL itself, on another thread
+//! ([`SqliteStore::sync_wal_separately`]), so that it can commit the next batch while the
+//! last one's fsync is under way.
+//!
 //! Write transactions begin IMMEDIATE: the node has more than one connection that writes
 //! (the writer, the print spooler), and a deferred transaction that read first cannot
 //! take the write lock after another connection committed: SQLite fails it at once
@@ -48,6 +52,42 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
+/// The write-ahead log of a connection that leaves syncing it to its owner
+/// ([`SqliteStore::sync_wal_separately`]). SQLite deletes the WAL only when the last
+/// connection to the database closes, so this file stays the WAL while that connection
+/// lives.
+#[derive(Debug)]
+pub struct WalFile {
+    path: String,
+    file: std::fs::File,
+}
+
+impl WalFile {
+    /// Makes every transaction committed before this call durable.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::Backend(format!("syncing {}: {e}", self.path)))
+    }
+}
+
+/// How long a connection waits for another's lock before giving up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// One wait while another connection holds the lock. SQLite's own busy timeout sleeps
+/// 1, 2, 5, 10 ms and longer between tries: a writer that met a checkpoint holding the
+/// lock for a millisecond would sleep 8 ms in all before trying a third time.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// Busy handler: `tries` is how often this wait has already retried.
+fn wait_for_lock(tries: i32) -> bool {
+    let waited = LOCK_POLL * u32::try_from(tries).unwrap_or(u32::MAX);
+    if waited >= LOCK_WAIT {
+        return false;
+    }
+    std::thread::sleep(LOCK_POLL);
+    true
+}
+
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -90,6 +130,35 @@ impl SqliteStore {
             .map_err(db)
     }
 
+    /// Stops SQLite syncing the WAL inside each commit of this connection and returns the
+    /// WAL file, for the caller to sync on another thread: the caller commits batch after
+    /// batch without waiting on the disk, and must tell no one of a commit until a
+    /// [`WalFile::sync`] that began after that commit has returned.
+    ///
+    /// Why this is safe: SQLite appends a commit's frames to the WAL with plain writes, and
+    /// after a crash takes the WAL only up to its last complete commit, so the database is
+    /// consistent whatever reached the disk (SQLite's `synchronous = NORMAL`); an fsync of
+    /// the file makes every commit written before it durable. Checkpoints still sync the
+    /// WAL before copying it and the database after.
+    pub fn sync_wal_separately(&mut self) -> Result<WalFile, StoreError> {
+        let path = match self.conn.path() {
+            Some(p) if !p.is_empty() => format!("{p}-wal"),
+            _ => {
+                return Err(StoreError::Backend(
+                    "an in-memory database has no write-ahead log to sync".into(),
+                ));
+            }
+        };
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db)?;
+        // SQLite creates the WAL when the connection first reads; it exists by now
+        // (`setup` read the schema version), and stays while this connection is open.
+        let file =
+            std::fs::File::open(&path).map_err(|e| StoreError::Backend(format!("{path}: {e}")))?;
+        Ok(WalFile { path, file })
+    }
+
     /// Copies committed WAL frames into the database without waiting for anyone (a
     /// passive checkpoint). A passive checkpoint never lets the WAL start over while the
     /// writer keeps appending, so once the WAL holds more than `bound` frames this waits
@@ -128,8 +197,7 @@ impl SqliteStore {
         // A WAL that grew under a burst is cut back to this size when it starts over.
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
             .map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db)?;
+        conn.busy_handler(Some(wait_for_lock)).map_err(db)?;
         // The store uses a few dozen statements; the default cache of 16 would thrash and
         // re-parse SQL on the hot path.
         conn.set_prepared_statement_cache_capacity(128);
@@ -451,6 +519,34 @@ fn checkpoint_row(row: &rusqlite::Row<'_>) -> Result<CheckpointRow, StoreError> 
 mod tests {
     use super::*;
     use mpos_ledger::{Hlc, NodeKey};
+
+    /// A connection that leaves the WAL to its owner no longer syncs at commit, and the
+    /// owner's sync reaches the same file SQLite writes.
+    #[test]
+    fn a_wal_synced_separately_is_the_databases_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let wal = store.sync_wal_separately().unwrap();
+        let mode: i64 = store
+            .conn()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, 1, "NORMAL");
+        let before = std::fs::metadata(dir.path().join("db.sqlite3-wal"))
+            .unwrap()
+            .len();
+        store
+            .conn_mut()
+            .execute_batch("CREATE TABLE t (v BLOB); INSERT INTO t VALUES (zeroblob(5000))")
+            .unwrap();
+        assert!(wal.file.metadata().unwrap().len() > before);
+        wal.sync().unwrap();
+        assert!(matches!(
+            SqliteStore::open_in_memory().unwrap().sync_wal_separately(),
+            Err(StoreError::Backend(_))
+        ));
+    }
 
     /// The writer never checkpoints; the checkpointer copies the WAL and, past its bound,
     /// makes it start over.

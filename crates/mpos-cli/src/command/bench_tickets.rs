@@ -44,6 +44,13 @@ fn id(v: u128) -> Vec<u8> {
     v.to_be_bytes().to_vec()
 }
 
+/// A new id as a terminal makes it: UUIDv7, time first. (Ids that put a client number
+/// first would scatter each batch's inserts over as many index pages as there are clients,
+/// and measure that instead.)
+fn fresh() -> Vec<u8> {
+    uuid::Uuid::now_v7().as_bytes().to_vec()
+}
+
 fn authed<T>(token: &str, m: T) -> Result<tonic::Request<T>> {
     let mut r = tonic::Request::new(m);
     r.metadata_mut()
@@ -56,10 +63,10 @@ fn authed<T>(token: &str, m: T) -> Result<tonic::Request<T>> {
 const LINES: [(u128, Option<u128>, &[u128]); 3] =
     [(3, Some(32), &[2]), (14, None, &[]), (21, None, &[10, 13])];
 
-fn new_line(base: u128, i: usize) -> v1::NewLine {
+fn new_line(i: usize) -> v1::NewLine {
     let (item, variant, modifiers) = LINES[i];
     v1::NewLine {
-        line: id(base + 1 + i as u128),
+        line: fresh(),
         item: id(item),
         variant: variant.map(id).unwrap_or_default(),
         modifiers: modifiers.iter().map(|m| id(*m)).collect(),
@@ -69,17 +76,18 @@ fn new_line(base: u128, i: usize) -> v1::NewLine {
 }
 
 /// One full ticket: open, three lines with modifiers, paid by card, closed.
-async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128, counter: bool) -> Result<()> {
-    let base = order << 4;
+async fn ticket(c: &mut PosClient<Channel>, token: &str, counter: bool) -> Result<()> {
+    let order = fresh();
     let open = v1::OpenOrderRequest {
-        request_id: id(base),
-        order: id(order),
-        number: format!("B-{:x}", order & 0xffff_ffff),
+        request_id: fresh(),
+        order: order.clone(),
+        // As `mpos order open` numbers a counter order: the id's random tail.
+        number: format!("C-{}", hex::encode(&order[13..])),
         channel: v1::Channel::Counter.into(),
         kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
         source: None,
         lines: if counter {
-            (0..LINES.len()).map(|i| new_line(base, i)).collect()
+            (0..LINES.len()).map(new_line).collect()
         } else {
             Vec::new()
         },
@@ -92,13 +100,13 @@ async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128, counter: b
         .map_or(0, |o| o.total);
     if !counter {
         for i in 0..LINES.len() {
-            let l = new_line(base, i);
+            let l = new_line(i);
             let reply = c
                 .add_item(authed(
                     token,
                     v1::AddItemRequest {
-                        request_id: l.line.clone(),
-                        order: id(order),
+                        request_id: fresh(),
+                        order: order.clone(),
                         line: l.line,
                         item: l.item,
                         variant: l.variant,
@@ -117,9 +125,9 @@ async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128, counter: b
             token,
             v1::TakePaymentRequest {
                 drawer: Vec::new(),
-                request_id: id(base + 8),
-                order: id(order),
-                payment: id(base + 8),
+                request_id: fresh(),
+                order: order.clone(),
+                payment: fresh(),
                 tender: Some(v1::Tender {
                     kind: Some(v1::tender::Kind::CardReference("BENCH".into())),
                 }),
@@ -131,7 +139,7 @@ async fn ticket(c: &mut PosClient<Channel>, token: &str, order: u128, counter: b
         .await?
         .into_inner();
     if paid.order.map(|o| o.status) != Some(v1::OrderStatus::Closed as i32) {
-        bail!("ticket {order:x} did not close");
+        bail!("ticket {} did not close", hex::encode(&order));
     }
     Ok(())
 }
@@ -161,8 +169,6 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
             .context("login failed (is the target running `mpos demo`?)")?
             .into_inner()
             .token;
-        // Order ids unique to this run: the run's start time in the high bits.
-        let run = u128::from(mpos_node::clock::now_millis()) << 64;
         let per_client = args.tickets.div_ceil(u64::from(args.clients));
         let interval = (args.rate > 0)
             .then(|| Duration::from_nanos(1_000_000_000 * u64::from(args.clients) / args.rate));
@@ -186,7 +192,7 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
                         tokio::time::sleep_until(due.into()).await;
                     }
                     let t = Instant::now();
-                    ticket(&mut c, &token, run | (u128::from(client) << 40) | u128::from(n), counter).await?;
+                    ticket(&mut c, &token, counter).await?;
                     latencies.push(t.elapsed());
                 }
                 Ok::<_, anyhow::Error>(latencies)

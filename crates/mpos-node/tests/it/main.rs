@@ -7,4 +7,6 @@
 
 mod menu;
 mod orders;
+mod printing;
 mod staff;
+mod writer;

@@ -90,7 +90,7 @@ fn item(unit: i64) -> PricedSelection {
     }
 }
 
-fn open_cmd() -> Command {
+pub fn open_cmd() -> Command {
     Command::Open {
         number: "T-1".into(),
         channel: Channel::Table,
