@@ -13,6 +13,13 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install cargo-nextest --locked
 fi
 
+step "web app packages"
+# The web app (web/) is built by crates/mpos-web's build script; its npm packages come
+# from package-lock.json.
+if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --no-audit --no-fund)
+fi
+
 step "format"
 cargo fmt --all -- --check
 
@@ -36,6 +43,20 @@ fi
 step "doc tests"
 cargo test --workspace --doc --locked
 
-# Last, so its summary closes the output.
+step "web app unit tests"
+(cd web && npm test --silent)
+
 step "tests"
 cargo nextest run --workspace --locked --no-fail-fast
+
+step "web app in a real browser"
+if [ ! -x /usr/bin/chromium ]; then
+    step "installing Chromium (Debian)"
+    as_root=""
+    [ "$(id -u)" -ne 0 ] && as_root="sudo"
+    $as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium
+fi
+cargo build -p mpos-cli --locked
+(cd web && MPOS_BIN="$PWD/../target/debug/mpos" npm run e2e --silent)
+echo "screenshots: target/e2e/"

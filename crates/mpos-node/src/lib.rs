@@ -5,7 +5,8 @@
 //! day commands into events, ledger entries and projections in one transaction (`pos`,
 //! fed by one `writer` thread whose WAL is checkpointed by `checkpoint`), reports (`day`), receipts and printing (`receipt`,
 //! `escpos`, `printing`), setting up a restaurant (`setup`), the demo (`demo`), and the
-//! gRPC and HTTP services on one port (`grpc`, `server`, `metrics`).
+//! gRPC, gRPC-Web and HTTP services on one port (`grpc`, `server`, `metrics`), with the web
+//! app's files (`web`).
 //!
 //! Architecture invariant: this is the only crate that reads the wall clock or draws
 //! randomness; `mpos-ledger` receives both as arguments.
@@ -26,6 +27,7 @@ pub mod receipt;
 pub mod server;
 pub mod setup;
 pub mod staff;
+pub mod web;
 pub mod writer;
 
 pub use data_dir::DataDir;

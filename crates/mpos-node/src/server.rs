@@ -1,5 +1,6 @@
 //! `mpos serve`: one TCP port carrying gRPC (`mpos.v1.Pos`, the standard health service,
-//! server reflection) and plain HTTP (`/healthz`). Stops on SIGTERM or Ctrl-C: it stops
+//! server reflection), the same API as gRPC-Web for browsers, and plain HTTP
+//! (`/healthz`, `/metrics`, and the web app). Stops on SIGTERM or Ctrl-C: it stops
 //! accepting, lets the writer apply every queued request, and exits.
 
 use std::net::SocketAddr;
@@ -90,6 +91,9 @@ impl Node {
             .add_service(health_service)
             .add_service(reflection)
             .into_axum_router()
+            // Browsers call the same services as gRPC-Web (tonic-web answers anything else
+            // over HTTP/1.1 with 400, so it wraps the gRPC routes only).
+            .layer(tonic_web::GrpcWebLayer::new())
             .route("/healthz", get(|| async { "ok\n" }))
             .route(
                 "/metrics",
@@ -102,7 +106,8 @@ impl Node {
                         )
                     }
                 }),
-            );
+            )
+            .fallback(crate::web::serve);
         // gRPC writes small frames (headers, message, trailers): without TCP_NODELAY each
         // answer waits on the client's delayed ACK, tens of milliseconds per call.
         let listener = self.listener.tap_io(|tcp| {

@@ -80,6 +80,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         let addr = node.local_addr()?;
         say!("listening on {addr}");
         say!("Bistro Lumen is open. Data: {}", data.display());
+        say!("  register (web app): http://{addr}/");
         say!("  gRPC API: mpos.v1.Pos at {addr} (server reflection on; health at http://{addr}/healthz)");
         say!("  staff and PINs:");
         for (id, name, role, pin) in STAFF {

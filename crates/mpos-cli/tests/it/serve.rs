@@ -940,3 +940,106 @@ async fn an_order_opened_with_its_cart_is_all_or_nothing() {
         Some(v1::OrderStatus::Closed as i32)
     );
 }
+
+/// Sends one raw HTTP/1.1 request and returns the status line, headers and body.
+fn http(addr: &str, request: &[u8]) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response");
+    let head = String::from_utf8(response[..split].to_vec())
+        .unwrap()
+        .to_ascii_lowercase();
+    let mut body = response[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        // Each chunk: its length in hex, CRLF, the bytes, CRLF; a zero length ends.
+        let (mut plain, mut rest) = (Vec::new(), body.as_slice());
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let len =
+                usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap(), 16).unwrap();
+            if len == 0 {
+                break;
+            }
+            plain.extend_from_slice(&rest[eol + 2..eol + 2 + len]);
+            rest = &rest[eol + 2 + len + 2..];
+        }
+        body = plain;
+    }
+    (head, body)
+}
+
+/// The browser's side of the port: the web app's files, its screens' routes, and the
+/// same API as gRPC-Web over HTTP/1.1.
+#[test]
+fn the_web_app_and_grpc_web_share_the_nodes_port() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    set_up_cafe(&data);
+    let server = start(&data);
+    let addr = &server.addr;
+    let get = |path: &str, gzip: bool| {
+        let enc = if gzip {
+            "Accept-Encoding: gzip\r\n"
+        } else {
+            ""
+        };
+        http(
+            addr,
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{enc}Connection: close\r\n\r\n")
+                .as_bytes(),
+        )
+    };
+
+    let (head, body) = get("/", false);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("<div id=\"app\""), "{page}");
+    let script = page
+        .split('"')
+        .find(|p| p.starts_with("/assets/") && p.ends_with(".js"))
+        .expect("the page loads its script")
+        .to_string();
+    // A screen's own address gets the same page; a missing file does not.
+    let (head, body) = get("/t/some-table", false);
+    assert!(head.starts_with("http/1.1 200") && String::from_utf8(body).unwrap() == page);
+    let (head, _) = get("/assets/missing.js", false);
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    // Scripts go gzipped when the browser takes it, and are cached for good.
+    let (head, gz) = get(&script, true);
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("immutable"), "{head}");
+    let (_, plain) = get(&script, false);
+    assert_eq!(&gz[..2], [0x1f, 0x8b], "gzip magic");
+    assert!(gz.len() < plain.len());
+
+    // gRPC-Web: a framed, empty ListStaffRequest, as the browser sends it.
+    let frame = [0u8, 0, 0, 0, 0];
+    let mut request = format!(
+        "POST /mpos.v1.Pos/ListStaff HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        frame.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&frame);
+    let (head, body) = http(addr, &request);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("application/grpc-web"), "{head}");
+    // A data frame holding the staff list, then a trailer frame saying OK.
+    assert_eq!(body[0], 0, "a data frame comes first");
+    let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let reply = <v1::ListStaffReply as prost::Message>::decode(&body[5..5 + len]).unwrap();
+    assert!(
+        reply.staff.iter().any(|m| m.name == "Bao Cashier"),
+        "{reply:?}"
+    );
+    let trailers = String::from_utf8_lossy(&body[5 + len + 5..]).to_ascii_lowercase();
+    assert_eq!(body[5 + len], 0x80, "then the trailers");
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+}

@@ -1,0 +1,79 @@
+// The node's API as the web app uses it: the same gRPC contract (`mpos.v1.Pos`) as every
+// other client, spoken as gRPC-Web, with TypeScript generated from the .proto files.
+
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { Role } from "../gen/mpos/v1/events_pb";
+import { Pos } from "../gen/mpos/v1/pos_pb";
+
+export interface Session {
+  token: string;
+  staffId: Uint8Array;
+  name: string;
+  role: Role;
+  currency: string;
+  expiresAt: number;
+}
+
+const KEY = "mpos.session";
+
+function restore(): Session | null {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as Omit<Session, "staffId"> & { staffId: number[] };
+    if (s.expiresAt <= Date.now()) return null;
+    return { ...s, staffId: new Uint8Array(s.staffId) };
+  } catch {
+    return null;
+  }
+}
+
+let session: Session | null = restore();
+
+export function currentSession(): Session | null {
+  return session;
+}
+
+export function keepSession(s: Session | null): void {
+  session = s;
+  if (s) {
+    sessionStorage.setItem(KEY, JSON.stringify({ ...s, staffId: Array.from(s.staffId) }));
+  } else {
+    sessionStorage.removeItem(KEY);
+  }
+}
+
+const withSession: Interceptor = (next) => async (req) => {
+  if (session) req.header.set("authorization", `Bearer ${session.token}`);
+  return next(req);
+};
+
+export const pos = createClient(
+  Pos,
+  createGrpcWebTransport({ baseUrl: location.origin, interceptors: [withSession] }),
+);
+
+/** What the node said, for a person: its own message, which names the problem. */
+export function explain(e: unknown): string {
+  if (e instanceof ConnectError) {
+    if (e.code === Code.Unavailable || e.code === Code.Unknown) {
+      return `The node cannot be reached (${e.rawMessage}). Check the connection and try again.`;
+    }
+    return e.rawMessage;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function isSessionGone(e: unknown): boolean {
+  return e instanceof ConnectError && e.code === Code.Unauthenticated;
+}
+
+export const roleName: Record<Role, string> = {
+  [Role.UNSPECIFIED]: "",
+  [Role.OWNER]: "Owner",
+  [Role.MANAGER]: "Manager",
+  [Role.CASHIER]: "Cashier",
+  [Role.SERVER]: "Server",
+  [Role.KITCHEN]: "Kitchen",
+};
