@@ -88,4 +88,41 @@ export const tests = {
     await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€2.90");
     await shot("back-on");
   },
+
+  async "register-retries-a-lost-request-once"({ page, node, shot }) {
+    await signIn(page, node.base, "Chloé", "3000");
+    await page.getByRole("button", { name: "Breakfast" }).click();
+    await page.getByRole("button", { name: "Croissant", exact: true }).click();
+    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€2.90");
+
+    // The node applies the next line, but its answer is lost on the way back.
+    await page.route(
+      "**/mpos.v1.Pos/AddItem",
+      async (route) => {
+        await route.fetch();
+        await route.abort("connectionreset");
+      },
+      { times: 1 },
+    );
+    await page.getByRole("button", { name: "Croissant", exact: true }).click();
+    const retry = page.getByRole("button", { name: "Retry add Croissant" });
+    await retry.waitFor();
+    assert.equal(await total(page), "€2.90", "the register shows only what the node confirmed");
+    await shot("answer-lost");
+    // Sent again with the same ids: applied once, so two croissants, not three.
+    await retry.click();
+    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€5.80");
+    assert.equal(await page.locator(".ticket .line").count(), 2);
+
+    // The network drops: the tap is kept and sent when it is back.
+    await page.context().setOffline(true);
+    await page.getByRole("button", { name: "Pain au chocolat" }).click();
+    await page.getByRole("button", { name: "Retry add Pain au chocolat" }).waitFor();
+    await shot("offline");
+    await page.context().setOffline(false);
+    await page.getByRole("button", { name: "Retry add Pain au chocolat" }).click();
+    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€9.00");
+    assert.equal(await page.getByRole("alert").count(), 0);
+    await shot("back-online");
+  },
 };

@@ -57,12 +57,20 @@ export const pos = createClient(
 /** What the node said, for a person: its own message, which names the problem. */
 export function explain(e: unknown): string {
   if (e instanceof ConnectError) {
-    if (e.code === Code.Unavailable || e.code === Code.Unknown) {
+    if (isLost(e)) {
       return `The node cannot be reached (${e.rawMessage}). Check the connection and try again.`;
     }
     return e.rawMessage;
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The request may not have reached the node, or its answer was lost on the way back. */
+export function isLost(e: unknown): boolean {
+  return (
+    e instanceof ConnectError &&
+    [Code.Unavailable, Code.Unknown, Code.DeadlineExceeded, Code.Aborted].includes(e.code)
+  );
 }
 
 export function isSessionGone(e: unknown): boolean {

@@ -1,6 +1,6 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { OrderStatus, type OrderView, type PaymentView } from "../gen/mpos/v1/pos_pb";
-import { explain, isSessionGone, pos } from "./api";
+import { explain, isLost, isSessionGone, pos } from "./api";
 import { newId } from "./ids";
 import { exponent, formatMoney, parseMoney } from "./money";
 
@@ -38,8 +38,9 @@ export function Pay({
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<PaymentView | null>(null);
-  // One id per attempt at this payment: a retry after a dropped answer pays once.
-  const [ids] = useState(() => ({ request: newId(), payment: newId() }));
+  // The ids of the last attempt: sent again only for the same payment after its answer
+  // was lost on the way (the node then applies it once); anything else is a new request.
+  const attempt = useRef<{ key: string; request: Uint8Array; payment: Uint8Array } | null>(null);
   const money = (m: bigint) => formatMoney(m, currency);
   const balance = order.balance;
   const amount = amountText.trim() === "" ? balance : parseMoney(amountText, currency);
@@ -53,6 +54,11 @@ export function Pay({
       setError(`That is more than the balance of ${money(balance)}.`);
       return;
     }
+    const key = [tender, amount, cashReceived, reference.trim()].join("|");
+    if (attempt.current?.key !== key) {
+      attempt.current = { key, request: newId(), payment: newId() };
+    }
+    const ids = attempt.current;
     setBusy(true);
     setError("");
     try {
@@ -74,6 +80,7 @@ export function Pay({
       }
     } catch (e) {
       if (isSessionGone(e)) onSessionGone();
+      if (!isLost(e)) attempt.current = null;
       setError(explain(e));
     } finally {
       setBusy(false);

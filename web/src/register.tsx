@@ -7,7 +7,7 @@ import {
   type OrderReply,
   type OrderView,
 } from "../gen/mpos/v1/pos_pb";
-import { explain, isSessionGone, pos, roleName, type Session } from "./api";
+import { explain, isLost, isSessionGone, pos, roleName, type Session } from "./api";
 import { newId } from "./ids";
 import { Choose, type Choice } from "./choose";
 import { Pay } from "./pay";
@@ -92,8 +92,9 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       if (r.order) setOrder(r.order);
       return r.order ?? null;
     } catch (e) {
-      // The same request, ids and all, can be sent again: the node applies it once.
-      setPending({ what, send });
+      // Lost on the way: the same request, ids and all, can be sent again, and the node
+      // applies it once. A refusal is final; the cashier changes something instead.
+      setPending(isLost(e) ? { what, send } : null);
       fail(e);
       return null;
     } finally {

@@ -81,6 +81,9 @@ impl Writer {
     ) -> std::io::Result<(Writer, JoinHandle<()>)> {
         let committed = service.ledger().head().size();
         Metrics::add(&metrics.ledger_entries, committed);
+        // A node stopped by kill -9 may have left commits that never got their sync: they
+        // are in the WAL, and made durable now, before anything is answered from them.
+        sync().map_err(std::io::Error::other)?;
         let durable = DurableSize::default();
         durable.set(committed);
         let failed = Arc::new(AtomicBool::new(false));
