@@ -4,41 +4,15 @@
 //
 //   MPOS_BIN=target/release/mpos node e2e/bench.mjs [taps]
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { launch, root, startNode } from "./harness.mjs";
 
-const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
 const bin = process.env.MPOS_BIN ?? join(root, "target/release/mpos");
 const taps = Number(process.argv[2] ?? 100);
-const data = mkdtempSync(join(tmpdir(), "mpos-bench-"));
-const port = 17000 + Math.floor(Math.random() * 2000);
-const base = `http://127.0.0.1:${port}`;
-const node = spawn(bin, ["demo", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`], {
-  stdio: "ignore",
-});
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/healthz`)).ok) break;
-  } catch {
-    // starting
-  }
-  if (i > 600) throw new Error("the demo node did not start");
-  await new Promise((r) => setTimeout(r, 200));
-}
+const node = await startNode(bin);
+const base = node.base;
 
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
-const launch = () =>
-  chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "mpos-chromium-")), {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
 
 try {
   // JavaScript shipped, as the browser downloads it.
@@ -101,6 +75,5 @@ try {
     `tap to line on the ticket, ${taps} taps: p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
   );
 } finally {
-  node.kill("SIGTERM");
-  rmSync(data, { recursive: true, force: true });
+  node.stop();
 }

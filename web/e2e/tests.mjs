@@ -16,6 +16,14 @@ async function total(page) {
   return (await page.getByTestId("total").textContent())?.trim();
 }
 
+/** Waits until the ticket's total reads `text` (the node's answer has been shown). */
+function totalBecomes(page, text) {
+  return page.waitForFunction(
+    (t) => document.querySelector("[data-testid=total]")?.textContent?.trim() === t,
+    text,
+  );
+}
+
 export const tests = {
   async "register-counter-sale"({ page, node, shot }) {
     await page.goto(node.base);
@@ -52,7 +60,7 @@ export const tests = {
     // A croissant from the Breakfast tab: no options, straight onto the ticket.
     await page.getByRole("button", { name: "Breakfast" }).click();
     await page.getByRole("button", { name: "Croissant" }).click();
-    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€7.80");
+    await totalBecomes(page, "€7.80");
     await shot("ticket");
 
     // Cash: a 10 euro note, change due 2.20; the order closes.
@@ -85,7 +93,7 @@ export const tests = {
     await page.getByRole("button", { name: "Mains" }).click();
     await page.getByRole("button", { name: "Breakfast" }).click();
     await page.getByRole("button", { name: "Croissant", exact: true }).click();
-    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€2.90");
+    await totalBecomes(page, "€2.90");
     await shot("back-on");
   },
 
@@ -93,7 +101,7 @@ export const tests = {
     await signIn(page, node.base, "Chloé", "3000");
     await page.getByRole("button", { name: "Breakfast" }).click();
     await page.getByRole("button", { name: "Croissant", exact: true }).click();
-    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€2.90");
+    await totalBecomes(page, "€2.90");
 
     // The node applies the next line, but its answer is lost on the way back.
     await page.route(
@@ -111,7 +119,7 @@ export const tests = {
     await shot("answer-lost");
     // Sent again with the same ids: applied once, so two croissants, not three.
     await retry.click();
-    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€5.80");
+    await totalBecomes(page, "€5.80");
     assert.equal(await page.locator(".ticket .line").count(), 2);
 
     // The network drops: the tap is kept and sent when it is back.
@@ -121,7 +129,7 @@ export const tests = {
     await shot("offline");
     await page.context().setOffline(false);
     await page.getByRole("button", { name: "Retry add Pain au chocolat" }).click();
-    await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent?.trim() === "€9.00");
+    await totalBecomes(page, "€9.00");
     assert.equal(await page.getByRole("alert").count(), 0);
     await shot("back-online");
   },

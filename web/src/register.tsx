@@ -8,7 +8,7 @@ import {
   type OrderView,
 } from "../gen/mpos/v1/pos_pb";
 import { explain, isLost, isSessionGone, pos, roleName, type Session } from "./api";
-import { newId } from "./ids";
+import { hex, newId } from "./ids";
 import { Choose, type Choice } from "./choose";
 import { Pay } from "./pay";
 import { formatMoney } from "./money";
@@ -124,7 +124,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
         kind: { case: "takeaway" as const, value: {} },
         lines: [line],
       };
-      req.number = `C-${Array.from(req.order.slice(13), (x) => x.toString(16).padStart(2, "0")).join("")}`;
+      req.number = `C-${hex(req.order.slice(13))}`;
       void run(`add ${item.name}`, () => pos.openOrder(req));
     } else {
       const req = { requestId: newId(), order: order.id, ...line };
