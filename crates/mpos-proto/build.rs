@@ -7,7 +7,11 @@ use std::{env, fs};
 use protox::prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/mpos/v1/events.proto", "proto/mpos/v1/pos.proto"];
+    let protos = [
+        "proto/mpos/v1/events.proto",
+        "proto/mpos/v1/pos.proto",
+        "proto/mpos/v1/guest.proto",
+    ];
     let includes = ["proto"];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");

@@ -4,6 +4,7 @@
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Role } from "../gen/mpos/v1/events_pb";
+import { Guest } from "../gen/mpos/v1/guest_pb";
 import { Pos } from "../gen/mpos/v1/pos_pb";
 
 export interface Session {
@@ -53,6 +54,52 @@ export const pos = createClient(
   Pos,
   createGrpcWebTransport({ baseUrl: location.origin, interceptors: [withSession] }),
 );
+
+/** The guest API: a table's link is its only credential, so no staff session goes with it. */
+export const guest = createClient(Guest, createGrpcWebTransport({ baseUrl: location.origin }));
+
+/** How a live view's connection is doing, for the banner that says so. */
+export type Link = "connecting" | "live" | "reconnecting";
+
+/**
+ * Keeps a live view (a server stream) open: each message goes to `onView`; when the
+ * stream ends or fails (the node restarts, the network drops) it opens again after a
+ * short, growing pause, and the first message brings the whole view back. A refusal that
+ * retrying cannot fix (a session gone, a bad link) goes to `onRefused` and stops it.
+ * Returns the function that closes it.
+ */
+export function keepLive<T>(
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  onView: (view: T) => void,
+  onLink: (link: Link, why?: string) => void,
+  onRefused: (e: unknown) => void,
+): () => void {
+  const stop = new AbortController();
+  void (async () => {
+    let pause = 500;
+    while (!stop.signal.aborted) {
+      try {
+        for await (const view of open(stop.signal)) {
+          pause = 500;
+          onLink("live");
+          onView(view);
+        }
+        if (stop.signal.aborted) return;
+        onLink("reconnecting", "the node closed the live view");
+      } catch (e) {
+        if (stop.signal.aborted) return;
+        if (!isLost(e) && !(e instanceof ConnectError && e.code === Code.Canceled)) {
+          onRefused(e);
+          return;
+        }
+        onLink("reconnecting", explain(e));
+      }
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 5000);
+    }
+  })();
+  return () => stop.abort();
+}
 
 /** What the node said, for a person: its own message, which names the problem. */
 export function explain(e: unknown): string {

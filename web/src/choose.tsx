@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
-import type { ModifierGroup } from "../gen/mpos/v1/events_pb";
+import { Channel, type ModifierGroup } from "../gen/mpos/v1/events_pb";
 import type { MenuItemView } from "../gen/mpos/v1/pos_pb";
 import { sameId } from "./ids";
-import { counterPrice } from "./prices";
+import { priceOn } from "./prices";
 
 export interface Choice {
   variant?: Uint8Array;
@@ -37,9 +37,13 @@ export function Choose({
   money,
   onChoose,
   onCancel,
+  channel = Channel.COUNTER,
+  action = "Add",
 }: {
   view: MenuItemView;
   money: (minor: bigint) => string;
+  channel?: Channel;
+  action?: string;
   onChoose: (c: Choice) => void;
   onCancel: () => void;
 }) {
@@ -53,7 +57,7 @@ export function Choose({
     chosen.filter((c) => g.options.some((o) => sameId(o.id, c))).length;
   const variantMissing = item.variants.length > 0 && !variant;
   const short = view.modifierGroups.some((g) => groupShortfall(g, countIn(g)) !== "");
-  let price = counterPrice(view);
+  let price = priceOn(view, channel);
   const v = item.variants.find((x) => variant && sameId(x.id, variant));
   if (v) price += v.priceDelta;
   for (const g of view.modifierGroups)
@@ -137,7 +141,7 @@ export function Choose({
             disabled={variantMissing || short}
             onClick={() => onChoose({ variant, modifiers: chosen, note: note.trim() })}
           >
-            Add · {money(price)}
+            {action} · {money(price)}
           </button>
         </footer>
       </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hex, newId, sameId } from "./ids";
+import { fromHex, hex, newId, sameId } from "./ids";
 
 describe("ids", () => {
   it("are UUIDv7: time first, version and variant set", () => {
@@ -14,5 +14,15 @@ describe("ids", () => {
     const b = newId(1001);
     expect(hex(a) < hex(b)).toBe(true);
     expect(sameId(newId(5), newId(5))).toBe(false);
+  });
+});
+
+describe("fromHex", () => {
+  it("reads back what hex wrote, and refuses what is not hex", () => {
+    const id = newId();
+    expect(fromHex(hex(id))).toEqual(id);
+    expect(fromHex("")).toEqual(new Uint8Array());
+    expect(fromHex("abc")).toBeNull();
+    expect(fromHex("zz")).toBeNull();
   });
 });

@@ -22,3 +22,9 @@ export function hex(bytes: Uint8Array): string {
 export function sameId(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** The bytes of a hex string; an odd length or a non-hex digit gives null. */
+export function fromHex(text: string): Uint8Array | null {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return null;
+  return Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
+}

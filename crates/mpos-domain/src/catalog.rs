@@ -136,6 +136,9 @@ pub struct PricedSelection {
     pub unit_price: Money,
     pub tax_rates: Vec<TaxRate>,
     pub category: CategoryId,
+    /// The kitchen station it goes to, from its category when it was sold (none: it is
+    /// not made in the kitchen).
+    pub station: Option<StationId>,
 }
 
 /// Checks a selection against its item, the item's modifier groups and tax category, and
@@ -230,6 +233,8 @@ pub fn price_selection(
         unit_price: unit,
         tax_rates: tax.rates.clone(),
         category: item.category,
+        // The category's: the caller, which holds the category, fills it in.
+        station: None,
     })
 }
 

@@ -21,7 +21,12 @@ pub struct Table {
     pub area: String,
     /// False once taken out of service: no new orders, but its history stays.
     pub active: bool,
+    /// The secret of the table's self-ordering link (`/t/<token>`); empty: no link.
+    pub token: String,
 }
+
+/// Shortest self-ordering token: 96 random bits in base64url is 16 characters.
+pub const MIN_TOKEN: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FloorCommand {
@@ -87,6 +92,28 @@ pub fn decide_floor(
                     other.name
                 )));
             }
+            if !table.token.is_empty()
+                && (table.token.len() < MIN_TOKEN
+                    || table.token.len() > 64
+                    || !table
+                        .token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            {
+                return Err(Refusal::Invalid(format!(
+                    "a table's link token is {MIN_TOKEN} to 64 letters, digits, '-' or '_'"
+                )));
+            }
+            if !table.token.is_empty()
+                && let Some(other) = tables
+                    .iter()
+                    .find(|t| t.id != table.id && t.token == table.token)
+            {
+                return Err(Refusal::Invalid(format!(
+                    "table {} already has that link token",
+                    other.name
+                )));
+            }
             if tables.iter().any(|t| t.id == table.id && *t == *table) {
                 return Err(Refusal::Invalid(format!(
                     "table {} is already set up like that",
@@ -127,6 +154,7 @@ mod tests {
             seats: 4,
             area: String::new(),
             active: true,
+            token: String::new(),
         }
     }
 

@@ -8,7 +8,7 @@ use crate::catalog::{Channel, PricedSelection};
 use crate::ids::{DiscountId, DrawerId, LineId, OrderId, PaymentId, StaffId, TableId};
 use crate::money::{Currency, Money, MoneyError};
 use crate::refusal::Refusal;
-use crate::staff::{Actor, Permission};
+use crate::staff::{Actor, Permission, Role};
 use crate::tax::{PriceMode, TaxRate, TaxedLine, tax_line};
 
 /// How the guest eats.
@@ -107,6 +107,28 @@ pub struct Line {
     pub sent: bool,
     pub voided: bool,
     pub added_by: StaffId,
+    /// Which send put it on a kitchen ticket (1 for the order's first send); 0 unsent.
+    pub round: u32,
+    pub sent_at: Option<u64>,
+    /// When the kitchen bumped it as ready (cleared by a recall).
+    pub ready_at: Option<u64>,
+}
+
+impl Line {
+    /// Sent to a kitchen station and not voided: the kitchen has it to make.
+    pub fn in_kitchen(&self) -> bool {
+        self.sent && !self.voided && self.item.station.is_some()
+    }
+}
+
+/// Where the kitchen is with an order's sent lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KitchenStatus {
+    /// Nothing sent to a kitchen station.
+    Nothing,
+    Preparing,
+    /// Every line sent to a station was bumped as ready.
+    Ready,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +183,14 @@ pub enum Command {
     },
     /// Sends the given lines (all unsent ones when empty) to the kitchen.
     Send {
+        lines: Vec<LineId>,
+    },
+    /// The kitchen bumps lines as ready (a ticket on the kitchen display).
+    Bump {
+        lines: Vec<LineId>,
+    },
+    /// The kitchen takes bumped lines back (bumped by mistake).
+    Recall {
         lines: Vec<LineId>,
     },
     FireCourse {
@@ -219,6 +249,12 @@ pub enum Change {
         reason: String,
     },
     LinesSent {
+        lines: Vec<LineId>,
+    },
+    LinesReady {
+        lines: Vec<LineId>,
+    },
+    LinesRecalled {
         lines: Vec<LineId>,
     },
     CourseFired {
@@ -281,7 +317,9 @@ fn percent_of(amount: Money, ppm: u32) -> Result<Money, MoneyError> {
 }
 
 fn require(actor: Actor, p: Permission) -> Result<(), Refusal> {
-    if actor.role.may(p) {
+    // A guest at a table may open, add to and send their own order; the checks that it is
+    // their own are where those commands are decided.
+    if actor.role.may(p) || (actor.role == Role::Guest && p == Permission::Sell) {
         Ok(())
     } else {
         Err(Refusal::NotAllowed {
@@ -332,6 +370,28 @@ impl Order {
 
     pub fn live_lines(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| !l.voided)
+    }
+
+    pub fn kitchen_status(&self) -> KitchenStatus {
+        let mut lines = self.lines.iter().filter(|l| l.in_kitchen()).peekable();
+        if lines.peek().is_none() {
+            KitchenStatus::Nothing
+        } else if lines.all(|l| l.ready_at.is_some()) {
+            KitchenStatus::Ready
+        } else {
+            KitchenStatus::Preparing
+        }
+    }
+
+    /// Guests ordering from the table may only add to their own open self-order.
+    fn require_guest_may_add(&self, actor: Actor) -> Result<(), Refusal> {
+        if actor.role == Role::Guest && self.source != Source::SelfOrder {
+            return Err(Refusal::NotAllowed {
+                role: actor.role.name(),
+                action: "change an order staff opened".into(),
+            });
+        }
+        Ok(())
     }
 
     fn require_open(&self) -> Result<(), Refusal> {
@@ -470,6 +530,15 @@ pub fn decide(
                 mode,
             } => {
                 require(actor, Permission::Sell)?;
+                if actor.role == Role::Guest
+                    && (*source != Source::SelfOrder
+                        || !matches!(kind, OrderKind::DineIn { table: Some(_), .. }))
+                {
+                    return Err(Refusal::NotAllowed {
+                        role: actor.role.name(),
+                        action: "open an order other than a self-order at their table".into(),
+                    });
+                }
                 if number.trim().is_empty() {
                     return Err(Refusal::Invalid("an order needs a number".into()));
                 }
@@ -505,6 +574,7 @@ pub fn decide(
             note,
         } => {
             require(actor, Permission::Sell)?;
+            o.require_guest_may_add(actor)?;
             o.require_open()?;
             if o.line(*line).is_some() {
                 return Err(Refusal::Invalid(format!("line {line} already exists")));
@@ -593,7 +663,11 @@ pub fn decide(
         }
         Command::Send { lines } => {
             require(actor, Permission::Sell)?;
-            o.require_open()?;
+            o.require_guest_may_add(actor)?;
+            // A paid counter order still goes to the kitchen: pay first, then it is made.
+            if o.status == Status::Voided {
+                return Err(Refusal::OrderVoided(o.number.clone()));
+            }
             for id in lines {
                 let l = o.line(*id).ok_or(Refusal::UnknownLine(*id))?;
                 if l.voided || l.sent {
@@ -612,6 +686,43 @@ pub fn decide(
                 return Err(Refusal::NothingToSend);
             }
             Ok(vec![Change::LinesSent { lines: to_send }])
+        }
+        Command::Bump { lines } | Command::Recall { lines } => {
+            require(actor, Permission::Kitchen)?;
+            let bump = matches!(command, Command::Bump { .. });
+            if lines.is_empty() {
+                return Err(Refusal::Invalid("name the lines of the ticket".into()));
+            }
+            for (i, id) in lines.iter().enumerate() {
+                let l = o.line(*id).ok_or(Refusal::UnknownLine(*id))?;
+                if lines[..i].contains(id) {
+                    return Err(Refusal::Invalid(format!("{} is named twice", l.item.name)));
+                }
+                if !l.sent {
+                    return Err(Refusal::Invalid(format!(
+                        "{} was not sent to the kitchen",
+                        l.item.name
+                    )));
+                }
+                if bump && l.ready_at.is_some() {
+                    return Err(Refusal::Invalid(format!(
+                        "{} of order {} is already bumped",
+                        l.item.name, o.number
+                    )));
+                }
+                if !bump && l.ready_at.is_none() {
+                    return Err(Refusal::Invalid(format!(
+                        "{} of order {} is not bumped",
+                        l.item.name, o.number
+                    )));
+                }
+            }
+            let lines = lines.clone();
+            Ok(vec![if bump {
+                Change::LinesReady { lines }
+            } else {
+                Change::LinesRecalled { lines }
+            }])
         }
         Command::FireCourse { course } => {
             require(actor, Permission::Sell)?;
@@ -850,6 +961,9 @@ fn apply_change(o: &mut Order, change: &Change, by: StaffId, at: u64) {
             sent: false,
             voided: false,
             added_by: by,
+            round: 0,
+            sent_at: None,
+            ready_at: None,
         }),
         Change::LineVoided { line, .. } => {
             if let Some(l) = o.lines.iter_mut().find(|l| l.id == *line) {
@@ -857,8 +971,21 @@ fn apply_change(o: &mut Order, change: &Change, by: StaffId, at: u64) {
             }
         }
         Change::LinesSent { lines } => {
+            let round = o.lines.iter().map(|l| l.round).max().unwrap_or(0) + 1;
             for l in o.lines.iter_mut().filter(|l| lines.contains(&l.id)) {
                 l.sent = true;
+                l.round = round;
+                l.sent_at = Some(at);
+            }
+        }
+        Change::LinesReady { lines } => {
+            for l in o.lines.iter_mut().filter(|l| lines.contains(&l.id)) {
+                l.ready_at = Some(at);
+            }
+        }
+        Change::LinesRecalled { lines } => {
+            for l in o.lines.iter_mut().filter(|l| lines.contains(&l.id)) {
+                l.ready_at = None;
             }
         }
         Change::CourseFired { course } => o.fired_courses.push(*course),

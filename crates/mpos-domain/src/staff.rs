@@ -11,7 +11,13 @@ pub enum Role {
     Cashier,
     Server,
     Kitchen,
+    /// A customer ordering from a table's link: not a member of staff, never stored as
+    /// one. Records their self-orders as `GUEST`.
+    Guest,
 }
+
+/// Who a guest's events are recorded as: no member of staff has this id.
+pub const GUEST: StaffId = StaffId(0);
 
 impl Role {
     pub const ALL: [Role; 5] = [
@@ -29,6 +35,7 @@ impl Role {
             Role::Cashier => "cashier",
             Role::Server => "server",
             Role::Kitchen => "kitchen",
+            Role::Guest => "guest",
         }
     }
 
@@ -71,6 +78,7 @@ impl Role {
             Role::Cashier => matches!(p, Sell | TakePayment | VoidUnsentLine | Drawer),
             Role::Server => matches!(p, Sell | TakePayment | VoidUnsentLine),
             Role::Kitchen => matches!(p, Kitchen),
+            Role::Guest => false,
         }
     }
 }

@@ -575,24 +575,27 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
     run(svc, setup, week_ago)?;
     // The floor: eight tables in the dining room, four on the terrace.
     let setup = (1..=TABLES)
-        .map(|n| Request {
-            id: next(),
-            action: Action::Floor(FloorCommand::PutTable(Table {
-                id: table_id(n),
-                name: format!("T{n}"),
-                seats: if n % 3 == 0 {
-                    6
-                } else if n % 2 == 0 {
-                    4
-                } else {
-                    2
-                },
-                area: if n <= 8 { "Dining room" } else { "Terrace" }.into(),
-                active: true,
-            })),
-            actor: Some(owner),
+        .map(|n| {
+            Ok(Request {
+                id: next(),
+                action: Action::Floor(FloorCommand::PutTable(Table {
+                    id: table_id(n),
+                    name: format!("T{n}"),
+                    seats: if n % 3 == 0 {
+                        6
+                    } else if n % 2 == 0 {
+                        4
+                    } else {
+                        2
+                    },
+                    area: if n <= 8 { "Dining room" } else { "Terrace" }.into(),
+                    active: true,
+                    token: crate::grpc::new_table_token()?,
+                })),
+                actor: Some(owner),
+            })
         })
-        .collect();
+        .collect::<Result<_, NodeError>>()?;
     run(svc, setup, week_ago)?;
 
     let mut dice = Dice(0x005e_ed0f_b157_u64 ^ 0x9e37_79b9_7f4a_7c15);
@@ -603,6 +606,10 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
     let server = Actor {
         staff: StaffId(4),
         role: Role::Server,
+    };
+    let kitchen = Actor {
+        staff: StaffId(5),
+        role: Role::Kitchen,
     };
     let manager = Actor {
         staff: StaffId(2),
@@ -737,6 +744,25 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                 ));
             }
             run(svc, batch, at)?;
+            // The kitchen bumps what it made, a few minutes later.
+            let made: Vec<LineId> = svc
+                .order(order)?
+                .map(|o| {
+                    o.lines
+                        .iter()
+                        .filter(|l| l.in_kitchen() && l.ready_at.is_none())
+                        .map(|l| l.id)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !made.is_empty() {
+                let bump = Command::Bump { lines: made };
+                run(
+                    svc,
+                    vec![order_req(next(), OrderAction::Command(bump), kitchen)],
+                    at + (8 + dice.below(10)) * 60 * 1000,
+                )?;
+            }
             // Pay: the whole balance, cash or card, sometimes with a tip.
             let due = svc
                 .order(order)?

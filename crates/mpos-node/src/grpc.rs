@@ -31,6 +31,18 @@ use crate::staff::{LoginGuard, PinDesk};
 use crate::writer::Writer;
 
 mod back_office;
+mod guest;
+mod live;
+
+pub use guest::GuestApi;
+
+/// A new secret for a table's self-ordering link: 96 random bits, as 24 hex digits.
+pub fn new_table_token() -> Result<String, NodeError> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| NodeError::Internal(format!("no randomness for a table link: {e}")))?;
+    Ok(hex::encode(bytes))
+}
 
 /// How long a login lasts: one shift.
 const SESSION_MILLIS: u64 = 12 * 60 * 60 * 1000;
@@ -1245,5 +1257,44 @@ impl Pos for PosApi {
         request: GrpcRequest<v1::ListTablesRequest>,
     ) -> Result<Response<v1::ListTablesReply>, Status> {
         self.read_floor(request).await
+    }
+
+    type WatchTablesStream = live::Push<v1::ListTablesReply>;
+
+    async fn watch_tables(
+        &self,
+        request: GrpcRequest<v1::ListTablesRequest>,
+    ) -> Result<Response<Self::WatchTablesStream>, Status> {
+        self.watch_floor(request).await
+    }
+
+    async fn get_kitchen(
+        &self,
+        request: GrpcRequest<v1::GetKitchenRequest>,
+    ) -> Result<Response<v1::KitchenView>, Status> {
+        self.get_kitchen_view(request).await
+    }
+
+    type WatchKitchenStream = live::Push<v1::KitchenView>;
+
+    async fn watch_kitchen(
+        &self,
+        request: GrpcRequest<v1::GetKitchenRequest>,
+    ) -> Result<Response<Self::WatchKitchenStream>, Status> {
+        self.watch_kitchen_view(request).await
+    }
+
+    async fn bump_ticket(
+        &self,
+        request: GrpcRequest<v1::BumpTicketRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.bump(request, true).await
+    }
+
+    async fn recall_ticket(
+        &self,
+        request: GrpcRequest<v1::BumpTicketRequest>,
+    ) -> Result<Response<v1::OrderReply>, Status> {
+        self.bump(request, false).await
     }
 }

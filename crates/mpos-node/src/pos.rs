@@ -16,13 +16,13 @@ use mpos_domain::drawer::{Drawer, DrawerCommand, DrawerEvent, apply_drawer, deci
 use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::floor::{FloorChange, FloorCommand, FloorEvent, Table, apply_floor, decide_floor};
 use mpos_domain::ids::{
-    CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+    CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TableId, TaxCategoryId,
 };
 use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
 use mpos_domain::order::{
     Change, Command, Order, OrderEvent, OrderKind, Status, Tender, apply, decide,
 };
-use mpos_domain::staff::{Actor, Permission};
+use mpos_domain::staff::{Actor, GUEST, Permission, Role};
 use mpos_domain::staff::{StaffChange, StaffCommand, StaffMember, decide_staff};
 use mpos_domain::{Event, Refusal};
 use mpos_ledger::{EntryRef, SealedEntry};
@@ -66,6 +66,15 @@ pub enum OrderAction {
         open: Command,
         lines: Vec<NewLine>,
     },
+    /// A guest's round from the table's link: opens their self-order at `table` (or adds
+    /// to it, if it is theirs and still open), adds the lines and sends them to the
+    /// kitchen. All of it, or none.
+    SelfOrder {
+        table: TableId,
+        /// The order's number if this round opens it.
+        number: String,
+        lines: Vec<NewLine>,
+    },
 }
 
 /// A line as a register asks for it: what was chosen, priced by the node.
@@ -80,7 +89,7 @@ pub struct NewLine {
 
 /// One step of an order request.
 enum Step<'a> {
-    Command(&'a Command),
+    Command(std::borrow::Cow<'a, Command>),
     AddItem(&'a NewLine),
 }
 
@@ -159,6 +168,7 @@ struct Cache {
     settings: RefCell<Option<Option<Settings>>>,
     items: RefCell<HashMap<ItemId, Option<Item>>>,
     groups: RefCell<HashMap<ModifierGroupId, Option<ModifierGroup>>>,
+    categories: RefCell<HashMap<CategoryId, Option<Category>>>,
     taxes: RefCell<HashMap<TaxCategoryId, Option<TaxCategory>>>,
     /// The floor's tables: a few dozen rows, read once.
     floor: RefCell<Option<Vec<Table>>>,
@@ -188,6 +198,7 @@ impl Cache {
         self.settings.borrow_mut().take();
         self.items.borrow_mut().clear();
         self.groups.borrow_mut().clear();
+        self.categories.borrow_mut().clear();
         self.taxes.borrow_mut().clear();
     }
 }
@@ -247,7 +258,7 @@ impl MenuRows {
             }
         }
         for id in &needs.categories {
-            if let Some(c) = store.category(*id)? {
+            if let Some(c) = cached(&cache.categories, *id, || store.category(*id))? {
                 rows.categories.insert(*id, c);
             }
         }
@@ -337,11 +348,24 @@ fn fingerprint(action: &Action) -> String {
                     let ids: Vec<String> = lines.iter().map(|l| l.line.to_string()).collect();
                     format!("open with lines {}", ids.join(","))
                 }
+                OrderAction::SelfOrder { table, lines, .. } => {
+                    let ids: Vec<String> = lines.iter().map(|l| l.line.to_string()).collect();
+                    format!("self-order at table {table} of lines {}", ids.join(","))
+                }
                 OrderAction::Command(c) => match c {
                     Command::Open { .. } => "open".into(),
                     Command::AddLine { line, .. } => format!("add line {line}"),
                     Command::VoidLine { line, .. } => format!("void line {line}"),
                     Command::Send { .. } => "send".into(),
+                    Command::Bump { lines } | Command::Recall { lines } => {
+                        let ids: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                        let what = if matches!(c, Command::Bump { .. }) {
+                            "bump"
+                        } else {
+                            "recall"
+                        };
+                        format!("{what} lines {}", ids.join(","))
+                    }
                     Command::FireCourse { course } => format!("fire course {course}"),
                     Command::ApplyDiscount {
                         discount, target, ..
@@ -418,6 +442,13 @@ fn current_actor<S: PosStore>(
     overlay: &[StaffChange],
     claimed: Actor,
 ) -> Result<Actor, NodeError> {
+    if claimed.role == Role::Guest {
+        // Not staff: the guest API vouched for them with their table's link.
+        return Ok(Actor {
+            staff: GUEST,
+            role: Role::Guest,
+        });
+    }
     let mut member = cached(&cache.staff, claimed.staff, || {
         store.staff_member(claimed.staff)
     })?;
@@ -475,13 +506,15 @@ impl<S: PosStore> PosService<S> {
         let mut needs = Needs::default();
         needs.groups.extend(item.modifier_groups.iter().copied());
         needs.taxes.push(item.tax_category);
+        needs.categories.push(item.category);
         let rows = MenuRows::load(store, &self.cache, menu_overlay, &needs)?;
         let groups: Vec<ModifierGroup> = rows.groups.values().cloned().collect();
         let tax = rows
             .tax_category(item.tax_category)
             .ok_or_else(|| Refusal::Inconsistent(format!("{} has no tax category", item.name)))?;
         let channel = order.map(|o| o.channel).ok_or(Refusal::UnknownOrder)?;
-        let priced = price_selection(&item, &groups, &tax, selection, channel)?;
+        let mut priced = price_selection(&item, &groups, &tax, selection, channel)?;
+        priced.station = rows.categories.get(&item.category).and_then(|c| c.station);
         Ok(Command::AddLine {
             line: line.line,
             item: priced,
@@ -532,6 +565,21 @@ impl<S: PosStore> PosService<S> {
             action: "this".into(),
         })?;
         let actor = current_actor(store, &self.cache, staff_overlay, claimed)?;
+        if actor.role == Role::Guest
+            && !matches!(
+                request.action,
+                Action::Order {
+                    command: OrderAction::SelfOrder { .. },
+                    ..
+                }
+            )
+        {
+            return Err(Refusal::NotAllowed {
+                role: actor.role.name(),
+                action: "anything but ordering at their table".into(),
+            }
+            .into());
+        }
         match &request.action {
             Action::Staff(_) => Err(NodeError::BadRequest(
                 "staff requests are handled above".into(),
@@ -599,12 +647,64 @@ impl<S: PosStore> PosService<S> {
                         (stored.clone(), Some(stored))
                     }
                 };
+                use std::borrow::Cow;
                 let steps: Vec<Step<'_>> = match command {
-                    OrderAction::Command(c) => vec![Step::Command(c)],
+                    OrderAction::Command(c) => vec![Step::Command(Cow::Borrowed(c))],
                     OrderAction::AddItem(line) => vec![Step::AddItem(line)],
                     OrderAction::OpenWithLines { open, lines } => {
-                        std::iter::once(Step::Command(open))
+                        std::iter::once(Step::Command(Cow::Borrowed(open)))
                             .chain(lines.iter().map(Step::AddItem))
+                            .collect()
+                    }
+                    OrderAction::SelfOrder {
+                        table,
+                        number,
+                        lines,
+                    } => {
+                        let open = match &current {
+                            None => {
+                                let settings = MenuRows::load(
+                                    store,
+                                    &self.cache,
+                                    menu_overlay,
+                                    &Needs::default(),
+                                )?
+                                .settings
+                                .ok_or_else(|| {
+                                    Refusal::Invalid("the restaurant is not set up yet".into())
+                                })?;
+                                Some(Command::Open {
+                                    number: number.clone(),
+                                    channel: mpos_domain::catalog::Channel::Table,
+                                    kind: OrderKind::DineIn {
+                                        table: Some(*table),
+                                        guests: 1,
+                                    },
+                                    source: mpos_domain::order::Source::SelfOrder,
+                                    currency: settings.currency,
+                                    mode: settings.price_mode,
+                                })
+                            }
+                            Some(o) => {
+                                let here = matches!(
+                                    o.kind,
+                                    OrderKind::DineIn { table: Some(t), .. } if t == *table
+                                );
+                                if !here || o.source != mpos_domain::order::Source::SelfOrder {
+                                    return Err(Refusal::UnknownOrder.into());
+                                }
+                                None
+                            }
+                        };
+                        if lines.is_empty() {
+                            return Err(Refusal::NothingToSend.into());
+                        }
+                        open.map(|c| Step::Command(Cow::Owned(c)))
+                            .into_iter()
+                            .chain(lines.iter().map(Step::AddItem))
+                            .chain(std::iter::once(Step::Command(Cow::Owned(Command::Send {
+                                lines: lines.iter().map(|l| l.line).collect(),
+                            }))))
                             .collect()
                     }
                 };
@@ -614,7 +714,7 @@ impl<S: PosStore> PosService<S> {
                 // refuses the whole request.
                 for step in steps {
                     let command = match step {
-                        Step::Command(c) => c.clone(),
+                        Step::Command(c) => c.into_owned(),
                         Step::AddItem(line) => {
                             self.price_line(line, current.as_ref(), menu_overlay)?
                         }

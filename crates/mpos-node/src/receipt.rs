@@ -216,8 +216,12 @@ mod tests {
         let line =
             |id: u128, name: &str, unit: i64, qty: u32, variant: Option<&str>, mods: &[&str]| {
                 Line {
+                    sent_at: None,
+                    round: 0,
+                    ready_at: None,
                     id: LineId(id),
                     item: PricedSelection {
+                        station: None,
                         item: ItemId(id),
                         name: name.into(),
                         variant: variant.map(|v| (VariantId(1), v.to_string())),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use mpos_proto::v1::guest_server::GuestServer;
 use mpos_proto::v1::pos_server::PosServer;
 use tokio::net::TcpListener;
 
@@ -87,7 +88,9 @@ impl Node {
             .register_encoded_file_descriptor_set(mpos_proto::FILE_DESCRIPTOR_SET)
             .build_v1()
             .map_err(|e| NodeError::BadRequest(format!("reflection: {e}")))?;
+        let guest = crate::grpc::GuestApi::new(self.api.clone());
         let router = tonic::service::Routes::new(PosServer::new(self.api))
+            .add_service(GuestServer::new(guest))
             .add_service(health_service)
             .add_service(reflection)
             .into_axum_router()

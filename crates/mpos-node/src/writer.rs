@@ -11,12 +11,12 @@
 //! or a replay that rests on one.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use mpos_store::StoreError;
 use mpos_store_sqlite::SqliteStore;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock;
 use crate::error::NodeError;
@@ -32,17 +32,29 @@ type Reply = oneshot::Sender<Result<Applied, NodeError>>;
 type Job = (Request, Reply);
 
 /// How many of the ledger's entries are known to be on disk. The print spooler reads no
-/// further, so the kitchen never cooks what power loss could take back.
-#[derive(Clone, Debug, Default)]
-pub struct DurableSize(Arc<AtomicU64>);
+/// further, so the kitchen never cooks what power loss could take back; live views
+/// (`watch`) refresh when it grows, so they never show what could be taken back either.
+#[derive(Clone, Debug)]
+pub struct DurableSize(Arc<watch::Sender<u64>>);
+
+impl Default for DurableSize {
+    fn default() -> DurableSize {
+        DurableSize(Arc::new(watch::Sender::new(0)))
+    }
+}
 
 impl DurableSize {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        *self.0.borrow()
     }
 
     fn set(&self, size: u64) {
-        self.0.store(size, Ordering::Release);
+        self.0.send_replace(size);
+    }
+
+    /// Wakes on every growth of the durable ledger.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
     }
 }
 

@@ -159,6 +159,7 @@ pub fn item_to_wire(p: &PricedSelection) -> v1::SoldItem {
         unit_price: p.unit_price.minor(),
         tax_rates_ppm: p.tax_rates.iter().map(|r| r.ppm()).collect(),
         category: id(p.category.0),
+        station: opt_id(p.station.map(|s| s.0)),
     }
 }
 
@@ -185,6 +186,7 @@ fn item_from_wire(w: v1::SoldItem, c: Currency) -> Result<PricedSelection, Decod
         unit_price: Money::new(w.unit_price, c),
         tax_rates: w.tax_rates_ppm.into_iter().map(TaxRate::from_ppm).collect(),
         category: CategoryId(read_id("item.category", &w.category)?),
+        station: read_opt_id("item.station", &w.station)?.map(StationId),
     })
 }
 
@@ -258,6 +260,12 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             reason: reason.clone(),
         }),
         Change::LinesSent { lines } => W::LinesSent(v1::LinesSent {
+            lines: lines.iter().map(|l| id(l.0)).collect(),
+        }),
+        Change::LinesReady { lines } => W::LinesReady(v1::LinesReady {
+            lines: lines.iter().map(|l| id(l.0)).collect(),
+        }),
+        Change::LinesRecalled { lines } => W::LinesRecalled(v1::LinesRecalled {
             lines: lines.iter().map(|l| id(l.0)).collect(),
         }),
         Change::CourseFired { course } => W::CourseFired(v1::CourseFired { course: *course }),
@@ -373,6 +381,20 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
                 .lines
                 .iter()
                 .map(|l| read_id("lines_sent.lines", l).map(LineId))
+                .collect::<Result<_, _>>()?,
+        },
+        Some(W::LinesReady(s)) => Change::LinesReady {
+            lines: s
+                .lines
+                .iter()
+                .map(|l| read_id("lines_ready.lines", l).map(LineId))
+                .collect::<Result<_, _>>()?,
+        },
+        Some(W::LinesRecalled(s)) => Change::LinesRecalled {
+            lines: s
+                .lines
+                .iter()
+                .map(|l| read_id("lines_recalled.lines", l).map(LineId))
                 .collect::<Result<_, _>>()?,
         },
         Some(W::CourseFired(c)) => Change::CourseFired { course: c.course },
@@ -550,6 +572,8 @@ pub fn role_to_wire(r: Role) -> v1::Role {
         Role::Cashier => v1::Role::Cashier,
         Role::Server => v1::Role::Server,
         Role::Kitchen => v1::Role::Kitchen,
+        // Guests are never staff: nothing stores or lists them with a role.
+        Role::Guest => v1::Role::Unspecified,
     }
 }
 
@@ -794,6 +818,7 @@ pub fn table_to_wire(t: &Table) -> v1::Table {
         seats: t.seats,
         area: t.area.clone(),
         active: t.active,
+        token: t.token.clone(),
     }
 }
 
@@ -804,6 +829,7 @@ pub fn table_from_wire(t: v1::Table) -> Result<Table, DecodeError> {
         seats: t.seats,
         area: t.area,
         active: t.active,
+        token: t.token,
     })
 }
 

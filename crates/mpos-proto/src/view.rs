@@ -1,9 +1,12 @@
 //! Read models sent to clients: an order with its figures.
 
-use mpos_domain::order::{Order, Status};
+use mpos_domain::ids::{StationId, TableId};
+use mpos_domain::order::{KitchenStatus, Line, Order, Status};
 use mpos_domain::{MoneyError, order::OrderKind};
 
-use crate::event::{channel_to_wire, id, item_to_wire, mode_to_wire, tender_to_wire};
+use crate::event::{
+    channel_to_wire, id, item_to_wire, mode_to_wire, source_to_wire, tender_to_wire,
+};
 use crate::v1;
 
 pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
@@ -21,6 +24,9 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
                 note: l.note.clone(),
                 sent: l.sent,
                 voided: l.voided,
+                round: l.round,
+                sent_at: l.sent_at.unwrap_or(0),
+                ready_at: l.ready_at.unwrap_or(0),
                 before_discounts: figures.map_or(0, |f| f.before_discounts.minor()),
                 discount: figures.map_or(0, |f| f.discount.minor()),
                 net: figures.map_or(0, |f| f.taxed.net.minor()),
@@ -83,6 +89,89 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
         balance: t.balance.minor(),
         opened_at: o.opened_at,
         closed_at: o.closed_at.unwrap_or(0),
+        kitchen: kitchen_status(o.kitchen_status()).into(),
+        source: Some(source_to_wire(&o.source)),
+    })
+}
+
+fn kitchen_status(k: KitchenStatus) -> v1::KitchenStatus {
+    match k {
+        KitchenStatus::Nothing => v1::KitchenStatus::None,
+        KitchenStatus::Preparing => v1::KitchenStatus::Preparing,
+        KitchenStatus::Ready => v1::KitchenStatus::Ready,
+    }
+}
+
+/// The kitchen display's tickets from the orders the kitchen has (or bumped lately): the
+/// lines of one order sent together to one station make a ticket. Tickets being made come
+/// oldest first; bumped ones most recent first, at most `bumped`. `table` names tables.
+pub fn kitchen_view(
+    orders: &[Order],
+    station: Option<StationId>,
+    bumped: usize,
+    now: u64,
+    table: impl Fn(TableId) -> String,
+) -> Result<v1::KitchenView, MoneyError> {
+    let mut open = Vec::new();
+    let mut done = Vec::new();
+    for o in orders {
+        let view = order_view(o)?;
+        let mut tickets: Vec<(u32, StationId)> = Vec::new();
+        for l in o.lines.iter().filter(|l| l.sent) {
+            if let Some(s) = l.item.station
+                && station.is_none_or(|want| want == s)
+                && !tickets.contains(&(l.round, s))
+            {
+                tickets.push((l.round, s));
+            }
+        }
+        for (round, s) in tickets {
+            let lines: Vec<&Line> = o
+                .lines
+                .iter()
+                .filter(|l| l.sent && l.round == round && l.item.station == Some(s))
+                .collect();
+            // Made when every line is bumped; a voided line is bumped with its ticket.
+            let ready_at = lines
+                .iter()
+                .map(|l| l.ready_at)
+                .try_fold(0, |latest, r| r.map(|r| latest.max(r)));
+            let ticket = v1::KitchenTicket {
+                order: id(o.id.0),
+                number: o.number.clone(),
+                round,
+                station: id(s.0),
+                table: match o.kind {
+                    OrderKind::DineIn { table: Some(t), .. } => table(t),
+                    _ => String::new(),
+                },
+                source: view.source.clone(),
+                channel: view.channel,
+                guests: view.guests,
+                sent_at: lines.iter().filter_map(|l| l.sent_at).min().unwrap_or(0),
+                ready_at: ready_at.unwrap_or(0),
+                lines: view
+                    .lines
+                    .iter()
+                    .filter(|lv| lines.iter().any(|l| id(l.id.0) == lv.id))
+                    .cloned()
+                    .collect(),
+                order_voided: o.status == Status::Voided,
+            };
+            if ready_at.is_some() {
+                done.push(ticket);
+            } else {
+                open.push(ticket);
+            }
+        }
+    }
+    open.sort_by(|a, b| (a.sent_at, &a.number).cmp(&(b.sent_at, &b.number)));
+    done.sort_by(|a, b| b.ready_at.cmp(&a.ready_at));
+    done.truncate(bumped);
+    Ok(v1::KitchenView {
+        tickets: open,
+        bumped: done,
+        now,
     })
 }
 

@@ -12,9 +12,10 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &FloorChange) -> Result<
     match change {
         FloorChange::TablePut(t) => {
             tx.prepare_cached(
-                "INSERT INTO floor_table (id, name, seats, area, active) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO floor_table (id, name, seats, area, active, token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, seats = excluded.seats,
-                    area = excluded.area, active = excluded.active",
+                    area = excluded.area, active = excluded.active, token = excluded.token",
             )
             .map_err(db)?
             .execute(params![
@@ -22,7 +23,8 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &FloorChange) -> Result<
                 t.name,
                 t.seats,
                 t.area,
-                t.active
+                t.active,
+                t.token
             ])
             .map_err(db)?;
         }
@@ -34,7 +36,8 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &FloorChange) -> Result<
 pub(crate) fn all(conn: &Connection) -> Result<Vec<Table>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, name, seats, area, active FROM floor_table ORDER BY area, length(name), name",
+            "SELECT id, name, seats, area, active, token FROM floor_table
+             ORDER BY area, length(name), name",
         )
         .map_err(db)?;
     let rows = stmt
@@ -45,17 +48,19 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<Table>, StoreError> {
                 r.get::<_, u32>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, bool>(4)?,
+                r.get::<_, String>(5)?,
             ))
         })
         .map_err(db)?;
     rows.map(|r| {
-        let (id, name, seats, area, active) = r.map_err(db)?;
+        let (id, name, seats, area, active, token) = r.map_err(db)?;
         Ok(Table {
             id: TableId(from_id(&id, "table id")?),
             name,
             seats,
             area,
             active,
+            token,
         })
     })
     .collect()

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_printing.sql"),
     include_str!("../migrations/0009_floor.sql"),
     include_str!("../migrations/0010_print_requests.sql"),
+    include_str!("../migrations/0011_kitchen.sql"),
 ];
 
 /// A node's SQLite database.

@@ -7,8 +7,8 @@ use mpos_domain::drawer::Drawer;
 use mpos_domain::floor::Table;
 use mpos_domain::ids::DrawerId;
 use mpos_domain::ids::{
-    CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, TableId,
-    VariantId,
+    CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, StationId,
+    TableId, VariantId,
 };
 use mpos_domain::ids::{ItemId as MenuItemId, ModifierGroupId, TaxCategoryId};
 use mpos_domain::menu::Settings;
@@ -180,8 +180,10 @@ fn insert_rows(
     let mut line_stmt = tx
         .prepare_cached(
             "INSERT INTO pos_line (order_id, position, id, item_id, name, variant_id, variant_name,
-                quantity, unit_price, tax_rates, category_id, seat, course, note, sent, voided, added_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                quantity, unit_price, tax_rates, category_id, seat, course, note, sent, voided, added_by,
+                station, round, sent_at, ready_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                ?18, ?19, ?20, ?21)",
         )
         .map_err(db)?;
     let mut modifier_stmt = tx
@@ -211,6 +213,10 @@ fn insert_rows(
                 l.sent,
                 l.voided,
                 &id_bytes(l.added_by.0)[..],
+                it.station.map(|s| id_bytes(s.0).to_vec()),
+                l.round,
+                l.sent_at.map(sql_int),
+                l.ready_at.map(sql_int),
             ])
             .map_err(db)?;
         for (j, m) in it.modifiers.iter().enumerate() {
@@ -327,12 +333,26 @@ fn save_difference(tx: &Transaction<'_>, b: &Order, o: &Order) -> Result<bool, S
     }
     let oid = id_bytes(o.id.0);
     for (i, (x, y)) in b.lines.iter().zip(&o.lines).enumerate() {
-        if x.sent != y.sent || x.voided != y.voided {
+        if x.sent != y.sent
+            || x.voided != y.voided
+            || x.round != y.round
+            || x.sent_at != y.sent_at
+            || x.ready_at != y.ready_at
+        {
             tx.prepare_cached(
-                "UPDATE pos_line SET sent = ?3, voided = ?4 WHERE order_id = ?1 AND position = ?2",
+                "UPDATE pos_line SET sent = ?3, voided = ?4, round = ?5, sent_at = ?6, ready_at = ?7
+                 WHERE order_id = ?1 AND position = ?2",
             )
             .map_err(db)?
-            .execute(params![&oid[..], i as i64, y.sent, y.voided])
+            .execute(params![
+                &oid[..],
+                i as i64,
+                y.sent,
+                y.voided,
+                y.round,
+                y.sent_at.map(sql_int),
+                y.ready_at.map(sql_int)
+            ])
             .map_err(db)?;
         }
     }
@@ -444,6 +464,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
                     .map(TaxRate::from_ppm)
                     .collect(),
                 category: CategoryId(read_id(r, "category_id")?),
+                station: read_opt_id(r, "station")?.map(StationId),
             },
             seat: get(r, "seat")?,
             course: get(r, "course")?,
@@ -451,6 +472,9 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
             sent: get(r, "sent")?,
             voided: get(r, "voided")?,
             added_by: StaffId(read_id(r, "added_by")?),
+            round: get(r, "round")?,
+            sent_at: get::<Option<i64>>(r, "sent_at")?.map(|t| t.max(0).unsigned_abs()),
+            ready_at: get::<Option<i64>>(r, "ready_at")?.map(|t| t.max(0).unsigned_abs()),
         });
     }
     let mut discounts = conn
@@ -701,6 +725,29 @@ impl PosStore for SqliteStore {
             .optional()
             .map_err(db)?
             .flatten())
+    }
+
+    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT DISTINCT order_id FROM pos_line INDEXED BY pos_line_in_kitchen
+                 WHERE sent = 1 AND station IS NOT NULL AND (ready_at IS NULL OR ready_at >= ?1)",
+            )
+            .map_err(db)?;
+        let ids: Vec<Vec<u8>> = stmt
+            .query_map([sql_int(bumped_since)], |r| r.get(0))
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = crate::row::from_id(&id, "order id")?;
+            if let Some(o) = load(self.conn(), OrderId(id))? {
+                out.push(o);
+            }
+        }
+        Ok(out)
     }
 
     fn open_orders(&self) -> Result<Vec<Order>, StoreError> {

@@ -212,6 +212,10 @@ pub trait PosStore: LedgerStore {
     /// Every order still open, oldest first.
     fn open_orders(&self) -> Result<Vec<Order>, StoreError>;
 
+    /// Orders with lines sent to a kitchen station that are not bumped yet, or were bumped
+    /// at or after `bumped_since` (for recall); through an index of those lines only.
+    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError>;
+
     fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError>;
     /// Drawer sessions still open, oldest first.
     fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError>;

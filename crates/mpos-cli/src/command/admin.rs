@@ -224,6 +224,15 @@ pub enum TableCommand {
         out_of_service: bool,
         #[arg(long)]
         in_service: bool,
+        /// Retire the table's self-ordering link (its QR code) and make a new one.
+        #[arg(long)]
+        new_link: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// The table's self-ordering link, for its QR code: guests order from it.
+    Link {
+        table: String,
         #[command(flatten)]
         target: Target,
     },
@@ -1000,10 +1009,15 @@ pub(crate) async fn find_table(c: &mut PosClient<Channel>, wanted: &str) -> Resu
     Ok(pick("table", wanted, &tables, |x| &x.id, |x| &x.name)?.clone())
 }
 
-async fn put_table(c: &mut PosClient<Channel>, t: &v1::Table) -> Result<v1::ChangeReply> {
+async fn put_table(
+    c: &mut PosClient<Channel>,
+    t: &v1::Table,
+    new_link: bool,
+) -> Result<v1::ChangeReply> {
     Ok(c.put_table(authed(v1::PutTableRequest {
         request_id: new_id(),
         table: Some(t.clone()),
+        new_link,
     })?)
     .await
     .map_err(refused)?
@@ -1065,13 +1079,14 @@ pub fn table(cmd: TableCommand) -> Result<Outcome> {
             } => {
                 let mut c = connect(&target.target).await?;
                 let t = v1::Table {
+                    token: String::new(),
                     id: new_id(),
                     name,
                     seats,
                     area,
                     active: true,
                 };
-                let reply = put_table(&mut c, &t).await?;
+                let reply = put_table(&mut c, &t, false).await?;
                 done(&target, format!("table {} ({} seats) added", t.name, t.seats), &t.id, &reply);
             }
             TableCommand::Edit {
@@ -1081,6 +1096,7 @@ pub fn table(cmd: TableCommand) -> Result<Outcome> {
                 area,
                 out_of_service,
                 in_service,
+                new_link,
                 target,
             } => {
                 let mut c = connect(&target.target).await?;
@@ -1100,9 +1116,23 @@ pub fn table(cmd: TableCommand) -> Result<Outcome> {
                 if in_service {
                     t.active = true;
                 }
-                let reply = put_table(&mut c, &t).await?;
+                let reply = put_table(&mut c, &t, new_link).await?;
                 let state = if t.active { "in service" } else { "out of service" };
-                done(&target, format!("table {}: {} seats, {state}", t.name, t.seats), &t.id, &reply);
+                let link = if new_link { ", new self-ordering link" } else { "" };
+                done(&target, format!("table {}: {} seats, {state}{link}", t.name, t.seats), &t.id, &reply);
+            }
+            TableCommand::Link { table, target } => {
+                let mut c = connect(&target.target).await?;
+                let t = find_table(&mut c, &table).await?;
+                if t.token.is_empty() {
+                    anyhow::bail!("table {} has no self-ordering link yet: mpos table edit {} --new-link", t.name, t.name);
+                }
+                let url = format!("http://{}/t/{}", target.target, t.token);
+                if target.json {
+                    output::json(&json!({ "table": t.name, "url": url }));
+                } else {
+                    say!("{url}");
+                }
             }
         }
         Ok(Outcome::Ok)

@@ -339,6 +339,7 @@ async fn a_restaurant_set_up_and_run_from_the_command_line() {
         .put_table(authed(
             &token,
             v1::PutTableRequest {
+                new_link: false,
                 request_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
                 table: Some(v1::Table {
                     id: vec![1, 2, 3],
@@ -363,8 +364,10 @@ async fn a_restaurant_set_up_and_run_from_the_command_line() {
     assert_eq!(unknown.code(), Code::NotFound);
     // A retried put is applied once and answers like the first.
     let put = v1::PutTableRequest {
+        new_link: false,
         request_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
         table: Some(v1::Table {
+            token: String::new(),
             id: uuid::Uuid::now_v7().as_bytes().to_vec(),
             name: "Bar 1".into(),
             seats: 1,

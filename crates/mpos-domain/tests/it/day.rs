@@ -118,6 +118,7 @@ fn play(n: u128, s: &Sale, builder: &mut ReportBuilder, seq: &mut u64) -> (i64, 
             Command::AddLine {
                 line,
                 item: PricedSelection {
+                    station: None,
                     item: ItemId(1),
                     name: "x".into(),
                     variant: None,

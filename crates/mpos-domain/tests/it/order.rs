@@ -1,12 +1,14 @@
 //! An order's life on the register, and the laws its figures obey for any order.
 
 use mpos_domain::catalog::{Channel, PricedSelection};
-use mpos_domain::ids::{CategoryId, DiscountId, ItemId, LineId, OrderId, PaymentId, StaffId};
-use mpos_domain::order::{
-    Change, Command, DiscountKind, DiscountTarget, Order, OrderEvent, OrderKind, Source, Status,
-    Tender, apply, decide,
+use mpos_domain::ids::{
+    CategoryId, DiscountId, ItemId, LineId, OrderId, PaymentId, StaffId, StationId, TableId,
 };
-use mpos_domain::staff::{Actor, Role};
+use mpos_domain::order::{
+    Change, Command, DiscountKind, DiscountTarget, KitchenStatus, Order, OrderEvent, OrderKind,
+    Source, Status, Tender, apply, decide,
+};
+use mpos_domain::staff::{Actor, GUEST, Role};
 use mpos_domain::{Currency, Money, PriceMode, Refusal, TaxRate, split};
 use proptest::prelude::*;
 
@@ -25,6 +27,7 @@ const MANAGER: Actor = Actor {
 
 fn item(name: &str, unit: i64, qty: u32, rate_ppm: u32) -> PricedSelection {
     PricedSelection {
+        station: None,
         item: ItemId(unit as u128),
         name: name.into(),
         variant: None,
@@ -614,4 +617,200 @@ fn absurd_quantities_are_refused_before_they_can_overflow() {
         .is_err()
     );
     add(&mut o, 2, item("Tea", 300, 1, 70_000), None);
+}
+
+const COOK: Actor = Actor {
+    staff: StaffId(5),
+    role: Role::Kitchen,
+};
+const GUEST_AT_TABLE: Actor = Actor {
+    staff: GUEST,
+    role: Role::Guest,
+};
+
+fn cooked(name: &str, unit: i64) -> PricedSelection {
+    PricedSelection {
+        station: Some(StationId(2)),
+        ..item(name, unit, 1, 70_000)
+    }
+}
+
+#[test]
+fn the_kitchen_bumps_what_was_sent_and_the_order_is_ready() {
+    let mut o = open(PriceMode::Inclusive, 2);
+    add(&mut o, 1, cooked("Steak", 2_450), Some(1));
+    add(&mut o, 2, item("Bottled water", 300, 1, 70_000), Some(2));
+    assert_eq!(o.as_ref().unwrap().kitchen_status(), KitchenStatus::Nothing);
+    // Only what was sent can be bumped.
+    let refused = run(
+        &mut o,
+        Command::Bump {
+            lines: vec![LineId(1)],
+        },
+        COOK,
+    )
+    .unwrap_err();
+    assert_eq!(
+        refused,
+        Refusal::Invalid("Steak was not sent to the kitchen".into())
+    );
+    run(&mut o, Command::Send { lines: vec![] }, CASHIER).unwrap();
+    let order = o.as_ref().unwrap();
+    assert_eq!(order.lines[0].round, 1);
+    assert_eq!(order.lines[0].sent_at, Some(1_000));
+    // Water has no station: nothing for the kitchen to make.
+    assert!(!order.lines[1].in_kitchen());
+    assert_eq!(order.kitchen_status(), KitchenStatus::Preparing);
+
+    // A cashier may not bump; the cook may, once.
+    let bump = Command::Bump {
+        lines: vec![LineId(1)],
+    };
+    assert!(matches!(
+        run(&mut o, bump.clone(), CASHIER),
+        Err(Refusal::NotAllowed { .. })
+    ));
+    assert_eq!(
+        run(&mut o, bump.clone(), COOK).unwrap(),
+        vec![Change::LinesReady {
+            lines: vec![LineId(1)]
+        }]
+    );
+    assert_eq!(o.as_ref().unwrap().kitchen_status(), KitchenStatus::Ready);
+    assert!(run(&mut o, bump, COOK).is_err(), "bumped twice");
+
+    // A recall puts it back; a second send is a new round (a new ticket).
+    run(
+        &mut o,
+        Command::Recall {
+            lines: vec![LineId(1)],
+        },
+        COOK,
+    )
+    .unwrap();
+    assert_eq!(
+        o.as_ref().unwrap().kitchen_status(),
+        KitchenStatus::Preparing
+    );
+    assert!(
+        run(
+            &mut o,
+            Command::Recall {
+                lines: vec![LineId(1)]
+            },
+            COOK
+        )
+        .is_err()
+    );
+    add(&mut o, 3, cooked("Fries", 450), Some(2));
+    run(&mut o, Command::Send { lines: vec![] }, CASHIER).unwrap();
+    assert_eq!(o.as_ref().unwrap().lines[2].round, 2);
+    assert!(
+        run(
+            &mut o,
+            Command::Bump {
+                lines: vec![LineId(3), LineId(3)]
+            },
+            COOK
+        )
+        .is_err(),
+        "a line named twice"
+    );
+}
+
+#[test]
+fn a_paid_counter_order_still_goes_to_the_kitchen() {
+    let mut o = open(PriceMode::Inclusive, 1);
+    add(&mut o, 1, cooked("Croissant", 290), None);
+    run(
+        &mut o,
+        Command::TakePayment {
+            drawer: None,
+            payment: PaymentId(1),
+            tender: Tender::Card {
+                reference: "AUTH 1".into(),
+            },
+            amount: eur(290),
+            tip: eur(0),
+            cash_received: None,
+        },
+        CASHIER,
+    )
+    .unwrap();
+    assert_eq!(o.as_ref().unwrap().status, Status::Closed);
+    run(&mut o, Command::Send { lines: vec![] }, CASHIER).unwrap();
+    run(
+        &mut o,
+        Command::Bump {
+            lines: vec![LineId(1)],
+        },
+        COOK,
+    )
+    .unwrap();
+    assert_eq!(o.as_ref().unwrap().kitchen_status(), KitchenStatus::Ready);
+}
+
+#[test]
+fn a_guest_orders_only_their_own_self_order_at_a_table() {
+    let open_as = |source: Source, table: Option<TableId>| Command::Open {
+        number: "T4-0a1b".into(),
+        channel: Channel::Table,
+        kind: OrderKind::DineIn { table, guests: 1 },
+        source,
+        currency: Currency::from_code("EUR").unwrap(),
+        mode: PriceMode::Inclusive,
+    };
+    let mut o = None;
+    for refused in [
+        open_as(Source::Register, Some(TableId(4))),
+        open_as(Source::SelfOrder, None),
+    ] {
+        assert!(matches!(
+            run(&mut o, refused, GUEST_AT_TABLE),
+            Err(Refusal::NotAllowed { role: "guest", .. })
+        ));
+    }
+    run(
+        &mut o,
+        open_as(Source::SelfOrder, Some(TableId(4))),
+        GUEST_AT_TABLE,
+    )
+    .unwrap();
+    let line = |id: u128| Command::AddLine {
+        line: LineId(id),
+        item: cooked("Pancakes", 850),
+        seat: None,
+        course: 1,
+        note: String::new(),
+    };
+    run(&mut o, line(1), GUEST_AT_TABLE).unwrap();
+    run(&mut o, Command::Send { lines: vec![] }, GUEST_AT_TABLE).unwrap();
+    // Paying, voiding and discounts stay with the staff.
+    let pay = Command::TakePayment {
+        drawer: None,
+        payment: PaymentId(1),
+        tender: Tender::Cash,
+        amount: eur(850),
+        tip: eur(0),
+        cash_received: None,
+    };
+    assert!(matches!(
+        run(&mut o, pay, GUEST_AT_TABLE),
+        Err(Refusal::NotAllowed { .. })
+    ));
+    let void = Command::VoidLine {
+        line: LineId(1),
+        reason: "changed my mind".into(),
+    };
+    assert!(matches!(
+        run(&mut o, void, GUEST_AT_TABLE),
+        Err(Refusal::NotAllowed { .. })
+    ));
+
+    // A staff member's order at the table is not the guest's to add to.
+    let mut staff_order = open(PriceMode::Inclusive, 2);
+    assert!(matches!(
+        run(&mut staff_order, line(2), GUEST_AT_TABLE),
+        Err(Refusal::NotAllowed { .. })
+    ));
 }

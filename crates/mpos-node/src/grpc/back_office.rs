@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use mpos_domain::floor::FloorCommand;
+use mpos_domain::floor::{FloorCommand, Table};
 use mpos_domain::ids::{CategoryId, ItemId, StaffId, TableId};
 use mpos_domain::menu::{MenuChange, MenuCommand};
+use mpos_domain::order::Order;
 use mpos_domain::staff::{Permission, StaffCommand, StaffMember};
 use mpos_proto::event::{
     category_to_wire, group_to_wire, id, menu_from_wire, menu_item_to_wire, read_id,
@@ -220,7 +221,25 @@ impl PosApi {
         let table = r
             .table
             .ok_or_else(|| Status::invalid_argument("table: missing"))?;
-        let table = table_from_wire(table).map_err(bad)?;
+        let mut table = table_from_wire(table).map_err(bad)?;
+        if r.new_link || table.token.is_empty() {
+            // An empty token keeps the table's link; a new table, or a new link, gets one.
+            let id = table.id;
+            let kept = self
+                .read(move |store| {
+                    Ok(store
+                        .tables()?
+                        .into_iter()
+                        .find(|t| t.id == id)
+                        .map(|t| t.token))
+                })
+                .await?
+                .filter(|t| !t.is_empty() && !r.new_link);
+            table.token = match kept {
+                Some(t) => t,
+                None => super::new_table_token().map_err(status)?,
+            };
+        }
         let action = Action::Floor(FloorCommand::PutTable(table));
         self.apply(actor, request_id(&r.request_id)?, action).await
     }
@@ -232,26 +251,33 @@ impl PosApi {
         let actor = self.actor(&request)?;
         // The floor view is for whoever seats guests and takes orders.
         Self::require(actor, Permission::Sell, "see the floor")?;
-        let include_inactive = request.get_ref().include_inactive;
-        let (tables, open) = self
-            .read(|store| Ok((store.tables()?, store.open_orders()?)))
-            .await?;
-        let mut at: HashMap<TableId, Vec<v1::OrderView>> = HashMap::new();
-        for o in &open {
-            if let mpos_domain::order::OrderKind::DineIn { table: Some(t), .. } = o.kind {
-                at.entry(t)
-                    .or_default()
-                    .push(order_view(o).map_err(|e| status(NodeError::Internal(e.to_string())))?);
-            }
-        }
-        let tables = tables
-            .iter()
-            .filter(|t| t.active || include_inactive)
-            .map(|t| v1::TableView {
-                table: Some(table_to_wire(t)),
-                orders: at.remove(&t.id).unwrap_or_default(),
-            })
-            .collect();
-        Ok(Response::new(v1::ListTablesReply { tables }))
+        Ok(Response::new(
+            self.floor_view(request.get_ref().include_inactive).await?,
+        ))
     }
+}
+
+/// Every table (in service, or all) with the open orders seated at it.
+pub(super) fn floor_reply(
+    tables: &[Table],
+    open: &[Order],
+    include_inactive: bool,
+) -> Result<v1::ListTablesReply, NodeError> {
+    let mut at: HashMap<TableId, Vec<v1::OrderView>> = HashMap::new();
+    for o in open {
+        if let mpos_domain::order::OrderKind::DineIn { table: Some(t), .. } = o.kind {
+            at.entry(t)
+                .or_default()
+                .push(order_view(o).map_err(|e| NodeError::Internal(e.to_string()))?);
+        }
+    }
+    let tables = tables
+        .iter()
+        .filter(|t| t.active || include_inactive)
+        .map(|t| v1::TableView {
+            table: Some(table_to_wire(t)),
+            orders: at.remove(&t.id).unwrap_or_default(),
+        })
+        .collect();
+    Ok(v1::ListTablesReply { tables })
 }

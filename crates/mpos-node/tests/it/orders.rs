@@ -79,6 +79,7 @@ pub fn staffed(dir: &Path) -> PosService<SqliteStore> {
 
 fn item(unit: i64) -> PricedSelection {
     PricedSelection {
+        station: None,
         item: ItemId(1),
         name: "Pho".into(),
         variant: None,

@@ -19,6 +19,7 @@ fn eur(minor: i64) -> Money {
 
 fn sold() -> PricedSelection {
     PricedSelection {
+        station: None,
         item: ItemId(0x11),
         name: "Flat white".into(),
         variant: Some((VariantId(0x12), "Large".into())),
@@ -167,6 +168,23 @@ fn every_change() -> Vec<Change> {
             amount: eur(100),
             reason: "short pour".into(),
             drawer: Some(DrawerId(0x22)),
+        },
+        // Added after the golden bytes below were frozen: appended, so indices hold.
+        Change::LineAdded {
+            line: LineId(9),
+            item: PricedSelection {
+                station: Some(StationId(0x15)),
+                ..sold()
+            },
+            seat: None,
+            course: 1,
+            note: String::new(),
+        },
+        Change::LinesReady {
+            lines: vec![LineId(9)],
+        },
+        Change::LinesRecalled {
+            lines: vec![LineId(9), LineId(1)],
         },
     ]
 }
@@ -355,6 +373,7 @@ fn floor_events_round_trip() {
     use mpos_domain::ids::TableId;
     for table in [
         Table {
+            token: "4f1c2a9e8b7d6c5a4f3e2d1c".into(),
             id: TableId(7),
             name: "Patio 2".into(),
             seats: 6,
@@ -362,6 +381,7 @@ fn floor_events_round_trip() {
             active: true,
         },
         Table {
+            token: String::new(),
             id: TableId(8),
             name: "T8".into(),
             seats: 2,
