@@ -1,18 +1,33 @@
 import { useState } from "preact/hooks";
+import { Role } from "../gen/mpos/v1/events_pb";
 import { currentSession, keepSession, type Session } from "./api";
+import { GuestMenu } from "./guest";
+import { Kitchen } from "./kitchen";
 import { Login } from "./login";
 import { Register } from "./register";
 
-/** The register: PIN login, then the menu and the ticket. */
+/** The table's token in a self-ordering link (`/t/<token>`), if this is one. */
+export function tableToken(path: string): string | null {
+  const m = /^\/t\/([A-Za-z0-9_-]{16,64})\/?$/.exec(path);
+  return m?.[1] ?? null;
+}
+
+/** One app, three doors: a table's link for guests, the kitchen display, the register. */
 export function App() {
+  const token = tableToken(location.pathname);
   const [session, setSession] = useState<Session | null>(currentSession());
+  if (location.pathname.startsWith("/t/")) {
+    return token ? <GuestMenu token={token} /> : <GuestMenu token="" />;
+  }
   const signIn = (s: Session | null) => {
     keepSession(s);
     setSession(s);
   };
-  return session ? (
-    <Register session={session} onSignOut={() => signIn(null)} />
+  if (!session) return <Login onSignIn={signIn} />;
+  const kitchen = location.pathname.startsWith("/kitchen") || session.role === Role.KITCHEN;
+  return kitchen ? (
+    <Kitchen session={session} onSignOut={() => signIn(null)} />
   ) : (
-    <Login onSignIn={signIn} />
+    <Register session={session} onSignOut={() => signIn(null)} />
   );
 }

@@ -2,7 +2,7 @@ import { useRef, useState } from "preact/hooks";
 import { OrderStatus, type OrderView, type PaymentView } from "../gen/mpos/v1/pos_pb";
 import { explain, isLost, isSessionGone, pos } from "./api";
 import { newId } from "./ids";
-import { exponent, formatMoney, parseMoney } from "./money";
+import { decimal, exponent, formatMoney, parseMoney } from "./money";
 
 /** Quick cash amounts: the exact balance, then round notes above it. */
 export function cashSuggestions(balance: bigint, currency: string): bigint[] {
@@ -21,18 +21,25 @@ export function cashSuggestions(balance: bigint, currency: string): bigint[] {
 export function Pay({
   order,
   currency,
+  amount: preset,
+  label,
   onClose,
   onPaid,
   onSessionGone,
 }: {
   order: OrderView;
   currency: string;
+  /** A part of the bill to pay (a seat's share, say); the balance when absent. */
+  amount?: bigint;
+  label?: string;
   onClose: () => void;
   onPaid: (o: OrderView) => void;
   onSessionGone: () => void;
 }) {
   const [tender, setTender] = useState<"cash" | "card">("cash");
-  const [amountText, setAmountText] = useState("");
+  const [amountText, setAmountText] = useState(
+    preset !== undefined && preset < order.balance ? decimal(preset, currency) : "",
+  );
   const [received, setReceived] = useState("");
   const [reference, setReference] = useState("");
   const [error, setError] = useState("");
@@ -111,7 +118,8 @@ export function Pay({
     <div class="scrim" onClick={onClose}>
       <div class="dialog pay" role="dialog" aria-label="Take payment" onClick={(e) => e.stopPropagation()}>
         <header>
-          <h2>Balance due {money(balance)}</h2>
+          <h2>{label ? `Pay ${label}: ${money(amount ?? balance)}` : `Balance due ${money(balance)}`}</h2>
+          {label && <p class="muted">Balance of the order {money(balance)}</p>}
         </header>
         <div class="segmented" role="tablist">
           {(["cash", "card"] as const).map((t) => (

@@ -1,16 +1,20 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Channel, type Category } from "../gen/mpos/v1/events_pb";
 import {
+  KitchenStatus,
   OrderStatus,
   type MenuItemView,
   type MenuView,
   type OrderReply,
   type OrderView,
+  type TableView,
 } from "../gen/mpos/v1/pos_pb";
-import { explain, isLost, isSessionGone, pos, roleName, type Session } from "./api";
-import { hex, newId } from "./ids";
+import { explain, isLost, isSessionGone, keepLive, pos, roleName, type Link, type Session } from "./api";
+import { hex, newId, sameId } from "./ids";
 import { Choose, type Choice } from "./choose";
+import { Floor, Guests } from "./floor";
 import { Pay } from "./pay";
+import { Split, type Part } from "./split";
 import { formatMoney } from "./money";
 import { counterPrice } from "./prices";
 
@@ -31,6 +35,14 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const [error, setError] = useState("");
   const [pending, setPending] = useState<Pending | null>(null);
   const [busy, setBusy] = useState(false);
+  const [mode, setMode] = useState<"counter" | "tables">("counter");
+  const [floor, setFloor] = useState<TableView[]>([]);
+  const [link, setLink] = useState<Link>("connecting");
+  const [seating, setSeating] = useState<TableView | null>(null);
+  const [seat, setSeat] = useState(0);
+  const [splitting, setSplitting] = useState(false);
+  const [part, setPart] = useState<Part | null>(null);
+  const [paidParts, setPaidParts] = useState<string[]>([]);
   const search = useRef<HTMLInputElement>(null);
   const money = (minor: bigint) => formatMoney(minor, session.currency);
 
@@ -67,6 +79,27 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
     };
   }, [category, query]);
 
+  // The floor, live: tables, their orders and what the kitchen has done. The order on the
+  // ticket follows it too, so "Ready" shows without a tap.
+  useEffect(
+    () =>
+      keepLive(
+        (signal) => pos.watchTables({}, { signal }),
+        (r) => {
+          setFloor(r.tables);
+          setOrder((current) => {
+            if (!current) return current;
+            for (const t of r.tables)
+              for (const o of t.orders) if (sameId(o.id, current.id)) return o;
+            return current;
+          });
+        },
+        (l) => setLink(l),
+        fail,
+      ),
+    [],
+  );
+
   // Keyboard: "/" searches, Escape clears the search or closes a dialog.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -76,6 +109,8 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       } else if (e.key === "Escape") {
         if (choosing) setChoosing(null);
         else if (paying) setPaying(false);
+        else if (splitting) setSplitting(false);
+        else if (seating) setSeating(null);
         else setQuery("");
       }
     };
@@ -111,7 +146,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       variant: choice.variant ?? new Uint8Array(),
       modifiers: choice.modifiers,
       quantity: 1,
-      seat: 0,
+      seat: order && order.status === OrderStatus.OPEN && order.guests > 1 ? seat : 0,
       course: 0,
       note: choice.note,
     };
@@ -139,8 +174,54 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
     else add(view, { modifiers: [], note: "" });
   };
 
+  const seatAt = (t: TableView, guests: number) => {
+    const table = t.table;
+    if (!table) return;
+    const id = newId();
+    const req = {
+      requestId: newId(),
+      order: id,
+      number: `${table.name}-${hex(id.slice(14))}`,
+      channel: Channel.TABLE,
+      kind: { case: "dineIn" as const, value: { table: table.id, guests } },
+    };
+    setSeating(null);
+    setSeat(guests > 1 ? 1 : 0);
+    setPaidParts([]);
+    void run(`seat ${table.name}`, () => pos.openOrder(req)).then((o) => {
+      if (o) setMode("counter");
+    });
+  };
+
+  const pickTable = (t: TableView) => {
+    const first = t.orders[0];
+    if (first) {
+      setOrder(first);
+      setSeat(first.guests > 1 ? 1 : 0);
+      setPaidParts([]);
+      setMode("counter");
+    } else {
+      setSeating(t);
+    }
+  };
+
+  const send = (o: OrderView) => {
+    const req = { requestId: newId(), order: o.id, lines: [] };
+    return run("send to the kitchen", () => pos.sendOrder(req));
+  };
+
   const open = order && order.status === OrderStatus.OPEN;
   const lines = order?.lines.filter((l) => !l.voided) ?? [];
+  const unsent = lines.filter((l) => !l.sent).length;
+  const tableName = order && floor.find((t) => t.table && sameId(t.table.id, order.table))?.table?.name;
+  const seats = order && order.guests > 1 ? Array.from({ length: order.guests }, (_, i) => i + 1) : [];
+  // Lines by seat (shared last) when the order has seats; otherwise as entered.
+  const groups: [string, typeof lines][] =
+    seats.length > 0
+      ? [...seats.map((n) => [`Seat ${n}`, n] as const), ["Shared", 0] as const]
+          .map(([label, n]): [string, typeof lines] => [label, lines.filter((l) => l.seat === n)])
+          .filter(([, ls]) => ls.length > 0)
+      : [["", lines]];
 
   return (
     <div class="register">
@@ -157,15 +238,30 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
         />
+        <div class="segmented modes" role="tablist" aria-label="Register mode">
+          <button role="tab" aria-selected={mode === "counter"} class={mode === "counter" ? "on" : ""} onClick={() => setMode("counter")}>
+            Order
+          </button>
+          <button role="tab" aria-selected={mode === "tables"} class={mode === "tables" ? "on" : ""} onClick={() => setMode("tables")}>
+            Tables
+          </button>
+        </div>
+        <a class="ghost navlink" href="/kitchen">
+          Kitchen
+        </a>
         <span class="who">
           {session.name} · {roleName[session.role]}
+          {link === "reconnecting" && <em class="offline"> · reconnecting…</em>}
         </span>
         <button class="ghost" onClick={onSignOut}>
           Sign out
         </button>
       </header>
 
-      <nav class="categories" aria-label="Categories">
+      {mode === "tables" && (
+        <Floor tables={floor} money={money} current={order?.id} onPick={pickTable} />
+      )}
+      <nav class="categories" aria-label="Categories" hidden={mode === "tables"}>
         {menu?.categories.map((c) => (
           <button
             key={c.name}
@@ -180,7 +276,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
         ))}
       </nav>
 
-      <section class="items" aria-label="Menu">
+      <section class="items" aria-label="Menu" hidden={mode === "tables"}>
         {items.map((v) => {
           const item = v.item;
           if (!item) return null;
@@ -206,16 +302,42 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
 
       <aside class="ticket" aria-label="Ticket">
         <header>
-          <h2>{order ? `Order ${order.number}` : "New order"}</h2>
+          <h2>
+            {order ? `Order ${order.number}` : "New order"}
+            {tableName && <small class="muted"> · Table {tableName}</small>}
+          </h2>
+          {order && order.kitchen !== KitchenStatus.NONE && (
+            <span class={`status kitchen-${KitchenStatus[order.kitchen].toLowerCase()}`} data-testid="kitchen-status">
+              {order.kitchen === KitchenStatus.READY ? "Ready" : "Preparing"}
+            </span>
+          )}
           {order && (
             <span class={`status ${OrderStatus[order.status].toLowerCase()}`}>
               {OrderStatus[order.status].toLowerCase()}
             </span>
           )}
         </header>
+        {open && seats.length > 0 && (
+          <div class="seats" role="group" aria-label="Seat for new items">
+            {seats.map((n) => (
+              <button key={n} class={seat === n ? "tab on" : "tab"} onClick={() => setSeat(n)}>
+                Seat {n}
+              </button>
+            ))}
+            <button class={seat === 0 ? "tab on" : "tab"} onClick={() => setSeat(0)}>
+              Shared
+            </button>
+          </div>
+        )}
         <ol class="lines">
-          {lines.map((l) => (
-            <li key={l.id.join(",")} class="line">
+          {groups.map(([label, ls = []]) => [
+            label && (
+              <li key={label} class="seat-label">
+                {label}
+              </li>
+            ),
+            ...ls.map((l) => (
+            <li key={l.id.join(",")} class={l.sent ? "line sent" : "line"}>
               <span class="qty">{l.item?.quantity}×</span>
               <span class="what">
                 {l.item?.name}
@@ -227,7 +349,8 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
               </span>
               <span class="amount">{money(l.gross)}</span>
             </li>
-          ))}
+            )),
+          ])}
           {lines.length === 0 && <li class="muted empty">Tap an item to start an order.</li>}
         </ol>
         {order && (
@@ -267,13 +390,29 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           </div>
         )}
         <div class="actions">
+          {order && unsent > 0 && order.status !== OrderStatus.VOIDED && (
+            <button class="ghost big send" disabled={busy} onClick={() => void send(order)}>
+              Send to kitchen ({unsent})
+            </button>
+          )}
+          {open && order.total > 0n && (seats.length > 0 || lines.length > 1) && (
+            <button class="ghost big" disabled={busy} onClick={() => setSplitting(true)}>
+              Split the bill
+            </button>
+          )}
           {open ? (
             <button class="primary big" disabled={busy} onClick={() => setPaying(true)}>
               Pay {money(order.balance)}
             </button>
           ) : (
             order && (
-              <button class="primary big" onClick={() => setOrder(null)}>
+              <button
+                class="primary big"
+                onClick={() => {
+                  setOrder(null);
+                  setPaidParts([]);
+                }}
+              >
                 New order
               </button>
             )
@@ -292,12 +431,38 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           }}
         />
       )}
+      {seating && (
+        <Guests table={seating} onCancel={() => setSeating(null)} onSeat={(n) => seatAt(seating, n)} />
+      )}
+      {splitting && order && (
+        <Split
+          order={order}
+          money={money}
+          paid={paidParts}
+          onClose={() => setSplitting(false)}
+          onPay={(p) => {
+            setPart(p);
+            setPaying(true);
+          }}
+          onError={fail}
+        />
+      )}
       {paying && order && (
         <Pay
           order={order}
           currency={session.currency}
-          onClose={() => setPaying(false)}
-          onPaid={(o) => setOrder(o)}
+          amount={part?.amount}
+          label={part?.label}
+          onClose={() => {
+            setPaying(false);
+            setPart(null);
+          }}
+          onPaid={(o) => {
+            setOrder(o);
+            if (part) setPaidParts((p) => [...p, part.label]);
+            // A counter order is made once it is paid: it goes to the kitchen now.
+            if (o.status === OrderStatus.CLOSED && o.lines.some((l) => !l.sent && !l.voided)) void send(o);
+          }}
           onSessionGone={onSignOut}
         />
       )}

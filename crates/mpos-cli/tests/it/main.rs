@@ -7,6 +7,7 @@
 
 mod back_office;
 mod day;
+mod kitchen;
 mod ledger;
 mod print;
 mod serve;
