@@ -3,7 +3,7 @@
 //
 //   MPOS_BIN=path/to/mpos node e2e/run.mjs [name filter]
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { launch, root, startNode } from "./harness.mjs";
 import { tests } from "./tests.mjs";
@@ -17,15 +17,22 @@ const filter = process.argv[2] ?? "";
 let failed = 0;
 for (const [name, test] of Object.entries(tests)) {
   if (!name.includes(filter)) continue;
+  // Screenshots of an earlier run would pass for this one's.
+  for (const f of readdirSync(shots)) if (f.startsWith(`${name}-`)) rmSync(join(shots, f));
   const node = await startNode(bin);
   const context = await launch();
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
+  context.on("page", (p) => p.on("pageerror", (e) => errors.push(e.message)));
   page.on("pageerror", (e) => errors.push(e.message));
   let step = 0;
   const shot = async (what) => {
+    await page.screenshot({ path: shot.path(what) });
+  };
+  // The next screenshot's file, for a test's other pages (a guest's phone, the kitchen).
+  shot.path = (what) => {
     step += 1;
-    await page.screenshot({ path: join(shots, `${name}-${String(step).padStart(2, "0")}-${what}.png`) });
+    return join(shots, `${name}-${String(step).padStart(2, "0")}-${what}.png`);
   };
   const started = Date.now();
   try {

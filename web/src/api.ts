@@ -50,13 +50,16 @@ const withSession: Interceptor = (next) => async (req) => {
   return next(req);
 };
 
+// The node that served the page; unit tests import this module without a page.
+const origin = typeof location === "undefined" ? "http://127.0.0.1" : location.origin;
+
 export const pos = createClient(
   Pos,
-  createGrpcWebTransport({ baseUrl: location.origin, interceptors: [withSession] }),
+  createGrpcWebTransport({ baseUrl: origin, interceptors: [withSession] }),
 );
 
 /** The guest API: a table's link is its only credential, so no staff session goes with it. */
-export const guest = createClient(Guest, createGrpcWebTransport({ baseUrl: location.origin }));
+export const guest = createClient(Guest, createGrpcWebTransport({ baseUrl: origin }));
 
 /** How a live view's connection is doing, for the banner that says so. */
 export type Link = "connecting" | "live" | "reconnecting";

@@ -174,8 +174,8 @@ export function GuestMenu({ token }: { token: string }) {
       localStorage.setItem(storageKey(token), hex(target));
       setOrder(r);
       setOrderId(target);
+      // The sheet stays open on the order just sent: the guest sees it was received.
       setCart([]);
-      setShowCart(false);
     } catch (e) {
       // Lost on the way: the same cart is sent again with the same ids, and applied once.
       if (!isLost(e)) attempt.current = null;

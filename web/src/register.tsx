@@ -300,7 +300,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
         {items.length === 0 && <p class="muted empty">{query ? "Nothing matches." : "No items here."}</p>}
       </section>
 
-      <aside class="ticket" aria-label="Ticket">
+      <aside class="ticket" aria-label="Ticket" data-order={order ? hex(order.id) : undefined}>
         <header>
           <h2>
             {order ? `Order ${order.number}` : "New order"}
@@ -346,6 +346,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
                   <small class="mod">+ {m.name}</small>
                 ))}
                 {l.note && <small class="note">“{l.note}”</small>}
+                {l.sent && <small class="sent-mark">{l.readyAt !== 0n ? "ready ✓" : "sent ✓"}</small>}
               </span>
               <span class="amount">{money(l.gross)}</span>
             </li>

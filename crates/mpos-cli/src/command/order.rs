@@ -175,6 +175,16 @@ pub enum OrderCommand {
     },
 }
 
+/// A tender in a word: "cash", "card" or the other tender's name.
+fn tender_name(t: Option<&v1::Tender>) -> String {
+    match t.and_then(|t| t.kind.clone()) {
+        Some(v1::tender::Kind::Cash(_)) => "cash".into(),
+        Some(v1::tender::Kind::CardReference(_)) => "card".into(),
+        Some(v1::tender::Kind::Other(o)) => o,
+        None => String::new(),
+    }
+}
+
 /// The order as the node has it now (to resolve line and payment numbers, the currency
 /// and what is due).
 async fn current_order(c: &mut PosClient<Channel>, id: &[u8]) -> Result<v1::OrderView> {
@@ -316,7 +326,7 @@ fn print_order(o: &v1::OrderView, as_json: bool) {
             "paid_minor": o.paid,
             "tips_minor": o.tips,
             "balance_minor": o.balance,
-            "payments": o.payments.iter().map(|p| json!({"id": show_id(&p.id), "amount_minor": p.amount, "change_due_minor": p.change_due, "refunded_minor": p.refunded})).collect::<Vec<_>>(),
+            "payments": o.payments.iter().map(|p| json!({"id": show_id(&p.id), "tender": tender_name(p.tender.as_ref()), "amount_minor": p.amount, "change_due_minor": p.change_due, "refunded_minor": p.refunded})).collect::<Vec<_>>(),
         }));
         return;
     }
