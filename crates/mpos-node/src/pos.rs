@@ -89,7 +89,9 @@ pub struct NewLine {
 
 /// One step of an order request.
 enum Step<'a> {
-    Command(std::borrow::Cow<'a, Command>),
+    Command(&'a Command),
+    /// A command the node adds (a self-order's open and send).
+    Owned(Box<Command>),
     AddItem(&'a NewLine),
 }
 
@@ -647,12 +649,11 @@ impl<S: PosStore> PosService<S> {
                         (stored.clone(), Some(stored))
                     }
                 };
-                use std::borrow::Cow;
                 let steps: Vec<Step<'_>> = match command {
-                    OrderAction::Command(c) => vec![Step::Command(Cow::Borrowed(c))],
+                    OrderAction::Command(c) => vec![Step::Command(c)],
                     OrderAction::AddItem(line) => vec![Step::AddItem(line)],
                     OrderAction::OpenWithLines { open, lines } => {
-                        std::iter::once(Step::Command(Cow::Borrowed(open)))
+                        std::iter::once(Step::Command(open))
                             .chain(lines.iter().map(Step::AddItem))
                             .collect()
                     }
@@ -699,10 +700,10 @@ impl<S: PosStore> PosService<S> {
                         if lines.is_empty() {
                             return Err(Refusal::NothingToSend.into());
                         }
-                        open.map(|c| Step::Command(Cow::Owned(c)))
+                        open.map(|c| Step::Owned(Box::new(c)))
                             .into_iter()
                             .chain(lines.iter().map(Step::AddItem))
-                            .chain(std::iter::once(Step::Command(Cow::Owned(Command::Send {
+                            .chain(std::iter::once(Step::Owned(Box::new(Command::Send {
                                 lines: lines.iter().map(|l| l.line).collect(),
                             }))))
                             .collect()
@@ -714,7 +715,8 @@ impl<S: PosStore> PosService<S> {
                 // refuses the whole request.
                 for step in steps {
                     let command = match step {
-                        Step::Command(c) => c.into_owned(),
+                        Step::Command(c) => c.clone(),
+                        Step::Owned(c) => *c,
                         Step::AddItem(line) => {
                             self.price_line(line, current.as_ref(), menu_overlay)?
                         }

@@ -166,7 +166,7 @@ pub fn kitchen_view(
         }
     }
     open.sort_by(|a, b| (a.sent_at, &a.number).cmp(&(b.sent_at, &b.number)));
-    done.sort_by(|a, b| b.ready_at.cmp(&a.ready_at));
+    done.sort_by_key(|t| std::cmp::Reverse(t.ready_at));
     done.truncate(bumped);
     Ok(v1::KitchenView {
         tickets: open,
