@@ -27,27 +27,46 @@ export async function startNode(bin) {
   const data = mkdtempSync(join(tmpdir(), "mpos-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ["demo", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`], {
+  let child = spawn(bin, ["demo", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
   child.stdout.on("data", (d) => (log += d));
   child.stderr.on("data", (d) => (log += d));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mpos demo exited:\n${log}`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
-    } catch {
-      // not up yet
+  const up = async (proc) => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`mpos exited:\n${log}`);
+      try {
+        const r = await fetch(`${base}/healthz`);
+        if (r.ok) return;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`mpos did not come up:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
-    if (Date.now() > deadline) throw new Error(`mpos demo did not come up:\n${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  };
+  await up(child);
   const session = join(data, "cli-session.json");
   return {
     base,
+    /** Stops the node (SIGTERM) and serves the same data directory again on the same port. */
+    async restart(pause = 0) {
+      const stopped = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const late = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const code = await stopped;
+      clearTimeout(late);
+      if (code !== 0) throw new Error(`mpos did not stop cleanly on SIGTERM (${code}):\n${log}`);
+      await new Promise((r) => setTimeout(r, pause));
+      child = spawn(bin, ["serve", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child.stdout.on("data", (d) => (log += d));
+      child.stderr.on("data", (d) => (log += d));
+      await up(child);
+    },
     /** Runs the `mpos` client against this node, as a person at a terminal would. */
     cli(...args) {
       return execFileSync(bin, [...args, "--target", `127.0.0.1:${port}`], {

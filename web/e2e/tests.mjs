@@ -284,4 +284,24 @@ export const tests = {
     await totalBecomes(page, "€39.90");
     await shot("register-ready");
   },
+
+  async "register-and-kitchen-reconnect-after-a-node-restart"({ page, node, shot }) {
+    await signIn(page, node.base, "Chloé", "3000");
+    await page.getByRole("button", { name: "Breakfast" }).click();
+    await page.getByRole("button", { name: "Croissant", exact: true }).click();
+    await totalBecomes(page, "€2.90");
+
+    // The node restarts (an update, a power cut) while the register is in use.
+    await node.restart(1500);
+    // The register was not signed out; its live view came back by itself, and the order
+    // on the ticket is the node's, so the next tap adds to it.
+    await page.getByRole("button", { name: "Pain au chocolat" }).click();
+    await totalBecomes(page, "€6.10");
+    assert.equal(await page.getByRole("alert").count(), 0);
+    await page.getByRole("tab", { name: "Tables" }).click();
+    await page.getByTestId("table-T1").waitFor();
+    // The live view is back (it retries with a growing pause, up to 5 s).
+    await page.waitForFunction(() => !document.querySelector(".who")?.textContent?.includes("reconnecting"));
+    await shot("after-restart");
+  },
 };

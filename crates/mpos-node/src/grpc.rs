@@ -27,7 +27,7 @@ use tonic::{Request as GrpcRequest, Response, Status};
 use crate::clock;
 use crate::error::NodeError;
 use crate::pos::{Action, Applied, NewLine, OrderAction, Request};
-use crate::staff::{LoginGuard, PinDesk};
+use crate::staff::{LoginGuard, PinDesk, SessionSigner};
 use crate::writer::Writer;
 
 mod back_office;
@@ -63,6 +63,10 @@ pub struct PosApi {
     print_queue: Arc<Mutex<SqliteStore>>,
     logins: Arc<Mutex<LoginGuard>>,
     pins: PinDesk,
+    signer: SessionSigner,
+    /// True once the node is stopping: live views end so the drain can finish.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Tokens already checked: a signature is verified once per token, not per call.
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     metrics: Arc<crate::metrics::Metrics>,
     /// The restaurant's settings once set: every order and payment needs the currency.
@@ -126,6 +130,7 @@ impl PosApi {
         reader: SqliteStore,
         print_queue: SqliteStore,
         pins: PinDesk,
+        signer: SessionSigner,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> PosApi {
         PosApi {
@@ -135,10 +140,17 @@ impl PosApi {
             print_queue: Arc::new(Mutex::new(print_queue)),
             logins: Arc::new(Mutex::new(LoginGuard::default())),
             pins,
+            signer,
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
             sessions: Arc::new(Mutex::new(HashMap::new())),
             metrics,
             settings: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Set to true when the node stops: every live view ends (clients reconnect).
+    pub fn closing(&self) -> Arc<tokio::sync::watch::Sender<bool>> {
+        self.closing.clone()
     }
 
     fn actor<T>(&self, request: &GrpcRequest<T>) -> Result<Actor, Status> {
@@ -150,14 +162,36 @@ impl PosApi {
             .ok_or_else(|| {
                 Status::unauthenticated("log in first: send `authorization: Bearer <token>`")
             })?;
-        let sessions = self
+        let token = token.trim();
+        let known = self
             .sessions
             .lock()
-            .map_err(|_| Status::internal("session table poisoned"))?;
-        match sessions.get(token.trim()) {
-            Some(s) if s.expires_at > clock::now_millis() => Ok(s.actor),
-            Some(_) => Err(Status::unauthenticated("the session expired: log in again")),
-            None => Err(Status::unauthenticated("unknown session: log in again")),
+            .map_err(|_| Status::internal("session table poisoned"))?
+            .get(token)
+            .copied();
+        let session = match known {
+            Some(s) => s,
+            // Issued before a restart, or by another worker: this node's signature says.
+            None => {
+                let (actor, expires_at) = self
+                    .signer
+                    .check(token)
+                    .ok_or_else(|| Status::unauthenticated("unknown session: log in again"))?;
+                let s = Session { actor, expires_at };
+                let now = clock::now_millis();
+                let mut sessions = self
+                    .sessions
+                    .lock()
+                    .map_err(|_| Status::internal("session table poisoned"))?;
+                sessions.retain(|_, s| s.expires_at > now);
+                sessions.insert(token.to_string(), s);
+                s
+            }
+        };
+        if session.expires_at > clock::now_millis() {
+            Ok(session.actor)
+        } else {
+            Err(Status::unauthenticated("the session expired: log in again"))
         }
     }
 
@@ -491,12 +525,9 @@ impl Pos for PosApi {
             .map_err(status)
             .inspect_err(|_| crate::metrics::Metrics::add(&self.metrics.logins_refused, 1))?;
         crate::metrics::Metrics::add(&self.metrics.logins_ok, 1);
-        let mut token = [0u8; 32];
-        getrandom::fill(&mut token)
-            .map_err(|e| Status::internal(format!("no randomness for a session: {e}")))?;
-        let token = hex::encode(token);
         let now = clock::now_millis();
         let expires_at = now + SESSION_MILLIS;
+        let token = self.signer.issue(actor, expires_at).map_err(status)?;
         let mut sessions = self
             .sessions
             .lock()

@@ -46,6 +46,8 @@ impl Node {
         let checkpoints = dir.store()?;
         store.leave_checkpoints_to_others()?;
         let wal = store.sync_wal_separately()?;
+        // Sessions are signed with the node's key, so they outlive a restart.
+        let sessions = crate::staff::SessionSigner::new(dir.key());
         let ledger = Ledger::open(store, dir.into_key())?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
         let metrics = Arc::new(Metrics::default());
@@ -63,6 +65,7 @@ impl Node {
                 reader,
                 print_queue,
                 crate::staff::PinDesk::start()?,
+                sessions,
                 metrics.clone(),
             ),
             metrics,
@@ -88,6 +91,13 @@ impl Node {
             .register_encoded_file_descriptor_set(mpos_proto::FILE_DESCRIPTOR_SET)
             .build_v1()
             .map_err(|e| NodeError::BadRequest(format!("reflection: {e}")))?;
+        // Live views never end by themselves: when the stop comes they are told to end, or
+        // the graceful drain would wait for them forever.
+        let closing = self.api.closing();
+        let shutdown = async move {
+            shutdown.await;
+            closing.send_replace(true);
+        };
         let guest = crate::grpc::GuestApi::new(self.api.clone());
         let router = tonic::service::Routes::new(PosServer::new(self.api))
             .add_service(GuestServer::new(guest))

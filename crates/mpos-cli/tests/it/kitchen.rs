@@ -322,4 +322,29 @@ async fn a_self_order_reaches_the_kitchen_and_comes_back_ready() {
         "{}",
         refused.message()
     );
+
+    // SIGTERM with live views open: they end (the clients will reconnect), and the node
+    // stops instead of waiting for them.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(30), kitchen.next())
+        .await
+        .expect("the kitchen's live view ends when the node stops");
+    assert!(ended.as_ref().is_none_or(|r| r.is_err()), "{ended:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node did not stop with live views open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(server.child.wait().unwrap().success());
 }

@@ -561,7 +561,17 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     assert!(server.child.wait().unwrap().success());
     let mut server = start(&data);
     let mut c = client(&server.addr).await;
-    let token = login(&mut c, 2, "1357").await;
+    // The session from before the restart still works (the node signed it); an altered
+    // one, or one made up, does not.
+    let mut altered = token.clone().into_bytes();
+    altered[3] = if altered[3] == b'0' { b'1' } else { b'0' };
+    for bad in [String::from_utf8(altered).unwrap(), "00".repeat(97)] {
+        let refused = c
+            .get_order(authed(&bad, v1::GetOrderRequest { order: id(7) }))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::Unauthenticated);
+    }
     let order = c
         .get_order(authed(&token, v1::GetOrderRequest { order: id(7) }))
         .await

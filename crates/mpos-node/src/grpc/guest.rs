@@ -212,6 +212,7 @@ impl Guest for GuestApi {
         let api = self.clone();
         Ok(Response::new(push(
             self.pos.writer.durable().watch(),
+            self.pos.closing.subscribe(),
             move || {
                 let (api, table, order) = (api.clone(), table.clone(), r.order.clone());
                 async move { api.order_view(table, &order).await }

@@ -31,10 +31,11 @@ const RECALL_MILLIS: u64 = 30 * 60 * 1000;
 pub type Push<T> = ReceiverStream<Result<T, Status>>;
 
 /// Streams what `read` returns now, then again whenever the durable ledger grows and the
-/// view it returns is different; `stamp` marks each view sent (with the time, say) after
+/// view it returns is different, until `closing` turns true; `stamp` marks each view sent (with the time, say) after
 /// the comparison. Ends when the client goes or a read fails (the client reconnects).
 pub fn push<T, F, Fut>(
     mut changes: watch::Receiver<u64>,
+    mut closing: watch::Receiver<bool>,
     read: F,
     stamp: impl Fn(&mut T) + Send + 'static,
 ) -> Push<T>
@@ -74,6 +75,8 @@ where
                     }
                 }
                 () = tx.closed() => return,
+                // The node is stopping: end the stream; the client reconnects to the next.
+                _ = closing.wait_for(|c| *c) => return,
             }
             tokio::time::sleep(SETTLE).await;
         }
@@ -110,6 +113,7 @@ impl PosApi {
         let api = self.clone();
         Ok(Response::new(push(
             self.writer.durable().watch(),
+            self.closing.subscribe(),
             move || {
                 let api = api.clone();
                 async move { api.floor_view(include_inactive).await }
@@ -177,6 +181,7 @@ impl PosApi {
         // Age timers run on the display; the node's clock comes with each change.
         Ok(Response::new(push(
             self.writer.durable().watch(),
+            self.closing.subscribe(),
             move || {
                 let api = api.clone();
                 async move {
