@@ -16,7 +16,8 @@ use mpos_domain::staff::{Actor, Permission};
 use mpos_domain::{Money, Refusal};
 use mpos_proto::DecodeError;
 use mpos_proto::event::{
-    channel_from_wire, read_id, read_opt_id, role_to_wire, source_from_wire, tender_from_wire,
+    channel_from_wire, read_id, read_line_ids, read_opt_id, role_to_wire, source_from_wire,
+    tender_from_wire,
 };
 use mpos_proto::v1::{self, pos_server::Pos};
 use mpos_proto::view::{day_report_view, drawer_view, order_view};
@@ -641,12 +642,7 @@ impl Pos for PosApi {
         request: GrpcRequest<v1::SendOrderRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
         self.command(request, |r| {
-            let lines = r
-                .lines
-                .iter()
-                .map(|l| read_id("lines", l).map(LineId))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?;
+            let lines = read_line_ids("lines", &r.lines).map_err(bad)?;
             Ok((
                 r.request_id.clone(),
                 r.order.clone(),
@@ -850,12 +846,9 @@ impl Pos for PosApi {
         let r = request.into_inner();
         let order = OrderId(read_id("order", &r.order).map_err(bad)?);
         let lines = match &r.by {
-            Some(v1::split_bill_request::By::Lines(l)) => l
-                .lines
-                .iter()
-                .map(|x| read_id("lines", x).map(LineId))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(bad)?,
+            Some(v1::split_bill_request::By::Lines(l)) => {
+                read_line_ids("lines", &l.lines).map_err(bad)?
+            }
             _ => Vec::new(),
         };
         let o = self

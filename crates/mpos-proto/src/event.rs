@@ -136,6 +136,15 @@ pub fn source_from_wire(s: Option<v1::Source>) -> Result<Source, DecodeError> {
     }
 }
 
+/// A list of line ids from the wire (a send, a bump, a split); `field` names it in errors.
+pub fn read_line_ids(field: &'static str, wire: &[Vec<u8>]) -> Result<Vec<LineId>, DecodeError> {
+    wire.iter().map(|l| read_id(field, l).map(LineId)).collect()
+}
+
+fn line_ids_to_wire(lines: &[LineId]) -> Vec<Vec<u8>> {
+    lines.iter().map(|l| id(l.0)).collect()
+}
+
 pub fn item_to_wire(p: &PricedSelection) -> v1::SoldItem {
     v1::SoldItem {
         item: id(p.item.0),
@@ -260,13 +269,13 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             reason: reason.clone(),
         }),
         Change::LinesSent { lines } => W::LinesSent(v1::LinesSent {
-            lines: lines.iter().map(|l| id(l.0)).collect(),
+            lines: line_ids_to_wire(lines),
         }),
         Change::LinesReady { lines } => W::LinesReady(v1::LinesReady {
-            lines: lines.iter().map(|l| id(l.0)).collect(),
+            lines: line_ids_to_wire(lines),
         }),
         Change::LinesRecalled { lines } => W::LinesRecalled(v1::LinesRecalled {
-            lines: lines.iter().map(|l| id(l.0)).collect(),
+            lines: line_ids_to_wire(lines),
         }),
         Change::CourseFired { course } => W::CourseFired(v1::CourseFired { course: *course }),
         Change::DiscountApplied {
@@ -377,25 +386,13 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
             reason: v.reason,
         },
         Some(W::LinesSent(s)) => Change::LinesSent {
-            lines: s
-                .lines
-                .iter()
-                .map(|l| read_id("lines_sent.lines", l).map(LineId))
-                .collect::<Result<_, _>>()?,
+            lines: read_line_ids("lines_sent.lines", &s.lines)?,
         },
         Some(W::LinesReady(s)) => Change::LinesReady {
-            lines: s
-                .lines
-                .iter()
-                .map(|l| read_id("lines_ready.lines", l).map(LineId))
-                .collect::<Result<_, _>>()?,
+            lines: read_line_ids("lines_ready.lines", &s.lines)?,
         },
         Some(W::LinesRecalled(s)) => Change::LinesRecalled {
-            lines: s
-                .lines
-                .iter()
-                .map(|l| read_id("lines_recalled.lines", l).map(LineId))
-                .collect::<Result<_, _>>()?,
+            lines: read_line_ids("lines_recalled.lines", &s.lines)?,
         },
         Some(W::CourseFired(c)) => Change::CourseFired { course: c.course },
         Some(W::DiscountApplied(d)) => {

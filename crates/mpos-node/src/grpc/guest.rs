@@ -13,7 +13,7 @@ use mpos_proto::view::order_view;
 use mpos_store::PosStore;
 use tonic::{Request as GrpcRequest, Response, Status};
 
-use super::live::{Push, push};
+use super::live::Push;
 use super::{PosApi, bad, new_line, request_id, status};
 use crate::error::NodeError;
 use crate::pos::{Action, OrderAction, Request};
@@ -210,9 +210,7 @@ impl Guest for GuestApi {
         // Refuse a bad order id now rather than as the stream's first message.
         self.order_view(table.clone(), &r.order).await?;
         let api = self.clone();
-        Ok(Response::new(push(
-            self.pos.writer.durable().watch(),
-            self.pos.closing.subscribe(),
+        Ok(Response::new(self.pos.live(
             move || {
                 let (api, table, order) = (api.clone(), table.clone(), r.order.clone());
                 async move { api.order_view(table, &order).await }

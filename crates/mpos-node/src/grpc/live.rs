@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use mpos_domain::ids::{LineId, OrderId, StationId, TableId};
+use mpos_domain::ids::{StationId, TableId};
 use mpos_domain::order::Command;
 use mpos_domain::staff::Permission;
-use mpos_proto::event::{read_id, read_opt_id};
+use mpos_proto::event::{read_line_ids, read_opt_id};
 use mpos_proto::v1;
 use mpos_proto::view::kitchen_view;
 use mpos_store::PosStore;
@@ -16,10 +16,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request as GrpcRequest, Response, Status};
 
-use super::{PosApi, bad, request_id};
+use super::{PosApi, bad};
 use crate::clock;
 use crate::error::NodeError;
-use crate::pos::OrderAction;
 
 /// How long a live view waits after a change before reading again: under a rush of
 /// sales it reads a few times a second, not once per commit.
@@ -49,9 +48,7 @@ where
         let mut last: Option<T> = None;
         loop {
             changes.borrow_and_update();
-            let view = read().await;
-            let failed = view.is_err();
-            match view {
+            match read().await {
                 Ok(v) if last.as_ref() == Some(&v) => {}
                 Ok(v) => {
                     last = Some(v.clone());
@@ -63,10 +60,8 @@ where
                 }
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
+                    return;
                 }
-            }
-            if failed {
-                return;
             }
             tokio::select! {
                 changed = changes.changed() => {
@@ -84,13 +79,26 @@ where
     ReceiverStream::new(rx)
 }
 
-fn lines(wire: &[Vec<u8>]) -> Result<Vec<LineId>, Status> {
-    wire.iter()
-        .map(|l| read_id("lines", l).map(LineId).map_err(bad))
-        .collect()
-}
-
 impl PosApi {
+    /// A live view over `read` that ends when the node stops (see `push`).
+    pub(super) fn live<T, F, Fut>(
+        &self,
+        read: F,
+        stamp: impl Fn(&mut T) + Send + 'static,
+    ) -> Push<T>
+    where
+        T: PartialEq + Clone + Send + Sync + 'static,
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Status>> + Send,
+    {
+        push(
+            self.writer.durable().watch(),
+            self.closing.subscribe(),
+            read,
+            stamp,
+        )
+    }
+
     /// The floor: every table with its open orders (and what the kitchen has done).
     pub(super) async fn floor_view(
         &self,
@@ -111,9 +119,7 @@ impl PosApi {
         Self::require(actor, Permission::Sell, "see the floor")?;
         let include_inactive = request.get_ref().include_inactive;
         let api = self.clone();
-        Ok(Response::new(push(
-            self.writer.durable().watch(),
-            self.closing.subscribe(),
+        Ok(Response::new(self.live(
             move || {
                 let api = api.clone();
                 async move { api.floor_view(include_inactive).await }
@@ -179,9 +185,7 @@ impl PosApi {
         let bumped = request.get_ref().bumped;
         let api = self.clone();
         // Age timers run on the display; the node's clock comes with each change.
-        Ok(Response::new(push(
-            self.writer.durable().watch(),
-            self.closing.subscribe(),
+        Ok(Response::new(self.live(
             move || {
                 let api = api.clone();
                 async move {
@@ -199,21 +203,15 @@ impl PosApi {
         request: GrpcRequest<v1::BumpTicketRequest>,
         bump: bool,
     ) -> Result<Response<v1::OrderReply>, Status> {
-        let actor = self.actor(&request)?;
-        let r = request.into_inner();
-        let lines = lines(&r.lines)?;
-        let command = if bump {
-            Command::Bump { lines }
-        } else {
-            Command::Recall { lines }
-        };
-        read_id("order", &r.order).map(OrderId).map_err(bad)?;
-        self.order_action(
-            actor,
-            request_id(&r.request_id)?,
-            &r.order,
-            OrderAction::Command(command),
-        )
+        self.command(request, |r| {
+            let lines = read_line_ids("lines", &r.lines).map_err(bad)?;
+            let command = if bump {
+                Command::Bump { lines }
+            } else {
+                Command::Recall { lines }
+            };
+            Ok((r.request_id.clone(), r.order.clone(), command))
+        })
         .await
     }
 }
