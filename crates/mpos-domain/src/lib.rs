@@ -17,6 +17,7 @@ pub mod menu;
 pub mod money;
 pub mod order;
 pub mod refusal;
+pub mod sales;
 pub mod split;
 pub mod staff;
 pub mod tax;

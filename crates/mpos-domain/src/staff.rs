@@ -68,7 +68,28 @@ pub enum Permission {
     ManageStaff,
 }
 
+impl Permission {
+    pub const ALL: [Permission; 11] = [
+        Permission::Sell,
+        Permission::TakePayment,
+        Permission::VoidUnsentLine,
+        Permission::VoidSent,
+        Permission::Discount,
+        Permission::Refund,
+        Permission::Drawer,
+        Permission::Kitchen,
+        Permission::Reports,
+        Permission::ManageMenu,
+        Permission::ManageStaff,
+    ];
+}
+
 impl Role {
+    /// Everything this role may do.
+    pub fn permissions(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL.into_iter().filter(move |p| self.may(*p))
+    }
+
     pub fn may(self, p: Permission) -> bool {
         use Permission::*;
         match self {

@@ -34,6 +34,7 @@ use crate::writer::Writer;
 mod back_office;
 mod guest;
 mod live;
+mod sales;
 
 pub use guest::GuestApi;
 
@@ -548,6 +549,7 @@ impl Pos for PosApi {
             }),
             expires_at,
             currency,
+            permissions: mpos_proto::view::permissions_view(actor.role),
         }))
     }
 
@@ -1320,5 +1322,25 @@ impl Pos for PosApi {
         request: GrpcRequest<v1::BumpTicketRequest>,
     ) -> Result<Response<v1::OrderReply>, Status> {
         self.bump(request, false).await
+    }
+
+    async fn list_orders(
+        &self,
+        request: GrpcRequest<v1::ListOrdersRequest>,
+    ) -> Result<Response<v1::ListOrdersReply>, Status> {
+        let actor = self.actor(&request)?;
+        Ok(Response::new(
+            self.order_list(actor, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_sales(
+        &self,
+        request: GrpcRequest<v1::GetSalesRequest>,
+    ) -> Result<Response<v1::SalesView>, Status> {
+        let actor = self.actor(&request)?;
+        Ok(Response::new(
+            self.sales(actor, request.into_inner()).await?,
+        ))
     }
 }

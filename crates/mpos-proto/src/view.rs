@@ -285,3 +285,83 @@ pub fn day_report_view(
         restaurant: restaurant.to_string(),
     })
 }
+
+/// What a role may do, for a client to show only what its user can do.
+pub fn permissions_view(role: mpos_domain::staff::Role) -> Vec<i32> {
+    use mpos_domain::staff::Permission as P;
+    role.permissions()
+        .map(|p| {
+            (match p {
+                P::Sell => v1::Permission::Sell,
+                P::TakePayment => v1::Permission::TakePayment,
+                P::VoidUnsentLine => v1::Permission::VoidUnsentLine,
+                P::VoidSent => v1::Permission::VoidSent,
+                P::Discount => v1::Permission::Discount,
+                P::Refund => v1::Permission::Refund,
+                P::Drawer => v1::Permission::Drawer,
+                P::Kitchen => v1::Permission::Kitchen,
+                P::Reports => v1::Permission::Reports,
+                P::ManageMenu => v1::Permission::ManageMenu,
+                P::ManageStaff => v1::Permission::ManageStaff,
+            }) as i32
+        })
+        .collect()
+}
+
+/// The charts' figures for clients: every day from `first_day` to `last_day` (days since
+/// 1970-01-01 on the restaurant's clock, both included) whether it sold or not; items by
+/// sales, best first; `category` and `staff` name the ids.
+pub fn sales_view(
+    s: &mpos_domain::sales::Sales,
+    (first_day, last_day): (i64, i64),
+    category: impl Fn(mpos_domain::ids::CategoryId) -> String,
+    staff: impl Fn(mpos_domain::ids::StaffId) -> String,
+) -> v1::SalesView {
+    use mpos_domain::sales::{Bucket, civil_date};
+    let bar = |key: String, b: &Bucket| v1::SalesBucket {
+        key,
+        count: b.count,
+        sales: b.sales.minor(),
+    };
+    let zero = Bucket {
+        count: 0,
+        sales: mpos_domain::Money::zero(s.currency),
+    };
+    let by_sales = |mut bars: Vec<v1::SalesBucket>| {
+        bars.sort_by(|a, b| b.sales.cmp(&a.sales).then_with(|| a.key.cmp(&b.key)));
+        bars
+    };
+    v1::SalesView {
+        currency: s.currency.code().to_string(),
+        orders: s.orders,
+        total: s.total.minor(),
+        hours: s
+            .hours
+            .iter()
+            .enumerate()
+            .map(|(h, b)| bar(h.to_string(), b))
+            .collect(),
+        days: (first_day..=last_day)
+            .map(|d| {
+                let (y, m, day) = civil_date(d);
+                bar(
+                    format!("{y:04}-{m:02}-{day:02}"),
+                    s.days.get(&d).unwrap_or(&zero),
+                )
+            })
+            .collect(),
+        items: by_sales(
+            s.items
+                .values()
+                .map(|(name, b)| bar(name.clone(), b))
+                .collect(),
+        ),
+        categories: by_sales(
+            s.categories
+                .iter()
+                .map(|(c, b)| bar(category(*c), b))
+                .collect(),
+        ),
+        staff: by_sales(s.staff.iter().map(|(m, b)| bar(staff(*m), b)).collect()),
+    }
+}

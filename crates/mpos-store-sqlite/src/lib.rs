@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_floor.sql"),
     include_str!("../migrations/0010_print_requests.sql"),
     include_str!("../migrations/0011_kitchen.sql"),
+    include_str!("../migrations/0012_order_lists.sql"),
 ];
 
 /// A node's SQLite database.

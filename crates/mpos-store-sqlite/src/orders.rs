@@ -370,6 +370,18 @@ fn save_difference(tx: &Transaction<'_>, b: &Order, o: &Order) -> Result<bool, S
     Ok(true)
 }
 
+/// The orders of `ids` (raw id columns), in that order.
+fn load_each(conn: &rusqlite::Connection, ids: Vec<Vec<u8>>) -> Result<Vec<Order>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = crate::row::from_id(&id, "order id")?;
+        if let Some(o) = load(conn, OrderId(id))? {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
 fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, StoreError> {
     let oid = id_bytes(id.0);
     let mut stmt = conn
@@ -740,14 +752,59 @@ impl PosStore for SqliteStore {
             .map_err(db)?
             .collect::<Result<_, _>>()
             .map_err(db)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let id = crate::row::from_id(&id, "order id")?;
-            if let Some(o) = load(self.conn(), OrderId(id))? {
-                out.push(o);
-            }
-        }
-        Ok(out)
+        load_each(self.conn(), ids)
+    }
+
+    fn recent_orders(
+        &self,
+        before: u64,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        // LIKE ignores ASCII case; the prefix's own wildcards are escaped.
+        let pattern = format!(
+            "{}%",
+            number
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id FROM pos_order WHERE opened_at < ?1 AND number LIKE ?2 ESCAPE '\\'
+                 ORDER BY opened_at DESC, id DESC LIMIT ?3",
+            )
+            .map_err(db)?;
+        let ids = stmt
+            .query_map(
+                params![sql_int(before), pattern, sql_int(limit as u64)],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        load_each(self.conn(), ids)
+    }
+
+    fn closed_orders(&self, from: u64, to: u64, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id FROM pos_order INDEXED BY pos_order_closed
+                 WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2
+                 ORDER BY closed_at, id LIMIT ?3",
+            )
+            .map_err(db)?;
+        let ids = stmt
+            .query_map(
+                params![sql_int(from), sql_int(to), sql_int(limit as u64)],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        load_each(self.conn(), ids)
     }
 
     fn open_orders(&self) -> Result<Vec<Order>, StoreError> {

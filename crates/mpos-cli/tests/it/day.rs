@@ -473,6 +473,177 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
     );
     assert_eq!(z.cash_outside_drawers, 0);
 
+    // The back office's charts are the same sales, cut by hour, day, staff and category.
+    let now = mpos_node::clock::now_millis();
+    let sales = c
+        .get_sales(authed(
+            &owner,
+            v1::GetSalesRequest {
+                from: now - 3_600_000,
+                to: 0,
+                utc_offset_minutes: 330,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (sales.orders, sales.total),
+        (u64::from(want.orders), want.sales_total)
+    );
+    let sum = |bars: &[v1::SalesBucket]| {
+        bars.iter()
+            .fold((0, 0), |(n, m), b| (n + b.count, m + b.sales))
+    };
+    let orders_total = (u64::from(want.orders), want.sales_total);
+    assert_eq!(sum(&sales.hours), orders_total);
+    assert_eq!(sales.hours.len(), 24);
+    assert_eq!(sum(&sales.days), orders_total);
+    assert!((1..=2).contains(&sales.days.len()));
+    assert_eq!(
+        sales
+            .staff
+            .iter()
+            .map(|b| (b.key.as_str(), b.count, b.sales))
+            .collect::<Vec<_>>(),
+        [("Bao Cashier", u64::from(want.orders), want.sales_total)]
+    );
+    assert_eq!(
+        sales
+            .categories
+            .iter()
+            .map(|b| (b.key.as_str(), b.count, b.sales))
+            .collect::<Vec<_>>(),
+        [("Coffee", want.quantity, want.sales_total)]
+    );
+    assert_eq!(sum(&sales.items), (want.quantity, want.sales_total));
+    assert!(sales.items.windows(2).all(|w| w[0].sales >= w[1].sales));
+    // A stretch before the day holds nothing; a cashier may not see charts; a stretch
+    // the wrong way round or longer than a quarter is refused.
+    let empty = c
+        .get_sales(authed(
+            &owner,
+            v1::GetSalesRequest {
+                from: now - 10 * 86_400_000,
+                to: now - 9 * 86_400_000,
+                utc_offset_minutes: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((empty.orders, empty.total), (0, 0));
+    // A day from mid-morning to mid-morning touches two dates, both shown, both empty.
+    assert_eq!(empty.days.len(), 2);
+    assert_eq!(sum(&empty.days), (0, 0));
+    let err = c
+        .get_sales(authed(
+            &cashier,
+            v1::GetSalesRequest {
+                from: now - 3_600_000,
+                to: 0,
+                utc_offset_minutes: 0,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err}");
+    for (from, to, offset) in [
+        (now, now - 1, 0),
+        (now - 100 * 86_400_000, now, 0),
+        (now - 1, now, 900),
+    ] {
+        let err = c
+            .get_sales(authed(
+                &owner,
+                v1::GetSalesRequest {
+                    from,
+                    to,
+                    utc_offset_minutes: offset,
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    }
+
+    // The register's order list: every order of the day, newest first, a page at a time.
+    let opened = u64::from(want.orders + want.voided_orders + want.open_orders);
+    let mut seen = Vec::new();
+    let mut before = 0;
+    loop {
+        let page = c
+            .list_orders(authed(
+                &cashier,
+                v1::ListOrdersRequest {
+                    before,
+                    limit: 7,
+                    number: String::new(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .orders;
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 7);
+        assert!(page.windows(2).all(|w| w[0].opened_at >= w[1].opened_at));
+        before = last.opened_at;
+        seen.extend(page.into_iter().map(|o| o.id));
+    }
+    let distinct: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!((seen.len() as u64, distinct.len() as u64), (opened, opened));
+    let first = c
+        .list_orders(authed(
+            &cashier,
+            v1::ListOrdersRequest {
+                before: 0,
+                limit: 1,
+                number: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .orders
+        .remove(0);
+    let by_number = c
+        .list_orders(authed(
+            &cashier,
+            v1::ListOrdersRequest {
+                before: 0,
+                limit: 0,
+                number: first.number.to_lowercase(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert!(by_number.iter().any(|o| o.id == first.id));
+    assert!(by_number.iter().all(|o| {
+        o.number
+            .to_lowercase()
+            .starts_with(&first.number.to_lowercase())
+    }));
+    let none = c
+        .list_orders(authed(
+            &cashier,
+            v1::ListOrdersRequest {
+                before: 0,
+                limit: 0,
+                number: "%".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert!(
+        none.is_empty(),
+        "a % in the number is a character, not a wildcard"
+    );
+
     // The closed day cannot be closed again, and an empty day cannot be closed at all.
     let err = c
         .close_day(authed(

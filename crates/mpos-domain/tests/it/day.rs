@@ -9,6 +9,7 @@ use mpos_domain::order::{
     Command, DiscountKind, DiscountTarget, Order, OrderEvent, OrderKind, Source, Tender, apply,
     decide,
 };
+use mpos_domain::sales::{Bucket, Sales};
 use mpos_domain::staff::{Actor, Role};
 use mpos_domain::{Currency, PriceMode, TaxRate};
 use proptest::prelude::*;
@@ -64,7 +65,13 @@ fn sale() -> impl Strategy<Value = Sale> {
 
 /// Plays one sale through `decide`/`apply` and feeds every event to the report, with the
 /// order as it stands after the event (as the node's projection would hold it at the end).
-fn play(n: u128, s: &Sale, builder: &mut ReportBuilder, seq: &mut u64) -> (i64, i64, i64) {
+fn play(
+    n: u128,
+    s: &Sale,
+    builder: &mut ReportBuilder,
+    seq: &mut u64,
+    orders: &mut Vec<Order>,
+) -> (i64, i64, i64) {
     let server = Actor {
         staff: StaffId(10 + u128::from(s.server)),
         role: Role::Server,
@@ -78,7 +85,8 @@ fn play(n: u128, s: &Sale, builder: &mut ReportBuilder, seq: &mut u64) -> (i64, 
                 let e = OrderEvent {
                     order: id,
                     by: actor.staff,
-                    at: 1_000,
+                    // 47 minutes apart, so the sales fall in different hours and days.
+                    at: 1_000 + n as u64 * 2_820_000,
                     change,
                 };
                 *order = apply(order.take(), &e);
@@ -218,6 +226,7 @@ fn play(n: u128, s: &Sale, builder: &mut ReportBuilder, seq: &mut u64) -> (i64, 
         }
     }
     let last = order.clone();
+    orders.extend(order);
     for e in events {
         *seq += 1;
         builder
@@ -241,6 +250,7 @@ proptest! {
     fn every_cut_of_the_day_adds_up_to_the_same_sales(
         mut sales in prop::collection::vec(sale(), 1..8),
         exclusive in any::<bool>(),
+        utc_offset_minutes in -720i32..840,
     ) {
         // A restaurant prices one way.
         for s in &mut sales {
@@ -249,8 +259,9 @@ proptest! {
         let mut builder = ReportBuilder::new(1, Currency::from_code("EUR").unwrap(), 1);
         let mut seq = 0;
         let (mut amounts, mut tips, mut refunded) = (0, 0, 0);
+        let mut orders = Vec::new();
         for (n, s) in sales.iter().enumerate() {
-            let (a, t, r) = play(n as u128 + 1, s, &mut builder, &mut seq);
+            let (a, t, r) = play(n as u128 + 1, s, &mut builder, &mut seq, &mut orders);
             amounts += a;
             tips += t;
             refunded += r;
@@ -283,5 +294,38 @@ proptest! {
         // Every order was paid in full, so what was taken is what was sold.
         prop_assert_eq!(amounts, r.sales_total.minor());
         prop_assert_eq!(r.orders as usize, sales.len());
+
+        // The back office's charts are cuts of the same sales.
+        let mut chart = Sales::new(r.currency);
+        for o in &orders {
+            chart.record(o, utc_offset_minutes).unwrap();
+        }
+        let sum = |b: &mut dyn Iterator<Item = &Bucket>| -> (u64, i64) {
+            b.fold((0, 0), |(n, m), b| (n + b.count, m + b.sales.minor()))
+        };
+        let orders_total = (u64::from(r.orders), r.sales_total.minor());
+        prop_assert_eq!((chart.orders, chart.total.minor()), orders_total);
+        prop_assert_eq!(sum(&mut chart.hours.iter()), orders_total);
+        prop_assert_eq!(sum(&mut chart.days.values()), orders_total);
+        prop_assert_eq!(sum(&mut chart.staff.values()), orders_total);
+        // (Staff who only refunded or voided sold nothing.)
+        for s in r.staff.iter().filter(|s| s.orders > 0) {
+            let b = chart.staff[&s.staff];
+            prop_assert_eq!((b.count, b.sales), (u64::from(s.orders), s.sales));
+        }
+        for c in &r.categories {
+            let b = chart.categories[&c.category];
+            prop_assert_eq!((b.count, b.sales), (c.quantity, c.sales));
+        }
+        let items = sum(&mut chart.items.values().map(|(_, b)| b));
+        prop_assert_eq!(items, sum(&mut chart.categories.values()));
+        prop_assert_eq!(items.1 + r.service_charges.minor(), r.sales_total.minor());
+        // An order's hour and day are those of its closing on the restaurant's clock.
+        for o in &orders {
+            let local = o.closed_at.unwrap() as i64 + i64::from(utc_offset_minutes) * 60_000;
+            let hour = local.rem_euclid(86_400_000) / 3_600_000;
+            prop_assert!(chart.hours[hour as usize].count > 0);
+            prop_assert!(chart.days.contains_key(&local.div_euclid(86_400_000)));
+        }
     }
 }

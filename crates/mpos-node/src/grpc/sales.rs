@@ -1,0 +1,119 @@
+//! The register's order list and the back office's sales charts: reads of closed and
+//! recent orders, off the async threads.
+
+use std::collections::HashMap;
+
+use mpos_domain::ids::{CategoryId, StaffId};
+use mpos_domain::sales::Sales;
+use mpos_domain::staff::{Actor, Permission};
+use mpos_proto::v1;
+use mpos_proto::view::{order_view, sales_view};
+use mpos_store::PosStore;
+use tonic::Status;
+
+use super::PosApi;
+use crate::clock;
+use crate::error::NodeError;
+
+const DAY_MILLIS: u64 = 24 * 60 * 60 * 1_000;
+/// The longest stretch a chart covers: a quarter.
+const MAX_DAYS: u64 = 92;
+/// Orders one chart may read; past this the stretch is too busy to fold on request.
+const MAX_ORDERS: usize = 250_000;
+
+impl PosApi {
+    pub(super) async fn order_list(
+        &self,
+        actor: Actor,
+        r: v1::ListOrdersRequest,
+    ) -> Result<v1::ListOrdersReply, Status> {
+        Self::require(actor, Permission::Sell, "list orders")?;
+        if r.number.len() > 64 {
+            return Err(Status::invalid_argument(
+                "number: at most 64 characters of an order number",
+            ));
+        }
+        let limit = match r.limit {
+            0 => 30,
+            n => n.min(200) as usize,
+        };
+        let before = if r.before == 0 { u64::MAX } else { r.before };
+        let number = r.number.trim().to_string();
+        self.read(move |store| {
+            let orders = store.recent_orders(before, &number, limit)?;
+            let orders = orders
+                .iter()
+                .map(order_view)
+                .collect::<Result<_, _>>()
+                .map_err(|e| NodeError::Internal(e.to_string()))?;
+            Ok(v1::ListOrdersReply { orders })
+        })
+        .await
+    }
+
+    pub(super) async fn sales(
+        &self,
+        actor: Actor,
+        r: v1::GetSalesRequest,
+    ) -> Result<v1::SalesView, Status> {
+        Self::require(actor, Permission::Reports, "see sales")?;
+        let to = if r.to == 0 { clock::now_millis() } else { r.to };
+        if r.from >= to {
+            return Err(Status::invalid_argument("from: must be before to"));
+        }
+        if to - r.from > MAX_DAYS * DAY_MILLIS {
+            return Err(Status::invalid_argument(format!(
+                "from, to: at most {MAX_DAYS} days at a time"
+            )));
+        }
+        // Real offsets run from UTC-12:00 to UTC+14:00.
+        let offset = r.utc_offset_minutes;
+        if !(-720..=840).contains(&offset) {
+            return Err(Status::invalid_argument(
+                "utc_offset_minutes: between -720 and 840",
+            ));
+        }
+        let local_day = |at: u64| {
+            (i64::try_from(at).unwrap_or(i64::MAX) + i64::from(offset) * 60_000)
+                .div_euclid(DAY_MILLIS as i64)
+        };
+        let days = (local_day(r.from), local_day(to - 1));
+        let from = r.from;
+        self.read(move |store| {
+            let orders = store.closed_orders(from, to, MAX_ORDERS + 1)?;
+            if orders.len() > MAX_ORDERS {
+                return Err(NodeError::BadRequest(format!(
+                    "more than {MAX_ORDERS} orders closed in that stretch: ask for a shorter one"
+                )));
+            }
+            let currency = store
+                .settings()?
+                .map(|s| s.currency)
+                .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
+            let mut sales = Sales::new(currency);
+            for o in &orders {
+                sales
+                    .record(o, offset)
+                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+            }
+            let mut categories: HashMap<CategoryId, String> = HashMap::new();
+            for c in store.categories()? {
+                categories.insert(c.id, c.name);
+            }
+            let staff: HashMap<StaffId, String> =
+                store.staff()?.into_iter().map(|m| (m.id, m.name)).collect();
+            Ok(sales_view(
+                &sales,
+                days,
+                |id| {
+                    categories
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| id.to_string())
+                },
+                |id| staff.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+            ))
+        })
+        .await
+    }
+}
