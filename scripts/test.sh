@@ -57,6 +57,8 @@ if [ ! -x /usr/bin/chromium ]; then
     $as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium
 fi
-cargo build -p mpos-cli --locked
+# The same feature set as the tests' build (dev-dependencies unified in): the `mpos`
+# binary the integration tests used is reused, not rebuilt.
+cargo build --workspace --all-targets --locked
 (cd web && MPOS_BIN="$PWD/../target/debug/mpos" npm run e2e --silent)
 echo "screenshots: target/e2e/"

@@ -51,21 +51,29 @@ export async function startNode(bin) {
   const session = join(data, "cli-session.json");
   return {
     base,
-    /** Stops the node (SIGTERM) and serves the same data directory again on the same port. */
-    async restart(pause = 0) {
+    /** Stops the node (SIGTERM); it must exit cleanly. */
+    async halt() {
       const stopped = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
       const late = setTimeout(() => child.kill("SIGKILL"), 30_000);
       const code = await stopped;
       clearTimeout(late);
       if (code !== 0) throw new Error(`mpos did not stop cleanly on SIGTERM (${code}):\n${log}`);
-      await new Promise((r) => setTimeout(r, pause));
+    },
+    /** Serves the same data directory again on the same port. */
+    async resume() {
       child = spawn(bin, ["serve", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       child.stdout.on("data", (d) => (log += d));
       child.stderr.on("data", (d) => (log += d));
       await up(child);
+    },
+    /** Stops the node and serves it again after `pause` milliseconds. */
+    async restart(pause = 0) {
+      await this.halt();
+      await new Promise((r) => setTimeout(r, pause));
+      await this.resume();
     },
     /** Runs the `mpos` client against this node, as a person at a terminal would. */
     cli(...args) {

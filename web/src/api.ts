@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Role } from "../gen/mpos/v1/events_pb";
 import { Guest } from "../gen/mpos/v1/guest_pb";
-import { Pos } from "../gen/mpos/v1/pos_pb";
+import { Permission, Pos } from "../gen/mpos/v1/pos_pb";
 
 export interface Session {
   token: string;
@@ -14,6 +14,13 @@ export interface Session {
   role: Role;
   currency: string;
   expiresAt: number;
+  /** What the role may do, as the node said at sign-in: the node still checks every call. */
+  permissions: Permission[];
+}
+
+/** Whether the signed-in role may do `p` (to offer it, or to ask a manager first). */
+export function may(s: Session, p: Permission): boolean {
+  return s.permissions.includes(p);
 }
 
 const KEY = "mpos.session";
@@ -24,7 +31,7 @@ function restore(): Session | null {
     if (!raw) return null;
     const s = JSON.parse(raw) as Omit<Session, "staffId"> & { staffId: number[] };
     if (s.expiresAt <= Date.now()) return null;
-    return { ...s, staffId: new Uint8Array(s.staffId) };
+    return { ...s, permissions: s.permissions ?? [], staffId: new Uint8Array(s.staffId) };
   } catch {
     return null;
   }
@@ -45,10 +52,18 @@ export function keepSession(s: Session | null): void {
   }
 }
 
+// A call made on someone else's authority (a manager's approval) brings its own header.
 const withSession: Interceptor = (next) => async (req) => {
-  if (session) req.header.set("authorization", `Bearer ${session.token}`);
+  if (session && !req.header.has("authorization")) {
+    req.header.set("authorization", `Bearer ${session.token}`);
+  }
   return next(req);
 };
+
+/** Call options that make one call as the staff member whose session `token` is. */
+export function as(token: string): { headers: Record<string, string> } {
+  return { headers: { authorization: `Bearer ${token}` } };
+}
 
 // The node that served the page; unit tests import this module without a page.
 const origin = typeof location === "undefined" ? "http://127.0.0.1" : location.origin;

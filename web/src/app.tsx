@@ -4,6 +4,7 @@ import { currentSession, keepSession, type Session } from "./api";
 import { GuestMenu } from "./guest";
 import { Kitchen } from "./kitchen";
 import { Login } from "./login";
+import { Office } from "./office";
 import { Register } from "./register";
 
 /** The table's token in a self-ordering link (`/t/<token>`), if this is one. */
@@ -12,7 +13,7 @@ export function tableToken(path: string): string | null {
   return m?.[1] ?? null;
 }
 
-/** One app, three doors: a table's link for guests, the kitchen display, the register. */
+/** One app, four doors: a table's link for guests, the kitchen display, the back office, the register. */
 export function App() {
   const token = tableToken(location.pathname);
   const [session, setSession] = useState<Session | null>(currentSession());
@@ -25,6 +26,9 @@ export function App() {
   };
   if (!session) return <Login onSignIn={signIn} />;
   const kitchen = location.pathname.startsWith("/kitchen") || session.role === Role.KITCHEN;
+  if (location.pathname.startsWith("/office") && !kitchen) {
+    return <Office session={session} onSignOut={() => signIn(null)} />;
+  }
   return kitchen ? (
     <Kitchen session={session} onSignOut={() => signIn(null)} />
   ) : (

@@ -1,13 +1,28 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { StaffEntry } from "../gen/mpos/v1/pos_pb";
 import { explain, pos, roleName, type Session } from "./api";
 
 const PIN_MAX = 8;
 
-/** Who is working: pick your name, type your PIN. */
-export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
-  const [staff, setStaff] = useState<StaffEntry[] | null>(null);
-  const [chosen, setChosen] = useState<StaffEntry | null>(null);
+/**
+ * A PIN pad with its dots, by touch or keyboard (digits, Backspace, Enter; Escape goes
+ * back). The PIN is cleared after each failed try.
+ */
+export function PinEntry({
+  title,
+  submitLabel,
+  busy,
+  error,
+  onSubmit,
+  onBack,
+}: {
+  title: string;
+  submitLabel: string;
+  busy: boolean;
+  error: string;
+  onSubmit: (pin: string) => Promise<boolean>;
+  onBack: () => void;
+}) {
   const [pin, setPinState] = useState("");
   // Keys can come faster than renders: the latest PIN lives in a ref, not in a closure.
   const pinNow = useRef("");
@@ -15,6 +30,65 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
     pinNow.current = p;
     setPinState(p);
   };
+
+  const press = (key: string) => {
+    const p = pinNow.current;
+    if (key === "del") setPin(p.slice(0, -1));
+    else if (key === "ok") {
+      if (p.length >= 4 && !busy) void onSubmit(p).then((ok) => ok || setPin(""));
+    } else if (p.length < PIN_MAX) setPin(p + key);
+  };
+
+  // Attached as soon as the pad is on screen: a PIN typed right after picking a name
+  // must not lose its first digits.
+  useLayoutEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (/^\d$/.test(e.key)) press(e.key);
+      else if (e.key === "Backspace") press("del");
+      else if (e.key === "Enter") press("ok");
+      else if (e.key === "Escape") onBack();
+      else return;
+      e.preventDefault();
+      e.stopPropagation();
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  });
+
+  return (
+    <>
+      <h1>{title}</h1>
+      <div class="pin-dots" aria-label={`${pin.length} digits entered`}>
+        {Array.from({ length: Math.max(4, pin.length) }, (_, i) => (
+          <span class={i < pin.length ? "dot on" : "dot"} />
+        ))}
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="pinpad">
+        {["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"].map((k) => (
+          <button
+            key={k}
+            class={k === "ok" ? "key primary" : "key"}
+            disabled={busy || (k === "ok" && pin.length < 4)}
+            onClick={() => press(k)}
+            aria-label={k === "del" ? "Delete" : k === "ok" ? submitLabel : k}
+          >
+            {k === "del" ? "⌫" : k === "ok" ? submitLabel : k}
+          </button>
+        ))}
+      </div>
+    </>
+  );
+}
+
+/** Who is working: pick your name, type your PIN. */
+export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
+  const [staff, setStaff] = useState<StaffEntry[] | null>(null);
+  const [chosen, setChosen] = useState<StaffEntry | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -25,12 +99,12 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
       .catch((e) => setError(explain(e)));
   }, []);
 
-  const submit = async (p: string) => {
-    if (!chosen || p.length < 4 || busy) return;
+  const submit = async (pin: string) => {
+    if (!chosen) return false;
     setBusy(true);
     setError("");
     try {
-      const r = await pos.login({ staff: chosen.id, pin: p });
+      const r = await pos.login({ staff: chosen.id, pin });
       onSignIn({
         token: r.token,
         staffId: chosen.id,
@@ -38,33 +112,16 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
         role: r.staff?.role ?? chosen.role,
         currency: r.currency,
         expiresAt: Number(r.expiresAt),
+        permissions: r.permissions,
       });
+      return true;
     } catch (e) {
       setError(explain(e));
-      setPin("");
+      return false;
     } finally {
       setBusy(false);
     }
   };
-
-  const press = (key: string) => {
-    const p = pinNow.current;
-    if (key === "del") setPin(p.slice(0, -1));
-    else if (key === "ok") void submit(p);
-    else if (p.length < PIN_MAX) setPin(p + key);
-  };
-
-  useEffect(() => {
-    if (!chosen) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (/^\d$/.test(e.key)) press(e.key);
-      else if (e.key === "Backspace") press("del");
-      else if (e.key === "Enter") press("ok");
-      else if (e.key === "Escape") setChosen(null);
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  });
 
   return (
     <main class="login">
@@ -75,52 +132,49 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
         <section class="panel">
           <h1>Who is working?</h1>
           {staff === null && !error && <p class="muted">Loading staff…</p>}
-          <div class="staff-grid">
-            {staff?.map((s) => (
-              <button
-                key={s.name}
-                class="staff-card"
-                onClick={() => {
-                  setChosen(s);
-                  setPin("");
-                  setError("");
-                }}
-              >
-                <span class="avatar">{s.name.slice(0, 1)}</span>
-                <span class="name">{s.name}</span>
-                <span class="muted">{roleName[s.role]}</span>
-              </button>
-            ))}
-          </div>
-          {error && <p class="error" role="alert">{error}</p>}
+          <StaffGrid
+            staff={staff ?? []}
+            onPick={(s) => {
+              setChosen(s);
+              setError("");
+            }}
+          />
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
         </section>
       ) : (
         <section class="panel pin">
           <button class="link" onClick={() => setChosen(null)}>
             ← Not {chosen.name}?
           </button>
-          <h1>{chosen.name}, your PIN</h1>
-          <div class="pin-dots" aria-label={`${pin.length} digits entered`}>
-            {Array.from({ length: Math.max(4, pin.length) }, (_, i) => (
-              <span class={i < pin.length ? "dot on" : "dot"} />
-            ))}
-          </div>
-          {error && <p class="error" role="alert">{error}</p>}
-          <div class="pinpad">
-            {["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"].map((k) => (
-              <button
-                key={k}
-                class={k === "ok" ? "key primary" : "key"}
-                disabled={busy || (k === "ok" && pin.length < 4)}
-                onClick={() => press(k)}
-                aria-label={k === "del" ? "Delete" : k === "ok" ? "Sign in" : k}
-              >
-                {k === "del" ? "⌫" : k === "ok" ? "Sign in" : k}
-              </button>
-            ))}
-          </div>
+          <PinEntry
+            title={`${chosen.name}, your PIN`}
+            submitLabel="Sign in"
+            busy={busy}
+            error={error}
+            onSubmit={submit}
+            onBack={() => setChosen(null)}
+          />
         </section>
       )}
     </main>
+  );
+}
+
+/** Staff as cards to tap: avatar, name, role. */
+export function StaffGrid({ staff, onPick }: { staff: StaffEntry[]; onPick: (s: StaffEntry) => void }) {
+  return (
+    <div class="staff-grid">
+      {staff.map((s) => (
+        <button key={s.name} class="staff-card" onClick={() => onPick(s)}>
+          <span class="avatar">{s.name.slice(0, 1)}</span>
+          <span class="name">{s.name}</span>
+          <span class="muted">{roleName[s.role]}</span>
+        </button>
+      ))}
+    </div>
   );
 }

@@ -3,13 +3,19 @@ import { Channel, type Category } from "../gen/mpos/v1/events_pb";
 import {
   KitchenStatus,
   OrderStatus,
+  Permission,
+  type LineView,
   type MenuItemView,
   type MenuView,
   type OrderReply,
   type OrderView,
   type TableView,
 } from "../gen/mpos/v1/pos_pb";
-import { explain, isLost, isSessionGone, keepLive, pos, roleName, type Link, type Session } from "./api";
+import { as, explain, isLost, isSessionGone, keepLive, may, pos, roleName, type Link, type Session } from "./api";
+import { DiscountDialog, LineActions, RefundDialog, VoidDialog, refundable, type DiscountKind } from "./adjust";
+import { Approve } from "./approve";
+import { Orders } from "./orders";
+import { Receipt } from "./receipt";
 import { hex, newId, sameId } from "./ids";
 import { Choose, type Choice } from "./choose";
 import { Floor, Guests } from "./floor";
@@ -24,6 +30,29 @@ interface Pending {
   send: () => Promise<OrderReply>;
 }
 
+/** Sends a request, on the signed-in session or on an approver's (`token`). */
+type Send = (options?: { headers: Record<string, string> }) => Promise<OrderReply>;
+
+/** A dialog about the order on the ticket. */
+type Acting =
+  | { kind: "line"; line: LineView }
+  | { kind: "void-line"; line: LineView }
+  | { kind: "discount"; line?: LineView }
+  | { kind: "void-order" }
+  | { kind: "refund" }
+  | { kind: "receipt" };
+
+/** Quick tries of a request whose answer was lost, before it waits for the network. */
+const QUICK_RETRIES = [300, 1000];
+/** Then it is tried this often, and whenever the browser says it is back online. */
+const RETRY_EVERY = 5000;
+
+/** Whether a key press is for a text field rather than a shortcut. */
+function typing(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable);
+}
+
 export function Register({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const [menu, setMenu] = useState<MenuView | null>(null);
   const [category, setCategory] = useState<Category | null>(null);
@@ -35,7 +64,11 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const [error, setError] = useState("");
   const [pending, setPending] = useState<Pending | null>(null);
   const [busy, setBusy] = useState(false);
-  const [mode, setMode] = useState<"counter" | "tables">("counter");
+  const [mode, setMode] = useState<"counter" | "tables" | "orders">("counter");
+  const [acting, setActing] = useState<Acting | null>(null);
+  const [approval, setApproval] = useState<{ permission: Permission; what: string; send: Send } | null>(null);
+  const [notice, setNotice] = useState("");
+  const [changed, setChanged] = useState(0);
   const [floor, setFloor] = useState<TableView[]>([]);
   const [link, setLink] = useState<Link>("connecting");
   const [seating, setSeating] = useState<TableView | null>(null);
@@ -100,41 +133,95 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
     [],
   );
 
-  // Keyboard: "/" searches, Escape clears the search or closes a dialog.
+  // Keyboard: "/" searches, Escape clears the search or closes a dialog; single keys
+  // (shown on the buttons) pay, send, split and switch modes when no field has focus.
+  const dialogOpen = !!(choosing || paying || splitting || seating || acting || approval);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "/" && document.activeElement !== search.current) {
         e.preventDefault();
         search.current?.focus();
       } else if (e.key === "Escape") {
-        if (choosing) setChoosing(null);
+        if (approval) setApproval(null);
+        else if (acting) setActing(null);
+        else if (choosing) setChoosing(null);
         else if (paying) setPaying(false);
         else if (splitting) setSplitting(false);
         else if (seating) setSeating(null);
-        else setQuery("");
+        else {
+          setQuery("");
+          search.current?.blur();
+        }
+      } else if (!typing(e) && !dialogOpen && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        const key = e.key.toLowerCase();
+        const shortcut = shortcuts[key];
+        if (shortcut) {
+          e.preventDefault();
+          shortcut();
+        }
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   });
 
+  // Lost on the way: the same request, ids and all, is sent again, and the node applies
+  // it once: twice quickly, then every few seconds and as soon as the browser is back
+  // online, until it is answered or the cashier discards it. A refusal is final; the
+  // cashier changes something instead.
   const run = async (what: string, send: () => Promise<OrderReply>) => {
     setBusy(true);
     setError("");
     try {
-      const r = await send();
-      setPending(null);
-      if (r.order) setOrder(r.order);
-      return r.order ?? null;
-    } catch (e) {
-      // Lost on the way: the same request, ids and all, can be sent again, and the node
-      // applies it once. A refusal is final; the cashier changes something instead.
-      setPending(isLost(e) ? { what, send } : null);
-      fail(e);
-      return null;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const r = await send();
+          setPending(null);
+          setNotice("");
+          if (r.order) setOrder(r.order);
+          setChanged((n) => n + 1);
+          return r.order ?? null;
+        } catch (e) {
+          const pause = QUICK_RETRIES[attempt];
+          if (isLost(e) && pause !== undefined) {
+            setNotice(`Connection lost: sending “${what}” again…`);
+            await new Promise((r) => setTimeout(r, pause));
+            continue;
+          }
+          setNotice("");
+          setPending(isLost(e) ? { what, send } : null);
+          fail(e);
+          return null;
+        }
+      }
     } finally {
       setBusy(false);
     }
+  };
+
+  // What is pending now, read when a timer or the `online` event fires: a request the
+  // cashier has just discarded is never sent by a handler that saw it earlier.
+  const pendingNow = useRef<Pending | null>(null);
+  pendingNow.current = pending;
+  useEffect(() => {
+    if (!pending) return;
+    const again = () => {
+      const p = pendingNow.current;
+      if (p && !busy) void run(p.what, p.send);
+    };
+    const timer = setInterval(again, RETRY_EVERY);
+    window.addEventListener("online", again);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener("online", again);
+    };
+  }, [pending, busy]);
+
+  /** Runs `send` on the session's authority, or asks a manager first when it has not. */
+  const authorized = (permission: Permission, what: string, send: Send) => {
+    setActing(null);
+    if (may(session, permission)) void run(what, () => send());
+    else setApproval({ permission, what, send });
   };
 
   const add = (view: MenuItemView, choice: Choice) => {
@@ -210,6 +297,28 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
     return run("send to the kitchen", () => pos.sendOrder(req));
   };
 
+  const voidLine = (o: OrderView, line: LineView, reason: string) => {
+    const req = { requestId: newId(), order: o.id, line: line.id, reason };
+    const permission = line.sent ? Permission.VOID_SENT : Permission.VOID_UNSENT_LINE;
+    authorized(permission, `void ${line.item?.name ?? "a line"}`, (opts) => pos.voidLine(req, opts));
+  };
+
+  const discount = (o: OrderView, line: LineView | undefined, kind: DiscountKind, reason: string) => {
+    const req = { requestId: newId(), order: o.id, discount: newId(), line: line?.id ?? new Uint8Array(), kind, reason };
+    const what = line ? `discount ${line.item?.name ?? "a line"}` : "discount the order";
+    authorized(Permission.DISCOUNT, what, (opts) => pos.applyDiscount(req, opts));
+  };
+
+  const voidOrder = (o: OrderView, reason: string) => {
+    const req = { requestId: newId(), order: o.id, reason };
+    authorized(Permission.VOID_SENT, "void the order", (opts) => pos.voidOrder(req, opts));
+  };
+
+  const refund = (o: OrderView, payment: Uint8Array, amount: bigint, reason: string) => {
+    const req = { requestId: newId(), order: o.id, payment, amount, reason, drawer: new Uint8Array() };
+    authorized(Permission.REFUND, "refund", (opts) => pos.refund(req, opts));
+  };
+
   const open = order && order.status === OrderStatus.OPEN;
   const lines = order?.lines.filter((l) => !l.voided) ?? [];
   const unsent = lines.filter((l) => !l.sent).length;
@@ -222,6 +331,24 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           .map(([label, n]): [string, typeof lines] => [label, lines.filter((l) => l.seat === n)])
           .filter(([, ls]) => ls.length > 0)
       : [["", lines]];
+
+  const refundLeft = order ? order.payments.reduce((sum, p) => sum + refundable(p), 0n) : 0n;
+  const refunded = order ? order.payments.reduce((sum, p) => sum + p.refunded, 0n) : 0n;
+  const newOrder = () => {
+    setOrder(null);
+    setPaidParts([]);
+    setMode("counter");
+  };
+  const shortcuts: Record<string, () => void> = {
+    o: () => setMode("counter"),
+    t: () => setMode("tables"),
+    h: () => setMode("orders"),
+    ...(open && order.total > 0n && !busy ? { p: () => setPaying(true) } : {}),
+    ...(order && unsent > 0 && order.status !== OrderStatus.VOIDED && !busy ? { s: () => void send(order) } : {}),
+    ...(order && order.status !== OrderStatus.VOIDED ? { r: () => setActing({ kind: "receipt" }) } : {}),
+    ...(order && !open ? { n: newOrder } : {}),
+  };
+  const key = (k: string) => <kbd aria-hidden="true">{k.toUpperCase()}</kbd>;
 
   return (
     <div class="register">
@@ -245,10 +372,18 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           <button role="tab" aria-selected={mode === "tables"} class={mode === "tables" ? "on" : ""} onClick={() => setMode("tables")}>
             Tables
           </button>
+          <button role="tab" aria-selected={mode === "orders"} class={mode === "orders" ? "on" : ""} onClick={() => setMode("orders")}>
+            History
+          </button>
         </div>
         <a class="ghost navlink" href="/kitchen">
           Kitchen
         </a>
+        {may(session, Permission.REPORTS) && (
+          <a class="ghost navlink" href="/office">
+            Back office
+          </a>
+        )}
         <span class="who">
           {session.name} · {roleName[session.role]}
           {link === "reconnecting" && <em class="offline"> · reconnecting…</em>}
@@ -261,7 +396,20 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       {mode === "tables" && (
         <Floor tables={floor} money={money} current={order?.id} onPick={pickTable} />
       )}
-      <nav class="categories" aria-label="Categories" hidden={mode === "tables"}>
+      {mode === "orders" && (
+        <Orders
+          money={money}
+          current={order?.id}
+          changed={changed}
+          onError={fail}
+          onPick={(o) => {
+            setOrder(o);
+            setPaidParts([]);
+            setSeat(o.guests > 1 ? 1 : 0);
+          }}
+        />
+      )}
+      <nav class="categories" aria-label="Categories" hidden={mode !== "counter"}>
         {menu?.categories.map((c) => (
           <button
             key={c.name}
@@ -276,7 +424,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
         ))}
       </nav>
 
-      <section class="items" aria-label="Menu" hidden={mode === "tables"}>
+      <section class="items" aria-label="Menu" hidden={mode !== "counter"}>
         {items.map((v) => {
           const item = v.item;
           if (!item) return null;
@@ -337,7 +485,19 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
               </li>
             ),
             ...ls.map((l) => (
-            <li key={l.id.join(",")} class={l.sent ? "line sent" : "line"}>
+            <li
+              key={l.id.join(",")}
+              class={l.sent ? "line sent" : "line"}
+              {...(open
+                ? {
+                    role: "button",
+                    tabIndex: 0,
+                    "aria-label": `Line ${l.item?.name ?? ""}`,
+                    onClick: () => setActing({ kind: "line", line: l }),
+                    onKeyDown: (e: KeyboardEvent) => e.key === "Enter" && setActing({ kind: "line", line: l }),
+                  }
+                : {})}
+            >
               <span class="qty">{l.item?.quantity}×</span>
               <span class="what">
                 {l.item?.name}
@@ -348,7 +508,10 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
                 {l.note && <small class="note">“{l.note}”</small>}
                 {l.sent && <small class="sent-mark">{l.readyAt !== 0n ? "ready ✓" : "sent ✓"}</small>}
               </span>
-              <span class="amount">{money(l.gross)}</span>
+              <span class="amount">
+                {money(l.gross)}
+                {l.discount > 0n && <small class="off">−{money(l.discount)}</small>}
+              </span>
             </li>
             )),
           ])}
@@ -362,10 +525,22 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
                 <dd>{money(t.amount)}</dd>
               </>
             ))}
-            {order.paid > 0n && (
+            {order.discounts > 0n && (
+              <>
+                <dt>Discounts</dt>
+                <dd>−{money(order.discounts)}</dd>
+              </>
+            )}
+            {order.paid + refunded > 0n && (
               <>
                 <dt>Paid</dt>
-                <dd>{money(order.paid)}</dd>
+                <dd>{money(order.paid + refunded)}</dd>
+              </>
+            )}
+            {refunded > 0n && (
+              <>
+                <dt>Refunded</dt>
+                <dd data-testid="refunded">−{money(refunded)}</dd>
               </>
             )}
             <dt class="total">Total</dt>
@@ -380,20 +555,60 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
             )}
           </dl>
         )}
+        {notice && (
+          <div class="notice" role="status">
+            {notice}
+          </div>
+        )}
         {error && (
           <div class="error" role="alert">
             {error}
             {pending && (
-              <button class="small" onClick={() => void run(pending.what, pending.send)}>
-                Retry {pending.what}
+              <span class="pending-actions">
+                <small>It is sent again when the connection is back.</small>
+                <button class="small" disabled={busy} onClick={() => void run(pending.what, pending.send)}>
+                  Retry {pending.what}
+                </button>
+                <button
+                  class="small"
+                  onClick={() => {
+                    pendingNow.current = null;
+                    setPending(null);
+                    setError("");
+                  }}
+                >
+                  Discard
+                </button>
+              </span>
+            )}
+          </div>
+        )}
+        {order && order.status !== OrderStatus.VOIDED && (
+          <div class="order-tools" role="group" aria-label="Order tools">
+            {open && order.total > 0n && (
+              <button class="ghost" onClick={() => setActing({ kind: "discount" })}>
+                Discount
               </button>
             )}
+            {open && (
+              <button class="ghost" onClick={() => setActing({ kind: "void-order" })}>
+                Void order
+              </button>
+            )}
+            {!open && refundLeft > 0n && (
+              <button class="ghost" onClick={() => setActing({ kind: "refund" })}>
+                Refund
+              </button>
+            )}
+            <button class="ghost" onClick={() => setActing({ kind: "receipt" })}>
+              {open ? "Bill" : "Receipt"} {key("r")}
+            </button>
           </div>
         )}
         <div class="actions">
           {order && unsent > 0 && order.status !== OrderStatus.VOIDED && (
             <button class="ghost big send" disabled={busy} onClick={() => void send(order)}>
-              Send to kitchen ({unsent})
+              Send to kitchen ({unsent}) {key("s")}
             </button>
           )}
           {open && order.total > 0n && (seats.length > 0 || lines.length > 1) && (
@@ -403,18 +618,12 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           )}
           {open ? (
             <button class="primary big" disabled={busy} onClick={() => setPaying(true)}>
-              Pay {money(order.balance)}
+              Pay {money(order.balance)} {key("p")}
             </button>
           ) : (
             order && (
-              <button
-                class="primary big"
-                onClick={() => {
-                  setOrder(null);
-                  setPaidParts([]);
-                }}
-              >
-                New order
+              <button class="primary big" onClick={newOrder}>
+                New order {key("n")}
               </button>
             )
           )}
@@ -429,6 +638,65 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           onChoose={(c) => {
             add(choosing, c);
             setChoosing(null);
+          }}
+        />
+      )}
+      {acting?.kind === "line" && (
+        <LineActions
+          line={acting.line}
+          money={money}
+          onCancel={() => setActing(null)}
+          onVoid={() => setActing({ kind: "void-line", line: acting.line })}
+          onDiscount={() => setActing({ kind: "discount", line: acting.line })}
+        />
+      )}
+      {acting?.kind === "void-line" && order && (
+        <VoidDialog
+          title={`Void ${acting.line.item?.name ?? "line"}`}
+          detail={
+            acting.line.sent
+              ? "The kitchen has this line: it is told, and a manager must approve unless you are one."
+              : "Not sent yet: it just comes off the order."
+          }
+          onCancel={() => setActing(null)}
+          onVoid={(reason) => voidLine(order, acting.line, reason)}
+        />
+      )}
+      {acting?.kind === "discount" && order && (
+        <DiscountDialog
+          title={acting.line ? `Discount ${acting.line.item?.name ?? "line"}` : `Discount order ${order.number}`}
+          base={acting.line ? acting.line.gross : order.total}
+          currency={session.currency}
+          onCancel={() => setActing(null)}
+          onApply={(kind, reason) => discount(order, acting.line, kind, reason)}
+        />
+      )}
+      {acting?.kind === "void-order" && order && (
+        <VoidDialog
+          title={`Void order ${order.number}`}
+          detail={`${lines.length} lines, ${money(order.total)}. Nothing is charged; the kitchen is told.`}
+          onCancel={() => setActing(null)}
+          onVoid={(reason) => voidOrder(order, reason)}
+        />
+      )}
+      {acting?.kind === "refund" && order && (
+        <RefundDialog
+          order={order}
+          currency={session.currency}
+          onCancel={() => setActing(null)}
+          onRefund={(p, amount, reason) => refund(order, p.id, amount, reason)}
+        />
+      )}
+      {acting?.kind === "receipt" && order && <Receipt order={order} onClose={() => setActing(null)} />}
+      {approval && (
+        <Approve
+          what={approval.what}
+          permission={approval.permission}
+          onCancel={() => setApproval(null)}
+          onApproved={(token) => {
+            const a = approval;
+            setApproval(null);
+            void run(a.what, () => a.send(as(token)));
           }}
         />
       )}
@@ -460,6 +728,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           }}
           onPaid={(o) => {
             setOrder(o);
+            setChanged((n) => n + 1);
             if (part) setPaidParts((p) => [...p, part.label]);
             // A counter order is made once it is paid: it goes to the kitchen now.
             if (o.status === OrderStatus.CLOSED && o.lines.some((l) => !l.sent && !l.voided)) void send(o);

@@ -70,4 +70,27 @@ mod tests {
         assert!(script.immutable());
         assert!(script.gzip.len() < script.bytes.len());
     }
+
+    #[test]
+    fn the_app_is_installable_with_the_icons_and_service_worker_it_names() {
+        let manifest = std::str::from_utf8(asset("/manifest.webmanifest").unwrap().bytes).unwrap();
+        for size in ["192x192", "512x512"] {
+            assert!(manifest.contains(size), "{manifest}");
+        }
+        for icon in [
+            "/icon-192.png",
+            "/icon-512.png",
+            "/icon-maskable-512.png",
+            "/apple-touch-icon.png",
+        ] {
+            assert!(manifest.contains(icon) || icon == "/apple-touch-icon.png");
+            let png = asset(icon).unwrap_or_else(|| panic!("{icon} is built"));
+            assert_eq!(&png.bytes[..8], b"\x89PNG\r\n\x1a\n", "{icon}");
+            assert_eq!(png.content_type(), "image/png");
+        }
+        let worker = asset("/sw.js").expect("the service worker is built");
+        assert_eq!(worker.content_type(), "text/javascript; charset=utf-8");
+        // Browsers check a worker for updates: it must not be cached for good.
+        assert!(!worker.immutable());
+    }
 }

@@ -81,6 +81,9 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         say!("listening on {addr}");
         say!("Bistro Lumen is open. Data: {}", data.display());
         say!("  register (web app): http://{addr}/");
+        say!("  kitchen display:    http://{addr}/kitchen");
+        say!("  back office:        http://{addr}/office");
+        say!("  the mpos client:    --target {addr} (or MPOS_TARGET={addr})");
         say!("  gRPC API: mpos.v1.Pos at {addr} (server reflection on; health at http://{addr}/healthz)");
         say!("  staff and PINs:");
         for (id, name, role, pin) in STAFF {
