@@ -14,6 +14,7 @@ function assetsOf(html) {
 async function keep(page) {
   const cache = await caches.open(CACHE);
   const html = await page.clone().text();
+  if (!html.includes('id="app"')) return;
   await cache.put("/", page);
   const wanted = new Set([...SHELL, ...assetsOf(html)]);
   for (const url of wanted) {
@@ -53,7 +54,9 @@ self.addEventListener("fetch", (event) => {
       (async () => {
         try {
           const fresh = await fetch(req);
-          if (fresh.ok) event.waitUntil(keep(fresh.clone()).catch(() => {}));
+          // Only the app's entry page is kept as one (not /healthz or /metrics).
+          const html = fresh.headers.get("content-type")?.startsWith("text/html");
+          if (fresh.ok && html) event.waitUntil(keep(fresh.clone()).catch(() => {}));
           return fresh;
         } catch {
           return (await caches.match("/")) ?? Response.error();

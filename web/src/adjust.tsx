@@ -4,6 +4,7 @@
 
 import { useState } from "preact/hooks";
 import type { LineView, OrderView, PaymentView } from "../gen/mpos/v1/pos_pb";
+import { sameId } from "./ids";
 import { decimal, formatMoney, parseMoney } from "./money";
 
 export const VOID_REASONS = ["Entered by mistake", "Guest changed their mind", "Kitchen error", "Walked out"];
@@ -171,7 +172,7 @@ export function DiscountDialog({
     <Dialog label={title} onCancel={onCancel}>
       <header>
         <h2>{title}</h2>
-        <p class="muted">On {money(base)}</p>
+        <p class="muted">On {money(base)} before discounts</p>
       </header>
       <div class="segmented" role="tablist" aria-label="Discount by">
         <button role="tab" aria-selected={by === "percent"} class={by === "percent" ? "on" : ""} onClick={() => { setBy("percent"); setText("10"); }}>
@@ -197,7 +198,7 @@ export function DiscountDialog({
       <Reason reasons={DISCOUNT_REASONS} value={reason} onChange={setReason} />
       {kind && !tooMuch && (
         <p class="ok" data-testid="discount-preview">
-          {money(discountOff(kind, base))} off, {money(base - discountOff(kind, base))} to pay
+          {money(discountOff(kind, base))} off
         </p>
       )}
       {tooMuch && <p class="need">That is more than {money(base)}.</p>}
@@ -261,8 +262,8 @@ export function RefundDialog({
               {payments.map((p) => (
                 <button
                   key={p.id.join(",")}
-                  class={payment === p ? "option on" : "option"}
-                  aria-pressed={payment === p}
+                  class={payment && sameId(payment.id, p.id) ? "option on" : "option"}
+                  aria-pressed={!!payment && sameId(payment.id, p.id)}
                   onClick={() => {
                     setPayment(p);
                     setText("");

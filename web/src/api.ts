@@ -30,8 +30,9 @@ function restore(): Session | null {
     const raw = sessionStorage.getItem(KEY);
     if (!raw) return null;
     const s = JSON.parse(raw) as Omit<Session, "staffId"> & { staffId: number[] };
-    if (s.expiresAt <= Date.now()) return null;
-    return { ...s, permissions: s.permissions ?? [], staffId: new Uint8Array(s.staffId) };
+    // Expired, or saved before sessions said what the role may do: sign in again.
+    if (s.expiresAt <= Date.now() || !Array.isArray(s.permissions)) return null;
+    return { ...s, staffId: new Uint8Array(s.staffId) };
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Role } from "../gen/mpos/v1/events_pb";
 import {
   Permission,
@@ -82,11 +82,15 @@ export function Office({ session, onSignOut }: { session: Session; onSignOut: ()
             </button>
           </p>
         )}
-        {section === "sales" && <Sales {...props} />}
-        {section === "menu" && <MenuEditor {...props} />}
-        {section === "staff" && <Staff {...props} />}
-        {section === "drawers" && <Drawers {...props} />}
-        {section === "reports" && <Reports {...props} />}
+        {allowed.some((s) => s.id === section) && (
+          <>
+            {section === "sales" && <Sales {...props} />}
+            {section === "menu" && <MenuEditor {...props} />}
+            {section === "staff" && <Staff {...props} />}
+            {section === "drawers" && <Drawers {...props} />}
+            {section === "reports" && <Reports {...props} />}
+          </>
+        )}
       </main>
     </div>
   );
@@ -262,6 +266,8 @@ function Reports({ money, fail }: OfficeProps) {
   const [today, setToday] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  // The same id until the Z is answered: a retry after a lost answer closes one day.
+  const zId = useRef(newId());
   const show = (day: number) =>
     pos
       .getDayReport({ day })
@@ -276,7 +282,8 @@ function Reports({ money, fail }: OfficeProps) {
   const closeDay = async () => {
     setBusy(true);
     try {
-      const z = await pos.closeDay({ requestId: newId() });
+      const z = await pos.closeDay({ requestId: zId.current });
+      zId.current = newId();
       setReport(z);
       setToday(z.day + 1);
       setConfirming(false);
@@ -336,6 +343,9 @@ function Drawers({ session, money, fail }: OfficeProps) {
   const [float, setFloat] = useState("");
   const [moving, setMoving] = useState<{ drawer: DrawerView; out: boolean } | null>(null);
   const [counting, setCounting] = useState<DrawerView | null>(null);
+  const [busy, setBusy] = useState(false);
+  // One id per session being opened, kept until it is answered (a double tap opens one).
+  const openIds = useRef({ request: newId(), drawer: newId() });
   const load = () =>
     pos
       .listDrawers({ limit: 12 })
@@ -344,14 +354,20 @@ function Drawers({ session, money, fail }: OfficeProps) {
   useEffect(() => {
     void load();
   }, []);
-  const act = async (p: Promise<unknown>) => {
+  const act = async (send: () => Promise<unknown>) => {
+    if (busy) return;
+    setBusy(true);
     try {
-      await p;
+      await send();
       setMoving(null);
       setCounting(null);
       await load();
+      return true;
     } catch (e) {
       fail(e);
+      return false;
+    } finally {
+      setBusy(false);
     }
   };
   const floatMinor = float.trim() === "" ? 0n : parseMoney(float, session.currency);
@@ -365,7 +381,10 @@ function Drawers({ session, money, fail }: OfficeProps) {
         onSubmit={(e) => {
           e.preventDefault();
           if (floatMinor === null) return;
-          void act(pos.openDrawer({ requestId: newId(), drawer: newId(), name: name.trim(), float: floatMinor }));
+          const ids = openIds.current;
+          void act(() =>
+            pos.openDrawer({ requestId: ids.request, drawer: ids.drawer, name: name.trim(), float: floatMinor }),
+          ).then((ok) => ok && (openIds.current = { request: newId(), drawer: newId() }));
         }}
       >
         <label>
@@ -376,7 +395,7 @@ function Drawers({ session, money, fail }: OfficeProps) {
           Counted float ({session.currency})
           <input inputMode="decimal" value={float} placeholder="0.00" onInput={(e) => setFloat(e.currentTarget.value)} />
         </label>
-        <button class="primary" disabled={floatMinor === null || name.trim() === ""}>
+        <button class="primary" disabled={busy || floatMinor === null || name.trim() === ""}>
           Open a session
         </button>
       </form>
@@ -440,9 +459,10 @@ function Drawers({ session, money, fail }: OfficeProps) {
           title={`${moving.out ? "Pay out of" : "Pay into"} ${moving.drawer.name}`}
           currency={session.currency}
           reason
+          busy={busy}
           onCancel={() => setMoving(null)}
-          onDone={(amount, reason) =>
-            void act(pos.moveCash({ requestId: newId(), drawer: moving.drawer.id, out: moving.out, amount, reason }))
+          onDone={(amount, reason, requestId) =>
+            void act(() => pos.moveCash({ requestId, drawer: moving.drawer.id, out: moving.out, amount, reason }))
           }
         />
       )}
@@ -451,8 +471,9 @@ function Drawers({ session, money, fail }: OfficeProps) {
           title={`Count ${counting.name}`}
           hint={`Count the cash in the drawer; the variance shows once it is closed.`}
           currency={session.currency}
+          busy={busy}
           onCancel={() => setCounting(null)}
-          onDone={(counted) => void act(pos.closeDrawer({ requestId: newId(), drawer: counting.id, counted }))}
+          onDone={(counted, _, requestId) => void act(() => pos.closeDrawer({ requestId, drawer: counting.id, counted }))}
         />
       )}
     </section>
@@ -464,6 +485,7 @@ function AmountDialog({
   hint,
   currency,
   reason: askReason,
+  busy,
   onDone,
   onCancel,
 }: {
@@ -471,9 +493,12 @@ function AmountDialog({
   hint?: string;
   currency: string;
   reason?: boolean;
-  onDone: (amount: bigint, reason: string) => void;
+  busy: boolean;
+  /** `requestId` stays the same for this dialog: a second tap or a retry applies once. */
+  onDone: (amount: bigint, reason: string, requestId: Uint8Array) => void;
   onCancel: () => void;
 }) {
+  const requestId = useRef(newId());
   const [text, setText] = useState("");
   const [reason, setReason] = useState("");
   const amount = parseMoney(text, currency);
@@ -486,7 +511,7 @@ function AmountDialog({
         aria-label={title}
         onSubmit={(e) => {
           e.preventDefault();
-          if (ok && amount !== null) onDone(amount, reason.trim());
+          if (ok && amount !== null && !busy) onDone(amount, reason.trim(), requestId.current);
         }}
       >
         <header>
@@ -507,7 +532,7 @@ function AmountDialog({
           <button type="button" class="ghost" onClick={onCancel}>
             Cancel
           </button>
-          <button class="primary" disabled={!ok}>
+          <button class="primary" disabled={busy || !ok}>
             Done
           </button>
         </footer>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { OrderStatus, type OrderView } from "../gen/mpos/v1/pos_pb";
 import { pos } from "./api";
 import { sameId } from "./ids";
@@ -39,17 +39,27 @@ export function Orders({
   const [orders, setOrders] = useState<OrderView[]>([]);
   const [more, setMore] = useState(false);
 
-  const load = (before: bigint, keep: OrderView[]) =>
+  // Only the answer to the latest search is shown, however the answers arrive.
+  const latest = useRef(0);
+  const load = (after: OrderView | undefined, keep: OrderView[]) => {
+    const asked = ++latest.current;
     pos
-      .listOrders({ before, limit: PAGE, number: number.trim() })
+      .listOrders({
+        before: after?.openedAt ?? 0n,
+        beforeId: after?.id ?? new Uint8Array(),
+        limit: PAGE,
+        number: number.trim(),
+      })
       .then((r) => {
+        if (asked !== latest.current) return;
         setOrders([...keep, ...r.orders]);
         setMore(r.orders.length === PAGE);
       })
       .catch(onError);
+  };
 
   useEffect(() => {
-    void load(0n, []);
+    load(undefined, []);
   }, [number, changed]);
 
   let lastDay = "";
@@ -96,7 +106,7 @@ export function Orders({
         {orders.length === 0 && <li class="muted empty">No orders{number ? ` numbered ${number}…` : " yet"}.</li>}
       </ol>
       {more && (
-        <button class="ghost" onClick={() => void load(orders[orders.length - 1]?.openedAt ?? 0n, orders)}>
+        <button class="ghost" onClick={() => load(orders[orders.length - 1], orders)}>
           Older orders
         </button>
       )}

@@ -33,7 +33,11 @@ export function Receipt({ order, onClose }: { order: OrderView; onClose: () => v
     try {
       const r = await pos.printReceipt({ order: order.id, requestId: printId.current });
       if (r.jobs.length === 0) setError("No printer prints receipts: set one up in the back office.");
-      else setPrinted(`Sent to ${r.jobs.map((j) => j.printer).join(", ")}.`);
+      else {
+        setPrinted(`Sent to ${r.jobs.map((j) => j.printer).join(", ")}.`);
+        // Printed: another tap is another copy.
+        printId.current = newId();
+      }
     } catch (e) {
       setError(explain(e));
     } finally {

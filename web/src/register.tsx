@@ -16,6 +16,7 @@ import { DiscountDialog, LineActions, RefundDialog, VoidDialog, refundable, type
 import { Approve } from "./approve";
 import { Orders } from "./orders";
 import { Receipt } from "./receipt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { hex, newId, sameId } from "./ids";
 import { Choose, type Choice } from "./choose";
 import { Floor, Guests } from "./floor";
@@ -169,15 +170,17 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   // it once: twice quickly, then every few seconds and as soon as the browser is back
   // online, until it is answered or the cashier discards it. A refusal is final; the
   // cashier changes something instead.
-  const run = async (what: string, send: () => Promise<OrderReply>) => {
+  const run = async (what: string, send: () => Promise<OrderReply>, resend = false) => {
     setBusy(true);
-    setError("");
+    // A resend keeps the banner (and its Discard) up until it is answered.
+    if (!resend) setError("");
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           const r = await send();
           setPending(null);
           setNotice("");
+          if (resend) setError("");
           if (r.order) setOrder(r.order);
           setChanged((n) => n + 1);
           return r.order ?? null;
@@ -207,7 +210,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
     if (!pending) return;
     const again = () => {
       const p = pendingNow.current;
-      if (p && !busy) void run(p.what, p.send);
+      if (p && !busy) void run(p.what, p.send, true);
     };
     const timer = setInterval(again, RETRY_EVERY);
     window.addEventListener("online", again);
@@ -257,6 +260,12 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const tap = (view: MenuItemView) => {
     const item = view.item;
     if (!item || !item.available || busy) return;
+    // One request at a time: a tap while another waits to be sent would land on an
+    // order the waiting one may still change.
+    if (pending) {
+      setError(`“${pending.what}” is not sent yet: retry or discard it first.`);
+      return;
+    }
     if (item.variants.length > 0 || view.modifierGroups.length > 0) setChoosing(view);
     else add(view, { modifiers: [], note: "" });
   };
@@ -510,7 +519,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
               </span>
               <span class="amount">
                 {money(l.gross)}
-                {l.discount > 0n && <small class="off">−{money(l.discount)}</small>}
+                {l.discount > 0n && <small class="off">{money(l.discount)} off</small>}
               </span>
             </li>
             )),
@@ -590,12 +599,12 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
                 Discount
               </button>
             )}
-            {open && (
+            {open && order.payments.length === 0 && (
               <button class="ghost" onClick={() => setActing({ kind: "void-order" })}>
                 Void order
               </button>
             )}
-            {!open && refundLeft > 0n && (
+            {refundLeft > 0n && (
               <button class="ghost" onClick={() => setActing({ kind: "refund" })}>
                 Refund
               </button>
@@ -665,7 +674,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       {acting?.kind === "discount" && order && (
         <DiscountDialog
           title={acting.line ? `Discount ${acting.line.item?.name ?? "line"}` : `Discount order ${order.number}`}
-          base={acting.line ? acting.line.gross : order.total}
+          base={acting.line ? acting.line.beforeDiscounts : order.beforeDiscounts}
           currency={session.currency}
           onCancel={() => setActing(null)}
           onApply={(kind, reason) => discount(order, acting.line, kind, reason)}
@@ -696,7 +705,15 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           onApproved={(token) => {
             const a = approval;
             setApproval(null);
-            void run(a.what, () => a.send(as(token)));
+            // The manager's session, not the cashier's: if the node no longer takes it,
+            // the approval is asked for again and the cashier stays signed in.
+            void run(a.what, () =>
+              a.send(as(token)).catch((e: unknown) => {
+                throw isSessionGone(e)
+                  ? new ConnectError("The manager's approval has expired: ask for it again.", Code.PermissionDenied)
+                  : e;
+              }),
+            );
           }}
         />
       )}

@@ -757,7 +757,7 @@ impl PosStore for SqliteStore {
 
     fn recent_orders(
         &self,
-        before: u64,
+        before: Option<(u64, OrderId)>,
         number: &str,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
@@ -769,16 +769,19 @@ impl PosStore for SqliteStore {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
+        let (at, id) = before.map_or((u64::MAX, [0xff; 16]), |(at, id)| (at, id.0.to_be_bytes()));
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT id FROM pos_order WHERE opened_at < ?1 AND number LIKE ?2 ESCAPE '\\'
-                 ORDER BY opened_at DESC, id DESC LIMIT ?3",
+                "SELECT id FROM pos_order
+                 WHERE (opened_at < ?1 OR (opened_at = ?1 AND id < ?2))
+                   AND number LIKE ?3 ESCAPE '\\'
+                 ORDER BY opened_at DESC, id DESC LIMIT ?4",
             )
             .map_err(db)?;
         let ids = stmt
             .query_map(
-                params![sql_int(before), pattern, sql_int(limit as u64)],
+                params![sql_int(at), &id[..], pattern, sql_int(limit as u64)],
                 |r| r.get::<_, Vec<u8>>(0),
             )
             .map_err(db)?
@@ -787,7 +790,12 @@ impl PosStore for SqliteStore {
         load_each(self.conn(), ids)
     }
 
-    fn closed_orders(&self, from: u64, to: u64, limit: usize) -> Result<Vec<Order>, StoreError> {
+    fn closed_order_ids(
+        &self,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
         let mut stmt = self
             .conn()
             .prepare_cached(
@@ -796,27 +804,24 @@ impl PosStore for SqliteStore {
                  ORDER BY closed_at, id LIMIT ?3",
             )
             .map_err(db)?;
-        let ids = stmt
-            .query_map(
-                params![sql_int(from), sql_int(to), sql_int(limit as u64)],
-                |r| r.get::<_, Vec<u8>>(0),
-            )
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
+        let mut rows = stmt
+            .query(params![sql_int(from), sql_int(to), sql_int(limit as u64)])
             .map_err(db)?;
-        load_each(self.conn(), ids)
-    }
-
-    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
         let mut out = Vec::new();
-        for id in crate::day::open_order_ids(self.conn())? {
-            if let Some(o) = load(self.conn(), OrderId(id))? {
-                out.push(o);
-            }
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(OrderId(read_id(r, "id")?));
         }
         Ok(out)
     }
 
+    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
+        let ids = crate::day::open_order_ids(self.conn())?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(load(self.conn(), OrderId(id))?);
+        }
+        Ok(out)
+    }
     fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError> {
         crate::day::drawer(self.conn(), id)
     }

@@ -212,19 +212,26 @@ pub trait PosStore: LedgerStore {
     /// Every order still open, oldest first.
     fn open_orders(&self) -> Result<Vec<Order>, StoreError>;
 
-    /// Orders opened before `before` (milliseconds), newest first, at most `limit`;
+    /// Orders before `before` in (opened at, id) order, newest first, at most `limit`;
     /// with a `number` prefix, only orders whose number starts with it (ASCII case
-    /// ignored). The register's order list, for receipts and refunds.
+    /// ignored). The register's order list, for receipts and refunds; a page ends at an
+    /// order, so orders opened in the same millisecond are never skipped.
     fn recent_orders(
         &self,
-        before: u64,
+        before: Option<(u64, OrderId)>,
         number: &str,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError>;
 
-    /// Orders closed (fully paid) at or after `from` and before `to` (milliseconds), oldest
-    /// first, at most `limit`: the back office's sales charts.
-    fn closed_orders(&self, from: u64, to: u64, limit: usize) -> Result<Vec<Order>, StoreError>;
+    /// Ids of the orders closed (fully paid) at or after `from` and before `to`
+    /// (milliseconds), oldest first, at most `limit`: the back office's sales charts,
+    /// which load them a few at a time so other reads go between.
+    fn closed_order_ids(
+        &self,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError>;
 
     /// Orders with lines sent to a kitchen station that are not bumped yet, or were bumped
     /// at or after `bumped_since` (for recall); through an index of those lines only.

@@ -570,13 +570,14 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
     // The register's order list: every order of the day, newest first, a page at a time.
     let opened = u64::from(want.orders + want.voided_orders + want.open_orders);
     let mut seen = Vec::new();
-    let mut before = 0;
+    let (mut before, mut before_id) = (0, Vec::new());
     loop {
         let page = c
             .list_orders(authed(
                 &cashier,
                 v1::ListOrdersRequest {
                     before,
+                    before_id: before_id.clone(),
                     limit: 7,
                     number: String::new(),
                 },
@@ -588,7 +589,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
         let Some(last) = page.last() else { break };
         assert!(page.len() <= 7);
         assert!(page.windows(2).all(|w| w[0].opened_at >= w[1].opened_at));
-        before = last.opened_at;
+        (before, before_id) = (last.opened_at, last.id.clone());
         seen.extend(page.into_iter().map(|o| o.id));
     }
     let distinct: std::collections::HashSet<_> = seen.iter().collect();
@@ -597,6 +598,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
         .list_orders(authed(
             &cashier,
             v1::ListOrdersRequest {
+                before_id: Vec::new(),
                 before: 0,
                 limit: 1,
                 number: String::new(),
@@ -611,6 +613,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
         .list_orders(authed(
             &cashier,
             v1::ListOrdersRequest {
+                before_id: Vec::new(),
                 before: 0,
                 limit: 0,
                 number: first.number.to_lowercase(),
@@ -630,6 +633,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
         .list_orders(authed(
             &cashier,
             v1::ListOrdersRequest {
+                before_id: Vec::new(),
                 before: 0,
                 limit: 0,
                 number: "%".into(),

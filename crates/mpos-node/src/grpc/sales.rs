@@ -3,15 +3,16 @@
 
 use std::collections::HashMap;
 
-use mpos_domain::ids::{CategoryId, StaffId};
+use mpos_domain::ids::{CategoryId, OrderId, StaffId};
 use mpos_domain::sales::Sales;
 use mpos_domain::staff::{Actor, Permission};
+use mpos_proto::event::read_id;
 use mpos_proto::v1;
 use mpos_proto::view::{order_view, sales_view};
 use mpos_store::PosStore;
 use tonic::Status;
 
-use super::PosApi;
+use super::{PosApi, bad, status};
 use crate::clock;
 use crate::error::NodeError;
 
@@ -20,6 +21,8 @@ const DAY_MILLIS: u64 = 24 * 60 * 60 * 1_000;
 const MAX_DAYS: u64 = 92;
 /// Orders one chart may read; past this the stretch is too busy to fold on request.
 const MAX_ORDERS: usize = 250_000;
+/// Orders read under the reader's lock at a time.
+const CHUNK: usize = 256;
 
 impl PosApi {
     pub(super) async fn order_list(
@@ -37,7 +40,13 @@ impl PosApi {
             0 => 30,
             n => n.min(200) as usize,
         };
-        let before = if r.before == 0 { u64::MAX } else { r.before };
+        let before = match r.before {
+            0 => None,
+            at => Some((
+                at,
+                OrderId(read_id("before_id", &r.before_id).map_err(bad)?),
+            )),
+        };
         let number = r.number.trim().to_string();
         self.read(move |store| {
             let orders = store.recent_orders(before, &number, limit)?;
@@ -74,28 +83,48 @@ impl PosApi {
             ));
         }
         let local_day = |at: u64| {
-            (i64::try_from(at).unwrap_or(i64::MAX) + i64::from(offset) * 60_000)
+            i64::try_from(at)
+                .unwrap_or(i64::MAX)
+                .saturating_add(i64::from(offset) * 60_000)
                 .div_euclid(DAY_MILLIS as i64)
         };
         let days = (local_day(r.from), local_day(to - 1));
         let from = r.from;
-        self.read(move |store| {
-            let orders = store.closed_orders(from, to, MAX_ORDERS + 1)?;
-            if orders.len() > MAX_ORDERS {
-                return Err(NodeError::BadRequest(format!(
-                    "more than {MAX_ORDERS} orders closed in that stretch: ask for a shorter one"
-                )));
-            }
-            let currency = store
-                .settings()?
-                .map(|s| s.currency)
-                .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
-            let mut sales = Sales::new(currency);
+        let (currency, ids) = self
+            .read(move |store| {
+                let currency = store
+                    .settings()?
+                    .map(|s| s.currency)
+                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
+                Ok((currency, store.closed_order_ids(from, to, MAX_ORDERS + 1)?))
+            })
+            .await?;
+        if ids.len() > MAX_ORDERS {
+            return Err(status(NodeError::BadRequest(format!(
+                "more than {MAX_ORDERS} orders closed in that stretch: ask for a shorter one"
+            ))));
+        }
+        // A quarter of a busy restaurant is tens of thousands of orders: they are read a
+        // few hundred at a time, so the registers' reads go in between.
+        let mut sales = Sales::new(currency);
+        for chunk in ids.chunks(CHUNK) {
+            let chunk = chunk.to_vec();
+            let orders = self
+                .read(move |store| {
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for id in chunk {
+                        out.extend(store.load_order(id)?);
+                    }
+                    Ok(out)
+                })
+                .await?;
             for o in &orders {
                 sales
                     .record(o, offset)
-                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+                    .map_err(|e| status(NodeError::Internal(e.to_string())))?;
             }
+        }
+        self.read(move |store| {
             let mut categories: HashMap<CategoryId, String> = HashMap::new();
             for c in store.categories()? {
                 categories.insert(c.id, c.name);
