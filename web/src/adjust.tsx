@@ -4,8 +4,10 @@
 
 import { useState } from "preact/hooks";
 import type { LineView, OrderView, PaymentView } from "../gen/mpos/v1/pos_pb";
+import { Dialog } from "./dialog";
 import { sameId } from "./ids";
 import { decimal, formatMoney, parseMoney } from "./money";
+import { parsePercent } from "./percent";
 
 export const VOID_REASONS = ["Entered by mistake", "Guest changed their mind", "Kitchen error", "Walked out"];
 export const DISCOUNT_REASONS = ["Staff meal", "Complaint", "Regular guest", "Happy hour"];
@@ -37,16 +39,6 @@ function Reason({
         <input value={reasons.includes(value) ? "" : value} maxLength={REASON_MAX} onInput={(e) => onChange(e.currentTarget.value)} />
       </label>
     </fieldset>
-  );
-}
-
-function Dialog({ label, children, onCancel }: { label: string; children: preact.ComponentChildren; onCancel: () => void }) {
-  return (
-    <div class="scrim" onClick={(e) => e.target === e.currentTarget && onCancel()}>
-      <div class="dialog" role="dialog" aria-label={label}>
-        {children}
-      </div>
-    </div>
   );
 }
 
@@ -129,10 +121,8 @@ export type DiscountKind = { case: "percentPpm"; value: number } | { case: "amou
 
 /** Parts per million of a percentage typed by a person ("10", "12.5"); null if not one. */
 export function percentPpm(text: string): number | null {
-  const m = /^\s*(\d{1,3})(?:[.,](\d{0,4}))?\s*$/.exec(text);
-  if (!m) return null;
-  const ppm = Number(m[1]) * 10_000 + Number((m[2] ?? "").padEnd(4, "0"));
-  return ppm > 0 && ppm <= 1_000_000 ? ppm : null;
+  const ppm = parsePercent(text);
+  return ppm !== null && ppm > 0 ? ppm : null;
 }
 
 /** What `kind` takes off `base` (for the preview; the node's figure is the one kept). */
@@ -217,6 +207,11 @@ export function DiscountDialog({
 /** What is left to refund of a payment: what it took (with its tip) less refunds so far. */
 export function refundable(p: PaymentView): bigint {
   return p.amount + p.tip - p.refunded;
+}
+
+/** What has been refunded of an order's payments so far. */
+export function refundedOf(o: OrderView): bigint {
+  return o.payments.reduce((sum, p) => sum + p.refunded, 0n);
 }
 
 export function tenderName(p: PaymentView): string {

@@ -3,6 +3,7 @@ import { Channel, type ModifierGroup } from "../gen/mpos/v1/events_pb";
 import type { MenuItemView } from "../gen/mpos/v1/pos_pb";
 import { sameId } from "./ids";
 import { priceOn } from "./prices";
+import { Dialog } from "./dialog";
 
 export interface Choice {
   variant?: Uint8Array;
@@ -64,87 +65,80 @@ export function Choose({
     for (const o of g.options) if (chosen.some((c) => sameId(c, o.id))) price += o.priceDelta;
 
   return (
-    <div class="scrim" onClick={onCancel}>
-      <div
-        class="dialog"
-        role="dialog"
-        aria-label={`Options for ${item.name}`}
-        onClick={(e) => e.stopPropagation()}
-      >
-        <header>
-          <h2>{item.name}</h2>
-          {item.description && <p class="muted">{item.description}</p>}
-        </header>
-        {item.variants.length > 0 && (
-          <fieldset>
+    <Dialog label={`Options for ${item.name}`} onCancel={onCancel}>
+      <header>
+        <h2>{item.name}</h2>
+        {item.description && <p class="muted">{item.description}</p>}
+      </header>
+      {item.variants.length > 0 && (
+        <fieldset>
+          <legend>
+            Size <span class={variantMissing ? "need" : "ok"}>{variantMissing ? "choose 1" : "✓"}</span>
+          </legend>
+          <div class="options">
+            {item.variants.map((x) => (
+              <button
+                key={x.name}
+                class={variant && sameId(variant, x.id) ? "option on" : "option"}
+                aria-pressed={!!variant && sameId(variant, x.id)}
+                onClick={() => setVariant(x.id)}
+              >
+                {x.name}
+                {x.priceDelta !== 0n && <small>{x.priceDelta > 0n ? "+" : ""}{money(x.priceDelta)}</small>}
+              </button>
+            ))}
+          </div>
+        </fieldset>
+      )}
+      {view.modifierGroups.map((g) => {
+        const n = countIn(g);
+        const missing = groupShortfall(g, n);
+        const full = g.max > 0 && n >= g.max && g.max !== 1;
+        return (
+          <fieldset key={g.name}>
             <legend>
-              Size <span class={variantMissing ? "need" : "ok"}>{variantMissing ? "choose 1" : "✓"}</span>
+              {g.name}{" "}
+              <span class={missing ? "need" : "ok"}>
+                {missing ||
+                  (g.min === 0 ? `optional${g.max > 0 ? `, up to ${g.max}` : ""}` : "✓")}
+              </span>
             </legend>
             <div class="options">
-              {item.variants.map((x) => (
-                <button
-                  key={x.name}
-                  class={variant && sameId(variant, x.id) ? "option on" : "option"}
-                  aria-pressed={!!variant && sameId(variant, x.id)}
-                  onClick={() => setVariant(x.id)}
-                >
-                  {x.name}
-                  {x.priceDelta !== 0n && <small>{x.priceDelta > 0n ? "+" : ""}{money(x.priceDelta)}</small>}
-                </button>
-              ))}
+              {g.options.map((o) => {
+                const on = chosen.some((c) => sameId(c, o.id));
+                return (
+                  <button
+                    key={o.name}
+                    class={on ? "option on" : "option"}
+                    aria-pressed={on}
+                    disabled={!on && full}
+                    onClick={() => setChosen(toggle(g, chosen, o.id))}
+                  >
+                    {o.name}
+                    {o.priceDelta !== 0n && <small>+{money(o.priceDelta)}</small>}
+                  </button>
+                );
+              })}
             </div>
           </fieldset>
-        )}
-        {view.modifierGroups.map((g) => {
-          const n = countIn(g);
-          const missing = groupShortfall(g, n);
-          const full = g.max > 0 && n >= g.max && g.max !== 1;
-          return (
-            <fieldset key={g.name}>
-              <legend>
-                {g.name}{" "}
-                <span class={missing ? "need" : "ok"}>
-                  {missing ||
-                    (g.min === 0 ? `optional${g.max > 0 ? `, up to ${g.max}` : ""}` : "✓")}
-                </span>
-              </legend>
-              <div class="options">
-                {g.options.map((o) => {
-                  const on = chosen.some((c) => sameId(c, o.id));
-                  return (
-                    <button
-                      key={o.name}
-                      class={on ? "option on" : "option"}
-                      aria-pressed={on}
-                      disabled={!on && full}
-                      onClick={() => setChosen(toggle(g, chosen, o.id))}
-                    >
-                      {o.name}
-                      {o.priceDelta !== 0n && <small>+{money(o.priceDelta)}</small>}
-                    </button>
-                  );
-                })}
-              </div>
-            </fieldset>
-          );
-        })}
-        <label class="note">
-          Note for the kitchen
-          <input value={note} maxLength={140} onInput={(e) => setNote(e.currentTarget.value)} />
-        </label>
-        <footer>
-          <button class="ghost" onClick={onCancel}>
-            Cancel
-          </button>
-          <button
-            class="primary"
-            disabled={variantMissing || short}
-            onClick={() => onChoose({ variant, modifiers: chosen, note: note.trim() })}
-          >
-            {action} · {money(price)}
-          </button>
-        </footer>
-      </div>
-    </div>
+        );
+      })}
+      <label class="note">
+        Note for the kitchen
+        <input value={note} maxLength={140} onInput={(e) => setNote(e.currentTarget.value)} />
+      </label>
+      <footer>
+        <button class="ghost" onClick={onCancel}>
+          Cancel
+        </button>
+        <button
+          class="primary"
+          disabled={variantMissing || short}
+          onClick={() => onChoose({ variant, modifiers: chosen, note: note.trim() })}
+        >
+          {action} · {money(price)}
+        </button>
+      </footer>
+    </Dialog>
   );
 }

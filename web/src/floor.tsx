@@ -1,5 +1,6 @@
 import { KitchenStatus, type TableView } from "../gen/mpos/v1/pos_pb";
 import { hex, sameId } from "./ids";
+import { Dialog } from "./dialog";
 
 /** A table's state on the floor plan, in a word. */
 export function tableState(t: TableView): "free" | "seated" | "ready" | "out" {
@@ -84,25 +85,23 @@ export function Guests({
   const seats = table.table?.seats ?? 4;
   const choices = Array.from({ length: Math.max(seats, 8) }, (_, i) => i + 1);
   return (
-    <div class="scrim" onClick={onCancel}>
-      <div class="dialog" role="dialog" aria-label={`Seat table ${table.table?.name}`} onClick={(e) => e.stopPropagation()}>
-        <header>
-          <h2>Table {table.table?.name}: how many guests?</h2>
-          <p class="muted">{seats} seats</p>
-        </header>
-        <div class="options guests">
-          {choices.map((n) => (
-            <button key={n} class="option" onClick={() => onSeat(n)} aria-label={`${n} guest${n === 1 ? "" : "s"}`}>
-              {n}
-            </button>
-          ))}
-        </div>
-        <footer>
-          <button class="ghost" onClick={onCancel}>
-            Cancel
+    <Dialog label={`Seat table ${table.table?.name}`} onCancel={onCancel}>
+      <header>
+        <h2>Table {table.table?.name}: how many guests?</h2>
+        <p class="muted">{seats} seats</p>
+      </header>
+      <div class="options guests">
+        {choices.map((n) => (
+          <button key={n} class="option" onClick={() => onSeat(n)} aria-label={`${n} guest${n === 1 ? "" : "s"}`}>
+            {n}
           </button>
-        </footer>
+        ))}
       </div>
-    </div>
+      <footer>
+        <button class="ghost" onClick={onCancel}>
+          Cancel
+        </button>
+      </footer>
+    </Dialog>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { StaffEntry } from "../gen/mpos/v1/pos_pb";
+import type { LoginReply, StaffEntry } from "../gen/mpos/v1/pos_pb";
 import { explain, pos, roleName, type Session } from "./api";
 
 const PIN_MAX = 8;
@@ -85,8 +85,12 @@ export function PinEntry({
   );
 }
 
-/** Who is working: pick your name, type your PIN. */
-export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
+/**
+ * Picking a member of staff and checking their PIN with the node, for signing in and for
+ * a manager's approval: the staff to pick from (those `offered` keeps), who was picked,
+ * and `check(pin, accept)`, where `accept` takes the node's reply or says why not.
+ */
+export function useStaffPin(offered: (s: StaffEntry) => boolean = () => true) {
   const [staff, setStaff] = useState<StaffEntry[] | null>(null);
   const [chosen, setChosen] = useState<StaffEntry | null>(null);
   const [error, setError] = useState("");
@@ -95,26 +99,23 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
   useEffect(() => {
     pos
       .listStaff({})
-      .then((r) => setStaff(r.staff))
+      .then((r) => setStaff(r.staff.filter(offered)))
       .catch((e) => setError(explain(e)));
   }, []);
 
-  const submit = async (pin: string) => {
+  const pick = (s: StaffEntry | null) => {
+    setChosen(s);
+    setError("");
+  };
+
+  const check = async (pin: string, accept: (r: LoginReply, who: StaffEntry) => string | null) => {
     if (!chosen) return false;
     setBusy(true);
     setError("");
     try {
-      const r = await pos.login({ staff: chosen.id, pin });
-      onSignIn({
-        token: r.token,
-        staffId: chosen.id,
-        name: r.staff?.name ?? chosen.name,
-        role: r.staff?.role ?? chosen.role,
-        currency: r.currency,
-        expiresAt: Number(r.expiresAt),
-        permissions: r.permissions,
-      });
-      return true;
+      const refusal = accept(await pos.login({ staff: chosen.id, pin }), chosen);
+      if (refusal) setError(refusal);
+      return refusal === null;
     } catch (e) {
       setError(explain(e));
       return false;
@@ -122,6 +123,27 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
       setBusy(false);
     }
   };
+
+  return { staff, chosen, pick, error, busy, check };
+}
+
+/** Who is working: pick your name, type your PIN. */
+export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
+  const { staff, chosen, pick, error, busy, check } = useStaffPin();
+
+  const submit = (pin: string) =>
+    check(pin, (r, who) => {
+      onSignIn({
+        token: r.token,
+        staffId: who.id,
+        name: r.staff?.name ?? who.name,
+        role: r.staff?.role ?? who.role,
+        currency: r.currency,
+        expiresAt: Number(r.expiresAt),
+        permissions: r.permissions,
+      });
+      return null;
+    });
 
   return (
     <main class="login">
@@ -132,13 +154,7 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
         <section class="panel">
           <h1>Who is working?</h1>
           {staff === null && !error && <p class="muted">Loading staff…</p>}
-          <StaffGrid
-            staff={staff ?? []}
-            onPick={(s) => {
-              setChosen(s);
-              setError("");
-            }}
-          />
+          <StaffGrid staff={staff ?? []} onPick={pick} />
           {error && (
             <p class="error" role="alert">
               {error}
@@ -147,7 +163,7 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
         </section>
       ) : (
         <section class="panel pin">
-          <button class="link" onClick={() => setChosen(null)}>
+          <button class="link" onClick={() => pick(null)}>
             ← Not {chosen.name}?
           </button>
           <PinEntry
@@ -156,7 +172,7 @@ export function Login({ onSignIn }: { onSignIn: (s: Session) => void }) {
             busy={busy}
             error={error}
             onSubmit={submit}
-            onBack={() => setChosen(null)}
+            onBack={() => pick(null)}
           />
         </section>
       )}

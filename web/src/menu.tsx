@@ -6,8 +6,10 @@ import { useEffect, useState } from "preact/hooks";
 import { Channel, type Category, type Item, type ModifierGroup, type TaxCategory } from "../gen/mpos/v1/events_pb";
 import type { MenuItemView, MenuView } from "../gen/mpos/v1/pos_pb";
 import { explain, pos } from "./api";
+import { Editor } from "./dialog";
 import { hex, newId, sameId } from "./ids";
 import { decimal, parseMoney } from "./money";
+import { parsePercent, percentText } from "./percent";
 import type { OfficeProps } from "./office";
 
 type Tab = "items" | "modifiers" | "taxes";
@@ -32,10 +34,8 @@ export function parseRates(text: string): number[] | null {
   const parts = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
   const out: number[] = [];
   for (const p of parts) {
-    const m = /^(\d{1,3})(?:[.,](\d{0,4}))?$/.exec(p);
-    if (!m) return null;
-    const ppm = Number(m[1]) * 10_000 + Number((m[2] ?? "").padEnd(4, "0"));
-    if (ppm > 1_000_000) return null;
+    const ppm = parsePercent(p);
+    if (ppm === null) return null;
     out.push(ppm);
   }
   return out;
@@ -243,7 +243,7 @@ export function MenuEditor({ session, money, fail }: OfficeProps) {
                 <li key={hex(t.id)}>
                   <span>
                     <strong>{t.name}</strong>
-                    <small class="muted"> · {t.ratesPpm.map((r) => `${r / 10000}%`).join(" + ") || "no tax"}</small>
+                    <small class="muted"> · {t.ratesPpm.map((r) => `${percentText(r)}%`).join(" + ") || "no tax"}</small>
                   </span>
                   <button class="ghost" onClick={() => setTax(t)}>
                     Edit
@@ -327,56 +327,6 @@ function stationsOf(categories: Category[]): { id: Uint8Array; categories: strin
 function stationLabel(stations: { id: Uint8Array; categories: string[] }[], id: Uint8Array): string {
   const i = stations.findIndex((s) => sameId(s.id, id));
   return i < 0 ? "a new kitchen station" : `station ${i + 1} (with ${stations[i]?.categories.join(", ")})`;
-}
-
-function Editor({
-  label,
-  error,
-  busy,
-  ok,
-  onSave,
-  onCancel,
-  children,
-}: {
-  label: string;
-  error: string;
-  busy: boolean;
-  ok: boolean;
-  onSave: () => void;
-  onCancel: () => void;
-  children: preact.ComponentChildren;
-}) {
-  return (
-    <div class="scrim" onClick={(e) => e.target === e.currentTarget && onCancel()}>
-      <form
-        class="dialog editor"
-        role="dialog"
-        aria-label={label}
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (ok) onSave();
-        }}
-      >
-        <header>
-          <h2>{label}</h2>
-        </header>
-        {children}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <footer>
-          <button type="button" class="ghost" onClick={onCancel}>
-            Cancel
-          </button>
-          <button class="primary" disabled={busy || !ok}>
-            Save
-          </button>
-        </footer>
-      </form>
-    </div>
-  );
 }
 
 /** Runs a save, keeping the dialog open with the node's refusal if there is one. */
@@ -657,7 +607,7 @@ function GroupDialog({
 function TaxDialog({ tax, onSaved, onCancel }: { tax: TaxCategory | null; onSaved: () => void; onCancel: () => void }) {
   const [id] = useState(tax?.id ?? newId());
   const [name, setName] = useState(tax?.name ?? "");
-  const [rates, setRates] = useState((tax?.ratesPpm ?? []).map((r) => String(r / 10000)).join(", "));
+  const [rates, setRates] = useState((tax?.ratesPpm ?? []).map(percentText).join(", "));
   const { error, busy, run } = useSave(onSaved);
   const parsed = parseRates(rates);
   return (

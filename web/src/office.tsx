@@ -9,9 +9,11 @@ import {
 } from "../gen/mpos/v1/pos_pb";
 import { explain, isSessionGone, may, pos, roleName, type Session } from "./api";
 import { Columns, Ranking, type Bar } from "./charts";
+import { Dialog, Editor } from "./dialog";
 import { newId, sameId } from "./ids";
 import { MenuEditor } from "./menu";
 import { formatMoney, parseMoney } from "./money";
+import { percentText } from "./percent";
 
 type Section = "sales" | "menu" | "staff" | "drawers" | "reports";
 
@@ -96,7 +98,6 @@ export function Office({ session, onSignOut }: { session: Session; onSignOut: ()
   );
 }
 
-const DAY = 86_400_000;
 const RANGES = [
   { days: 1, label: "Today" },
   { days: 7, label: "7 days" },
@@ -214,7 +215,7 @@ export function DayReport({ r, money }: { r: DayReportView; money: (m: bigint) =
           <Figure label="Discounts" value={`−${money(r.discounts)}`} />
           <Figure label="Net sales" value={money(r.netSales)} />
           {r.tax.map((t) => (
-            <Figure key={t.ratePpm} label={`Tax ${t.ratePpm / 10000}%`} value={money(t.amount)} />
+            <Figure key={t.ratePpm} label={`Tax ${percentText(t.ratePpm)}%`} value={money(t.amount)} />
           ))}
           <Figure label="Service charges" value={money(r.serviceCharges)} />
           <Figure label="Sales total" value={money(r.salesTotal)} strong />
@@ -504,40 +505,34 @@ function AmountDialog({
   const amount = parseMoney(text, currency);
   const ok = amount !== null && (!askReason || reason.trim() !== "");
   return (
-    <div class="scrim" onClick={(e) => e.target === e.currentTarget && onCancel()}>
-      <form
-        class="dialog"
-        role="dialog"
-        aria-label={title}
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (ok && amount !== null && !busy) onDone(amount, reason.trim(), requestId.current);
-        }}
-      >
-        <header>
-          <h2>{title}</h2>
-          {hint && <p class="muted">{hint}</p>}
-        </header>
+    <Dialog
+      label={title}
+      onCancel={onCancel}
+      onSubmit={() => ok && amount !== null && !busy && onDone(amount, reason.trim(), requestId.current)}
+    >
+      <header>
+        <h2>{title}</h2>
+        {hint && <p class="muted">{hint}</p>}
+      </header>
+      <label>
+        Amount ({currency})
+        <input inputMode="decimal" autoFocus value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      </label>
+      {askReason && (
         <label>
-          Amount ({currency})
-          <input inputMode="decimal" autoFocus value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          Reason
+          <input value={reason} maxLength={140} onInput={(e) => setReason(e.currentTarget.value)} />
         </label>
-        {askReason && (
-          <label>
-            Reason
-            <input value={reason} maxLength={140} onInput={(e) => setReason(e.currentTarget.value)} />
-          </label>
-        )}
-        <footer>
-          <button type="button" class="ghost" onClick={onCancel}>
-            Cancel
-          </button>
-          <button class="primary" disabled={busy || !ok}>
-            Done
-          </button>
-        </footer>
-      </form>
-    </div>
+      )}
+      <footer>
+        <button type="button" class="ghost" onClick={onCancel}>
+          Cancel
+        </button>
+        <button class="primary" disabled={busy || !ok}>
+          Done
+        </button>
+      </footer>
+    </Dialog>
   );
 }
 
@@ -636,51 +631,33 @@ function StaffDialog({ member, onSaved, onCancel }: { member: StaffEntry | null;
     }
   };
   return (
-    <div class="scrim" onClick={(e) => e.target === e.currentTarget && onCancel()}>
-      <form
-        class="dialog"
-        role="dialog"
-        aria-label={member ? `Edit ${member.name}` : "Add someone"}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save();
-        }}
-      >
-        <header>
-          <h2>{member ? member.name : "Someone new"}</h2>
-        </header>
-        <label>
-          Name
-          <input value={name} maxLength={60} onInput={(e) => setName(e.currentTarget.value)} required />
-        </label>
-        <fieldset>
-          <legend>Role</legend>
-          <div class="options">
-            {ROLES.map((r) => (
-              <button type="button" key={r} class={role === r ? "option on" : "option"} aria-pressed={role === r} onClick={() => setRole(r)}>
-                {roleName[r]}
-              </button>
-            ))}
-          </div>
-        </fieldset>
-        <label>
-          {member ? "New PIN (leave empty to keep theirs)" : "PIN (4 to 8 digits)"}
-          <input inputMode="numeric" type="password" autoComplete="new-password" value={pin} maxLength={8} onInput={(e) => setPin(e.currentTarget.value)} />
-        </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <footer>
-          <button type="button" class="ghost" onClick={onCancel}>
-            Cancel
-          </button>
-          <button class="primary" disabled={busy || name.trim() === "" || !pinOk}>
-            Save
-          </button>
-        </footer>
-      </form>
-    </div>
+    <Editor
+      label={member ? `Edit ${member.name}` : "Add someone"}
+      heading={member ? member.name : "Someone new"}
+      error={error}
+      busy={busy}
+      ok={name.trim() !== "" && !!pinOk}
+      onSave={() => void save()}
+      onCancel={onCancel}
+    >
+      <label>
+        Name
+        <input value={name} maxLength={60} onInput={(e) => setName(e.currentTarget.value)} required />
+      </label>
+      <fieldset>
+        <legend>Role</legend>
+        <div class="options">
+          {ROLES.map((r) => (
+            <button type="button" key={r} class={role === r ? "option on" : "option"} aria-pressed={role === r} onClick={() => setRole(r)}>
+              {roleName[r]}
+            </button>
+          ))}
+        </div>
+      </fieldset>
+      <label>
+        {member ? "New PIN (leave empty to keep theirs)" : "PIN (4 to 8 digits)"}
+        <input inputMode="numeric" type="password" autoComplete="new-password" value={pin} maxLength={8} onInput={(e) => setPin(e.currentTarget.value)} />
+      </label>
+    </Editor>
   );
 }

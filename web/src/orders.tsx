@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { OrderStatus, type OrderView } from "../gen/mpos/v1/pos_pb";
+import { refundedOf } from "./adjust";
 import { pos } from "./api";
 import { sameId } from "./ids";
 
@@ -78,7 +79,7 @@ export function Orders({
           const d = day(o.openedAt);
           const heading = d !== lastDay ? d : "";
           lastDay = d;
-          const refunded = o.payments.reduce((sum, p) => sum + p.refunded, 0n);
+          const refunded = refundedOf(o);
           return [
             heading && (
               <li key={`day-${d}`} class="day-label">

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { OrderView } from "../gen/mpos/v1/pos_pb";
 import { explain, pos } from "./api";
+import { Dialog } from "./dialog";
 import { newId } from "./ids";
 import { QrCode } from "./qr";
 
@@ -46,38 +47,36 @@ export function Receipt({ order, onClose }: { order: OrderView; onClose: () => v
   };
 
   return (
-    <div class="scrim" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div class="dialog receipt" role="dialog" aria-label={`Receipt for order ${order.number}`}>
-        <header>
-          <h2>Receipt · {order.number}</h2>
-        </header>
-        <div class="receipt-body">
-          {text === null && !error && <p class="muted">Loading…</p>}
-          {text !== null && <pre class="paper">{text}</pre>}
-          {code ? (
-            <figure class="receipt-code">
-              <QrCode text={code} label="Receipt code" />
-              <figcaption class="muted">Scan to check this receipt against the ledger.</figcaption>
-            </figure>
-          ) : (
-            text !== null && <p class="muted">The receipt code comes when the order is paid.</p>
-          )}
-        </div>
-        {printed && <p class="ok">{printed}</p>}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
+    <Dialog label={`Receipt for order ${order.number}`} class="receipt" onCancel={onClose}>
+      <header>
+        <h2>Receipt · {order.number}</h2>
+      </header>
+      <div class="receipt-body">
+        {text === null && !error && <p class="muted">Loading…</p>}
+        {text !== null && <pre class="paper">{text}</pre>}
+        {code ? (
+          <figure class="receipt-code">
+            <QrCode text={code} label="Receipt code" />
+            <figcaption class="muted">Scan to check this receipt against the ledger.</figcaption>
+          </figure>
+        ) : (
+          text !== null && <p class="muted">The receipt code comes when the order is paid.</p>
         )}
-        <footer>
-          <button class="ghost" onClick={onClose}>
-            Close
-          </button>
-          <button class="primary" disabled={busy || text === null} onClick={() => void print()}>
-            Print receipt
-          </button>
-        </footer>
       </div>
-    </div>
+      {printed && <p class="ok">{printed}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <footer>
+        <button class="ghost" onClick={onClose}>
+          Close
+        </button>
+        <button class="primary" disabled={busy || text === null} onClick={() => void print()}>
+          Print receipt
+        </button>
+      </footer>
+    </Dialog>
   );
 }

@@ -12,7 +12,7 @@ import {
   type TableView,
 } from "../gen/mpos/v1/pos_pb";
 import { as, explain, isLost, isSessionGone, keepLive, may, pos, roleName, type Link, type Session } from "./api";
-import { DiscountDialog, LineActions, RefundDialog, VoidDialog, refundable, type DiscountKind } from "./adjust";
+import { DiscountDialog, LineActions, RefundDialog, VoidDialog, refundable, refundedOf, type DiscountKind } from "./adjust";
 import { Approve } from "./approve";
 import { Orders } from "./orders";
 import { Receipt } from "./receipt";
@@ -23,6 +23,7 @@ import { Floor, Guests } from "./floor";
 import { Pay } from "./pay";
 import { Split, type Part } from "./split";
 import { formatMoney } from "./money";
+import { percentText } from "./percent";
 import { counterPrice } from "./prices";
 
 /** A request that failed on the way: kept, with its ids, to be sent again as it was. */
@@ -342,7 +343,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       : [["", lines]];
 
   const refundLeft = order ? order.payments.reduce((sum, p) => sum + refundable(p), 0n) : 0n;
-  const refunded = order ? order.payments.reduce((sum, p) => sum + p.refunded, 0n) : 0n;
+  const refunded = order ? refundedOf(order) : 0n;
   const newOrder = () => {
     setOrder(null);
     setPaidParts([]);
@@ -530,7 +531,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           <dl class="totals">
             {order.taxes.map((t) => (
               <>
-                <dt>Tax {t.ratePpm / 10000}%</dt>
+                <dt>Tax {percentText(t.ratePpm)}%</dt>
                 <dd>{money(t.amount)}</dd>
               </>
             ))}

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { OrderView } from "../gen/mpos/v1/pos_pb";
 import { pos } from "./api";
 import { hex } from "./ids";
+import { Dialog } from "./dialog";
 
 /** A share of the bill to pay on its own. */
 export interface Part {
@@ -65,74 +66,72 @@ export function Split({
   const pick = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id]));
 
   return (
-    <div class="scrim" onClick={onClose}>
-      <div class="dialog split" role="dialog" aria-label="Split the bill" onClick={(e) => e.stopPropagation()}>
-        <header>
-          <h2>Split the bill</h2>
-          <p class="muted">
-            Total {money(order.total)} · still due {money(order.balance)}
-          </p>
-        </header>
-        <div class="segmented three" role="tablist">
-          {(["seat", "item", "evenly"] as const).map((b) => (
-            <button key={b} role="tab" aria-selected={by === b} class={by === b ? "on" : ""} onClick={() => setBy(b)}>
-              {b === "seat" ? "By seat" : b === "item" ? "By item" : "Evenly"}
+    <Dialog label="Split the bill" class="split" onCancel={onClose}>
+      <header>
+        <h2>Split the bill</h2>
+        <p class="muted">
+          Total {money(order.total)} · still due {money(order.balance)}
+        </p>
+      </header>
+      <div class="segmented three" role="tablist">
+        {(["seat", "item", "evenly"] as const).map((b) => (
+          <button key={b} role="tab" aria-selected={by === b} class={by === b ? "on" : ""} onClick={() => setBy(b)}>
+            {b === "seat" ? "By seat" : b === "item" ? "By item" : "Evenly"}
+          </button>
+        ))}
+      </div>
+      {by === "item" && (
+        <ul class="pick-lines">
+          {lines.map((l) => (
+            <li key={hex(l.id)}>
+              <label>
+                <input type="checkbox" checked={chosen.includes(hex(l.id))} onChange={() => pick(hex(l.id))} />
+                <span>
+                  {l.item?.quantity}× {l.item?.name}
+                </span>
+                <span class="amount">{money(l.gross)}</span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+      {by === "evenly" && (
+        <div class="options">
+          {[2, 3, 4, 5, 6].map((n) => (
+            <button key={n} class={ways === n ? "option on" : "option"} onClick={() => setWays(n)}>
+              {n} ways
             </button>
           ))}
         </div>
-        {by === "item" && (
-          <ul class="pick-lines">
-            {lines.map((l) => (
-              <li key={hex(l.id)}>
-                <label>
-                  <input type="checkbox" checked={chosen.includes(hex(l.id))} onChange={() => pick(hex(l.id))} />
-                  <span>
-                    {l.item?.quantity}× {l.item?.name}
-                  </span>
-                  <span class="amount">{money(l.gross)}</span>
-                </label>
-              </li>
-            ))}
-          </ul>
-        )}
-        {by === "evenly" && (
-          <div class="options">
-            {[2, 3, 4, 5, 6].map((n) => (
-              <button key={n} class={ways === n ? "option on" : "option"} onClick={() => setWays(n)}>
-                {n} ways
-              </button>
-            ))}
-          </div>
-        )}
-        <ul class="parts">
-          {parts.map((p) => {
-            const done = paid.includes(p.label);
-            return (
-              <li key={p.label} class={done ? "paid" : ""}>
-                <span class="label">{p.label[0]?.toUpperCase() + p.label.slice(1)}</span>
-                <span class="amount">{money(p.amount)}</span>
-                {done ? (
-                  <span class="ok">Paid ✓</span>
-                ) : (
-                  <button
-                    class="primary"
-                    disabled={p.amount <= 0n || p.amount > order.balance}
-                    onClick={() => onPay(p)}
-                    aria-label={`Pay ${p.label}`}
-                  >
-                    Pay
-                  </button>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-        <footer>
-          <button class="ghost" onClick={onClose}>
-            Close
-          </button>
-        </footer>
-      </div>
-    </div>
+      )}
+      <ul class="parts">
+        {parts.map((p) => {
+          const done = paid.includes(p.label);
+          return (
+            <li key={p.label} class={done ? "paid" : ""}>
+              <span class="label">{p.label[0]?.toUpperCase() + p.label.slice(1)}</span>
+              <span class="amount">{money(p.amount)}</span>
+              {done ? (
+                <span class="ok">Paid ✓</span>
+              ) : (
+                <button
+                  class="primary"
+                  disabled={p.amount <= 0n || p.amount > order.balance}
+                  onClick={() => onPay(p)}
+                  aria-label={`Pay ${p.label}`}
+                >
+                  Pay
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      <footer>
+        <button class="ghost" onClick={onClose}>
+          Close
+        </button>
+      </footer>
+    </Dialog>
   );
 }

@@ -373,19 +373,17 @@ impl ReportBuilder {
             let sum = self.tax.entry(*rate).or_insert(zero);
             *sum = sum.checked_add(*amount)?;
         }
-        for lt in &t.lines {
-            if let Some(line) = o.line(lt.line) {
-                let c = self
-                    .categories
-                    .entry(line.item.category)
-                    .or_insert(CategoryTotal {
-                        category: line.item.category,
-                        quantity: 0,
-                        sales: zero,
-                    });
-                c.quantity += u64::from(line.item.quantity);
-                c.sales = c.sales.checked_add(lt.taxed.gross)?;
-            }
+        for (line, sold) in o.sold_lines(&t) {
+            let c = self
+                .categories
+                .entry(line.item.category)
+                .or_insert(CategoryTotal {
+                    category: line.item.category,
+                    quantity: 0,
+                    sales: zero,
+                });
+            c.quantity += u64::from(line.item.quantity);
+            c.sales = c.sales.checked_add(sold)?;
         }
         let s = self.staff(o.opened_by);
         s.orders += 1;

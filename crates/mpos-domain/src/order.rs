@@ -368,6 +368,15 @@ impl Order {
         self.lines.iter().find(|l| l.id == id)
     }
 
+    /// Each line `totals` (this order's) counts, with what it sold for: after
+    /// discounts, tax included. What reports cut by category or item.
+    pub fn sold_lines<'a>(&'a self, totals: &'a Totals) -> impl Iterator<Item = (&'a Line, Money)> {
+        totals
+            .lines
+            .iter()
+            .filter_map(|lt| self.line(lt.line).map(|l| (l, lt.taxed.gross)))
+    }
+
     pub fn live_lines(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| !l.voided)
     }

@@ -79,19 +79,16 @@ impl Sales {
             t.total,
         )?;
         add(self.staff.entry(o.opened_by).or_insert(zero), 1, t.total)?;
-        for lt in &t.lines {
-            let Some(line) = o.line(lt.line) else {
-                continue;
-            };
+        for (line, sold) in o.sold_lines(&t) {
             let quantity = u64::from(line.item.quantity);
             let (name, item) = self
                 .items
                 .entry(line.item.item)
                 .or_insert_with(|| (String::new(), zero));
             name.clone_from(&line.item.name);
-            add(item, quantity, lt.taxed.gross)?;
+            add(item, quantity, sold)?;
             let category = self.categories.entry(line.item.category).or_insert(zero);
-            add(category, quantity, lt.taxed.gross)?;
+            add(category, quantity, sold)?;
         }
         Ok(())
     }

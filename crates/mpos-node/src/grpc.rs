@@ -107,6 +107,22 @@ pub fn status(e: NodeError) -> Status {
     }
 }
 
+/// Category and staff names by id, for the reports that cut sales by them.
+type Names = (
+    HashMap<mpos_domain::ids::CategoryId, String>,
+    HashMap<StaffId, String>,
+);
+
+fn names(store: &impl PosStore) -> Result<Names, NodeError> {
+    let categories = store
+        .categories()?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let staff = store.staff()?.into_iter().map(|m| (m.id, m.name)).collect();
+    Ok((categories, staff))
+}
+
 fn bad(e: DecodeError) -> Status {
     Status::invalid_argument(e.to_string())
 }
@@ -308,14 +324,7 @@ impl PosApi {
                 Some(n) => crate::day::closed_report(store, node, n)?
                     .ok_or_else(|| NodeError::NotFound(format!("day {n} has not been closed")))?,
             };
-            let mut categories = HashMap::new();
-            for c in &report.categories {
-                if let Some(cat) = store.category(c.category)? {
-                    categories.insert(c.category, cat.name);
-                }
-            }
-            let staff: HashMap<StaffId, String> =
-                store.staff()?.into_iter().map(|m| (m.id, m.name)).collect();
+            let (categories, staff) = names(store)?;
             let restaurant = store.settings()?.map(|s| s.name).unwrap_or_default();
             day_report_view(
                 &report,

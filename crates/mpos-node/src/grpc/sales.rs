@@ -1,9 +1,7 @@
 //! The register's order list and the back office's sales charts: reads of closed and
 //! recent orders, off the async threads.
 
-use std::collections::HashMap;
-
-use mpos_domain::ids::{CategoryId, OrderId, StaffId};
+use mpos_domain::ids::OrderId;
 use mpos_domain::sales::Sales;
 use mpos_domain::staff::{Actor, Permission};
 use mpos_proto::event::read_id;
@@ -125,12 +123,7 @@ impl PosApi {
             }
         }
         self.read(move |store| {
-            let mut categories: HashMap<CategoryId, String> = HashMap::new();
-            for c in store.categories()? {
-                categories.insert(c.id, c.name);
-            }
-            let staff: HashMap<StaffId, String> =
-                store.staff()?.into_iter().map(|m| (m.id, m.name)).collect();
+            let (categories, staff) = super::names(store)?;
             Ok(sales_view(
                 &sales,
                 days,
