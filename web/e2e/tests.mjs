@@ -231,6 +231,74 @@ export const tests = {
     );
   },
 
+  async "register-courses-held-until-fired-on-the-kitchen-display"({ page, node, shot }) {
+    await signIn(page, node.base, "Chloé", "3000");
+    await page.getByRole("tab", { name: "Tables" }).click();
+    await page.getByTestId("table-T6").click();
+    await page.getByRole("dialog", { name: "Seat table T6" }).getByRole("button", { name: "2 guests" }).click();
+    const courses = page.getByRole("group", { name: "Course for new items" });
+    await courses.waitFor();
+    assert.equal(await courses.getByRole("button", { name: "Course 1", exact: true }).getAttribute("aria-pressed"), "true");
+
+    // Soup to start, the risotto after it, a crumble last: each line takes the course
+    // picked when it was tapped.
+    const lines = page.locator(".ticket .line");
+    await page.getByRole("button", { name: "Mains" }).click();
+    await page.getByRole("button", { name: "Soup of the day" }).click();
+    await lines.nth(0).waitFor();
+    await courses.getByRole("button", { name: "Course 2", exact: true }).click();
+    await page.getByRole("button", { name: "Mushroom risotto" }).click();
+    await lines.nth(1).waitFor();
+    await courses.getByRole("button", { name: "Course 3", exact: true }).click();
+    await page.getByRole("button", { name: "Desserts" }).click();
+    await page.getByRole("button", { name: "Apple crumble" }).click();
+    await lines.nth(2).waitFor();
+    assert.deepEqual(await page.locator(".ticket .course-mark").allTextContents(), ["Course 1", "Course 2", "Course 3"]);
+    await shot("courses");
+
+    // Sent together: the soup cooks, the later courses wait for the server.
+    await page.getByRole("button", { name: "Send to kitchen (3)" }).click();
+    await page.getByRole("button", { name: "Fire course 2" }).waitFor();
+    assert.deepEqual(await page.locator(".ticket .course-mark").allTextContents(), [
+      "Course 1",
+      "Course 2 · hold",
+      "Course 3 · hold",
+    ]);
+    await shot("sent-held");
+
+    const kitchen = await page.context().newPage();
+    await kitchen.setViewportSize({ width: 1280, height: 800 });
+    await signInOn(kitchen, node.base, "Eli", "5000", kitchen.getByRole("main", { name: "Tickets" }));
+    const ticket = kitchen.getByTestId("ticket").filter({ hasText: "Table T6" });
+    await ticket.waitFor();
+    assert.deepEqual(await ticket.getByTestId("course").allTextContents(), [
+      "Course 1",
+      "Course 2 · HOLD",
+      "Course 3 · HOLD",
+    ]);
+    await kitchen.screenshot({ path: shot.path("kitchen-held") });
+
+    // The starters are cleared: the server fires the mains, and the display shows it live.
+    await page.bringToFront();
+    await page.getByRole("button", { name: "Fire course 2" }).click();
+    await page.getByRole("button", { name: "Fire course 2" }).waitFor({ state: "detached" });
+    assert.equal(await page.getByRole("button", { name: "Fire course 3" }).count(), 1);
+    assert.deepEqual(await page.locator(".ticket .course-mark").allTextContents(), [
+      "Course 1",
+      "Course 2 · fired",
+      "Course 3 · hold",
+    ]);
+    await shot("fired");
+    await kitchen.bringToFront();
+    await ticket.getByText("Course 2 · FIRE").waitFor();
+    assert.deepEqual(await ticket.getByTestId("course").allTextContents(), [
+      "Course 1",
+      "Course 2 · FIRE",
+      "Course 3 · HOLD",
+    ]);
+    await kitchen.screenshot({ path: shot.path("kitchen-fired") });
+  },
+
   async "self-order-to-kitchen-and-back-ready"({ page, node, shot }) {
     node.cli("login", "--staff", "ben", "--pin", "2000");
     node.cli("menu", "86", "Cheesecake");

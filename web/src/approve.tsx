@@ -9,7 +9,7 @@ const APPROVERS = [Role.OWNER, Role.MANAGER];
 /**
  * A manager's approval: the manager picks their name and types their PIN on this
  * register, and the one action is sent on their authority (the ledger records them).
- * Their session is used for that action only and never kept.
+ * Their session lasts two minutes, is used for that action only and never kept.
  */
 export function Approve({
   what,
@@ -23,7 +23,7 @@ export function Approve({
   onApproved: (token: string, name: string) => void;
   onCancel: () => void;
 }) {
-  const { staff, chosen, pick, error, busy, check } = useStaffPin((s) => APPROVERS.includes(s.role));
+  const { staff, chosen, pick, error, busy, check } = useStaffPin((s) => APPROVERS.includes(s.role), true);
 
   const submit = (pin: string) =>
     check(pin, (r, who) => {

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { Channel, type Category, type Source } from "../gen/mpos/v1/events_pb";
-import type { KitchenTicket, KitchenView } from "../gen/mpos/v1/pos_pb";
+import type { KitchenTicket, KitchenView, LineView } from "../gen/mpos/v1/pos_pb";
 import { explain, isSessionGone, keepLive, pos, type Link, type Session } from "./api";
 import { fromHex, hex, newId } from "./ids";
+import { courseState, coursed, type CourseState } from "./courses";
 
 /** Where a ticket came from, as the kitchen calls it. */
 export function sourceName(source: Source | undefined, channel: Channel): string {
@@ -46,6 +47,22 @@ function stations(categories: Category[]): { id: string; label: string }[] {
     else out.push({ id, label: c.name });
   }
   return out;
+}
+
+/**
+ * A ticket's lines in course order, each course headed when the ticket has more than
+ * one: a later course is held until the server fires it, and shows so.
+ */
+export function ticketLines(
+  t: KitchenTicket,
+): { line: LineView; held: boolean; head?: { course: number; state: CourseState } }[] {
+  if (!coursed(t.lines)) return t.lines.map((line) => ({ line, held: false }));
+  const sorted = [...t.lines].sort((a, b) => a.course - b.course);
+  return sorted.map((line, i) => {
+    const state = courseState(line.course, t.lines, t.firedCourses);
+    const first = i === 0 || sorted[i - 1]?.course !== line.course;
+    return { line, held: state === "held", ...(first ? { head: { course: line.course, state } } : {}) };
+  });
 }
 
 function ticketKey(t: KitchenTicket): string {
@@ -164,8 +181,14 @@ export function Kitchen({ session, onSignOut }: { session: Session; onSignOut: (
               </div>
               {t.orderVoided && <p class="voided-banner">VOIDED: stop</p>}
               <ul>
-                {t.lines.map((l) => (
-                  <li key={hex(l.id)} class={l.voided ? "void" : ""}>
+                {ticketLines(t).map(({ line: l, head, held }) => [
+                  head && (
+                    <li key={`course-${head.course}`} class={`course-head ${head.state}`} data-testid="course">
+                      Course {head.course}
+                      {head.state === "held" ? " · HOLD" : head.state === "fired" ? " · FIRE" : ""}
+                    </li>
+                  ),
+                  <li key={hex(l.id)} class={l.voided ? "void" : held ? "held" : undefined}>
                     <span class="qty">{l.item?.quantity}</span>
                     <span class="what">
                       {l.item?.name}
@@ -177,8 +200,8 @@ export function Kitchen({ session, onSignOut }: { session: Session; onSignOut: (
                       {l.seat > 0 && <small>Seat {l.seat}</small>}
                       {l.voided && <small class="void-mark">VOID</small>}
                     </span>
-                  </li>
-                ))}
+                  </li>,
+                ])}
               </ul>
               <button class="bump" disabled={busy === ticketKey(t)} onClick={() => void act(t, true)}>
                 Bump

@@ -88,9 +88,10 @@ export function PinEntry({
 /**
  * Picking a member of staff and checking their PIN with the node, for signing in and for
  * a manager's approval: the staff to pick from (those `offered` keeps), who was picked,
- * and `check(pin, accept)`, where `accept` takes the node's reply or says why not.
+ * and `check(pin, accept)`, where `accept` takes the node's reply or says why not. An
+ * `approval` session lasts minutes, not a shift.
  */
-export function useStaffPin(offered: (s: StaffEntry) => boolean = () => true) {
+export function useStaffPin(offered: (s: StaffEntry) => boolean = () => true, approval = false) {
   const [staff, setStaff] = useState<StaffEntry[] | null>(null);
   const [chosen, setChosen] = useState<StaffEntry | null>(null);
   const [error, setError] = useState("");
@@ -113,7 +114,7 @@ export function useStaffPin(offered: (s: StaffEntry) => boolean = () => true) {
     setBusy(true);
     setError("");
     try {
-      const refusal = accept(await pos.login({ staff: chosen.id, pin }), chosen);
+      const refusal = accept(await pos.login({ staff: chosen.id, pin, approval }), chosen);
       if (refusal) setError(refusal);
       return refusal === null;
     } catch (e) {

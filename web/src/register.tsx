@@ -24,6 +24,7 @@ import { Pay } from "./pay";
 import { Split, type Part } from "./split";
 import { formatMoney } from "./money";
 import { percentText } from "./percent";
+import { courseChoices, courseState, coursed, fireable, type CourseState } from "./courses";
 import { counterPrice } from "./prices";
 
 /** A request that failed on the way: kept, with its ids, to be sent again as it was. */
@@ -75,6 +76,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const [link, setLink] = useState<Link>("connecting");
   const [seating, setSeating] = useState<TableView | null>(null);
   const [seat, setSeat] = useState(0);
+  const [course, setCourse] = useState(1);
   const [splitting, setSplitting] = useState(false);
   const [part, setPart] = useState<Part | null>(null);
   const [paidParts, setPaidParts] = useState<string[]>([]);
@@ -238,7 +240,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       modifiers: choice.modifiers,
       quantity: 1,
       seat: order && order.status === OrderStatus.OPEN && order.guests > 1 ? seat : 0,
-      course: 0,
+      course: order && order.status === OrderStatus.OPEN && order.table.length > 0 ? course : 0,
       note: choice.note,
     };
     if (!order || order.status !== OrderStatus.OPEN) {
@@ -283,19 +285,25 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
       kind: { case: "dineIn" as const, value: { table: table.id, guests } },
     };
     setSeating(null);
-    setSeat(guests > 1 ? 1 : 0);
-    setPaidParts([]);
+    startPickers(guests);
     void run(`seat ${table.name}`, () => pos.openOrder(req)).then((o) => {
       if (o) setMode("counter");
     });
+  };
+
+  // A new ticket on screen: its first seat and course take the next lines, nothing of
+  // the last ticket's split is left.
+  const startPickers = (guests: number) => {
+    setSeat(guests > 1 ? 1 : 0);
+    setCourse(1);
+    setPaidParts([]);
   };
 
   const pickTable = (t: TableView) => {
     const first = t.orders[0];
     if (first) {
       setOrder(first);
-      setSeat(first.guests > 1 ? 1 : 0);
-      setPaidParts([]);
+      startPickers(first.guests);
       setMode("counter");
     } else {
       setSeating(t);
@@ -305,6 +313,11 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const send = (o: OrderView) => {
     const req = { requestId: newId(), order: o.id, lines: [] };
     return run("send to the kitchen", () => pos.sendOrder(req));
+  };
+
+  const fire = (o: OrderView, course: number) => {
+    const req = { requestId: newId(), order: o.id, course };
+    return run(`fire course ${course}`, () => pos.fireCourse(req));
   };
 
   const voidLine = (o: OrderView, line: LineView, reason: string) => {
@@ -334,13 +347,16 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const unsent = lines.filter((l) => !l.sent).length;
   const tableName = order && floor.find((t) => t.table && sameId(t.table.id, order.table))?.table?.name;
   const seats = order && order.guests > 1 ? Array.from({ length: order.guests }, (_, i) => i + 1) : [];
-  // Lines by seat (shared last) when the order has seats; otherwise as entered.
+  const showCourses = coursed(lines);
+  // Lines by seat (shared last) when the order has seats, otherwise as entered; by
+  // course within each when it has courses.
+  const ordered = showCourses ? [...lines].sort((a, b) => a.course - b.course) : lines;
   const groups: [string, typeof lines][] =
     seats.length > 0
       ? [...seats.map((n) => [`Seat ${n}`, n] as const), ["Shared", 0] as const]
-          .map(([label, n]): [string, typeof lines] => [label, lines.filter((l) => l.seat === n)])
+          .map(([label, n]): [string, typeof lines] => [label, ordered.filter((l) => l.seat === n)])
           .filter(([, ls]) => ls.length > 0)
-      : [["", lines]];
+      : [["", ordered]];
 
   const refundLeft = order ? order.payments.reduce((sum, p) => sum + refundable(p), 0n) : 0n;
   const refunded = order ? refundedOf(order) : 0n;
@@ -414,8 +430,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
           onError={fail}
           onPick={(o) => {
             setOrder(o);
-            setPaidParts([]);
-            setSeat(o.guests > 1 ? 1 : 0);
+            startPickers(o.guests);
           }}
         />
       )}
@@ -487,6 +502,24 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
             </button>
           </div>
         )}
+        {open && order.table.length > 0 && (
+          <div class="seats courses" role="group" aria-label="Course for new items">
+            <span class="picker-label" aria-hidden="true">
+              Course
+            </span>
+            {courseChoices(lines).map((n) => (
+              <button
+                key={n}
+                class={course === n ? "tab on" : "tab"}
+                aria-pressed={course === n}
+                aria-label={`Course ${n}`}
+                onClick={() => setCourse(n)}
+              >
+                {n}
+              </button>
+            ))}
+          </div>
+        )}
         <ol class="lines">
           {groups.map(([label, ls = []]) => [
             label && (
@@ -516,6 +549,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
                   <small class="mod">+ {m.name}</small>
                 ))}
                 {l.note && <small class="note">“{l.note}”</small>}
+                {showCourses && <CourseMark course={l.course} state={courseState(l.course, lines, order?.firedCourses ?? [])} />}
                 {l.sent && <small class="sent-mark">{l.readyAt !== 0n ? "ready ✓" : "sent ✓"}</small>}
               </span>
               <span class="amount">
@@ -620,6 +654,15 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
             <button class="ghost big send" disabled={busy} onClick={() => void send(order)}>
               Send to kitchen ({unsent}) {key("s")}
             </button>
+          )}
+          {open && fireable(lines, order.firedCourses).length > 0 && (
+            <div class="fire-row">
+              {fireable(lines, order.firedCourses).map((c) => (
+                <button key={c} class="ghost big fire" disabled={busy} onClick={() => void fire(order, c)}>
+                  Fire course {c}
+                </button>
+              ))}
+            </div>
           )}
           {open && order.total > 0n && (seats.length > 0 || lines.length > 1) && (
             <button class="ghost big" disabled={busy} onClick={() => setSplitting(true)}>
@@ -755,5 +798,16 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
         />
       )}
     </div>
+  );
+}
+
+/** A line's course on the ticket, and whether the kitchen holds it or was told to fire it. */
+function CourseMark({ course, state }: { course: number; state: CourseState }) {
+  const said = state === "held" ? " · hold" : state === "fired" ? " · fired" : "";
+  return (
+    <small class={`course-mark ${state}`}>
+      Course {course}
+      {said}
+    </small>
   );
 }

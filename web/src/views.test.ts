@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { Channel, ItemSchema, ModifierGroupSchema, SourceSchema } from "../gen/mpos/v1/events_pb";
 import {
   KitchenStatus,
+  KitchenTicketSchema,
+  LineViewSchema,
   MenuItemViewSchema,
   OrderViewSchema,
   TableViewSchema,
@@ -11,7 +13,7 @@ import {
 import { tableToken } from "./app";
 import { tableState } from "./floor";
 import { addToCart, cartTotal, progress, unitPrice } from "./guest";
-import { age, sourceName } from "./kitchen";
+import { age, sourceName, ticketLines } from "./kitchen";
 
 const oat = new Uint8Array([9]);
 const risotto: MenuItemView = create(MenuItemViewSchema, {
@@ -81,5 +83,28 @@ describe("the floor and the links", () => {
     expect(tableToken("/t/short")).toBeNull();
     expect(tableToken("/t/../etc/passwd")).toBeNull();
     expect(tableToken("/kitchen")).toBeNull();
+  });
+});
+
+describe("courses on the kitchen display", () => {
+  const line = (id: number, course: number) =>
+    create(LineViewSchema, { id: new Uint8Array([id]), course, sent: true });
+
+  it("lists one course plainly, without headings", () => {
+    const t = create(KitchenTicketSchema, { lines: [line(1, 1), line(2, 1)] });
+    expect(ticketLines(t).map((x) => [x.head, x.held])).toEqual([
+      [undefined, false],
+      [undefined, false],
+    ]);
+  });
+
+  it("heads each course in course order, holding later ones until fired", () => {
+    const t = create(KitchenTicketSchema, { lines: [line(1, 3), line(2, 1), line(3, 2), line(4, 2)] });
+    const held = ticketLines(t);
+    expect(held.map((x) => x.line.id[0])).toEqual([2, 3, 4, 1]);
+    expect(held.map((x) => x.head?.state)).toEqual(["cooking", "held", undefined, "held"]);
+    expect(held.map((x) => x.held)).toEqual([false, true, true, true]);
+    t.firedCourses = [2];
+    expect(ticketLines(t).map((x) => x.head?.state)).toEqual(["cooking", "fired", undefined, "held"]);
   });
 });

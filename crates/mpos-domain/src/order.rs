@@ -737,14 +737,10 @@ pub fn decide(
             require(actor, Permission::Sell)?;
             o.require_open()?;
             if !o.live_lines().any(|l| l.course == *course && l.sent) {
-                return Err(Refusal::Invalid(format!(
-                    "course {course} has nothing sent to the kitchen"
-                )));
+                return Err(Refusal::CourseNotSent(*course));
             }
             if o.fired_courses.contains(course) {
-                return Err(Refusal::Invalid(format!(
-                    "course {course} was already fired"
-                )));
+                return Err(Refusal::CourseAlreadyFired(*course));
             }
             Ok(vec![Change::CourseFired { course: *course }])
         }

@@ -49,6 +49,10 @@ pub enum Refusal {
     UnknownPayment(PaymentId),
     #[error("nothing to send to the kitchen")]
     NothingToSend,
+    #[error("course {0} has nothing sent to the kitchen")]
+    CourseNotSent(u32),
+    #[error("course {0} was already fired")]
+    CourseAlreadyFired(u32),
     #[error("nothing to pay: the order is empty")]
     NothingToPay,
     #[error("{amount} is more than the {balance} still due")]

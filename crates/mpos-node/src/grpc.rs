@@ -48,6 +48,9 @@ pub fn new_table_token() -> Result<String, NodeError> {
 
 /// How long a login lasts: one shift.
 const SESSION_MILLIS: u64 = 12 * 60 * 60 * 1000;
+/// How long a manager's approval at another's register lasts: time to send the one
+/// action (and to resend it after a short network drop).
+const APPROVAL_MILLIS: u64 = 2 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy)]
 struct Session {
@@ -91,6 +94,8 @@ pub fn status(e: NodeError) -> Status {
             | Refusal::ItemUnavailable { .. }
             | Refusal::AlreadyPaid
             | Refusal::NothingToSend
+            | Refusal::CourseNotSent(_)
+            | Refusal::CourseAlreadyFired(_)
             | Refusal::NothingToPay
             | Refusal::OrderExists(_) => Status::failed_precondition(r.to_string()),
             _ => Status::invalid_argument(r.to_string()),
@@ -512,7 +517,7 @@ impl Pos for PosApi {
         let r = request.into_inner();
         let staff = StaffId(read_id("staff", &r.staff).map_err(bad)?);
         let (reader, logins) = (self.reader.clone(), self.logins.clone());
-        let pin = r.pin;
+        let (pin, approval) = (r.pin, r.approval);
         let (actor, name, currency) = self
             .pins
             .check(move || {
@@ -537,7 +542,12 @@ impl Pos for PosApi {
             .inspect_err(|_| crate::metrics::Metrics::add(&self.metrics.logins_refused, 1))?;
         crate::metrics::Metrics::add(&self.metrics.logins_ok, 1);
         let now = clock::now_millis();
-        let expires_at = now + SESSION_MILLIS;
+        let expires_at = now
+            + if approval {
+                APPROVAL_MILLIS
+            } else {
+                SESSION_MILLIS
+            };
         let token = self.signer.issue(actor, expires_at).map_err(status)?;
         let mut sessions = self
             .sessions
@@ -547,7 +557,7 @@ impl Pos for PosApi {
         sessions.retain(|_, s| s.expires_at > now);
         sessions.insert(token.clone(), Session { actor, expires_at });
         drop(sessions);
-        tracing::info!(staff = %actor.staff, role = actor.role.name(), "logged in");
+        tracing::info!(staff = %actor.staff, role = actor.role.name(), approval, "logged in");
         Ok(Response::new(v1::LoginReply {
             token,
             staff: Some(v1::StaffEntry {

@@ -91,6 +91,7 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
         closed_at: o.closed_at.unwrap_or(0),
         kitchen: kitchen_status(o.kitchen_status()).into(),
         source: Some(source_to_wire(&o.source)),
+        fired_courses: o.fired_courses.clone(),
     })
 }
 
@@ -157,6 +158,7 @@ pub fn kitchen_view(
                     .cloned()
                     .collect(),
                 order_voided: o.status == Status::Voided,
+                fired_courses: o.fired_courses.clone(),
             };
             if ready_at.is_some() {
                 done.push(ticket);

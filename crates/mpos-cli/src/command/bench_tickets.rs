@@ -164,7 +164,7 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
         let endpoint = format!("http://{}", args.target);
         let mut first = PosClient::connect(endpoint.clone()).await.with_context(|| format!("cannot reach {endpoint}"))?;
         let token = first
-            .login(v1::LoginRequest { staff: id(staff), pin: args.pin.clone() })
+            .login(v1::LoginRequest { approval: false, staff: id(staff), pin: args.pin.clone() })
             .await
             .context("login failed (is the target running `mpos demo`?)")?
             .into_inner()

@@ -219,7 +219,7 @@ pub fn login(args: LoginArgs) -> Result<Outcome> {
             }
         };
         let reply = c
-            .login(v1::LoginRequest { staff: chosen, pin: args.pin.clone() })
+            .login(v1::LoginRequest { approval: false, staff: chosen, pin: args.pin.clone() })
             .await
             .map_err(refused)?
             .into_inner();

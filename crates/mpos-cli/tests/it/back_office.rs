@@ -317,6 +317,7 @@ async fn a_restaurant_set_up_and_run_from_the_command_line() {
     let mut c = client(&server.addr).await;
     let token = c
         .login(v1::LoginRequest {
+            approval: false,
             staff: owner_id(&owner),
             pin: "2468".into(),
         })

@@ -348,3 +348,115 @@ async fn a_self_order_reaches_the_kitchen_and_comes_back_ready() {
     }
     assert!(server.child.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_course_waits_on_the_display_until_it_is_fired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    set_up_bistro(&data);
+    let server = start(&data);
+    let mut pos = client(&server.addr).await;
+    let cook = login(&mut pos, 3, "2468").await;
+    let cashier = login(&mut pos, 2, "1357").await;
+    let mut kitchen = pos
+        .watch_kitchen(authed(&cook, v1::GetKitchenRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // A croissant to start (course 0 means the first), two more after it.
+    let starter = line(21, 2, &[], 1);
+    let later = v1::NewLine {
+        course: 2,
+        ..line(22, 2, &[], 2)
+    };
+    let opened = pos
+        .open_order(authed(
+            &cashier,
+            v1::OpenOrderRequest {
+                request_id: rid(20),
+                order: id(400),
+                number: "T1-courses".into(),
+                channel: v1::Channel::Table.into(),
+                kind: Some(v1::open_order_request::Kind::DineIn(v1::DineIn {
+                    table: id(1),
+                    guests: 2,
+                })),
+                source: None,
+                lines: vec![starter, later],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let courses: Vec<u32> = opened
+        .order
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.course)
+        .collect();
+    assert_eq!(courses, [1, 2]);
+
+    let fire = |request: u128| v1::FireCourseRequest {
+        request_id: rid(request),
+        order: id(400),
+        course: 2,
+    };
+    // Nothing of course 2 is in the kitchen yet: there is nothing to fire.
+    let refused = pos
+        .fire_course(authed(&cashier, fire(21)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+
+    // Sent together, one ticket: course 2 is on it, held.
+    pos.send_order(authed(
+        &cashier,
+        v1::SendOrderRequest {
+            request_id: rid(22),
+            order: id(400),
+            lines: vec![],
+        },
+    ))
+    .await
+    .unwrap();
+    let held = next_where(&mut kitchen, |v| v.tickets.len() == 1).await;
+    let ticket = &held.tickets[0];
+    assert!(ticket.fired_courses.is_empty());
+    let on_ticket: Vec<u32> = ticket.lines.iter().map(|l| l.course).collect();
+    assert_eq!(on_ticket, [1, 2]);
+
+    // The server fires the mains: the order and the display say so, live.
+    let fired = pos
+        .fire_course(authed(&cashier, fire(23)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fired.order.as_ref().unwrap().fired_courses, [2]);
+    let view = next_where(&mut kitchen, |v| {
+        v.tickets
+            .first()
+            .is_some_and(|t| !t.fired_courses.is_empty())
+    })
+    .await;
+    assert_eq!(view.tickets[0].fired_courses, [2]);
+
+    // A retry of the same tap is the same answer; a second fire is refused.
+    let again = pos
+        .fire_course(authed(&cashier, fire(23)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.replayed);
+    let refused = pos
+        .fire_course(authed(&cashier, fire(24)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("already fired"),
+        "{}",
+        refused.message()
+    );
+}

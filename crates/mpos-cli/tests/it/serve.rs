@@ -202,6 +202,7 @@ pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
 
 pub async fn login(c: &mut PosClient<Channel>, staff: u128, pin: &str) -> String {
     c.login(v1::LoginRequest {
+        approval: false,
         staff: id(staff),
         pin: pin.into(),
     })
@@ -310,6 +311,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     );
     let err = c
         .login(v1::LoginRequest {
+            approval: false,
             staff: id(2),
             pin: "0000".into(),
         })
@@ -321,6 +323,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     for _ in 0..5 {
         let err = c
             .login(v1::LoginRequest {
+                approval: false,
                 staff: id(1),
                 pin: "1111".into(),
             })
@@ -330,6 +333,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     }
     let err = c
         .login(v1::LoginRequest {
+            approval: false,
             staff: id(1),
             pin: "4821".into(),
         })
@@ -342,6 +346,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     );
     let unknown = c
         .login(v1::LoginRequest {
+            approval: false,
             staff: id(77),
             pin: "4821".into(),
         })
@@ -353,6 +358,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     );
     let bad = c
         .login(v1::LoginRequest {
+            approval: false,
             staff: vec![1, 2],
             pin: "4821".into(),
         })
@@ -360,6 +366,40 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     let token = login(&mut c, 2, "1357").await;
+
+    // A shift's login lasts the shift; an approval at someone else's register lasts
+    // two minutes, and still works for those two.
+    let lasts = |r: &v1::LoginReply| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        r.expires_at.saturating_sub(now)
+    };
+    let mut pin_login = |approval| {
+        let mut c = c.clone();
+        async move {
+            c.login(v1::LoginRequest {
+                staff: id(2),
+                pin: "1357".into(),
+                approval,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    let shift = pin_login(false).await;
+    let approval = pin_login(true).await;
+    assert!(lasts(&shift) > 11 * 3_600_000, "{}", lasts(&shift));
+    assert!(
+        (60_000..=120_000).contains(&lasts(&approval)),
+        "{}",
+        lasts(&approval)
+    );
+    c.get_menu(authed(&approval.token, v1::GetMenuRequest::default()))
+        .await
+        .unwrap();
 
     // Without a session nothing is served.
     let err = c
@@ -535,7 +575,8 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse::<u64>().ok())
     };
-    assert_eq!(value("mpos_logins_total{outcome=\"ok\"}"), Some(1));
+    // The cashier's, then a shift's and an approval's.
+    assert_eq!(value("mpos_logins_total{outcome=\"ok\"}"), Some(3));
     assert_eq!(value("mpos_logins_total{outcome=\"refused\"}"), Some(8));
     assert!(
         value("mpos_requests_total{outcome=\"applied\"}").unwrap() >= 5,
