@@ -370,13 +370,9 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
     // A shift's login lasts the shift; an approval at someone else's register lasts
     // two minutes, and still works for those two.
     let lasts = |r: &v1::LoginReply| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        r.expires_at.saturating_sub(now)
+        r.expires_at.saturating_sub(mpos_node::clock::now_millis())
     };
-    let mut pin_login = |approval| {
+    let pin_login = |approval| {
         let mut c = c.clone();
         async move {
             c.login(v1::LoginRequest {
