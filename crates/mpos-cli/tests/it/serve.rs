@@ -369,9 +369,7 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
 
     // A shift's login lasts the shift; an approval at someone else's register lasts
     // two minutes, and still works for those two.
-    let lasts = |r: &v1::LoginReply| {
-        r.expires_at.saturating_sub(mpos_node::clock::now_millis())
-    };
+    let lasts = |r: &v1::LoginReply| r.expires_at.saturating_sub(mpos_node::clock::now_millis());
     let pin_login = |approval| {
         let mut c = c.clone();
         async move {
