@@ -46,6 +46,10 @@ cargo test --workspace --doc --locked
 step "web app unit tests"
 (cd web && npm test --silent)
 
+step "PostgreSQL for the store tests"
+# A server of the tests' own (temporary folder, free loopback port), stopped on exit.
+source scripts/postgres.sh
+
 step "tests"
 cargo nextest run --workspace --locked --no-fail-fast
 

@@ -517,10 +517,11 @@ fn checkpoint_row(row: &rusqlite::Row<'_>) -> Result<CheckpointRow, StoreError> 
     Ok((size, signed, witness))
 }
 
+// The ledger's operations are checked by the conformance suite (tests/conformance.rs);
+// these are SQLite's own.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mpos_ledger::{Hlc, NodeKey};
 
     /// A connection that leaves the WAL to its owner no longer syncs at commit, and the
     /// owner's sync reaches the same file SQLite writes.
@@ -579,110 +580,6 @@ mod tests {
         // Over the bound: checkpointed whole, the WAL starts over at the next commit.
         write(1);
         assert!(checkpointer.checkpoint(10_000).unwrap() <= 3);
-    }
-
-    fn batch(chain: &mut ChainHead, key: &NodeKey, n: u64) -> (Vec<SealedEntry>, SignedCheckpoint) {
-        let start = chain.size();
-        let entries = (1..=n)
-            .map(|i| {
-                chain
-                    .append(Hlc::new(1_000 + start + i, 0), 1, b"payload")
-                    .unwrap()
-            })
-            .collect();
-        (entries, chain.checkpoint(key).unwrap())
-    }
-
-    #[test]
-    fn a_batch_is_stored_and_the_head_survives_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        let key = NodeKey::from_secret(&[1; 32]);
-        let mut chain = ChainHead::genesis(key.node_id());
-        {
-            let mut store = SqliteStore::open(&path).unwrap();
-            let (entries, cp) = batch(&mut chain, &key, 5);
-            store
-                .append_batch(&key.public(), &entries, &cp, &chain)
-                .unwrap();
-        }
-        let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        assert_eq!(
-            store.chain_head(key.node_id()).unwrap(),
-            Some(chain.clone())
-        );
-        assert_eq!(store.node_keys().unwrap(), vec![key.public()]);
-        assert_eq!(
-            store
-                .latest_checkpoint(key.node_id())
-                .unwrap()
-                .unwrap()
-                .checkpoint
-                .tree_size,
-            5
-        );
-        assert_eq!(store.range_root(key.node_id(), 0, 5).unwrap(), chain.root());
-        assert!(store.range_root(key.node_id(), 0, 6).is_err());
-    }
-
-    #[test]
-    fn a_batch_that_does_not_continue_the_chain_changes_nothing() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
-        let key = NodeKey::from_secret(&[1; 32]);
-        let mut chain = ChainHead::genesis(key.node_id());
-        let (entries, cp) = batch(&mut chain, &key, 3);
-        store
-            .append_batch(&key.public(), &entries, &cp, &chain)
-            .unwrap();
-        // Replaying the same batch (a stale writer) is refused whole.
-        let err = store
-            .append_batch(&key.public(), &entries, &cp, &chain)
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        let mut n = 0;
-        store
-            .stream_ledger(key.node_id(), &mut |item| {
-                if let LedgerItem::Entry(_) = item {
-                    n += 1;
-                }
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(n, 3);
-    }
-
-    #[test]
-    fn the_ledger_streams_with_checkpoints_and_witnesses_in_place() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
-        let key = NodeKey::from_secret(&[1; 32]);
-        let witness = NodeKey::from_secret(&[2; 32]);
-        let mut chain = ChainHead::genesis(key.node_id());
-        for n in [2, 3] {
-            let (entries, cp) = batch(&mut chain, &key, n);
-            store
-                .append_batch(&key.public(), &entries, &cp, &chain)
-                .unwrap();
-        }
-        let cp = store.checkpoint_at(key.node_id(), 5).unwrap().unwrap();
-        store
-            .add_witness(key.node_id(), 5, &cp.witness(&witness))
-            .unwrap();
-        let mut seen = Vec::new();
-        store
-            .stream_ledger(key.node_id(), &mut |item| {
-                seen.push(match item {
-                    LedgerItem::Entry(b) => {
-                        format!("e{}", mpos_ledger::EntryRef::decode(b).unwrap().seq)
-                    }
-                    LedgerItem::Checkpoint(c, w) => {
-                        format!("c{}w{}", c.checkpoint.tree_size, w.len())
-                    }
-                });
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(seen, ["e1", "e2", "c2w0", "e3", "e4", "e5", "c5w1"]);
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! Architecture invariant: a write the store acknowledges is durable (fsynced) before the
 //! call returns, and a batch is all or nothing.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::Drawer;

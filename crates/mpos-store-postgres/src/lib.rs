@@ -1,0 +1,422 @@
+//! `mpos-store-postgres` is the server and cloud storage of M_POS: PostgreSQL, through the
+//! synchronous `postgres` client (the store traits are synchronous; the node calls them
+//! from its own threads). One database can hold the ledgers and projections of many
+//! nodes, and several nodes can share it, each appending to its own ledger.
+//!
+//! It owns its SQL and its append-only `migrations/`, applied in order on open under an
+//! advisory lock, so nodes starting together migrate once. A commit is one transaction;
+//! PostgreSQL's own `synchronous_commit` (on by default) makes it durable before the call
+//! returns.
+//!
+//! Architecture invariant: the only crate (with the other `mpos-store-*`) that contains
+//! SQL. An existing migration is never edited; changes come as a new numbered file.
+
+use std::cell::RefCell;
+
+use mpos_ledger::{
+    ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
+};
+use mpos_store::{LedgerItem, LedgerStore, StoreError};
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Transaction};
+
+/// Migrations in order; the schema version is the number applied (`mpos_schema`).
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+
+/// Taken while migrating, so that nodes starting together on one database migrate once.
+const MIGRATION_LOCK: i64 = 0x6d70_6f73_0001;
+
+/// How many rows a long read (a ledger export) holds in memory at a time.
+const FETCH: i32 = 1_000;
+
+/// A connection to an M_POS PostgreSQL database.
+pub struct PgStore {
+    /// Reads take `&self` in the store traits, but a PostgreSQL client needs `&mut` for
+    /// every query: one store is one connection, used by one thread at a time.
+    client: RefCell<Client>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection string may carry a password: never printed.
+        f.write_str("PgStore")
+    }
+}
+
+pub(crate) fn db(e: postgres::Error) -> StoreError {
+    // Another node (or connection) wrote the same rows first: the caller may retry.
+    match e.code() {
+        Some(c)
+            if *c == SqlState::UNIQUE_VIOLATION
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+        {
+            StoreError::Conflict(e.to_string())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// PostgreSQL has signed integers only; sequence numbers and sizes never come near 2^63.
+pub(crate) fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn node_id(bytes: &[u8]) -> Result<NodeId, StoreError> {
+    <[u8; 16]>::try_from(bytes)
+        .map(NodeId)
+        .map_err(|_| corrupt("node id is not 16 bytes"))
+}
+
+fn witness(
+    id: Option<&[u8]>,
+    signature: Option<&[u8]>,
+) -> Result<Option<WitnessSignature>, StoreError> {
+    match (id, signature) {
+        (Some(id), Some(sig)) => Ok(Some(WitnessSignature {
+            witness: node_id(id)?,
+            signature: <[u8; 64]>::try_from(sig)
+                .map_err(|_| corrupt("witness signature is not 64 bytes"))?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+impl PgStore {
+    /// Connects to the database `config` names (a `postgres://` URL or `key=value` pairs)
+    /// and brings its schema up to date.
+    pub fn open(config: &str) -> Result<PgStore, StoreError> {
+        let client = Client::connect(config, NoTls).map_err(|e| {
+            // The driver's message names host and port, never the password.
+            StoreError::Backend(format!("connecting to PostgreSQL: {e}"))
+        })?;
+        let store = PgStore {
+            client: RefCell::new(client),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(db)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS mpos_schema (version INTEGER NOT NULL)")
+            .map_err(db)?;
+        let found: i64 = tx
+            .query_opt("SELECT version::BIGINT FROM mpos_schema", &[])
+            .map_err(db)?
+            .map_or(0, |r| r.get(0));
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+            tx.batch_execute(sql).map_err(db)?;
+        }
+        if found < supported {
+            tx.execute("DELETE FROM mpos_schema", &[]).map_err(db)?;
+            tx.execute(
+                "INSERT INTO mpos_schema (version) VALUES ($1::BIGINT::INTEGER)",
+                &[&supported],
+            )
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.client
+            .borrow_mut()
+            .query_one("SELECT version::BIGINT FROM mpos_schema", &[])
+            .map(|r| r.get(0))
+            .map_err(db)
+    }
+
+    fn checkpoint(signed: &[u8]) -> Result<SignedCheckpoint, StoreError> {
+        SignedCheckpoint::from_bytes(signed).map_err(corrupt)
+    }
+}
+
+impl LedgerStore for PgStore {
+    fn node_keys(&self) -> Result<Vec<PublicKey>, StoreError> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT public_key FROM ledger_node ORDER BY node_id", &[])
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let arr = <[u8; 32]>::try_from(r.get::<_, &[u8]>(0))
+                    .map_err(|_| corrupt("public key is not 32 bytes"))?;
+                PublicKey::from_bytes(&arr).map_err(corrupt)
+            })
+            .collect()
+    }
+
+    fn chain_head(&self, node: NodeId) -> Result<Option<ChainHead>, StoreError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT state FROM ledger_head WHERE node_id = $1",
+                &[&&node.0[..]],
+            )
+            .map_err(db)?;
+        row.map(|r| ChainHead::from_bytes(r.get(0)).map_err(corrupt))
+            .transpose()
+    }
+
+    fn append_batch(
+        &mut self,
+        key: &PublicKey,
+        entries: &[SealedEntry],
+        checkpoint: &SignedCheckpoint,
+        head: &ChainHead,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().map_err(db)?;
+        append_ledger(&mut tx, key, entries, checkpoint, head)?;
+        tx.commit().map_err(db)
+    }
+
+    fn add_witness(
+        &mut self,
+        node: NodeId,
+        tree_size: u64,
+        witness: &WitnessSignature,
+    ) -> Result<(), StoreError> {
+        self.client
+            .borrow_mut()
+            .execute(
+                "INSERT INTO ledger_witness (node_id, tree_size, witness_id, signature)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[
+                    &&node.0[..],
+                    &sql_int(tree_size),
+                    &&witness.witness.0[..],
+                    &&witness.signature[..],
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn latest_checkpoint(&self, node: NodeId) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT signed FROM ledger_checkpoint WHERE node_id = $1
+                 ORDER BY tree_size DESC LIMIT 1",
+                &[&&node.0[..]],
+            )
+            .map_err(db)?;
+        row.map(|r| Self::checkpoint(r.get(0))).transpose()
+    }
+
+    fn checkpoint_at(
+        &self,
+        node: NodeId,
+        tree_size: u64,
+    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT signed FROM ledger_checkpoint WHERE node_id = $1 AND tree_size = $2",
+                &[&&node.0[..], &sql_int(tree_size)],
+            )
+            .map_err(db)?;
+        row.map(|r| Self::checkpoint(r.get(0))).transpose()
+    }
+
+    fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT bytes FROM ledger_entry WHERE node_id = $1 AND seq = $2",
+                &[&&node.0[..], &sql_int(seq)],
+            )
+            .map_err(db)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn range_root(&self, node: NodeId, start: u64, end: u64) -> Result<Hash, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().map_err(db)?;
+        let portal = tx
+            .bind(
+                "SELECT hash FROM ledger_entry WHERE node_id = $1 AND seq > $2 AND seq <= $3
+                 ORDER BY seq",
+                &[&&node.0[..], &sql_int(start), &sql_int(end)],
+            )
+            .map_err(db)?;
+        let mut frontier = Frontier::new();
+        loop {
+            let rows = tx.query_portal(&portal, FETCH).map_err(db)?;
+            for r in &rows {
+                let hash = <[u8; 32]>::try_from(r.get::<_, &[u8]>(0))
+                    .map_err(|_| corrupt("entry hash is not 32 bytes"))?;
+                frontier.push(Hash(hash));
+            }
+            if rows.len() < FETCH as usize {
+                break;
+            }
+        }
+        if frontier.size() != end.saturating_sub(start) {
+            return Err(corrupt(format!(
+                "entries {}..={end} of node {node} are not all stored",
+                start + 1
+            )));
+        }
+        Ok(frontier.root())
+    }
+
+    fn stream_ledger(
+        &self,
+        node: NodeId,
+        visit: &mut dyn FnMut(LedgerItem<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // Two cursors read side by side, a thousand rows at a time: memory stays flat
+        // however long the ledger, and one snapshot (the transaction) serves both.
+        let mut client = self.client.borrow_mut();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(db)?;
+        let id = &node.0[..];
+        let entries = tx
+            .bind(
+                "SELECT seq, bytes FROM ledger_entry WHERE node_id = $1 ORDER BY seq",
+                &[&id],
+            )
+            .map_err(db)?;
+        let checkpoints = tx
+            .bind(
+                "SELECT c.tree_size, c.signed, w.witness_id, w.signature
+                 FROM ledger_checkpoint c
+                 LEFT JOIN ledger_witness w ON w.node_id = c.node_id AND w.tree_size = c.tree_size
+                 WHERE c.node_id = $1
+                 ORDER BY c.tree_size, w.witness_id",
+                &[&id],
+            )
+            .map_err(db)?;
+        let mut cps: std::collections::VecDeque<postgres::Row> = Default::default();
+        let mut cps_done = false;
+        // The next checkpoint row, fetching more when the buffer runs out.
+        let mut next_cp = |tx: &mut Transaction<'_>| -> Result<Option<postgres::Row>, StoreError> {
+            if cps.is_empty() && !cps_done {
+                let rows = tx.query_portal(&checkpoints, FETCH).map_err(db)?;
+                cps_done = rows.len() < FETCH as usize;
+                cps.extend(rows);
+            }
+            Ok(cps.pop_front())
+        };
+        let mut pending = next_cp(&mut tx)?;
+        loop {
+            let rows = tx.query_portal(&entries, FETCH).map_err(db)?;
+            for row in &rows {
+                let seq: i64 = row.get(0);
+                visit(LedgerItem::Entry(row.get(1)))?;
+                while let Some(cp) = pending.take() {
+                    let size: i64 = cp.get(0);
+                    if size != seq {
+                        pending = Some(cp);
+                        break;
+                    }
+                    let mut witnesses: Vec<WitnessSignature> =
+                        witness(cp.get(2), cp.get(3))?.into_iter().collect();
+                    loop {
+                        match next_cp(&mut tx)? {
+                            Some(more) if more.get::<_, i64>(0) == size => {
+                                witnesses.extend(witness(more.get(2), more.get(3))?);
+                            }
+                            next => {
+                                pending = next;
+                                break;
+                            }
+                        }
+                    }
+                    visit(LedgerItem::Checkpoint(
+                        Self::checkpoint(cp.get(1))?,
+                        witnesses,
+                    ))?;
+                }
+            }
+            if rows.len() < FETCH as usize {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Appends a batch to the ledger tables inside the caller's transaction, refusing one that
+/// does not continue the stored chain. The head row is locked first, so two connections
+/// appending to the same node's chain (a misconfigured second node with the same key)
+/// cannot both succeed.
+pub(crate) fn append_ledger(
+    tx: &mut Transaction<'_>,
+    key: &PublicKey,
+    entries: &[SealedEntry],
+    checkpoint: &SignedCheckpoint,
+    head: &ChainHead,
+) -> Result<(), StoreError> {
+    let node = key.node_id();
+    let id = &node.0[..];
+    let stored: i64 = tx
+        .query_opt(
+            "SELECT size FROM ledger_head WHERE node_id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .map_err(db)?
+        .map_or(0, |r| r.get(0));
+    let first = entries.first().map_or(head.size(), |e| e.seq - 1);
+    if sql_int(first) != stored || checkpoint.checkpoint.tree_size != head.size() {
+        return Err(StoreError::Conflict(format!(
+            "batch starts after seq {first}, but the stored chain of node {node} ends at {stored}"
+        )));
+    }
+    tx.execute(
+        "INSERT INTO ledger_node (node_id, public_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[&id, &&key.to_bytes()[..]],
+    )
+    .map_err(db)?;
+    // One statement for the whole batch: a round trip per entry would bound a batch by
+    // the network's latency.
+    let seqs: Vec<i64> = entries.iter().map(|e| sql_int(e.seq)).collect();
+    let hashes: Vec<&[u8]> = entries.iter().map(|e| &e.hash.0[..]).collect();
+    let bytes: Vec<&[u8]> = entries.iter().map(|e| e.bytes.as_slice()).collect();
+    tx.execute(
+        "INSERT INTO ledger_entry (node_id, seq, hash, bytes)
+         SELECT $1, s, h, b FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::BYTEA[]) AS t(s, h, b)",
+        &[&id, &seqs, &hashes, &bytes],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "INSERT INTO ledger_checkpoint (node_id, tree_size, signed) VALUES ($1, $2, $3)",
+        &[
+            &id,
+            &sql_int(checkpoint.checkpoint.tree_size),
+            &&checkpoint.to_bytes()[..],
+        ],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "INSERT INTO ledger_head (node_id, size, state) VALUES ($1, $2, $3)
+         ON CONFLICT (node_id) DO UPDATE SET size = excluded.size, state = excluded.state",
+        &[&id, &sql_int(head.size()), &head.to_bytes()],
+    )
+    .map_err(db)?;
+    Ok(())
+}
