@@ -90,6 +90,16 @@ id!(
     TableId,
     /// A cash drawer session, from the float counted in to the cash counted out.
     DrawerId,
+    /// A restaurant of an organization: where stock is kept and orders are taken.
+    LocationId,
+    /// Something kept in stock ("flour", "oat milk").
+    StockItemId,
+    /// Someone stock is bought from.
+    SupplierId,
+    /// Stock sent from one location to another.
+    TransferId,
+    /// An order of stock from a supplier.
+    PurchaseOrderId,
 );
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod drawer;
 pub mod event;
 pub mod floor;
 pub mod ids;
+pub mod inventory;
 pub mod menu;
 pub mod money;
 pub mod order;

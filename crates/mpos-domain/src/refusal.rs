@@ -63,6 +63,8 @@ pub enum Refusal {
     AlreadyPaid,
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Inventory(#[from] crate::inventory::InventoryError),
     /// The menu data contradicts itself (a missing group, a negative price).
     #[error("menu data is inconsistent: {0}")]
     Inconsistent(String),

@@ -66,10 +66,14 @@ pub enum Permission {
     /// Edit the menu, prices, taxes; 86 items.
     ManageMenu,
     ManageStaff,
+    /// Receive, waste, count and transfer stock.
+    Stock,
+    /// Stock items, recipes, par levels, suppliers and purchase orders.
+    ManageStock,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::Sell,
         Permission::TakePayment,
         Permission::VoidUnsentLine,
@@ -81,6 +85,8 @@ impl Permission {
         Permission::Reports,
         Permission::ManageMenu,
         Permission::ManageStaff,
+        Permission::Stock,
+        Permission::ManageStock,
     ];
 }
 
@@ -98,7 +104,8 @@ impl Role {
             Role::Owner | Role::Manager => true,
             Role::Cashier => matches!(p, Sell | TakePayment | VoidUnsentLine | Drawer),
             Role::Server => matches!(p, Sell | TakePayment | VoidUnsentLine),
-            Role::Kitchen => matches!(p, Kitchen),
+            // Cooks take deliveries, count the walk-in and throw out what spoiled.
+            Role::Kitchen => matches!(p, Kitchen | Stock),
             Role::Guest => false,
         }
     }

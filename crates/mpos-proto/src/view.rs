@@ -305,6 +305,8 @@ pub fn permissions_view(role: mpos_domain::staff::Role) -> Vec<i32> {
                 P::Reports => v1::Permission::Reports,
                 P::ManageMenu => v1::Permission::ManageMenu,
                 P::ManageStaff => v1::Permission::ManageStaff,
+                P::Stock => v1::Permission::Stock,
+                P::ManageStock => v1::Permission::ManageStock,
             }) as i32
         })
         .collect()

@@ -7,6 +7,7 @@
 )]
 
 mod day;
+mod inventory;
 mod order;
 
 use mpos_domain::{Currency, Money, PriceMode, TaxRate, allocate, split_evenly, tax_line};

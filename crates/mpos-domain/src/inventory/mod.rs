@@ -1,0 +1,1050 @@
+//! Inventory: stock items counted in units, recipes that say what a menu item uses, and
+//! stock movements (receive, waste, count, transfer, and the depletion of sales), each an
+//! event. A location's level of an item is the sum of its movements' deltas, so levels
+//! come out the same whatever order locations' events arrive in (sync relies on it).
+//!
+//! Valuation is by weighted average cost per location: a receipt adds its cost, anything
+//! taken away takes its share of the value at the average, exactly in minor units.
+//!
+//! Which movements restore stock: a voided line gives back what its sale took (it was
+//! never served); a refund gives back stock only when the whole order is refunded (a
+//! sale reversed); a partial refund (money back for a complaint) gives back none.
+
+pub mod quantity;
+
+use std::collections::BTreeMap;
+
+pub use quantity::{Dimension, Quantity, Unit};
+
+use crate::catalog::PricedSelection;
+use crate::ids::{
+    ItemId, LocationId, ModifierId, OrderId, PurchaseOrderId, StaffId, StockItemId, SupplierId,
+    TransferId, VariantId,
+};
+use crate::money::{Currency, Money, MoneyError};
+use crate::refusal::Refusal;
+use crate::staff::{Actor, Permission};
+
+/// Why an inventory command or quantity was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InventoryError {
+    #[error("unknown unit {0:?} (use g, kg, ml, l or each)")]
+    UnknownUnit(String),
+    #[error("bad quantity: {0}")]
+    BadQuantity(String),
+    #[error("a {} cannot be measured in {want}", have.name())]
+    IncompatibleUnits { have: Dimension, want: Unit },
+    #[error("the quantity is too large")]
+    Overflow,
+    #[error("no stock item {0}")]
+    UnknownStockItem(StockItemId),
+    #[error("no supplier {0}")]
+    UnknownSupplier(SupplierId),
+    #[error("no transfer {0}")]
+    UnknownTransfer(TransferId),
+    #[error("no purchase order {0}")]
+    UnknownPurchaseOrder(PurchaseOrderId),
+    #[error("{0} must be more than zero")]
+    NotPositive(String),
+    #[error("a transfer goes from one location to another, not to the same one")]
+    SameLocation,
+    #[error("transfer {0} already exists")]
+    TransferExists(TransferId),
+    #[error("transfer {0} was already received")]
+    TransferReceived(TransferId),
+    #[error("{item}: {received} received but {sent} sent; say why in a note")]
+    MoreThanSent {
+        item: String,
+        sent: String,
+        received: String,
+    },
+    #[error("{0} was not on the transfer")]
+    NotOnTransfer(String),
+    #[error("purchase order {0} already exists")]
+    PurchaseOrderExists(PurchaseOrderId),
+    #[error("purchase order {po} is {state}: {why}")]
+    PurchaseOrderState {
+        po: PurchaseOrderId,
+        state: &'static str,
+        why: &'static str,
+    },
+    #[error("{0} was not ordered on that purchase order")]
+    NotOnPurchaseOrder(String),
+    #[error("a name is required")]
+    NameRequired,
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("amounts are in {expected}, not {got}")]
+    WrongCurrency { expected: String, got: String },
+    #[error("a cost cannot be negative")]
+    NegativeCost,
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+/// Something kept in stock, counted in one unit (levels, counts and par levels are shown
+/// in it; any unit of the same dimension is accepted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockItem {
+    pub id: StockItemId,
+    pub name: String,
+    pub unit: Unit,
+    /// Still bought and counted; an archived item keeps its history.
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supplier {
+    pub id: SupplierId,
+    pub name: String,
+    /// Phone, e-mail: whatever the buyer uses.
+    pub contact: String,
+}
+
+/// What a recipe is for: an item (any variant without a recipe of its own), one variant
+/// (instead of the item's), or a modifier (added to the item's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecipeFor {
+    Item(ItemId),
+    Variant(ItemId, VariantId),
+    Modifier(ModifierId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingredient {
+    pub stock: StockItemId,
+    pub quantity: Quantity,
+}
+
+/// What one portion uses. No ingredients: no recipe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipe {
+    pub target: RecipeFor,
+    pub ingredients: Vec<Ingredient>,
+}
+
+/// One item of a transfer, and the value it took from the sending location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferLine {
+    pub item: StockItemId,
+    pub quantity: Quantity,
+    pub value: Money,
+}
+
+/// A change to stock levels: each is one ledger event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Movement {
+    Received {
+        location: LocationId,
+        item: StockItemId,
+        quantity: Quantity,
+        /// What was paid for the whole quantity.
+        cost: Money,
+        supplier: Option<SupplierId>,
+        lot: String,
+        purchase_order: Option<PurchaseOrderId>,
+    },
+    Wasted {
+        location: LocationId,
+        item: StockItemId,
+        quantity: Quantity,
+        reason: String,
+    },
+    /// A stock-take: `variance` is what the count found minus what the books said then.
+    Counted {
+        location: LocationId,
+        item: StockItemId,
+        counted: Quantity,
+        variance: Quantity,
+    },
+    /// Out of `from`, in transit until received.
+    TransferSent {
+        transfer: TransferId,
+        from: LocationId,
+        to: LocationId,
+        lines: Vec<TransferLine>,
+    },
+    /// Into the receiving location: what arrived, which may differ from what was sent.
+    TransferReceived {
+        transfer: TransferId,
+        lines: Vec<(StockItemId, Quantity)>,
+        note: String,
+    },
+    /// Taken by a sale (positive quantities are taken).
+    Depleted {
+        location: LocationId,
+        order: OrderId,
+        lines: Vec<(StockItemId, Quantity)>,
+    },
+    /// Given back by a void or a whole refund.
+    Restored {
+        location: LocationId,
+        order: OrderId,
+        lines: Vec<(StockItemId, Quantity)>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PurchaseOrderStatus {
+    Draft,
+    Sent,
+    PartiallyReceived,
+    Received,
+}
+
+impl PurchaseOrderStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            PurchaseOrderStatus::Draft => "draft",
+            PurchaseOrderStatus::Sent => "sent",
+            PurchaseOrderStatus::PartiallyReceived => "partially received",
+            PurchaseOrderStatus::Received => "received",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurchaseLine {
+    pub item: StockItemId,
+    pub quantity: Quantity,
+    /// The agreed cost of the whole line.
+    pub cost: Money,
+    pub received: Quantity,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurchaseOrder {
+    pub id: PurchaseOrderId,
+    pub supplier: SupplierId,
+    pub location: LocationId,
+    pub lines: Vec<PurchaseLine>,
+    pub sent: bool,
+}
+
+impl PurchaseOrder {
+    pub fn status(&self) -> PurchaseOrderStatus {
+        let received = |l: &PurchaseLine| l.received.milli >= l.quantity.milli;
+        if !self.sent {
+            PurchaseOrderStatus::Draft
+        } else if self.lines.iter().all(received) {
+            PurchaseOrderStatus::Received
+        } else if self.lines.iter().any(|l| l.received.milli > 0) {
+            PurchaseOrderStatus::PartiallyReceived
+        } else {
+            PurchaseOrderStatus::Sent
+        }
+    }
+}
+
+/// A change to inventory, recorded in the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InventoryChange {
+    PutStockItem(StockItem),
+    PutSupplier(Supplier),
+    /// The level below which `item` is low at `location`; none clears it.
+    SetPar {
+        location: LocationId,
+        item: StockItemId,
+        level: Option<Quantity>,
+    },
+    PutRecipe(Recipe),
+    Moved(Movement),
+    PurchaseOrderDrafted(PurchaseOrder),
+    PurchaseOrderSent(PurchaseOrderId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryEvent {
+    pub by: StaffId,
+    pub at: u64,
+    pub change: InventoryChange,
+}
+
+/// How much of an item a location holds, and what it is worth at cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct StockValue {
+    /// Thousandths of the base unit; negative when more was used than the books had.
+    pub milli: i64,
+    /// Minor units of the restaurant's currency; never negative, zero when nothing is held.
+    pub value: i64,
+}
+
+/// `value × part / whole`, rounded half away from zero, without overflow.
+fn share(value: i64, part: i64, whole: i64) -> i64 {
+    if whole == 0 {
+        return 0;
+    }
+    let n = i128::from(value) * i128::from(part);
+    let d = i128::from(whole);
+    let q = (2 * n.abs() + d.abs()) / (2 * d.abs());
+    let q = if (n < 0) != (d < 0) { -q } else { q };
+    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+}
+
+impl StockValue {
+    /// The value of `milli` of it at the average cost (zero when none is held).
+    pub fn value_of(self, milli: i64) -> i64 {
+        if self.milli <= 0 {
+            0
+        } else {
+            share(self.value, milli.min(self.milli), self.milli)
+        }
+    }
+
+    /// Adds stock worth `value`.
+    fn add(&mut self, milli: i64, value: i64) {
+        self.milli = self.milli.saturating_add(milli);
+        self.value = if self.milli <= 0 {
+            0
+        } else {
+            self.value.saturating_add(value).max(0)
+        };
+    }
+
+    /// Adds stock at the average cost (a void, a count that found more).
+    fn add_at_average(&mut self, milli: i64) {
+        let value = if self.milli > 0 {
+            share(self.value, milli, self.milli)
+        } else {
+            0
+        };
+        self.add(milli, value);
+    }
+
+    /// Takes stock away at the average cost; returns the value it took.
+    fn take(&mut self, milli: i64) -> i64 {
+        let value = self.value_of(milli);
+        self.milli = self.milli.saturating_sub(milli);
+        self.value = if self.milli <= 0 {
+            0
+        } else {
+            self.value - value
+        };
+        value
+    }
+}
+
+/// A transfer as the books know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transfer {
+    pub id: TransferId,
+    pub from: LocationId,
+    pub to: LocationId,
+    pub sent: Vec<TransferLine>,
+    pub received: Option<Vec<(StockItemId, Quantity)>>,
+}
+
+/// What an inventory decision needs to know; the in-memory [`Stock`] and the node's
+/// store both answer it.
+pub trait StockBook {
+    fn currency(&self) -> Currency;
+    fn stock_item(&self, id: StockItemId) -> Option<StockItem>;
+    fn supplier(&self, id: SupplierId) -> Option<Supplier>;
+    fn level(&self, location: LocationId, item: StockItemId) -> StockValue;
+    fn transfer(&self, id: TransferId) -> Option<Transfer>;
+    fn purchase_order(&self, id: PurchaseOrderId) -> Option<PurchaseOrder>;
+}
+
+/// A command to the inventory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InventoryCommand {
+    PutStockItem(StockItem),
+    PutSupplier(Supplier),
+    SetPar {
+        location: LocationId,
+        item: StockItemId,
+        level: Option<Quantity>,
+    },
+    PutRecipe(Recipe),
+    Receive {
+        location: LocationId,
+        item: StockItemId,
+        quantity: Quantity,
+        cost: Money,
+        supplier: Option<SupplierId>,
+        lot: String,
+        purchase_order: Option<PurchaseOrderId>,
+    },
+    Waste {
+        location: LocationId,
+        item: StockItemId,
+        quantity: Quantity,
+        reason: String,
+    },
+    Count {
+        location: LocationId,
+        item: StockItemId,
+        counted: Quantity,
+    },
+    SendTransfer {
+        transfer: TransferId,
+        from: LocationId,
+        to: LocationId,
+        lines: Vec<(StockItemId, Quantity)>,
+    },
+    ReceiveTransfer {
+        transfer: TransferId,
+        lines: Vec<(StockItemId, Quantity)>,
+        note: String,
+    },
+    DraftPurchaseOrder {
+        po: PurchaseOrderId,
+        supplier: SupplierId,
+        location: LocationId,
+        lines: Vec<(StockItemId, Quantity, Money)>,
+    },
+    SendPurchaseOrder(PurchaseOrderId),
+}
+
+fn inv(e: InventoryError) -> Refusal {
+    Refusal::Inventory(e)
+}
+
+fn require(actor: Actor, permission: Permission, action: &str) -> Result<(), Refusal> {
+    if actor.role.may(permission) {
+        Ok(())
+    } else {
+        Err(Refusal::NotAllowed {
+            role: actor.role.name(),
+            action: action.into(),
+        })
+    }
+}
+
+fn known(book: &impl StockBook, id: StockItemId) -> Result<StockItem, Refusal> {
+    book.stock_item(id)
+        .ok_or(inv(InventoryError::UnknownStockItem(id)))
+}
+
+/// `quantity` of `item`, checked to be more than zero and measurable in its unit.
+fn positive(item: &StockItem, quantity: Quantity, what: &str) -> Result<Quantity, Refusal> {
+    quantity.require(item.unit).map_err(inv)?;
+    if quantity.milli <= 0 {
+        return Err(inv(InventoryError::NotPositive(format!(
+            "{what} of {}",
+            item.name
+        ))));
+    }
+    Ok(quantity)
+}
+
+fn shown(q: Quantity, unit: Unit) -> String {
+    q.display_in(unit)
+        .unwrap_or_else(|_| format!("{} thousandths", q.milli))
+}
+
+fn same_currency(book: &impl StockBook, m: Money) -> Result<Money, Refusal> {
+    if m.currency() != book.currency() {
+        return Err(inv(InventoryError::WrongCurrency {
+            expected: book.currency().code().to_string(),
+            got: m.currency().code().to_string(),
+        }));
+    }
+    if m.is_negative() {
+        return Err(inv(InventoryError::NegativeCost));
+    }
+    Ok(m)
+}
+
+/// Checks `command` against the books and says what it changes. A refusal changes
+/// nothing.
+pub fn decide(
+    book: &impl StockBook,
+    actor: Actor,
+    command: &InventoryCommand,
+) -> Result<Vec<InventoryChange>, Refusal> {
+    use InventoryCommand as C;
+    let change = match command {
+        C::PutStockItem(item) => {
+            require(actor, Permission::ManageStock, "set up stock items")?;
+            if item.name.trim().is_empty() {
+                return Err(inv(InventoryError::NameRequired));
+            }
+            InventoryChange::PutStockItem(StockItem {
+                name: item.name.trim().to_string(),
+                ..item.clone()
+            })
+        }
+        C::PutSupplier(s) => {
+            require(actor, Permission::ManageStock, "set up suppliers")?;
+            if s.name.trim().is_empty() {
+                return Err(inv(InventoryError::NameRequired));
+            }
+            InventoryChange::PutSupplier(s.clone())
+        }
+        C::SetPar {
+            location,
+            item,
+            level,
+        } => {
+            require(actor, Permission::ManageStock, "set par levels")?;
+            let stock = known(book, *item)?;
+            let level = level
+                .map(|l| positive(&stock, l, "a par level"))
+                .transpose()?;
+            InventoryChange::SetPar {
+                location: *location,
+                item: *item,
+                level,
+            }
+        }
+        C::PutRecipe(recipe) => {
+            require(actor, Permission::ManageStock, "write recipes")?;
+            for i in &recipe.ingredients {
+                positive(&known(book, i.stock)?, i.quantity, "a recipe's quantity")?;
+            }
+            InventoryChange::PutRecipe(recipe.clone())
+        }
+        C::Receive {
+            location,
+            item,
+            quantity,
+            cost,
+            supplier,
+            lot,
+            purchase_order,
+        } => {
+            require(actor, Permission::Stock, "receive stock")?;
+            let stock = known(book, *item)?;
+            let quantity = positive(&stock, *quantity, "a receipt")?;
+            same_currency(book, *cost)?;
+            if let Some(s) = supplier {
+                book.supplier(*s)
+                    .ok_or(inv(InventoryError::UnknownSupplier(*s)))?;
+            }
+            if let Some(po) = purchase_order {
+                let order = book
+                    .purchase_order(*po)
+                    .ok_or(inv(InventoryError::UnknownPurchaseOrder(*po)))?;
+                let status = order.status();
+                if !order.sent {
+                    return Err(inv(InventoryError::PurchaseOrderState {
+                        po: *po,
+                        state: status.name(),
+                        why: "send it before receiving against it",
+                    }));
+                }
+                if order.location != *location {
+                    return Err(inv(InventoryError::PurchaseOrderState {
+                        po: *po,
+                        state: status.name(),
+                        why: "it is for another location",
+                    }));
+                }
+                if !order.lines.iter().any(|l| l.item == *item) {
+                    return Err(inv(InventoryError::NotOnPurchaseOrder(stock.name)));
+                }
+            }
+            InventoryChange::Moved(Movement::Received {
+                location: *location,
+                item: *item,
+                quantity,
+                cost: *cost,
+                supplier: *supplier,
+                lot: lot.trim().to_string(),
+                purchase_order: *purchase_order,
+            })
+        }
+        C::Waste {
+            location,
+            item,
+            quantity,
+            reason,
+        } => {
+            require(actor, Permission::Stock, "record waste")?;
+            let stock = known(book, *item)?;
+            let quantity = positive(&stock, *quantity, "waste")?;
+            if reason.trim().is_empty() {
+                return Err(inv(InventoryError::ReasonRequired));
+            }
+            InventoryChange::Moved(Movement::Wasted {
+                location: *location,
+                item: *item,
+                quantity,
+                reason: reason.trim().to_string(),
+            })
+        }
+        C::Count {
+            location,
+            item,
+            counted,
+        } => {
+            require(actor, Permission::Stock, "count stock")?;
+            let stock = known(book, *item)?;
+            counted.require(stock.unit).map_err(inv)?;
+            if counted.milli < 0 {
+                return Err(inv(InventoryError::BadQuantity(format!(
+                    "a count of {} cannot be negative",
+                    stock.name
+                ))));
+            }
+            let books = book.level(*location, *item).milli;
+            InventoryChange::Moved(Movement::Counted {
+                location: *location,
+                item: *item,
+                counted: *counted,
+                variance: Quantity {
+                    dimension: counted.dimension,
+                    milli: counted
+                        .milli
+                        .checked_sub(books)
+                        .ok_or(inv(InventoryError::Overflow))?,
+                },
+            })
+        }
+        C::SendTransfer {
+            transfer,
+            from,
+            to,
+            lines,
+        } => {
+            require(actor, Permission::Stock, "transfer stock")?;
+            if from == to {
+                return Err(inv(InventoryError::SameLocation));
+            }
+            if book.transfer(*transfer).is_some() {
+                return Err(inv(InventoryError::TransferExists(*transfer)));
+            }
+            if lines.is_empty() {
+                return Err(inv(InventoryError::NotPositive(
+                    "a transfer's items".into(),
+                )));
+            }
+            let mut sent = Vec::with_capacity(lines.len());
+            for (item, quantity) in lines {
+                let stock = known(book, *item)?;
+                let quantity = positive(&stock, *quantity, "a transfer")?;
+                let value = book.level(*from, *item).value_of(quantity.milli);
+                sent.push(TransferLine {
+                    item: *item,
+                    quantity,
+                    value: Money::new(value, book.currency()),
+                });
+            }
+            InventoryChange::Moved(Movement::TransferSent {
+                transfer: *transfer,
+                from: *from,
+                to: *to,
+                lines: sent,
+            })
+        }
+        C::ReceiveTransfer {
+            transfer,
+            lines,
+            note,
+        } => {
+            require(actor, Permission::Stock, "receive a transfer")?;
+            let t = book
+                .transfer(*transfer)
+                .ok_or(inv(InventoryError::UnknownTransfer(*transfer)))?;
+            if t.received.is_some() {
+                return Err(inv(InventoryError::TransferReceived(*transfer)));
+            }
+            let mut received = Vec::with_capacity(lines.len());
+            for (item, quantity) in lines {
+                let stock = known(book, *item)?;
+                quantity.require(stock.unit).map_err(inv)?;
+                let sent = t
+                    .sent
+                    .iter()
+                    .find(|l| l.item == *item)
+                    .ok_or_else(|| inv(InventoryError::NotOnTransfer(stock.name.clone())))?;
+                if quantity.milli < 0 {
+                    return Err(inv(InventoryError::BadQuantity(format!(
+                        "{} received cannot be negative",
+                        stock.name
+                    ))));
+                }
+                if quantity.milli > sent.quantity.milli && note.trim().is_empty() {
+                    return Err(inv(InventoryError::MoreThanSent {
+                        item: stock.name.clone(),
+                        sent: shown(sent.quantity, stock.unit),
+                        received: shown(*quantity, stock.unit),
+                    }));
+                }
+                received.push((*item, *quantity));
+            }
+            InventoryChange::Moved(Movement::TransferReceived {
+                transfer: *transfer,
+                lines: received,
+                note: note.trim().to_string(),
+            })
+        }
+        C::DraftPurchaseOrder {
+            po,
+            supplier,
+            location,
+            lines,
+        } => {
+            require(actor, Permission::ManageStock, "order stock")?;
+            if book.purchase_order(*po).is_some() {
+                return Err(inv(InventoryError::PurchaseOrderExists(*po)));
+            }
+            book.supplier(*supplier)
+                .ok_or(inv(InventoryError::UnknownSupplier(*supplier)))?;
+            if lines.is_empty() {
+                return Err(inv(InventoryError::NotPositive(
+                    "a purchase order's items".into(),
+                )));
+            }
+            let mut out = Vec::with_capacity(lines.len());
+            for (item, quantity, cost) in lines {
+                let stock = known(book, *item)?;
+                let quantity = positive(&stock, *quantity, "an order")?;
+                same_currency(book, *cost)?;
+                out.push(PurchaseLine {
+                    item: *item,
+                    quantity,
+                    cost: *cost,
+                    received: Quantity::zero(quantity.dimension),
+                });
+            }
+            InventoryChange::PurchaseOrderDrafted(PurchaseOrder {
+                id: *po,
+                supplier: *supplier,
+                location: *location,
+                lines: out,
+                sent: false,
+            })
+        }
+        C::SendPurchaseOrder(po) => {
+            require(actor, Permission::ManageStock, "order stock")?;
+            let order = book
+                .purchase_order(*po)
+                .ok_or(inv(InventoryError::UnknownPurchaseOrder(*po)))?;
+            if order.sent {
+                return Err(inv(InventoryError::PurchaseOrderState {
+                    po: *po,
+                    state: order.status().name(),
+                    why: "it was already sent",
+                }));
+            }
+            InventoryChange::PurchaseOrderSent(*po)
+        }
+    };
+    Ok(vec![change])
+}
+
+/// What one sold line takes from stock: its variant's recipe (or else its item's), plus
+/// each modifier's, times the quantity sold. Items without a recipe take nothing.
+pub fn depletion(
+    line: &PricedSelection,
+    recipe: impl Fn(RecipeFor) -> Option<Recipe>,
+) -> Result<Vec<(StockItemId, Quantity)>, InventoryError> {
+    let base = line
+        .variant
+        .as_ref()
+        .and_then(|(v, _)| recipe(RecipeFor::Variant(line.item, *v)))
+        .or_else(|| recipe(RecipeFor::Item(line.item)));
+    let mut out: Vec<(StockItemId, Quantity)> = Vec::new();
+    let parts = base.into_iter().chain(
+        line.modifiers
+            .iter()
+            .filter_map(|m| recipe(RecipeFor::Modifier(m.id))),
+    );
+    for r in parts {
+        for i in r.ingredients {
+            let q = i.quantity.times(i64::from(line.quantity))?;
+            match out.iter_mut().find(|(s, _)| *s == i.stock) {
+                Some((_, total)) => *total = total.checked_add(q)?,
+                None => out.push((i.stock, q)),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The books in memory: every inventory event folded in order. The reference for the
+/// store's projections and for tests.
+#[derive(Clone, Debug)]
+pub struct Stock {
+    pub currency: Currency,
+    pub items: BTreeMap<StockItemId, StockItem>,
+    pub suppliers: BTreeMap<SupplierId, Supplier>,
+    pub par: BTreeMap<(LocationId, StockItemId), Quantity>,
+    pub recipes: BTreeMap<RecipeFor, Recipe>,
+    pub levels: BTreeMap<(LocationId, StockItemId), StockValue>,
+    pub transfers: BTreeMap<TransferId, Transfer>,
+    pub purchase_orders: BTreeMap<PurchaseOrderId, PurchaseOrder>,
+}
+
+impl Stock {
+    pub fn new(currency: Currency) -> Stock {
+        Stock {
+            currency,
+            items: BTreeMap::new(),
+            suppliers: BTreeMap::new(),
+            par: BTreeMap::new(),
+            recipes: BTreeMap::new(),
+            levels: BTreeMap::new(),
+            transfers: BTreeMap::new(),
+            purchase_orders: BTreeMap::new(),
+        }
+    }
+
+    /// Folds one change in.
+    pub fn apply(&mut self, change: &InventoryChange) {
+        match change {
+            InventoryChange::PutStockItem(i) => {
+                self.items.insert(i.id, i.clone());
+            }
+            InventoryChange::PutSupplier(s) => {
+                self.suppliers.insert(s.id, s.clone());
+            }
+            InventoryChange::SetPar {
+                location,
+                item,
+                level,
+            } => match level {
+                Some(l) => {
+                    self.par.insert((*location, *item), *l);
+                }
+                None => {
+                    self.par.remove(&(*location, *item));
+                }
+            },
+            InventoryChange::PutRecipe(r) => {
+                if r.ingredients.is_empty() {
+                    self.recipes.remove(&r.target);
+                } else {
+                    self.recipes.insert(r.target, r.clone());
+                }
+            }
+            InventoryChange::Moved(m) => self.apply_movement(m),
+            InventoryChange::PurchaseOrderDrafted(po) => {
+                self.purchase_orders.insert(po.id, po.clone());
+            }
+            InventoryChange::PurchaseOrderSent(po) => {
+                if let Some(o) = self.purchase_orders.get_mut(po) {
+                    o.sent = true;
+                }
+            }
+        }
+    }
+
+    fn level_mut(&mut self, location: LocationId, item: StockItemId) -> &mut StockValue {
+        self.levels.entry((location, item)).or_default()
+    }
+
+    fn apply_movement(&mut self, m: &Movement) {
+        match m {
+            Movement::Received {
+                location,
+                item,
+                quantity,
+                cost,
+                purchase_order,
+                ..
+            } => {
+                self.level_mut(*location, *item)
+                    .add(quantity.milli, cost.minor());
+                if let Some(line) = purchase_order
+                    .and_then(|po| self.purchase_orders.get_mut(&po))
+                    .and_then(|po| po.lines.iter_mut().find(|l| l.item == *item))
+                {
+                    line.received.milli = line.received.milli.saturating_add(quantity.milli);
+                }
+            }
+            Movement::Wasted {
+                location,
+                item,
+                quantity,
+                ..
+            } => {
+                self.level_mut(*location, *item).take(quantity.milli);
+            }
+            Movement::Counted {
+                location,
+                item,
+                variance,
+                ..
+            } => {
+                let level = self.level_mut(*location, *item);
+                if variance.milli >= 0 {
+                    level.add_at_average(variance.milli);
+                } else {
+                    level.take(variance.milli.saturating_neg());
+                }
+            }
+            Movement::TransferSent {
+                transfer,
+                from,
+                to,
+                lines,
+            } => {
+                for l in lines {
+                    let level = self.level_mut(*from, l.item);
+                    level.milli = level.milli.saturating_sub(l.quantity.milli);
+                    level.value = if level.milli <= 0 {
+                        0
+                    } else {
+                        level.value.saturating_sub(l.value.minor()).max(0)
+                    };
+                }
+                self.transfers.insert(
+                    *transfer,
+                    Transfer {
+                        id: *transfer,
+                        from: *from,
+                        to: *to,
+                        sent: lines.clone(),
+                        received: None,
+                    },
+                );
+            }
+            Movement::TransferReceived {
+                transfer, lines, ..
+            } => {
+                let Some(t) = self.transfers.get(transfer).cloned() else {
+                    return;
+                };
+                for (item, quantity) in lines {
+                    // What arrived brings the value it left with, in proportion.
+                    let value = t.sent.iter().find(|l| l.item == *item).map_or(0, |l| {
+                        share(l.value.minor(), quantity.milli, l.quantity.milli)
+                    });
+                    self.level_mut(t.to, *item).add(quantity.milli, value);
+                }
+                if let Some(t) = self.transfers.get_mut(transfer) {
+                    t.received = Some(lines.clone());
+                }
+            }
+            Movement::Depleted {
+                location, lines, ..
+            } => {
+                for (item, quantity) in lines {
+                    self.level_mut(*location, *item).take(quantity.milli);
+                }
+            }
+            Movement::Restored {
+                location, lines, ..
+            } => {
+                for (item, quantity) in lines {
+                    self.level_mut(*location, *item)
+                        .add_at_average(quantity.milli);
+                }
+            }
+        }
+    }
+
+    /// What is on its way to `location`: sent to it and not received yet.
+    pub fn in_transit(&self, location: LocationId) -> Vec<(StockItemId, Quantity)> {
+        let mut out: Vec<(StockItemId, Quantity)> = Vec::new();
+        for t in self
+            .transfers
+            .values()
+            .filter(|t| t.to == location && t.received.is_none())
+        {
+            for l in &t.sent {
+                match out.iter_mut().find(|(i, _)| *i == l.item) {
+                    Some((_, q)) => q.milli = q.milli.saturating_add(l.quantity.milli),
+                    None => out.push((l.item, l.quantity)),
+                }
+            }
+        }
+        out
+    }
+}
+
+impl StockBook for Stock {
+    fn currency(&self) -> Currency {
+        self.currency
+    }
+    fn stock_item(&self, id: StockItemId) -> Option<StockItem> {
+        self.items.get(&id).cloned()
+    }
+    fn supplier(&self, id: SupplierId) -> Option<Supplier> {
+        self.suppliers.get(&id).cloned()
+    }
+    fn level(&self, location: LocationId, item: StockItemId) -> StockValue {
+        self.levels
+            .get(&(location, item))
+            .copied()
+            .unwrap_or_default()
+    }
+    fn transfer(&self, id: TransferId) -> Option<Transfer> {
+        self.transfers.get(&id).cloned()
+    }
+    fn purchase_order(&self, id: PurchaseOrderId) -> Option<PurchaseOrder> {
+        self.purchase_orders.get(&id).cloned()
+    }
+}
+
+/// The level deltas a movement makes, per location and item (transfers: out of the
+/// sender when sent, into the receiver when received). A level is the sum of these.
+pub fn deltas(
+    m: &Movement,
+    transfer_to: impl Fn(TransferId) -> Option<LocationId>,
+) -> Vec<(LocationId, StockItemId, i64)> {
+    match m {
+        Movement::Received {
+            location,
+            item,
+            quantity,
+            ..
+        } => vec![(*location, *item, quantity.milli)],
+        Movement::Wasted {
+            location,
+            item,
+            quantity,
+            ..
+        } => vec![(*location, *item, -quantity.milli)],
+        Movement::Counted {
+            location,
+            item,
+            variance,
+            ..
+        } => vec![(*location, *item, variance.milli)],
+        Movement::TransferSent { from, lines, .. } => lines
+            .iter()
+            .map(|l| (*from, l.item, -l.quantity.milli))
+            .collect(),
+        Movement::TransferReceived {
+            transfer, lines, ..
+        } => match transfer_to(*transfer) {
+            Some(to) => lines.iter().map(|(i, q)| (to, *i, q.milli)).collect(),
+            None => Vec::new(),
+        },
+        Movement::Depleted {
+            location, lines, ..
+        } => lines
+            .iter()
+            .map(|(i, q)| (*location, *i, -q.milli))
+            .collect(),
+        Movement::Restored {
+            location, lines, ..
+        } => lines
+            .iter()
+            .map(|(i, q)| (*location, *i, q.milli))
+            .collect(),
+    }
+}
+
+/// What a portion of `recipe` costs at `location`'s average costs.
+pub fn recipe_cost(
+    book: &impl StockBook,
+    location: LocationId,
+    recipe: &Recipe,
+) -> Result<Money, MoneyError> {
+    let mut total = Money::zero(book.currency());
+    for i in &recipe.ingredients {
+        // Priced at the average of what is held, even for more than is held.
+        let level = book.level(location, i.stock);
+        let value = if level.milli > 0 {
+            share(level.value, i.quantity.milli, level.milli)
+        } else {
+            0
+        };
+        total = total.checked_add(Money::new(value, book.currency()))?;
+    }
+    Ok(total)
+}
+
+/// Food cost as parts per million of the price (0 when the price is zero).
+pub fn food_cost_ppm(cost: Money, price: Money) -> u32 {
+    if price.minor() <= 0 {
+        return 0;
+    }
+    let ppm = share(cost.minor(), 1_000_000, price.minor());
+    u32::try_from(ppm.max(0)).unwrap_or(u32::MAX)
+}
