@@ -266,7 +266,11 @@ impl ReportBuilder {
                 }
                 Ok(())
             }
-            Event::Menu(_) | Event::Staff(_) | Event::DayClosed(_) | Event::Floor(_) => Ok(()),
+            Event::Menu(_)
+            | Event::Staff(_)
+            | Event::DayClosed(_)
+            | Event::Floor(_)
+            | Event::Inventory(_) => Ok(()),
         }
     }
 

@@ -4,6 +4,7 @@ use crate::day::DayClosed;
 use crate::drawer::DrawerEvent;
 use crate::floor::FloorEvent;
 use crate::ids::StaffId;
+use crate::inventory::InventoryEvent;
 use crate::menu::MenuChange;
 use crate::order::OrderEvent;
 use crate::staff::StaffChange;
@@ -18,6 +19,7 @@ pub enum Event {
     DayClosed(DayClosed),
     /// Tables set up, renamed or taken out of service.
     Floor(FloorEvent),
+    Inventory(InventoryEvent),
 }
 
 impl Event {
@@ -30,6 +32,7 @@ impl Event {
             Event::Drawer(e) => e.at,
             Event::DayClosed(e) => e.at,
             Event::Floor(e) => e.at,
+            Event::Inventory(e) => e.at,
         }
     }
 }

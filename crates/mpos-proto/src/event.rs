@@ -40,6 +40,7 @@ pub fn encode(event: &DomainEvent) -> Vec<u8> {
         DomainEvent::Drawer(e) => event::Kind::Drawer(drawer_to_wire(e)),
         DomainEvent::DayClosed(e) => event::Kind::DayClosed(day_closed_to_wire(e)),
         DomainEvent::Floor(e) => event::Kind::Floor(floor_to_wire(e)),
+        DomainEvent::Inventory(e) => event::Kind::Inventory(crate::inventory::inventory_to_wire(e)),
     };
     v1::Event { kind: Some(kind) }.encode_to_vec()
 }
@@ -53,6 +54,9 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
         Some(event::Kind::Drawer(d)) => Ok(DomainEvent::Drawer(drawer_from_wire(d)?)),
         Some(event::Kind::DayClosed(d)) => Ok(DomainEvent::DayClosed(day_closed_from_wire(d)?)),
         Some(event::Kind::Floor(f)) => Ok(DomainEvent::Floor(floor_from_wire(f)?)),
+        Some(event::Kind::Inventory(i)) => Ok(DomainEvent::Inventory(
+            crate::inventory::inventory_from_wire(i)?,
+        )),
         None => Err(field("event", "empty")),
     }
 }

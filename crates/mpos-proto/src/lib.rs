@@ -8,6 +8,7 @@
 //! field, never a panic.
 
 pub mod event;
+pub mod inventory;
 pub mod view;
 
 /// The generated messages and services of package `mpos.v1`.

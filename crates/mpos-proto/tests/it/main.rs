@@ -501,3 +501,192 @@ fn hostile_payloads_are_refused_with_the_field_named() {
         "tender: missing"
     );
 }
+
+/// Every kind of inventory change, with every optional field both set and empty.
+fn every_inventory_change() -> Vec<mpos_domain::inventory::InventoryChange> {
+    use mpos_domain::inventory::{
+        Ingredient, InventoryChange as I, Movement as M, PurchaseLine, PurchaseOrder, Quantity,
+        Recipe, RecipeFor, StockItem, Supplier, TransferLine, Unit,
+    };
+    let q = |t: &str| Quantity::parse(t).unwrap();
+    let mut changes = Vec::new();
+    for unit in Unit::ALL {
+        changes.push(I::PutStockItem(StockItem {
+            id: StockItemId(1),
+            name: format!("Stock in {unit}"),
+            unit,
+            active: unit != Unit::Each,
+        }));
+    }
+    changes.extend([
+        I::PutSupplier(Supplier {
+            id: SupplierId(2),
+            name: "Old Mill".into(),
+            contact: "+32 2 555 0100".into(),
+        }),
+        I::SetPar {
+            location: LocationId(3),
+            item: StockItemId(1),
+            level: Some(q("12.5 kg")),
+        },
+        I::SetPar {
+            location: LocationId(3),
+            item: StockItemId(1),
+            level: None,
+        },
+    ]);
+    for target in [
+        RecipeFor::Item(ItemId(4)),
+        RecipeFor::Variant(ItemId(4), VariantId(5)),
+        RecipeFor::Modifier(ModifierId(6)),
+    ] {
+        changes.push(I::PutRecipe(Recipe {
+            target,
+            ingredients: vec![
+                Ingredient {
+                    stock: StockItemId(1),
+                    quantity: q("0.5 g"),
+                },
+                Ingredient {
+                    stock: StockItemId(7),
+                    quantity: q("2 each"),
+                },
+            ],
+        }));
+    }
+    changes.push(I::PutRecipe(Recipe {
+        target: RecipeFor::Item(ItemId(4)),
+        ingredients: vec![],
+    }));
+    for (supplier, po) in [
+        (None, None),
+        (Some(SupplierId(2)), Some(PurchaseOrderId(8))),
+    ] {
+        changes.push(I::Moved(M::Received {
+            location: LocationId(3),
+            item: StockItemId(1),
+            quantity: q("25 kg"),
+            cost: eur(4_250),
+            supplier,
+            lot: "L-77".into(),
+            purchase_order: po,
+        }));
+    }
+    changes.extend([
+        I::Moved(M::Wasted {
+            location: LocationId(3),
+            item: StockItemId(1),
+            quantity: q("300 g"),
+            reason: "damp".into(),
+        }),
+        I::Moved(M::Counted {
+            location: LocationId(3),
+            item: StockItemId(9),
+            counted: q("4.75 l"),
+            variance: q("-0.25 l"),
+        }),
+        I::Moved(M::TransferSent {
+            transfer: TransferId(10),
+            from: LocationId(3),
+            to: LocationId(11),
+            lines: vec![TransferLine {
+                item: StockItemId(1),
+                quantity: q("5 kg"),
+                value: eur(850),
+            }],
+        }),
+        I::Moved(M::TransferReceived {
+            transfer: TransferId(10),
+            lines: vec![(StockItemId(1), q("5.2 kg"))],
+            note: "an extra bag".into(),
+        }),
+        I::Moved(M::Depleted {
+            location: LocationId(3),
+            order: OrderId(12),
+            lines: vec![(StockItemId(1), q("240 g")), (StockItemId(7), q("2 each"))],
+        }),
+        I::Moved(M::Restored {
+            location: LocationId(3),
+            order: OrderId(12),
+            lines: vec![(StockItemId(7), q("1 each"))],
+        }),
+        I::PurchaseOrderDrafted(PurchaseOrder {
+            id: PurchaseOrderId(8),
+            supplier: SupplierId(2),
+            location: LocationId(3),
+            lines: vec![PurchaseLine {
+                item: StockItemId(1),
+                quantity: q("25 kg"),
+                cost: eur(4_250),
+                received: q("0 g"),
+            }],
+            sent: false,
+        }),
+        I::PurchaseOrderSent(PurchaseOrderId(8)),
+    ]);
+    changes
+}
+
+#[test]
+fn every_inventory_change_round_trips() {
+    use mpos_domain::inventory::InventoryEvent;
+    for change in every_inventory_change() {
+        let e = DomainEvent::Inventory(InventoryEvent {
+            by: StaffId(2),
+            at: 1_764_000_000_000,
+            change,
+        });
+        let bytes = encode(&e);
+        assert_eq!(decode(&bytes).unwrap(), e, "{e:?}");
+        assert_eq!(encode(&decode(&bytes).unwrap()), bytes);
+    }
+}
+
+#[test]
+fn hostile_inventory_payloads_are_refused_with_the_field_named() {
+    use mpos_proto::v1;
+    use prost::Message;
+    let received = |item: Vec<u8>, quantity, currency: &str| {
+        v1::Event {
+            kind: Some(v1::event::Kind::Inventory(v1::InventoryEvent {
+                by: StaffId(2).0.to_be_bytes().to_vec(),
+                at: 1,
+                currency: currency.into(),
+                change: Some(v1::inventory_event::Change::Received(v1::StockReceived {
+                    location: LocationId(3).0.to_be_bytes().to_vec(),
+                    item,
+                    quantity,
+                    cost: 100,
+                    ..Default::default()
+                })),
+            })),
+        }
+        .encode_to_vec()
+    };
+    let grams = Some(v1::StockQuantity {
+        dimension: v1::StockDimension::Mass.into(),
+        milli: 5,
+    });
+    let flour = StockItemId(1).0.to_be_bytes().to_vec();
+    let err = decode(&received(vec![1, 2, 3], grams, "EUR"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("received.item"), "{err}");
+    let err = decode(&received(flour.clone(), None, "EUR"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("received.quantity"), "{err}");
+    let err = decode(&received(flour.clone(), grams, ""))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("received.cost"), "{err}");
+    assert!(decode(&received(flour.clone(), grams, "EUR")).is_ok());
+    let bad_dimension = Some(v1::StockQuantity {
+        dimension: 9,
+        milli: 5,
+    });
+    let err = decode(&received(flour, bad_dimension, "EUR"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("received.quantity"), "{err}");
+}
