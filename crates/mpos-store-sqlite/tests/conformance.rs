@@ -40,3 +40,5 @@ impl Backend for Sqlite {
 }
 
 mpos_store::conformance_tests!(Sqlite::new());
+
+mpos_store::pos_conformance_tests!(Sqlite::new());

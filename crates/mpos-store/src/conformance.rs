@@ -242,3 +242,363 @@ pub fn each_nodes_ledger_is_its_own<B: Backend>(backend: &mut B) {
     );
     assert_eq!(streamed(&store, &b), ["e1", "e2", "c2w0"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// The point of sale's projections (backends that implement `PosStore`).
+
+use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
+use mpos_domain::ids::{
+    CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, StationId,
+    TableId, VariantId,
+};
+use mpos_domain::order::{
+    Command, DiscountKind, DiscountTarget, Order, OrderEvent, OrderKind, Source, Tender,
+};
+use mpos_domain::staff::{Actor, Role};
+use mpos_domain::{Currency, Money, PriceMode, TaxRate};
+
+use crate::{AppliedRequest, LedgerBatch, OrderUpdate, PosStore, Projection};
+
+/// One `#[test]` per check of the point of sale's projections, for a backend whose store
+/// implements `PosStore`.
+#[macro_export]
+macro_rules! pos_conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            an_order_is_stored_whole_through_its_life,
+            orders_list_newest_first_by_number_and_page_without_gaps,
+        );
+    };
+}
+
+const MANAGER: Actor = Actor {
+    staff: StaffId(2),
+    role: Role::Manager,
+};
+
+fn eur(minor: i64) -> Money {
+    Money::new(
+        minor,
+        Currency::from_code("EUR").expect("EUR is a currency"),
+    )
+}
+
+/// A node's writer in miniature: decides and applies commands, and commits each batch
+/// of them with a ledger batch that continues the chain.
+struct Till {
+    key: NodeKey,
+    chain: ChainHead,
+    request: u128,
+    at: u64,
+}
+
+impl Till {
+    fn new() -> Till {
+        let key = node_key(9);
+        Till {
+            chain: ChainHead::genesis(key.node_id()),
+            key,
+            request: 0,
+            at: 1_764_000_000_000,
+        }
+    }
+
+    /// Runs `commands` on `order` (none: a new order `id`) and commits the result with
+    /// `receipts`; returns the order as it now is.
+    fn commit<S: PosStore>(
+        &mut self,
+        store: &mut S,
+        id: OrderId,
+        order: Option<Order>,
+        commands: Vec<Command>,
+        receipts: Vec<(OrderId, String)>,
+    ) -> Order {
+        let before = order.clone();
+        let mut now = order;
+        for command in &commands {
+            self.at += 1_000;
+            for change in mpos_domain::order::decide(now.as_ref(), command, MANAGER).unwrap() {
+                let event = OrderEvent {
+                    order: id,
+                    by: MANAGER.staff,
+                    at: self.at,
+                    change,
+                };
+                now = mpos_domain::order::apply(now.take(), &event);
+            }
+        }
+        let after = now.expect("the commands made an order");
+        let (entries, checkpoint) = batch(&mut self.chain, &self.key, commands.len() as u64);
+        let ledger = LedgerBatch {
+            key: self.key.public(),
+            entries,
+            checkpoint,
+            head: self.chain.clone(),
+        };
+        self.request += 1;
+        let request = AppliedRequest {
+            request: self.request,
+            order: Some(id),
+            node: self.key.node_id(),
+            first_seq: ledger.entries[0].seq,
+            last_seq: self.chain.size(),
+            action: format!("test {}", self.request),
+        };
+        let projection = Projection {
+            orders: vec![OrderUpdate {
+                before: before.as_ref(),
+                after: &after,
+            }],
+            receipts,
+            ..Projection::default()
+        };
+        store.commit(&ledger, &projection, &[request]).unwrap();
+        after
+    }
+}
+
+fn open_command(number: &str, table: Option<TableId>) -> Command {
+    Command::Open {
+        number: number.into(),
+        channel: if table.is_some() {
+            Channel::Table
+        } else {
+            Channel::Counter
+        },
+        kind: match table {
+            Some(t) => OrderKind::DineIn {
+                table: Some(t),
+                guests: 2,
+            },
+            None => OrderKind::Takeaway,
+        },
+        source: Source::Register,
+        currency: Currency::from_code("EUR").unwrap(),
+        mode: PriceMode::Inclusive,
+    }
+}
+
+fn dish(item: u128, name: &str, price: i64, station: Option<StationId>) -> PricedSelection {
+    PricedSelection {
+        item: ItemId(item),
+        name: name.into(),
+        variant: None,
+        modifiers: vec![],
+        quantity: 1,
+        unit_price: eur(price),
+        tax_rates: vec![TaxRate::from_ppm(70_000)],
+        category: CategoryId(1),
+        station,
+    }
+}
+
+pub fn an_order_is_stored_whole_through_its_life<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let id = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0001);
+    let grill = Some(StationId(2));
+    let steak = PricedSelection {
+        variant: Some((VariantId(11), "Large".into())),
+        modifiers: vec![
+            ChosenModifier {
+                id: ModifierId(12),
+                name: "Pepper sauce".into(),
+                price_delta: eur(250),
+            },
+            ChosenModifier {
+                id: ModifierId(13),
+                name: "Fries".into(),
+                price_delta: eur(0),
+            },
+        ],
+        quantity: 2,
+        tax_rates: vec![TaxRate::from_ppm(70_000), TaxRate::from_ppm(10_000)],
+        ..dish(10, "Steak", 2_450, grill)
+    };
+    let opened = till.commit(
+        &mut store,
+        id,
+        None,
+        vec![
+            open_command("T5-0001", Some(TableId(5))),
+            Command::AddLine {
+                line: LineId(1),
+                item: steak,
+                seat: Some(1),
+                course: 2,
+                note: "medium rare".into(),
+            },
+            Command::AddLine {
+                line: LineId(2),
+                item: dish(20, "Soup", 790, grill),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+            Command::AddLine {
+                line: LineId(3),
+                item: dish(30, "Lemonade", 350, None),
+                seat: Some(2),
+                course: 1,
+                note: String::new(),
+            },
+        ],
+        vec![],
+    );
+    assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&opened));
+    assert_eq!(store.open_orders().unwrap(), vec![opened.clone()]);
+    assert!(
+        store.kitchen_orders(0).unwrap().is_empty(),
+        "nothing sent yet"
+    );
+
+    let sent = till.commit(
+        &mut store,
+        id,
+        Some(opened),
+        vec![
+            Command::Send { lines: vec![] },
+            Command::FireCourse { course: 2 },
+            Command::VoidLine {
+                line: LineId(3),
+                reason: "changed their mind".into(),
+            },
+            Command::Bump {
+                lines: vec![LineId(2)],
+            },
+            Command::ApplyDiscount {
+                discount: DiscountId(40),
+                target: DiscountTarget::Order,
+                kind: DiscountKind::Percent(100_000),
+                reason: "regulars".into(),
+            },
+            Command::ApplyDiscount {
+                discount: DiscountId(41),
+                target: DiscountTarget::Line(LineId(2)),
+                kind: DiscountKind::Amount(eur(90)),
+                reason: "cold".into(),
+            },
+            Command::SetServiceCharge { ppm: 50_000 },
+        ],
+        vec![],
+    );
+    assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&sent));
+    assert_eq!(store.kitchen_orders(0).unwrap(), vec![sent.clone()]);
+
+    let total = sent.totals().unwrap().total;
+    let cash = eur(2_000);
+    let closed = till.commit(
+        &mut store,
+        id,
+        Some(sent),
+        vec![
+            Command::TakePayment {
+                payment: PaymentId(50),
+                tender: Tender::Cash,
+                amount: cash,
+                tip: eur(150),
+                cash_received: Some(eur(5_000)),
+                drawer: None,
+            },
+            Command::TakePayment {
+                payment: PaymentId(51),
+                tender: Tender::Card {
+                    reference: "AUTH-77".into(),
+                },
+                amount: total.checked_sub(cash).unwrap(),
+                tip: eur(0),
+                cash_received: None,
+                drawer: None,
+            },
+        ],
+        vec![(id, "MPOS1-RECEIPT-CODE".into())],
+    );
+    assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&closed));
+    assert!(closed.closed_at.is_some());
+    assert!(store.open_orders().unwrap().is_empty());
+    assert_eq!(
+        store.receipt_code(id).unwrap().as_deref(),
+        Some("MPOS1-RECEIPT-CODE")
+    );
+    let closed_at = closed.closed_at.unwrap();
+    assert_eq!(
+        store
+            .closed_order_ids(closed_at, closed_at + 1, 10)
+            .unwrap(),
+        vec![id]
+    );
+    assert!(store.closed_order_ids(0, closed_at, 10).unwrap().is_empty());
+
+    let refunded = till.commit(
+        &mut store,
+        id,
+        Some(closed),
+        vec![Command::Refund {
+            payment: PaymentId(51),
+            amount: eur(500),
+            reason: "overcharged".into(),
+            drawer: None,
+        }],
+        vec![],
+    );
+    let stored = store.load_order(id).unwrap();
+    assert_eq!(stored.as_ref(), Some(&refunded));
+
+    // Every request is remembered with the entries it wrote, and all of it survives a
+    // restart.
+    let first = store.applied_request(1).unwrap().unwrap();
+    assert_eq!(
+        (first.order, first.first_seq, first.last_seq),
+        (Some(id), 1, 4)
+    );
+    assert_eq!(store.applied_request(99).unwrap(), None);
+    drop(store);
+    let store = backend.reopen();
+    assert_eq!(store.load_order(id).unwrap(), stored);
+    assert_eq!(store.applied_request(4).unwrap().unwrap().action, "test 4");
+}
+
+pub fn orders_list_newest_first_by_number_and_page_without_gaps<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let mut ids = Vec::new();
+    for (n, number) in ["C-a1", "T5-b2", "c-A3", "T6-c4", "C-a5"]
+        .iter()
+        .enumerate()
+    {
+        let id = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0100 + n as u128);
+        till.commit(
+            &mut store,
+            id,
+            None,
+            vec![open_command(number, None)],
+            vec![],
+        );
+        ids.push(id);
+    }
+    let numbers = |orders: Vec<Order>| orders.into_iter().map(|o| o.number).collect::<Vec<_>>();
+    assert_eq!(
+        numbers(store.recent_orders(None, "", 10).unwrap()),
+        ["C-a5", "T6-c4", "c-A3", "T5-b2", "C-a1"]
+    );
+    // A number prefix, ASCII case ignored; a wildcard in it is a plain character.
+    assert_eq!(
+        numbers(store.recent_orders(None, "c-a", 10).unwrap()),
+        ["C-a5", "c-A3", "C-a1"]
+    );
+    assert!(store.recent_orders(None, "C-%", 10).unwrap().is_empty());
+    assert!(store.recent_orders(None, "C_", 10).unwrap().is_empty());
+    // Pages of two follow on from the last order shown.
+    let page = store.recent_orders(None, "", 2).unwrap();
+    let last = page.last().unwrap();
+    let next = store
+        .recent_orders(Some((last.opened_at, last.id)), "", 2)
+        .unwrap();
+    assert_eq!(numbers(next), ["c-A3", "T5-b2"]);
+}
