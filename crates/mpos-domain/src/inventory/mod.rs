@@ -60,6 +60,8 @@ pub enum InventoryError {
     },
     #[error("{0} was not on the transfer")]
     NotOnTransfer(String),
+    #[error("{0} is listed twice")]
+    ListedTwice(String),
     #[error("purchase order {0} already exists")]
     PurchaseOrderExists(PurchaseOrderId),
     #[error("purchase order {po} is {state}: {why}")]
@@ -428,6 +430,21 @@ fn positive(item: &StockItem, quantity: Quantity, what: &str) -> Result<Quantity
     Ok(quantity)
 }
 
+/// Refuses a list that names one stock item twice (a transfer or an order has one line
+/// per item).
+fn once_each<'a>(
+    book: &impl StockBook,
+    items: impl Iterator<Item = &'a StockItemId>,
+) -> Result<(), Refusal> {
+    let mut seen = std::collections::BTreeSet::new();
+    for item in items {
+        if !seen.insert(*item) {
+            return Err(inv(InventoryError::ListedTwice(known(book, *item)?.name)));
+        }
+    }
+    Ok(())
+}
+
 fn shown(q: Quantity, unit: Unit) -> String {
     q.display_in(unit)
         .unwrap_or_else(|_| format!("{} thousandths", q.milli))
@@ -610,6 +627,7 @@ pub fn decide(
                     "a transfer's items".into(),
                 )));
             }
+            once_each(book, lines.iter().map(|(i, _)| i))?;
             let mut sent = Vec::with_capacity(lines.len());
             for (item, quantity) in lines {
                 let stock = known(book, *item)?;
@@ -640,6 +658,7 @@ pub fn decide(
             if t.received.is_some() {
                 return Err(inv(InventoryError::TransferReceived(*transfer)));
             }
+            once_each(book, lines.iter().map(|(i, _)| i))?;
             let mut received = Vec::with_capacity(lines.len());
             for (item, quantity) in lines {
                 let stock = known(book, *item)?;
@@ -687,6 +706,7 @@ pub fn decide(
                     "a purchase order's items".into(),
                 )));
             }
+            once_each(book, lines.iter().map(|(i, _, _)| i))?;
             let mut out = Vec::with_capacity(lines.len());
             for (item, quantity, cost) in lines {
                 let stock = known(book, *item)?;

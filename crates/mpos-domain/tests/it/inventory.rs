@@ -148,6 +148,16 @@ fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
             "not to the same one",
         ),
         (
+            InventoryCommand::SendTransfer {
+                transfer: TransferId(2),
+                from: CITY,
+                to: HARBOUR,
+                lines: vec![(FLOUR, q("1 kg")), (FLOUR, q("2 kg"))],
+            },
+            COOK,
+            "Flour is listed twice",
+        ),
+        (
             InventoryCommand::Waste {
                 location: CITY,
                 item: FLOUR,
