@@ -15,7 +15,7 @@ use crate::output::{self, say};
 #[derive(Debug, Args)]
 pub struct TicketsArgs {
     /// Address of a node serving the demo restaurant (`mpos demo`).
-    #[arg(long, default_value = "127.0.0.1:7070")]
+    #[arg(long, env = "MPOS_TARGET", default_value = "127.0.0.1:7070")]
     pub target: String,
     /// Concurrent clients (terminals).
     #[arg(long, default_value_t = 32)]

@@ -511,7 +511,10 @@ fn head(data: &Path, as_json: bool) -> Result<Outcome> {
 
 fn check_receipt(code: &str, pubkey: &str, as_json: bool) -> Result<Outcome> {
     let key = parse_key(pubkey)?;
-    match Receipt::verify(code, &key) {
+    // A paper receipt prints the code in lines of its width: copied as printed, the
+    // line breaks are not part of it (a space is: Base45 uses it).
+    let code: String = code.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+    match Receipt::verify(&code, &key) {
         Ok(r) => {
             let amount = format_minor(r.total_minor);
             if as_json {

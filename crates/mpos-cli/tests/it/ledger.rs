@@ -286,6 +286,21 @@ fn a_receipt_code_checks_offline_with_the_node_key() {
         out.contains("genuine receipt") && out.contains("45.50 EUR"),
         "{out}"
     );
+    // Copied off the paper as printed: in lines of the receipt's width.
+    let printed: Vec<String> = code
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(32)
+        .map(|c| c.iter().collect())
+        .collect();
+    let out = ok(&[
+        "ledger",
+        "check-receipt",
+        &printed.join("\n"),
+        "--pubkey",
+        &pubkey,
+    ]);
+    assert!(out.contains("genuine receipt"), "{out}");
     let v = json(&[
         "ledger",
         "check-receipt",
