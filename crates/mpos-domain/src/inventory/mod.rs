@@ -842,48 +842,27 @@ impl Stock {
         }
     }
 
-    fn level_mut(&mut self, location: LocationId, item: StockItemId) -> &mut StockValue {
-        self.levels.entry((location, item)).or_default()
-    }
-
     fn apply_movement(&mut self, m: &Movement) {
+        let transfer = match m {
+            Movement::TransferReceived { transfer, .. } => self.transfers.get(transfer).cloned(),
+            _ => None,
+        };
+        for (location, item, value) in new_levels(m, |l, i| self.level(l, i), transfer.as_ref()) {
+            self.levels.insert((location, item), value);
+        }
         match m {
             Movement::Received {
-                location,
                 item,
                 quantity,
-                cost,
-                purchase_order,
+                purchase_order: Some(po),
                 ..
             } => {
-                self.level_mut(*location, *item)
-                    .add(quantity.milli, cost.minor());
-                if let Some(line) = purchase_order
-                    .and_then(|po| self.purchase_orders.get_mut(&po))
+                if let Some(line) = self
+                    .purchase_orders
+                    .get_mut(po)
                     .and_then(|po| po.lines.iter_mut().find(|l| l.item == *item))
                 {
                     line.received.milli = line.received.milli.saturating_add(quantity.milli);
-                }
-            }
-            Movement::Wasted {
-                location,
-                item,
-                quantity,
-                ..
-            } => {
-                self.level_mut(*location, *item).take(quantity.milli);
-            }
-            Movement::Counted {
-                location,
-                item,
-                variance,
-                ..
-            } => {
-                let level = self.level_mut(*location, *item);
-                if variance.milli >= 0 {
-                    level.add_at_average(variance.milli);
-                } else {
-                    level.take(variance.milli.saturating_neg());
                 }
             }
             Movement::TransferSent {
@@ -892,15 +871,6 @@ impl Stock {
                 to,
                 lines,
             } => {
-                for l in lines {
-                    let level = self.level_mut(*from, l.item);
-                    level.milli = level.milli.saturating_sub(l.quantity.milli);
-                    level.value = if level.milli <= 0 {
-                        0
-                    } else {
-                        level.value.saturating_sub(l.value.minor()).max(0)
-                    };
-                }
                 self.transfers.insert(
                     *transfer,
                     Transfer {
@@ -915,35 +885,11 @@ impl Stock {
             Movement::TransferReceived {
                 transfer, lines, ..
             } => {
-                let Some(t) = self.transfers.get(transfer).cloned() else {
-                    return;
-                };
-                for (item, quantity) in lines {
-                    // What arrived brings the value it left with, in proportion.
-                    let value = t.sent.iter().find(|l| l.item == *item).map_or(0, |l| {
-                        share(l.value.minor(), quantity.milli, l.quantity.milli)
-                    });
-                    self.level_mut(t.to, *item).add(quantity.milli, value);
-                }
                 if let Some(t) = self.transfers.get_mut(transfer) {
                     t.received = Some(lines.clone());
                 }
             }
-            Movement::Depleted {
-                location, lines, ..
-            } => {
-                for (item, quantity) in lines {
-                    self.level_mut(*location, *item).take(quantity.milli);
-                }
-            }
-            Movement::Restored {
-                location, lines, ..
-            } => {
-                for (item, quantity) in lines {
-                    self.level_mut(*location, *item)
-                        .add_at_average(quantity.milli);
-                }
-            }
+            _ => {}
         }
     }
 
@@ -964,6 +910,100 @@ impl Stock {
         }
         out
     }
+}
+
+/// The levels a movement leaves, for each location and item it touches, from the levels
+/// before it (`level`) and, for a transfer's receipt, the transfer as sent. The one place
+/// stock arithmetic happens: the in-memory books and the stores both use it.
+pub fn new_levels(
+    m: &Movement,
+    level: impl Fn(LocationId, StockItemId) -> StockValue,
+    received_transfer: Option<&Transfer>,
+) -> Vec<(LocationId, StockItemId, StockValue)> {
+    let mut out: Vec<(LocationId, StockItemId, StockValue)> = Vec::new();
+    let mut change = |location: LocationId, item: StockItemId, f: &dyn Fn(&mut StockValue)| {
+        let at = match out
+            .iter()
+            .position(|(l, i, _)| *l == location && *i == item)
+        {
+            Some(at) => at,
+            None => {
+                out.push((location, item, level(location, item)));
+                out.len() - 1
+            }
+        };
+        f(&mut out[at].2);
+    };
+    match m {
+        Movement::Received {
+            location,
+            item,
+            quantity,
+            cost,
+            ..
+        } => change(*location, *item, &|v| v.add(quantity.milli, cost.minor())),
+        Movement::Wasted {
+            location,
+            item,
+            quantity,
+            ..
+        } => change(*location, *item, &|v| {
+            v.take(quantity.milli);
+        }),
+        Movement::Counted {
+            location,
+            item,
+            variance,
+            ..
+        } => change(*location, *item, &|v| {
+            if variance.milli >= 0 {
+                v.add_at_average(variance.milli);
+            } else {
+                v.take(variance.milli.saturating_neg());
+            }
+        }),
+        Movement::TransferSent { from, lines, .. } => {
+            for l in lines {
+                // The value recorded when it was sent leaves with it.
+                change(*from, l.item, &|v| {
+                    v.milli = v.milli.saturating_sub(l.quantity.milli);
+                    v.value = if v.milli <= 0 {
+                        0
+                    } else {
+                        v.value.saturating_sub(l.value.minor()).max(0)
+                    };
+                });
+            }
+        }
+        Movement::TransferReceived { lines, .. } => {
+            if let Some(t) = received_transfer {
+                for (item, quantity) in lines {
+                    // What arrived brings the value it left with, in proportion.
+                    let value = t.sent.iter().find(|l| l.item == *item).map_or(0, |l| {
+                        share(l.value.minor(), quantity.milli, l.quantity.milli)
+                    });
+                    change(t.to, *item, &|v| v.add(quantity.milli, value));
+                }
+            }
+        }
+        Movement::Depleted {
+            location, lines, ..
+        } => {
+            for (item, quantity) in lines {
+                change(*location, *item, &|v| {
+                    v.take(quantity.milli);
+                });
+            }
+        }
+        Movement::Restored {
+            location, lines, ..
+        } => {
+            for (item, quantity) in lines {
+                change(*location, *item, &|v| v.add_at_average(quantity.milli));
+            }
+        }
+    }
+    out
 }
 
 impl StockBook for Stock {
