@@ -1266,6 +1266,8 @@ impl<S: PosStore> PosService<S> {
                 receipts: receipts.clone(),
                 drawers: w.drawers.values().collect(),
                 days: w.days.iter().collect(),
+                // The node records no inventory events yet (#5: its API comes next).
+                inventory: Vec::new(),
             };
             self.ledger
                 .store_mut()

@@ -19,6 +19,7 @@ use std::path::Path;
 pub mod baseline;
 mod day;
 mod floor;
+mod inventory;
 mod menu;
 mod orders;
 mod print;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_print_requests.sql"),
     include_str!("../migrations/0011_kitchen.sql"),
     include_str!("../migrations/0012_order_lists.sql"),
+    include_str!("../migrations/0013_inventory.sql"),
 ];
 
 /// A node's SQLite database.

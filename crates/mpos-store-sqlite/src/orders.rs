@@ -577,6 +577,9 @@ impl PosStore for SqliteStore {
         for d in &projection.days {
             crate::day::save_day(&tx, d)?;
         }
+        for e in &projection.inventory {
+            crate::inventory::save_event(&tx, e)?;
+        }
         for (order, code) in &projection.receipts {
             tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
                 .map_err(db)?

@@ -42,3 +42,4 @@ impl Backend for Sqlite {
 mpos_store::conformance_tests!(Sqlite::new());
 
 mpos_store::pos_conformance_tests!(Sqlite::new());
+mpos_store::inventory_conformance_tests!(Sqlite::new());

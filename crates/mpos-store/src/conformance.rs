@@ -602,3 +602,306 @@ where
         .unwrap();
     assert_eq!(numbers(next), ["c-A3", "T5-b2"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Inventory's projections (backends whose store also implements `InventoryStore`).
+
+use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::{
+    Ingredient, InventoryChange, InventoryCommand, InventoryEvent, Movement, Quantity, Recipe,
+    RecipeFor, Stock, StockBook, StockItem, Supplier, Unit,
+};
+
+use crate::InventoryStore;
+
+/// One `#[test]` per check of inventory's projections.
+#[macro_export]
+macro_rules! inventory_conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            inventory_projections_match_the_domains_books,
+        );
+    };
+}
+
+/// A small deterministic generator (xorshift), so a failure replays exactly.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Checks that everything the store holds equals the domain's books.
+fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
+    let mut items: Vec<StockItem> = books.items.values().cloned().collect();
+    items.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    assert_eq!(store.stock_items().unwrap(), items);
+    for s in books.suppliers.values() {
+        assert_eq!(store.supplier(s.id).unwrap().as_ref(), Some(s));
+    }
+    let levels: Vec<_> = books
+        .levels
+        .iter()
+        .map(|((l, i), v)| (*l, *i, *v))
+        .collect();
+    assert_eq!(store.stock_levels(None).unwrap(), levels);
+    for ((l, i), v) in &books.levels {
+        assert_eq!(store.stock_level(*l, *i).unwrap(), *v);
+    }
+    for ((l, i), q) in &books.par {
+        assert_eq!(store.par_level(*l, *i).unwrap(), Some(*q));
+    }
+    for (target, r) in &books.recipes {
+        assert_eq!(store.recipe(*target).unwrap().as_ref(), Some(r));
+    }
+    for t in books.transfers.values() {
+        assert_eq!(store.transfer(t.id).unwrap().as_ref(), Some(t));
+    }
+    for po in books.purchase_orders.values() {
+        assert_eq!(store.purchase_order(po.id).unwrap().as_ref(), Some(po));
+    }
+}
+
+pub fn inventory_projections_match_the_domains_books<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore + InventoryStore,
+{
+    let eur_code = Currency::from_code("EUR").unwrap();
+    let locations = [LocationId(1), LocationId(2), LocationId(3)];
+    let units = [Unit::Kilogram, Unit::Litre, Unit::Each];
+    // Which kinds of rows the walks reached: a check that compared empty books would
+    // prove nothing.
+    let mut reached = [false; 5];
+    for seed in [1_u64, 7, 42, 1_000_003] {
+        let mut store = backend.fresh();
+        let mut till = Till::new();
+        let mut books = Stock::new(eur_code);
+        let mut dice = Dice(seed);
+        let mut pending: Vec<InventoryEvent> = Vec::new();
+        let mut commands: Vec<InventoryCommand> = units
+            .iter()
+            .enumerate()
+            .map(|(n, unit)| {
+                InventoryCommand::PutStockItem(StockItem {
+                    id: StockItemId(100 + n as u128),
+                    name: format!("Stock {}", 3 - n),
+                    unit: *unit,
+                    active: true,
+                })
+            })
+            .collect();
+        commands.push(InventoryCommand::PutSupplier(Supplier {
+            id: SupplierId(200),
+            name: "Old Mill".into(),
+            contact: String::new(),
+        }));
+        for command in std::mem::take(&mut commands) {
+            for change in mpos_domain::inventory::decide(&books, MANAGER, &command).unwrap() {
+                books.apply(&change);
+                pending.push(InventoryEvent {
+                    by: MANAGER.staff,
+                    at: 1_764_000_000_000,
+                    change,
+                });
+            }
+        }
+        for step in 0..160_u64 {
+            let n = dice.roll(3) as usize;
+            let item = StockItemId(100 + n as u128);
+            let amount = |d: &mut Dice| Quantity {
+                dimension: units[n].dimension(),
+                milli: 1 + d.roll(5_000_000) as i64,
+            };
+            let location = locations[dice.roll(3) as usize];
+            let other = locations[dice.roll(3) as usize];
+            let command = match dice.roll(11) {
+                0 | 1 => {
+                    // Half the time against a purchase order that was sent, for its
+                    // location and item.
+                    let sent: Vec<_> = books
+                        .purchase_orders
+                        .values()
+                        .filter(|po| po.sent)
+                        .collect();
+                    let against = match sent.len() as u64 {
+                        0 => None,
+                        n if dice.roll(2) == 0 => Some(sent[dice.roll(n) as usize]),
+                        _ => None,
+                    };
+                    let (location, item, n) = match against {
+                        Some(po) => {
+                            let item = po.lines[0].item;
+                            (po.location, item, (item.0 - 100) as usize)
+                        }
+                        None => (location, item, n),
+                    };
+                    InventoryCommand::Receive {
+                        location,
+                        item,
+                        quantity: Quantity {
+                            dimension: units[n].dimension(),
+                            milli: 1 + dice.roll(5_000_000) as i64,
+                        },
+                        cost: eur(dice.roll(10_000) as i64),
+                        supplier: Some(SupplierId(200)),
+                        lot: format!("L{step}"),
+                        purchase_order: against.map(|po| po.id),
+                    }
+                }
+                2 => InventoryCommand::Waste {
+                    location,
+                    item,
+                    quantity: amount(&mut dice),
+                    reason: "spoilt".into(),
+                },
+                3 => InventoryCommand::Count {
+                    location,
+                    item,
+                    counted: amount(&mut dice),
+                },
+                4 => InventoryCommand::SendTransfer {
+                    transfer: TransferId(400 + step as u128),
+                    from: location,
+                    to: other,
+                    lines: vec![(item, amount(&mut dice))],
+                },
+                5 => {
+                    // Mostly one in transit; now and then a made-up one (refused).
+                    let open: Vec<TransferId> = books
+                        .transfers
+                        .values()
+                        .filter(|t| t.received.is_none())
+                        .map(|t| t.id)
+                        .collect();
+                    let transfer = match open.len() as u64 {
+                        0 => TransferId(999),
+                        n => open[dice.roll(n) as usize],
+                    };
+                    let sent = books.transfer(transfer).map_or(item, |t| t.sent[0].item);
+                    InventoryCommand::ReceiveTransfer {
+                        transfer,
+                        lines: vec![(sent, amount(&mut dice))],
+                        note: "counted on arrival".into(),
+                    }
+                }
+                6 => InventoryCommand::DraftPurchaseOrder {
+                    po: PurchaseOrderId(300 + dice.roll(4) as u128),
+                    supplier: SupplierId(200),
+                    location,
+                    lines: vec![(item, amount(&mut dice), eur(dice.roll(50_000) as i64))],
+                },
+                7 => {
+                    InventoryCommand::SendPurchaseOrder(PurchaseOrderId(300 + dice.roll(4) as u128))
+                }
+                8 => InventoryCommand::SetPar {
+                    location,
+                    item,
+                    level: (dice.roll(3) != 0).then(|| amount(&mut dice)),
+                },
+                9 => InventoryCommand::PutRecipe(Recipe {
+                    target: RecipeFor::Item(ItemId(dice.roll(3) as u128)),
+                    ingredients: (0..dice.roll(3))
+                        .map(|_| Ingredient {
+                            stock: item,
+                            quantity: amount(&mut dice),
+                        })
+                        .collect(),
+                }),
+                _ => {
+                    // A sale, or a void giving it back: movements the node makes itself.
+                    let lines = vec![(item, amount(&mut dice))];
+                    let order = OrderId(u128::from(step));
+                    let m = if dice.roll(2) == 0 {
+                        Movement::Depleted {
+                            location,
+                            order,
+                            lines,
+                        }
+                    } else {
+                        Movement::Restored {
+                            location,
+                            order,
+                            lines,
+                        }
+                    };
+                    let e = InventoryEvent {
+                        by: MANAGER.staff,
+                        at: 1_764_000_000_000 + step,
+                        change: InventoryChange::Moved(m),
+                    };
+                    books.apply(&e.change);
+                    pending.push(e);
+                    let now = dice.roll(4) == 0;
+                    commit_inventory(&mut store, &mut till, &mut pending, now);
+                    continue;
+                }
+            };
+            commands.push(command);
+            // Decided in order against the books as they stand (every event so far
+            // applied, committed or not); what is refused is dropped.
+            for command in std::mem::take(&mut commands) {
+                let Ok(changes) = mpos_domain::inventory::decide(&books, MANAGER, &command) else {
+                    continue;
+                };
+                for change in changes {
+                    books.apply(&change);
+                    pending.push(InventoryEvent {
+                        by: MANAGER.staff,
+                        at: 1_764_000_000_000 + step,
+                        change,
+                    });
+                }
+            }
+            let now = dice.roll(4) == 0;
+            commit_inventory(&mut store, &mut till, &mut pending, now);
+        }
+        commit_inventory(&mut store, &mut till, &mut pending, true);
+        reached[0] |= books.levels.len() >= 6;
+        reached[1] |= books.transfers.values().any(|t| t.received.is_some());
+        reached[2] |= books.transfers.values().any(|t| t.received.is_none());
+        reached[3] |= books
+            .purchase_orders
+            .values()
+            .any(|po| po.lines.iter().any(|l| l.received.milli > 0));
+        reached[4] |= !books.recipes.is_empty() && !books.par.is_empty();
+        same_books(&store, &books);
+        drop(store);
+        let store = backend.reopen();
+        same_books(&store, &books);
+    }
+    assert_eq!(
+        reached, [true; 5],
+        "levels, received transfers, goods in transit, receipts against orders, recipes and pars"
+    );
+}
+
+/// Commits the pending inventory events as one batch when `now` (or leaves them to
+/// gather into a larger batch: a batch may hold several changes to one level).
+fn commit_inventory<S: PosStore>(
+    store: &mut S,
+    till: &mut Till,
+    pending: &mut Vec<InventoryEvent>,
+    now: bool,
+) {
+    if pending.is_empty() || !now {
+        return;
+    }
+    let events = std::mem::take(pending);
+    let (entries, checkpoint) = batch(&mut till.chain, &till.key, events.len() as u64);
+    let ledger = LedgerBatch {
+        key: till.key.public(),
+        entries,
+        checkpoint,
+        head: till.chain.clone(),
+    };
+    let projection = Projection {
+        inventory: events.iter().collect(),
+        ..Projection::default()
+    };
+    store.commit(&ledger, &projection, &[]).unwrap();
+}

@@ -15,6 +15,11 @@ use mpos_domain::floor::{FloorChange, Table};
 use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
+use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::{
+    InventoryEvent, PurchaseOrder, Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier,
+    Transfer,
+};
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
 use mpos_domain::staff::{StaffChange, StaffMember};
@@ -142,6 +147,9 @@ pub struct Projection<'a> {
     pub drawers: Vec<&'a Drawer>,
     /// Business days the batch closed.
     pub days: Vec<&'a ClosedDay>,
+    /// Inventory changes in order: each applied to the projections as the domain's
+    /// `inventory::new_levels` says (levels, value, transfers, purchase orders).
+    pub inventory: Vec<&'a InventoryEvent>,
 }
 
 /// An order a batch changed: as stored before the batch (none for a new order) and after
@@ -259,6 +267,35 @@ pub trait PosStore: LedgerStore {
         to: u64,
         visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+}
+
+/// Inventory's projections, written by `PosStore::commit` from `Projection::inventory`:
+/// what an inventory decision reads (`mpos_domain::inventory::StockBook`) and the levels
+/// a report lists.
+pub trait InventoryStore {
+    fn stock_item(&self, id: StockItemId) -> Result<Option<StockItem>, StoreError>;
+    /// Every stock item, by name.
+    fn stock_items(&self) -> Result<Vec<StockItem>, StoreError>;
+    fn supplier(&self, id: SupplierId) -> Result<Option<Supplier>, StoreError>;
+    /// The level (none held: zero) of `item` at `location`.
+    fn stock_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<StockValue, StoreError>;
+    /// Every level of every location (or of one), by location and item.
+    fn stock_levels(
+        &self,
+        location: Option<LocationId>,
+    ) -> Result<Vec<(LocationId, StockItemId, StockValue)>, StoreError>;
+    fn par_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<Option<Quantity>, StoreError>;
+    fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError>;
+    fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError>;
+    fn purchase_order(&self, id: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError>;
 }
 
 /// A printer the node sends to: kitchen tickets of some stations, receipts, or both.

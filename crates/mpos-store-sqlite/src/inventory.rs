@@ -1,0 +1,564 @@
+//! Inventory projections: stock items, suppliers, par levels, recipes, levels with their
+//! value and history of deltas, transfers and purchase orders. Levels change only through
+//! the domain's `new_levels`, so the store and the in-memory books agree.
+
+use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::{
+    Dimension, Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder,
+    Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, Unit,
+    deltas, new_levels,
+};
+use mpos_domain::{Currency, Money};
+use mpos_store::{InventoryStore, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use crate::row::{from_id, get, read_id};
+use crate::{SqliteStore, corrupt, db, sql_int};
+
+fn key(v: u128) -> [u8; 16] {
+    v.to_be_bytes()
+}
+
+fn unit_from(text: &str) -> Result<Unit, StoreError> {
+    Unit::ALL
+        .into_iter()
+        .find(|u| u.symbol() == text)
+        .ok_or_else(|| corrupt(format!("unknown unit {text:?}")))
+}
+
+fn dimension_from(text: &str) -> Result<Dimension, StoreError> {
+    [Dimension::Mass, Dimension::Volume, Dimension::Count]
+        .into_iter()
+        .find(|d| d.name() == text)
+        .ok_or_else(|| corrupt(format!("unknown dimension {text:?}")))
+}
+
+fn quantity(row: &Row<'_>, dimension: &str, milli: &str) -> Result<Quantity, StoreError> {
+    Ok(Quantity {
+        dimension: dimension_from(&get::<String>(row, dimension)?)?,
+        milli: get(row, milli)?,
+    })
+}
+
+fn money(row: &Row<'_>, amount: &str) -> Result<Money, StoreError> {
+    let currency = Currency::from_code(&get::<String>(row, "currency")?).map_err(corrupt)?;
+    Ok(Money::new(get(row, amount)?, currency))
+}
+
+/// How a recipe's target is keyed: kind, item or modifier id, variant id (or empty).
+fn target_key(t: RecipeFor) -> (&'static str, [u8; 16], Vec<u8>) {
+    match t {
+        RecipeFor::Item(i) => ("item", key(i.0), Vec::new()),
+        RecipeFor::Variant(i, v) => ("variant", key(i.0), key(v.0).to_vec()),
+        RecipeFor::Modifier(m) => ("modifier", key(m.0), Vec::new()),
+    }
+}
+
+fn level(
+    conn: &Connection,
+    location: LocationId,
+    item: StockItemId,
+) -> Result<StockValue, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT milli, value FROM stock_level WHERE location = ?1 AND item = ?2")
+        .map_err(db)?
+        .query_row(params![&key(location.0)[..], &key(item.0)[..]], |r| {
+            Ok(StockValue {
+                milli: r.get(0)?,
+                value: r.get(1)?,
+            })
+        })
+        .optional()
+        .map_err(db)?
+        .unwrap_or_default())
+}
+
+fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, StoreError> {
+    let head = conn
+        .prepare_cached(
+            "SELECT from_location, to_location, received FROM stock_transfer WHERE id = ?1",
+        )
+        .map_err(db)?
+        .query_row([&key(id.0)[..]], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((from, to, received)) = head else {
+        return Ok(None);
+    };
+    let mut sent = Vec::new();
+    let mut stmt = conn
+        .prepare_cached("SELECT * FROM stock_transfer_line WHERE transfer = ?1 ORDER BY position")
+        .map_err(db)?;
+    let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        sent.push(TransferLine {
+            item: StockItemId(read_id(r, "item")?),
+            quantity: quantity(r, "dimension", "milli")?,
+            value: money(r, "value")?,
+        });
+    }
+    let received = if received {
+        let mut lines = Vec::new();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT * FROM stock_transfer_received WHERE transfer = ?1 ORDER BY position",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            lines.push((
+                StockItemId(read_id(r, "item")?),
+                quantity(r, "dimension", "milli")?,
+            ));
+        }
+        Some(lines)
+    } else {
+        None
+    };
+    Ok(Some(Transfer {
+        id,
+        from: LocationId(from_id(&from, "transfer's from")?),
+        to: LocationId(from_id(&to, "transfer's to")?),
+        sent,
+        received,
+    }))
+}
+
+/// Applies one inventory event inside the commit's transaction.
+pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(), StoreError> {
+    match &e.change {
+        InventoryChange::PutStockItem(i) => {
+            tx.prepare_cached(
+                "INSERT INTO stock_item (id, name, unit, active) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, unit = excluded.unit,
+                    active = excluded.active",
+            )
+            .map_err(db)?
+            .execute(params![&key(i.id.0)[..], i.name, i.unit.symbol(), i.active])
+            .map_err(db)?;
+        }
+        InventoryChange::PutSupplier(s) => {
+            tx.prepare_cached(
+                "INSERT INTO stock_supplier (id, name, contact) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, contact = excluded.contact",
+            )
+            .map_err(db)?
+            .execute(params![&key(s.id.0)[..], s.name, s.contact])
+            .map_err(db)?;
+        }
+        InventoryChange::SetPar {
+            location,
+            item,
+            level,
+        } => match level {
+            Some(q) => {
+                tx.prepare_cached(
+                    "INSERT INTO stock_par (location, item, dimension, milli) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (location, item) DO UPDATE SET dimension = excluded.dimension,
+                        milli = excluded.milli",
+                )
+                .map_err(db)?
+                .execute(params![
+                    &key(location.0)[..],
+                    &key(item.0)[..],
+                    q.dimension.name(),
+                    q.milli
+                ])
+                .map_err(db)?;
+            }
+            None => {
+                tx.prepare_cached("DELETE FROM stock_par WHERE location = ?1 AND item = ?2")
+                    .map_err(db)?
+                    .execute(params![&key(location.0)[..], &key(item.0)[..]])
+                    .map_err(db)?;
+            }
+        },
+        InventoryChange::PutRecipe(r) => {
+            let (kind, id, variant) = target_key(r.target);
+            tx.prepare_cached(
+                "DELETE FROM stock_recipe WHERE target = ?1 AND target_id = ?2 AND variant_id = ?3",
+            )
+            .map_err(db)?
+            .execute(params![kind, &id[..], variant])
+            .map_err(db)?;
+            for (n, i) in r.ingredients.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO stock_recipe (target, target_id, variant_id, position, stock_item,
+                        dimension, milli) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(db)?
+                .execute(params![
+                    kind,
+                    &id[..],
+                    variant,
+                    n as i64,
+                    &key(i.stock.0)[..],
+                    i.quantity.dimension.name(),
+                    i.quantity.milli
+                ])
+                .map_err(db)?;
+            }
+        }
+        InventoryChange::Moved(m) => save_movement(tx, m, e.at)?,
+        InventoryChange::PurchaseOrderDrafted(po) => {
+            tx.prepare_cached(
+                "INSERT INTO purchase_order (id, supplier, location, sent) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db)?
+            .execute(params![
+                &key(po.id.0)[..],
+                &key(po.supplier.0)[..],
+                &key(po.location.0)[..],
+                po.sent
+            ])
+            .map_err(db)?;
+            for (n, l) in po.lines.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO purchase_line (po, position, item, dimension, milli, cost, currency,
+                        received_milli) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(db)?
+                .execute(params![
+                    &key(po.id.0)[..],
+                    n as i64,
+                    &key(l.item.0)[..],
+                    l.quantity.dimension.name(),
+                    l.quantity.milli,
+                    l.cost.minor(),
+                    l.cost.currency().code(),
+                    l.received.milli
+                ])
+                .map_err(db)?;
+            }
+        }
+        InventoryChange::PurchaseOrderSent(po) => {
+            tx.prepare_cached("UPDATE purchase_order SET sent = 1 WHERE id = ?1")
+                .map_err(db)?
+                .execute([&key(po.0)[..]])
+                .map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
+fn movement_kind(m: &Movement) -> &'static str {
+    match m {
+        Movement::Received { .. } => "received",
+        Movement::Wasted { .. } => "wasted",
+        Movement::Counted { .. } => "counted",
+        Movement::TransferSent { .. } => "transfer_sent",
+        Movement::TransferReceived { .. } => "transfer_received",
+        Movement::Depleted { .. } => "depleted",
+        Movement::Restored { .. } => "restored",
+    }
+}
+
+fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), StoreError> {
+    let conn: &Connection = tx;
+    let received = match m {
+        Movement::TransferReceived { transfer: t, .. } => transfer(conn, *t)?,
+        _ => None,
+    };
+    // Levels first, from the levels as they stand inside this transaction.
+    let to = received.as_ref().map(|t| t.to);
+    let mut seen = Vec::new();
+    for (l, i, _) in deltas(m, |_| to) {
+        seen.push((l, i, level(conn, l, i)?));
+    }
+    let levels = new_levels(
+        m,
+        |l, i| {
+            seen.iter()
+                .find(|(sl, si, _)| *sl == l && *si == i)
+                .map_or_else(StockValue::default, |(_, _, v)| *v)
+        },
+        received.as_ref(),
+    );
+    for (location, item, v) in levels {
+        tx.prepare_cached(
+            "INSERT INTO stock_level (location, item, milli, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (location, item) DO UPDATE SET milli = excluded.milli,
+                value = excluded.value",
+        )
+        .map_err(db)?
+        .execute(params![
+            &key(location.0)[..],
+            &key(item.0)[..],
+            v.milli,
+            v.value
+        ])
+        .map_err(db)?;
+    }
+    for (location, item, delta) in deltas(m, |_| to) {
+        tx.prepare_cached(
+            "INSERT INTO stock_delta (location, item, kind, milli, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?
+        .execute(params![
+            &key(location.0)[..],
+            &key(item.0)[..],
+            movement_kind(m),
+            delta,
+            sql_int(at)
+        ])
+        .map_err(db)?;
+    }
+    match m {
+        Movement::Received {
+            item,
+            quantity,
+            purchase_order: Some(po),
+            ..
+        } => {
+            tx.prepare_cached(
+                "UPDATE purchase_line SET received_milli = received_milli + ?3
+                 WHERE po = ?1 AND position = (SELECT min(position) FROM purchase_line
+                    WHERE po = ?1 AND item = ?2)",
+            )
+            .map_err(db)?
+            .execute(params![&key(po.0)[..], &key(item.0)[..], quantity.milli])
+            .map_err(db)?;
+        }
+        Movement::TransferSent {
+            transfer,
+            from,
+            to,
+            lines,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO stock_transfer (id, from_location, to_location, received)
+                 VALUES (?1, ?2, ?3, 0)",
+            )
+            .map_err(db)?
+            .execute(params![
+                &key(transfer.0)[..],
+                &key(from.0)[..],
+                &key(to.0)[..]
+            ])
+            .map_err(db)?;
+            for (n, l) in lines.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO stock_transfer_line (transfer, position, item, dimension, milli,
+                        value, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(db)?
+                .execute(params![
+                    &key(transfer.0)[..],
+                    n as i64,
+                    &key(l.item.0)[..],
+                    l.quantity.dimension.name(),
+                    l.quantity.milli,
+                    l.value.minor(),
+                    l.value.currency().code()
+                ])
+                .map_err(db)?;
+            }
+        }
+        Movement::TransferReceived {
+            transfer, lines, ..
+        } if received.is_some() => {
+            tx.prepare_cached("UPDATE stock_transfer SET received = 1 WHERE id = ?1")
+                .map_err(db)?
+                .execute([&key(transfer.0)[..]])
+                .map_err(db)?;
+            for (n, (item, q)) in lines.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO stock_transfer_received (transfer, position, item, dimension,
+                            milli) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?
+                .execute(params![
+                    &key(transfer.0)[..],
+                    n as i64,
+                    &key(item.0)[..],
+                    q.dimension.name(),
+                    q.milli
+                ])
+                .map_err(db)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn stock_item_row(r: &Row<'_>) -> Result<StockItem, StoreError> {
+    Ok(StockItem {
+        id: StockItemId(read_id(r, "id")?),
+        name: get(r, "name")?,
+        unit: unit_from(&get::<String>(r, "unit")?)?,
+        active: get(r, "active")?,
+    })
+}
+
+impl InventoryStore for SqliteStore {
+    fn stock_item(&self, id: StockItemId) -> Result<Option<StockItem>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT * FROM stock_item WHERE id = ?1")
+            .map_err(db)?;
+        let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+        rows.next().map_err(db)?.map(stock_item_row).transpose()
+    }
+
+    fn stock_items(&self) -> Result<Vec<StockItem>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT * FROM stock_item ORDER BY name, id")
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(stock_item_row(r)?);
+        }
+        Ok(out)
+    }
+
+    fn supplier(&self, id: SupplierId) -> Result<Option<Supplier>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT name, contact FROM stock_supplier WHERE id = ?1")
+            .map_err(db)?
+            .query_row([&key(id.0)[..]], |r| {
+                Ok(Supplier {
+                    id,
+                    name: r.get(0)?,
+                    contact: r.get(1)?,
+                })
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    fn stock_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<StockValue, StoreError> {
+        level(self.conn(), location, item)
+    }
+
+    fn stock_levels(
+        &self,
+        location: Option<LocationId>,
+    ) -> Result<Vec<(LocationId, StockItemId, StockValue)>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT location, item, milli, value FROM stock_level
+                 WHERE ?1 IS NULL OR location = ?1 ORDER BY location, item",
+            )
+            .map_err(db)?;
+        let mut rows = stmt
+            .query([location.map(|l| key(l.0).to_vec())])
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push((
+                LocationId(read_id(r, "location")?),
+                StockItemId(read_id(r, "item")?),
+                StockValue {
+                    milli: get(r, "milli")?,
+                    value: get(r, "value")?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    fn par_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<Option<Quantity>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT dimension, milli FROM stock_par WHERE location = ?1 AND item = ?2",
+            )
+            .map_err(db)?;
+        let mut rows = stmt
+            .query(params![&key(location.0)[..], &key(item.0)[..]])
+            .map_err(db)?;
+        rows.next()
+            .map_err(db)?
+            .map(|r| quantity(r, "dimension", "milli"))
+            .transpose()
+    }
+
+    fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError> {
+        let (kind, id, variant) = target_key(target);
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT stock_item, dimension, milli FROM stock_recipe
+                 WHERE target = ?1 AND target_id = ?2 AND variant_id = ?3 ORDER BY position",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query(params![kind, &id[..], variant]).map_err(db)?;
+        let mut ingredients = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            ingredients.push(Ingredient {
+                stock: StockItemId(read_id(r, "stock_item")?),
+                quantity: quantity(r, "dimension", "milli")?,
+            });
+        }
+        Ok((!ingredients.is_empty()).then_some(Recipe {
+            target,
+            ingredients,
+        }))
+    }
+
+    fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError> {
+        transfer(self.conn(), id)
+    }
+
+    fn purchase_order(&self, id: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
+        let head = self
+            .conn()
+            .prepare_cached("SELECT supplier, location, sent FROM purchase_order WHERE id = ?1")
+            .map_err(db)?
+            .query_row([&key(id.0)[..]], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })
+            .optional()
+            .map_err(db)?;
+        let Some((supplier, location, sent)) = head else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT * FROM purchase_line WHERE po = ?1 ORDER BY position")
+            .map_err(db)?;
+        let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+        let mut lines = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            let ordered = quantity(r, "dimension", "milli")?;
+            lines.push(PurchaseLine {
+                item: StockItemId(read_id(r, "item")?),
+                quantity: ordered,
+                cost: money(r, "cost")?,
+                received: Quantity {
+                    dimension: ordered.dimension,
+                    milli: get(r, "received_milli")?,
+                },
+            });
+        }
+        Ok(Some(PurchaseOrder {
+            id,
+            supplier: SupplierId(from_id(&supplier, "purchase order's supplier")?),
+            location: LocationId(from_id(&location, "purchase order's location")?),
+            lines,
+            sent,
+        }))
+    }
+}
