@@ -348,6 +348,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
   const tableName = order && floor.find((t) => t.table && sameId(t.table.id, order.table))?.table?.name;
   const seats = order && order.guests > 1 ? Array.from({ length: order.guests }, (_, i) => i + 1) : [];
   const showCourses = coursed(lines);
+  const toFire = open ? fireable(lines, order.firedCourses) : [];
   // Lines by seat (shared last) when the order has seats, otherwise as entered; by
   // course within each when it has courses.
   const ordered = showCourses ? [...lines].sort((a, b) => a.course - b.course) : lines;
@@ -655,9 +656,9 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
               Send to kitchen ({unsent}) {key("s")}
             </button>
           )}
-          {open && fireable(lines, order.firedCourses).length > 0 && (
+          {toFire.length > 0 && order && (
             <div class="fire-row">
-              {fireable(lines, order.firedCourses).map((c) => (
+              {toFire.map((c) => (
                 <button key={c} class="ghost big fire" disabled={busy} onClick={() => void fire(order, c)}>
                   Fire course {c}
                 </button>

@@ -12,12 +12,8 @@ use mpos_domain::{Currency, Money};
 use mpos_store::{InventoryStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use crate::row::{from_id, get, read_id};
+use crate::row::{from_id, get, id_bytes, read_id};
 use crate::{SqliteStore, corrupt, db, sql_int};
-
-fn key(v: u128) -> [u8; 16] {
-    v.to_be_bytes()
-}
 
 fn unit_from(text: &str) -> Result<Unit, StoreError> {
     Unit::ALL
@@ -48,9 +44,9 @@ fn money(row: &Row<'_>, amount: &str) -> Result<Money, StoreError> {
 /// How a recipe's target is keyed: kind, item or modifier id, variant id (or empty).
 fn target_key(t: RecipeFor) -> (&'static str, [u8; 16], Vec<u8>) {
     match t {
-        RecipeFor::Item(i) => ("item", key(i.0), Vec::new()),
-        RecipeFor::Variant(i, v) => ("variant", key(i.0), key(v.0).to_vec()),
-        RecipeFor::Modifier(m) => ("modifier", key(m.0), Vec::new()),
+        RecipeFor::Item(i) => ("item", id_bytes(i.0), Vec::new()),
+        RecipeFor::Variant(i, v) => ("variant", id_bytes(i.0), id_bytes(v.0).to_vec()),
+        RecipeFor::Modifier(m) => ("modifier", id_bytes(m.0), Vec::new()),
     }
 }
 
@@ -62,12 +58,15 @@ fn level(
     Ok(conn
         .prepare_cached("SELECT milli, value FROM stock_level WHERE location = ?1 AND item = ?2")
         .map_err(db)?
-        .query_row(params![&key(location.0)[..], &key(item.0)[..]], |r| {
-            Ok(StockValue {
-                milli: r.get(0)?,
-                value: r.get(1)?,
-            })
-        })
+        .query_row(
+            params![&id_bytes(location.0)[..], &id_bytes(item.0)[..]],
+            |r| {
+                Ok(StockValue {
+                    milli: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            },
+        )
         .optional()
         .map_err(db)?
         .unwrap_or_default())
@@ -79,7 +78,7 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
             "SELECT from_location, to_location, received FROM stock_transfer WHERE id = ?1",
         )
         .map_err(db)?
-        .query_row([&key(id.0)[..]], |r| {
+        .query_row([&id_bytes(id.0)[..]], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
@@ -95,7 +94,7 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
     let mut stmt = conn
         .prepare_cached("SELECT * FROM stock_transfer_line WHERE transfer = ?1 ORDER BY position")
         .map_err(db)?;
-    let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+    let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
         sent.push(TransferLine {
             item: StockItemId(read_id(r, "item")?),
@@ -110,7 +109,7 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
                 "SELECT * FROM stock_transfer_received WHERE transfer = ?1 ORDER BY position",
             )
             .map_err(db)?;
-        let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+        let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
         while let Some(r) = rows.next().map_err(db)? {
             lines.push((
                 StockItemId(read_id(r, "item")?),
@@ -140,7 +139,12 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
                     active = excluded.active",
             )
             .map_err(db)?
-            .execute(params![&key(i.id.0)[..], i.name, i.unit.symbol(), i.active])
+            .execute(params![
+                &id_bytes(i.id.0)[..],
+                i.name,
+                i.unit.symbol(),
+                i.active
+            ])
             .map_err(db)?;
         }
         InventoryChange::PutSupplier(s) => {
@@ -149,7 +153,7 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, contact = excluded.contact",
             )
             .map_err(db)?
-            .execute(params![&key(s.id.0)[..], s.name, s.contact])
+            .execute(params![&id_bytes(s.id.0)[..], s.name, s.contact])
             .map_err(db)?;
         }
         InventoryChange::SetPar {
@@ -165,8 +169,8 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
                 )
                 .map_err(db)?
                 .execute(params![
-                    &key(location.0)[..],
-                    &key(item.0)[..],
+                    &id_bytes(location.0)[..],
+                    &id_bytes(item.0)[..],
                     q.dimension.name(),
                     q.milli
                 ])
@@ -175,7 +179,7 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
             None => {
                 tx.prepare_cached("DELETE FROM stock_par WHERE location = ?1 AND item = ?2")
                     .map_err(db)?
-                    .execute(params![&key(location.0)[..], &key(item.0)[..]])
+                    .execute(params![&id_bytes(location.0)[..], &id_bytes(item.0)[..]])
                     .map_err(db)?;
             }
         },
@@ -198,7 +202,7 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
                     &id[..],
                     variant,
                     n as i64,
-                    &key(i.stock.0)[..],
+                    &id_bytes(i.stock.0)[..],
                     i.quantity.dimension.name(),
                     i.quantity.milli
                 ])
@@ -212,9 +216,9 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
             )
             .map_err(db)?
             .execute(params![
-                &key(po.id.0)[..],
-                &key(po.supplier.0)[..],
-                &key(po.location.0)[..],
+                &id_bytes(po.id.0)[..],
+                &id_bytes(po.supplier.0)[..],
+                &id_bytes(po.location.0)[..],
                 po.sent
             ])
             .map_err(db)?;
@@ -225,9 +229,9 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
                 )
                 .map_err(db)?
                 .execute(params![
-                    &key(po.id.0)[..],
+                    &id_bytes(po.id.0)[..],
                     n as i64,
-                    &key(l.item.0)[..],
+                    &id_bytes(l.item.0)[..],
                     l.quantity.dimension.name(),
                     l.quantity.milli,
                     l.cost.minor(),
@@ -240,7 +244,7 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
         InventoryChange::PurchaseOrderSent(po) => {
             tx.prepare_cached("UPDATE purchase_order SET sent = 1 WHERE id = ?1")
                 .map_err(db)?
-                .execute([&key(po.0)[..]])
+                .execute([&id_bytes(po.0)[..]])
                 .map_err(db)?;
         }
     }
@@ -267,9 +271,10 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
     };
     // Levels first, from the levels as they stand inside this transaction.
     let to = received.as_ref().map(|t| t.to);
+    let moved = deltas(m, |_| to);
     let mut seen = Vec::new();
-    for (l, i, _) in deltas(m, |_| to) {
-        seen.push((l, i, level(conn, l, i)?));
+    for (l, i, _) in &moved {
+        seen.push((*l, *i, level(conn, *l, *i)?));
     }
     let levels = new_levels(
         m,
@@ -288,21 +293,21 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
         )
         .map_err(db)?
         .execute(params![
-            &key(location.0)[..],
-            &key(item.0)[..],
+            &id_bytes(location.0)[..],
+            &id_bytes(item.0)[..],
             v.milli,
             v.value
         ])
         .map_err(db)?;
     }
-    for (location, item, delta) in deltas(m, |_| to) {
+    for (location, item, delta) in moved {
         tx.prepare_cached(
             "INSERT INTO stock_delta (location, item, kind, milli, at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .map_err(db)?
         .execute(params![
-            &key(location.0)[..],
-            &key(item.0)[..],
+            &id_bytes(location.0)[..],
+            &id_bytes(item.0)[..],
             movement_kind(m),
             delta,
             sql_int(at)
@@ -322,7 +327,11 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
                     WHERE po = ?1 AND item = ?2)",
             )
             .map_err(db)?
-            .execute(params![&key(po.0)[..], &key(item.0)[..], quantity.milli])
+            .execute(params![
+                &id_bytes(po.0)[..],
+                &id_bytes(item.0)[..],
+                quantity.milli
+            ])
             .map_err(db)?;
         }
         Movement::TransferSent {
@@ -337,9 +346,9 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
             )
             .map_err(db)?
             .execute(params![
-                &key(transfer.0)[..],
-                &key(from.0)[..],
-                &key(to.0)[..]
+                &id_bytes(transfer.0)[..],
+                &id_bytes(from.0)[..],
+                &id_bytes(to.0)[..]
             ])
             .map_err(db)?;
             for (n, l) in lines.iter().enumerate() {
@@ -349,9 +358,9 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
                 )
                 .map_err(db)?
                 .execute(params![
-                    &key(transfer.0)[..],
+                    &id_bytes(transfer.0)[..],
                     n as i64,
-                    &key(l.item.0)[..],
+                    &id_bytes(l.item.0)[..],
                     l.quantity.dimension.name(),
                     l.quantity.milli,
                     l.value.minor(),
@@ -365,7 +374,7 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
         } if received.is_some() => {
             tx.prepare_cached("UPDATE stock_transfer SET received = 1 WHERE id = ?1")
                 .map_err(db)?
-                .execute([&key(transfer.0)[..]])
+                .execute([&id_bytes(transfer.0)[..]])
                 .map_err(db)?;
             for (n, (item, q)) in lines.iter().enumerate() {
                 tx.prepare_cached(
@@ -374,9 +383,9 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
                 )
                 .map_err(db)?
                 .execute(params![
-                    &key(transfer.0)[..],
+                    &id_bytes(transfer.0)[..],
                     n as i64,
-                    &key(item.0)[..],
+                    &id_bytes(item.0)[..],
                     q.dimension.name(),
                     q.milli
                 ])
@@ -403,7 +412,7 @@ impl InventoryStore for SqliteStore {
             .conn()
             .prepare_cached("SELECT * FROM stock_item WHERE id = ?1")
             .map_err(db)?;
-        let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+        let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
         rows.next().map_err(db)?.map(stock_item_row).transpose()
     }
 
@@ -424,7 +433,7 @@ impl InventoryStore for SqliteStore {
         self.conn()
             .prepare_cached("SELECT name, contact FROM stock_supplier WHERE id = ?1")
             .map_err(db)?
-            .query_row([&key(id.0)[..]], |r| {
+            .query_row([&id_bytes(id.0)[..]], |r| {
                 Ok(Supplier {
                     id,
                     name: r.get(0)?,
@@ -455,7 +464,7 @@ impl InventoryStore for SqliteStore {
             )
             .map_err(db)?;
         let mut rows = stmt
-            .query([location.map(|l| key(l.0).to_vec())])
+            .query([location.map(|l| id_bytes(l.0).to_vec())])
             .map_err(db)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
@@ -483,7 +492,7 @@ impl InventoryStore for SqliteStore {
             )
             .map_err(db)?;
         let mut rows = stmt
-            .query(params![&key(location.0)[..], &key(item.0)[..]])
+            .query(params![&id_bytes(location.0)[..], &id_bytes(item.0)[..]])
             .map_err(db)?;
         rows.next()
             .map_err(db)?
@@ -523,7 +532,7 @@ impl InventoryStore for SqliteStore {
             .conn()
             .prepare_cached("SELECT supplier, location, sent FROM purchase_order WHERE id = ?1")
             .map_err(db)?
-            .query_row([&key(id.0)[..]], |r| {
+            .query_row([&id_bytes(id.0)[..]], |r| {
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
@@ -539,7 +548,7 @@ impl InventoryStore for SqliteStore {
             .conn()
             .prepare_cached("SELECT * FROM purchase_line WHERE po = ?1 ORDER BY position")
             .map_err(db)?;
-        let mut rows = stmt.query([&key(id.0)[..]]).map_err(db)?;
+        let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
         let mut lines = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
             let ordered = quantity(r, "dimension", "milli")?;

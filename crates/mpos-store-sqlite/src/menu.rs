@@ -12,12 +12,8 @@ use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::row::from_id;
+use crate::row::{from_id, id_bytes};
 use crate::{corrupt, db};
-
-fn id(v: u128) -> [u8; 16] {
-    v.to_be_bytes()
-}
 
 fn mode_text(m: PriceMode) -> &'static str {
     match m {
@@ -65,7 +61,7 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
                 "INSERT OR REPLACE INTO menu_tax_category (id, name, rates) VALUES (?1, ?2, ?3)",
             )
             .map_err(db)?
-            .execute(params![&id(t.id.0)[..], t.name, rates_text(&t.rates)])
+            .execute(params![&id_bytes(t.id.0)[..], t.name, rates_text(&t.rates)])
             .map_err(db)?;
         }
         MenuChange::CategoryPut(c) => {
@@ -74,14 +70,14 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
             )
             .map_err(db)?
             .execute(params![
-                &id(c.id.0)[..],
+                &id_bytes(c.id.0)[..],
                 c.name,
-                c.station.map(|s| id(s.0).to_vec())
+                c.station.map(|s| id_bytes(s.0).to_vec())
             ])
             .map_err(db)?;
         }
         MenuChange::ModifierGroupPut(g) => {
-            let gid = id(g.id.0);
+            let gid = id_bytes(g.id.0);
             tx.prepare_cached("INSERT OR REPLACE INTO menu_modifier_group (id, name, min_choices, max_choices) VALUES (?1, ?2, ?3, ?4)").map_err(db)?.execute(
                 params![&gid[..], g.name, g.min, g.max],
             )
@@ -100,7 +96,7 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
                     .execute(params![
                         &gid[..],
                         i as i64,
-                        &id(o.id.0)[..],
+                        &id_bytes(o.id.0)[..],
                         o.name,
                         o.price_delta.minor()
                     ])
@@ -111,7 +107,7 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
         MenuChange::AvailabilitySet { item, available } => {
             tx.prepare_cached("UPDATE menu_item SET available = ?2 WHERE id = ?1")
                 .map_err(db)?
-                .execute(params![&id(item.0)[..], available])
+                .execute(params![&id_bytes(item.0)[..], available])
                 .map_err(db)?;
         }
     }
@@ -119,7 +115,7 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(
 }
 
 fn save_item(tx: &Transaction<'_>, item: &Item) -> Result<(), StoreError> {
-    let iid = id(item.id.0);
+    let iid = id_bytes(item.id.0);
     tx.prepare_cached("INSERT INTO menu_item (id, name, description, category_id, sku, barcode, price, tax_category_id, available)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
@@ -130,11 +126,11 @@ fn save_item(tx: &Transaction<'_>, item: &Item) -> Result<(), StoreError> {
             &iid[..],
             item.name,
             item.description,
-            &id(item.category.0)[..],
+            &id_bytes(item.category.0)[..],
             item.sku,
             item.barcode,
             item.price.minor(),
-            &id(item.tax_category.0)[..],
+            &id_bytes(item.tax_category.0)[..],
             item.available
         ],
     )
@@ -156,7 +152,7 @@ fn save_item(tx: &Transaction<'_>, item: &Item) -> Result<(), StoreError> {
     }
     for (i, v) in item.variants.iter().enumerate() {
         tx.prepare_cached("INSERT INTO menu_item_variant (item_id, position, id, name, price_delta) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(db)?.execute(
-            params![&iid[..], i as i64, &id(v.id.0)[..], v.name, v.price_delta.minor()],
+            params![&iid[..], i as i64, &id_bytes(v.id.0)[..], v.name, v.price_delta.minor()],
         )
         .map_err(db)?;
     }
@@ -165,7 +161,7 @@ fn save_item(tx: &Transaction<'_>, item: &Item) -> Result<(), StoreError> {
             "INSERT INTO menu_item_group (item_id, position, group_id) VALUES (?1, ?2, ?3)",
         )
         .map_err(db)?
-        .execute(params![&iid[..], i as i64, &id(g.0)[..]])
+        .execute(params![&iid[..], i as i64, &id_bytes(g.0)[..]])
         .map_err(db)?;
     }
     let rowid: i64 = tx
@@ -225,7 +221,7 @@ pub(crate) fn tax_category(
     let row: Option<(String, String)> = conn
         .prepare_cached("SELECT name, rates FROM menu_tax_category WHERE id = ?1")
         .map_err(db)?
-        .query_row([&id(tid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([&id_bytes(tid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db)?;
     row.map(|(name, rates)| {
@@ -242,7 +238,7 @@ pub(crate) fn category(conn: &Connection, cid: CategoryId) -> Result<Option<Cate
     let row: Option<(String, Option<Vec<u8>>)> = conn
         .prepare_cached("SELECT name, station FROM menu_category WHERE id = ?1")
         .map_err(db)?
-        .query_row([&id(cid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([&id_bytes(cid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db)?;
     row.map(|(name, station)| {
@@ -266,7 +262,9 @@ pub(crate) fn modifier_group(
             "SELECT name, min_choices, max_choices FROM menu_modifier_group WHERE id = ?1",
         )
         .map_err(db)?
-        .query_row([&id(gid.0)[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([&id_bytes(gid.0)[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()
         .map_err(db)?;
     let Some((name, min, max)) = row else {
@@ -276,7 +274,7 @@ pub(crate) fn modifier_group(
     let mut stmt = conn
         .prepare_cached("SELECT id, name, price_delta FROM menu_modifier_option WHERE group_id = ?1 ORDER BY position")
         .map_err(db)?;
-    let mut rows = stmt.query([&id(gid.0)[..]]).map_err(db)?;
+    let mut rows = stmt.query([&id_bytes(gid.0)[..]]).map_err(db)?;
     let mut options = Vec::new();
     while let Some(r) = rows.next().map_err(db)? {
         let oid: Vec<u8> = r.get(0).map_err(db)?;
@@ -385,7 +383,7 @@ pub(crate) fn item(conn: &Connection, iid: ItemId) -> Result<Option<Item>, Store
     let row = conn
         .query_row(
             &format!("SELECT {ITEM_COLUMNS} FROM menu_item WHERE id = ?1"),
-            [&id(iid.0)[..]],
+            [&id_bytes(iid.0)[..]],
             item_row,
         )
         .optional()
@@ -509,7 +507,7 @@ pub(crate) fn category_items(
     let rows: Vec<ItemRow> = stmt
         .query_map(
             params![
-                &id(cid.0)[..],
+                &id_bytes(cid.0)[..],
                 i64::try_from(limit).unwrap_or(i64::MAX),
                 i64::try_from(offset).unwrap_or(i64::MAX)
             ],

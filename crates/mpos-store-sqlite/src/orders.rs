@@ -20,12 +20,8 @@ use mpos_ledger::NodeId;
 use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::row::{get, read_id, read_opt_id};
+use crate::row::{get, id_bytes, read_id, read_opt_id};
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
-
-fn id_bytes(v: u128) -> [u8; 16] {
-    v.to_be_bytes()
-}
 
 fn channel_text(c: Channel) -> &'static str {
     c.name()

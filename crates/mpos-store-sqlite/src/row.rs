@@ -9,6 +9,11 @@ pub(crate) fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> Resu
     row.get(col).map_err(db)
 }
 
+/// How an id is stored: 16 bytes, big-endian (so ids made in time order sort in order).
+pub(crate) fn id_bytes(v: u128) -> [u8; 16] {
+    v.to_be_bytes()
+}
+
 /// A stored 16-byte id; `what` names it in the error.
 pub(crate) fn from_id(b: &[u8], what: &str) -> Result<u128, StoreError> {
     <[u8; 16]>::try_from(b)

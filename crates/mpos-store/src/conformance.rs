@@ -303,6 +303,17 @@ impl Till {
         }
     }
 
+    /// The next ledger batch: `n` entries and the checkpoint that closes them.
+    fn ledger(&mut self, n: u64) -> LedgerBatch {
+        let (entries, checkpoint) = batch(&mut self.chain, &self.key, n);
+        LedgerBatch {
+            key: self.key.public(),
+            entries,
+            checkpoint,
+            head: self.chain.clone(),
+        }
+    }
+
     /// Runs `commands` on `order` (none: a new order `id`) and commits the result with
     /// `receipts`; returns the order as it now is.
     fn commit<S: PosStore>(
@@ -328,13 +339,7 @@ impl Till {
             }
         }
         let after = now.expect("the commands made an order");
-        let (entries, checkpoint) = batch(&mut self.chain, &self.key, commands.len() as u64);
-        let ledger = LedgerBatch {
-            key: self.key.public(),
-            entries,
-            checkpoint,
-            head: self.chain.clone(),
-        };
+        let ledger = self.ledger(commands.len() as u64);
         self.request += 1;
         let request = AppliedRequest {
             request: self.request,
@@ -892,13 +897,7 @@ fn commit_inventory<S: PosStore>(
         return;
     }
     let events = std::mem::take(pending);
-    let (entries, checkpoint) = batch(&mut till.chain, &till.key, events.len() as u64);
-    let ledger = LedgerBatch {
-        key: till.key.public(),
-        entries,
-        checkpoint,
-        head: till.chain.clone(),
-    };
+    let ledger = till.ledger(events.len() as u64);
     let projection = Projection {
         inventory: events.iter().collect(),
         ..Projection::default()

@@ -80,8 +80,6 @@ pub enum InventoryError {
     WrongCurrency { expected: String, got: String },
     #[error("a cost cannot be negative")]
     NegativeCost,
-    #[error(transparent)]
-    Money(#[from] MoneyError),
 }
 
 /// Something kept in stock, counted in one unit (levels, counts and par levels are shown
