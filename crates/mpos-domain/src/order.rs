@@ -157,6 +157,10 @@ pub struct Order {
     pub opened_by: StaffId,
     pub opened_at: u64,
     pub closed_at: Option<u64>,
+    /// How many events built this order: 1 when opened, one more with each change. A store
+    /// shared by several nodes writes an order only where it is still at the version the
+    /// decision read (optimistic concurrency), so no node overwrites another's change.
+    pub version: u32,
 }
 
 /// What a register asks of an order.
@@ -1068,9 +1072,11 @@ pub fn apply(order: Option<Order>, event: &OrderEvent) -> Option<Order> {
             opened_by: event.by,
             opened_at: event.at,
             closed_at: None,
+            version: 1,
         }),
         (Some(mut o), change) => {
             apply_change(&mut o, change, event.by, event.at);
+            o.version = o.version.saturating_add(1);
             Some(o)
         }
         // An event for an order never opened: nothing to fold it into (decide never emits it).

@@ -302,6 +302,7 @@ mod tests {
             opened_by: StaffId(3),
             opened_at: 1_764_000_000_000,
             closed_at: Some(1_764_000_900_000),
+            version: 9,
         }
     }
 

@@ -57,14 +57,7 @@ pub(crate) fn db(e: postgres::Error) -> StoreError {
     }
 }
 
-pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-/// PostgreSQL has signed integers only; sequence numbers and sizes never come near 2^63.
-pub(crate) fn sql_int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
+pub(crate) use mpos_store::columns::{corrupt, sql_int};
 
 fn node_id(bytes: &[u8]) -> Result<NodeId, StoreError> {
     <[u8; 16]>::try_from(bytes)

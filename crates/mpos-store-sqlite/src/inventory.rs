@@ -4,30 +4,18 @@
 
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::{
-    Dimension, Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder,
-    Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, Unit,
+    Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder,
+    Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine,
     deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
 use mpos_store::{InventoryStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
+use mpos_store::columns::{dimension_from, movement_kind, recipe_key, unit_from};
+
 use crate::row::{from_id, get, id_bytes, read_id};
 use crate::{SqliteStore, corrupt, db, sql_int};
-
-fn unit_from(text: &str) -> Result<Unit, StoreError> {
-    Unit::ALL
-        .into_iter()
-        .find(|u| u.symbol() == text)
-        .ok_or_else(|| corrupt(format!("unknown unit {text:?}")))
-}
-
-fn dimension_from(text: &str) -> Result<Dimension, StoreError> {
-    [Dimension::Mass, Dimension::Volume, Dimension::Count]
-        .into_iter()
-        .find(|d| d.name() == text)
-        .ok_or_else(|| corrupt(format!("unknown dimension {text:?}")))
-}
 
 fn quantity(row: &Row<'_>, dimension: &str, milli: &str) -> Result<Quantity, StoreError> {
     Ok(Quantity {
@@ -39,15 +27,6 @@ fn quantity(row: &Row<'_>, dimension: &str, milli: &str) -> Result<Quantity, Sto
 fn money(row: &Row<'_>, amount: &str) -> Result<Money, StoreError> {
     let currency = Currency::from_code(&get::<String>(row, "currency")?).map_err(corrupt)?;
     Ok(Money::new(get(row, amount)?, currency))
-}
-
-/// How a recipe's target is keyed: kind, item or modifier id, variant id (or empty).
-fn target_key(t: RecipeFor) -> (&'static str, [u8; 16], Vec<u8>) {
-    match t {
-        RecipeFor::Item(i) => ("item", id_bytes(i.0), Vec::new()),
-        RecipeFor::Variant(i, v) => ("variant", id_bytes(i.0), id_bytes(v.0).to_vec()),
-        RecipeFor::Modifier(m) => ("modifier", id_bytes(m.0), Vec::new()),
-    }
 }
 
 fn level(
@@ -184,7 +163,7 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
             }
         },
         InventoryChange::PutRecipe(r) => {
-            let (kind, id, variant) = target_key(r.target);
+            let (kind, id, variant) = recipe_key(r.target);
             tx.prepare_cached(
                 "DELETE FROM stock_recipe WHERE target = ?1 AND target_id = ?2 AND variant_id = ?3",
             )
@@ -249,18 +228,6 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
         }
     }
     Ok(())
-}
-
-fn movement_kind(m: &Movement) -> &'static str {
-    match m {
-        Movement::Received { .. } => "received",
-        Movement::Wasted { .. } => "wasted",
-        Movement::Counted { .. } => "counted",
-        Movement::TransferSent { .. } => "transfer_sent",
-        Movement::TransferReceived { .. } => "transfer_received",
-        Movement::Depleted { .. } => "depleted",
-        Movement::Restored { .. } => "restored",
-    }
 }
 
 fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), StoreError> {
@@ -501,7 +468,7 @@ impl InventoryStore for SqliteStore {
     }
 
     fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError> {
-        let (kind, id, variant) = target_key(target);
+        let (kind, id, variant) = recipe_key(target);
         let mut stmt = self
             .conn()
             .prepare_cached(

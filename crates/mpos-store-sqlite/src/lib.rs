@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_kitchen.sql"),
     include_str!("../migrations/0012_order_lists.sql"),
     include_str!("../migrations/0013_inventory.sql"),
+    include_str!("../migrations/0014_order_version.sql"),
 ];
 
 /// A node's SQLite database.
@@ -96,14 +97,7 @@ pub(crate) fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-/// SQLite stores integers as i64; sequence numbers and sizes never come near 2^63.
-pub(crate) fn sql_int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
+pub(crate) use mpos_store::columns::{corrupt, sql_int};
 
 fn node_id(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
     <[u8; 16]>::try_from(bytes.as_slice())

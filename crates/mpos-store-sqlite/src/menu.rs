@@ -8,40 +8,14 @@ use mpos_domain::ids::{
     CategoryId, ItemId, ModifierGroupId, ModifierId, StationId, TaxCategoryId, VariantId,
 };
 use mpos_domain::menu::{MenuChange, Settings};
-use mpos_domain::{Currency, Money, PriceMode, TaxRate};
+use mpos_domain::{Currency, Money};
 use mpos_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use mpos_store::columns::{mode_from, mode_text, rates_from, rates_text};
+
 use crate::row::{from_id, id_bytes};
 use crate::{corrupt, db};
-
-fn mode_text(m: PriceMode) -> &'static str {
-    match m {
-        PriceMode::Inclusive => "inclusive",
-        PriceMode::Exclusive => "exclusive",
-    }
-}
-
-fn rates_text(rates: &[TaxRate]) -> String {
-    rates
-        .iter()
-        .map(|r| r.ppm().to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn rates_from(text: &str) -> Result<Vec<TaxRate>, StoreError> {
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|r| {
-            r.parse()
-                .map(TaxRate::from_ppm)
-                .map_err(|_| corrupt(format!("bad rates {text:?}")))
-        })
-        .collect()
-}
 
 /// Applies one menu change inside the caller's transaction.
 pub(crate) fn save_change(tx: &Transaction<'_>, change: &MenuChange) -> Result<(), StoreError> {
@@ -198,11 +172,7 @@ pub(crate) fn settings(conn: &Connection) -> Result<Option<Settings>, StoreError
         Ok(Settings {
             name,
             currency: Currency::from_code(&currency).map_err(corrupt)?,
-            price_mode: match mode.as_str() {
-                "inclusive" => PriceMode::Inclusive,
-                "exclusive" => PriceMode::Exclusive,
-                other => return Err(corrupt(format!("unknown price mode {other:?}"))),
-            },
+            price_mode: mode_from(&mode)?,
         })
     })
     .transpose()

@@ -2,7 +2,7 @@
 //! loaded back, losslessly, for the next command; and the applied-request table.
 
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
-use mpos_domain::catalog::{Channel, ChosenModifier, PricedSelection};
+use mpos_domain::catalog::{ChosenModifier, PricedSelection};
 use mpos_domain::drawer::Drawer;
 use mpos_domain::floor::Table;
 use mpos_domain::ids::DrawerId;
@@ -13,83 +13,20 @@ use mpos_domain::ids::{
 use mpos_domain::ids::{ItemId as MenuItemId, ModifierGroupId, TaxCategoryId};
 use mpos_domain::menu::Settings;
 use mpos_domain::order::{
-    Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment, Source, Status, Tender,
+    Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment,
 };
-use mpos_domain::{Currency, Money, PriceMode, TaxRate};
+use mpos_domain::{Currency, Money, TaxRate};
 use mpos_ledger::NodeId;
 use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use mpos_store::columns::{
+    channel_from, join_u32, like_prefix, mode_from, mode_text, source_from, source_text,
+    split_u32, status_from, status_text, tender_from, tender_text,
+};
+
 use crate::row::{get, id_bytes, read_id, read_opt_id};
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
-
-fn channel_text(c: Channel) -> &'static str {
-    c.name()
-}
-
-fn channel_from(text: &str) -> Result<Channel, StoreError> {
-    Channel::ALL
-        .into_iter()
-        .find(|c| c.name() == text)
-        .ok_or_else(|| corrupt(format!("unknown channel {text:?}")))
-}
-
-fn source_text(s: &Source) -> String {
-    match s {
-        Source::Register => "register".into(),
-        Source::SelfOrder => "self_order".into(),
-        Source::Online => "online".into(),
-        Source::Aggregator(name) => format!("aggregator:{name}"),
-    }
-}
-
-fn source_from(text: &str) -> Result<Source, StoreError> {
-    Ok(match text {
-        "register" => Source::Register,
-        "self_order" => Source::SelfOrder,
-        "online" => Source::Online,
-        other => match other.strip_prefix("aggregator:") {
-            Some(name) => Source::Aggregator(name.to_string()),
-            None => return Err(corrupt(format!("unknown source {other:?}"))),
-        },
-    })
-}
-
-fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::Open => "open",
-        Status::Closed => "closed",
-        Status::Voided => "voided",
-    }
-}
-
-fn status_from(text: &str) -> Result<Status, StoreError> {
-    match text {
-        "open" => Ok(Status::Open),
-        "closed" => Ok(Status::Closed),
-        "voided" => Ok(Status::Voided),
-        other => Err(corrupt(format!("unknown status {other:?}"))),
-    }
-}
-
-fn join_u32(v: impl IntoIterator<Item = u32>) -> String {
-    v.into_iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn split_u32(text: &str) -> Result<Vec<u32>, StoreError> {
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|x| {
-            x.parse()
-                .map_err(|_| corrupt(format!("bad number list {text:?}")))
-        })
-        .collect()
-}
 
 /// Saves an order's projection. Lines, discounts and payments are only ever appended (a
 /// void or a refund changes a flag or an amount in place), so when the stored state is
@@ -108,26 +45,23 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
     };
     tx.prepare_cached("INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
             price_mode, status, service_charge_ppm, fired_courses, opened_by, opened_at, closed_at,
-            total, paid, tips)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+            total, paid, tips, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status,
             service_charge_ppm = excluded.service_charge_ppm, fired_courses = excluded.fired_courses,
             closed_at = excluded.closed_at, total = excluded.total, paid = excluded.paid,
-            tips = excluded.tips").map_err(db)?.execute(
+            tips = excluded.tips, version = excluded.version").map_err(db)?.execute(
         params![
             &oid[..],
             o.number,
-            channel_text(o.channel),
+            o.channel.name(),
             kind,
             table.as_ref().map(|t| &t[..]),
             guests,
             address,
             source_text(&o.source),
             o.currency.code(),
-            match o.mode {
-                PriceMode::Inclusive => "inclusive",
-                PriceMode::Exclusive => "exclusive",
-            },
+            mode_text(o.mode),
             status_text(o.status),
             o.service_charge_ppm,
             join_u32(o.fired_courses.iter().copied()),
@@ -137,6 +71,7 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
             totals.total.minor(),
             totals.paid.minor(),
             totals.tips.minor(),
+            o.version,
         ],
     )
     .map_err(db)?;
@@ -264,16 +199,7 @@ fn insert_rows(
         )
         .map_err(db)?;
     for (i, p) in o.payments.iter().enumerate().skip(from_payment) {
-        let detail = match &p.tender {
-            Tender::Cash => String::new(),
-            Tender::Card { reference } => reference.clone(),
-            Tender::Other { name } => name.clone(),
-        };
-        let tender = match p.tender {
-            Tender::Cash => "cash",
-            Tender::Card { .. } => "card",
-            Tender::Other { .. } => "other",
-        };
+        let (tender, detail) = tender_text(&p.tender);
         payment_stmt
             .execute(params![
                 &oid[..],
@@ -402,7 +328,6 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         },
         other => return Err(corrupt(format!("unknown order kind {other:?}"))),
     };
-    let mode: String = get(row, "price_mode")?;
     let mut order = Order {
         id,
         number: get(row, "number")?,
@@ -410,11 +335,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         kind,
         source: source_from(&get::<String>(row, "source")?)?,
         currency,
-        mode: match mode.as_str() {
-            "inclusive" => PriceMode::Inclusive,
-            "exclusive" => PriceMode::Exclusive,
-            other => return Err(corrupt(format!("unknown price mode {other:?}"))),
-        },
+        mode: mode_from(&get::<String>(row, "price_mode")?)?,
         status: status_from(&get::<String>(row, "status")?)?,
         lines: Vec::new(),
         discounts: Vec::new(),
@@ -424,6 +345,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         opened_by: StaffId(read_id(row, "opened_by")?),
         opened_at: get::<i64>(row, "opened_at")?.max(0).unsigned_abs(),
         closed_at: get::<Option<i64>>(row, "closed_at")?.map(|t| t.max(0).unsigned_abs()),
+        version: get(row, "version")?,
     };
     drop(rows);
 
@@ -514,13 +436,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         .map_err(db)?;
     let mut rows = payments.query([&oid[..]]).map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
-        let detail: String = get(r, "tender_detail")?;
-        let tender = match get::<String>(r, "tender")?.as_str() {
-            "cash" => Tender::Cash,
-            "card" => Tender::Card { reference: detail },
-            "other" => Tender::Other { name: detail },
-            other => return Err(corrupt(format!("unknown tender {other:?}"))),
-        };
+        let tender = tender_from(&get::<String>(r, "tender")?, get(r, "tender_detail")?)?;
         order.payments.push(Payment {
             id: PaymentId(read_id(r, "id")?),
             tender,
@@ -761,13 +677,7 @@ impl PosStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
         // LIKE ignores ASCII case; the prefix's own wildcards are escaped.
-        let pattern = format!(
-            "{}%",
-            number
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = like_prefix(number);
         let (at, id) = before.map_or((u64::MAX, [0xff; 16]), |(at, id)| (at, id.0.to_be_bytes()));
         let mut stmt = self
             .conn()

@@ -1,22 +1,14 @@
 //! Printers and the durable print queue (`PrintStore`).
 
-use mpos_domain::ids::{OrderId, StationId};
+use mpos_domain::ids::OrderId;
 use mpos_ledger::NodeId;
-use mpos_store::{JobState, NewPrintJob, PrintJob, PrintStore, Printer, StoreError};
+use mpos_store::{NewPrintJob, PrintJob, PrintStore, Printer, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
+
+use mpos_store::columns::{job_state_from, stations_bytes, stations_from};
 
 use crate::row::{read_opt_id, read_opt_u64, read_u64};
 use crate::{SqliteStore, corrupt, db, sql_int};
-
-fn state_from(text: &str) -> Result<JobState, StoreError> {
-    Ok(match text {
-        "queued" => JobState::Queued,
-        "sending" => JobState::Sending,
-        "printed" => JobState::Printed,
-        "failed" => JobState::Failed,
-        other => return Err(corrupt(format!("unknown print job state {other:?}"))),
-    })
-}
 
 fn job_row(r: &Row<'_>) -> Result<PrintJob, StoreError> {
     let order = read_opt_id(r, "order_id")?.map(OrderId);
@@ -31,7 +23,7 @@ fn job_row(r: &Row<'_>) -> Result<PrintJob, StoreError> {
             bytes: r.get("bytes").map_err(db)?,
             reprint_of: read_opt_u64(r, "reprint_of")?,
         },
-        state: state_from(&state)?,
+        state: job_state_from(&state)?,
         attempts: r.get("attempts").map_err(db)?,
         last_error: r.get("last_error").map_err(db)?,
         created_at: read_u64(r, "created_at")?,
@@ -78,7 +70,7 @@ impl SqliteStore {
 
 impl PrintStore for SqliteStore {
     fn put_printer(&mut self, p: &Printer) -> Result<(), StoreError> {
-        let stations: Vec<u8> = p.stations.iter().flat_map(|s| s.0.to_be_bytes()).collect();
+        let stations = stations_bytes(&p.stations);
         self.conn()
             .prepare_cached(
                 "INSERT INTO printer (name, address, stations, receipts, columns)
@@ -112,20 +104,10 @@ impl PrintStore for SqliteStore {
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
             let stations: Vec<u8> = r.get("stations").map_err(db)?;
-            if !stations.len().is_multiple_of(16) {
-                return Err(corrupt("printer stations are not 16-byte ids"));
-            }
             out.push(Printer {
                 name: r.get("name").map_err(db)?,
                 address: r.get("address").map_err(db)?,
-                stations: stations
-                    .chunks_exact(16)
-                    .map(|c| {
-                        let mut a = [0u8; 16];
-                        a.copy_from_slice(c);
-                        StationId(u128::from_be_bytes(a))
-                    })
-                    .collect(),
+                stations: stations_from(&stations)?,
                 receipts: r.get("receipts").map_err(db)?,
                 columns: r.get("columns").map_err(db)?,
             });
@@ -313,6 +295,7 @@ impl PrintStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mpos_store::JobState;
 
     fn job(printer: &str) -> NewPrintJob {
         NewPrintJob {

@@ -3,23 +3,13 @@
 use mpos_store::StoreError;
 use rusqlite::Row;
 
-use crate::{corrupt, db};
+use crate::db;
 
 pub(crate) fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> Result<T, StoreError> {
     row.get(col).map_err(db)
 }
 
-/// How an id is stored: 16 bytes, big-endian (so ids made in time order sort in order).
-pub(crate) fn id_bytes(v: u128) -> [u8; 16] {
-    v.to_be_bytes()
-}
-
-/// A stored 16-byte id; `what` names it in the error.
-pub(crate) fn from_id(b: &[u8], what: &str) -> Result<u128, StoreError> {
-    <[u8; 16]>::try_from(b)
-        .map(u128::from_be_bytes)
-        .map_err(|_| corrupt(format!("{what} is not a 16-byte id")))
-}
+pub(crate) use mpos_store::columns::{from_id, id_bytes};
 
 pub(crate) fn read_id(row: &Row<'_>, col: &str) -> Result<u128, StoreError> {
     from_id(&get::<Vec<u8>>(row, col)?, col)
@@ -32,7 +22,7 @@ pub(crate) fn read_opt_id(row: &Row<'_>, col: &str) -> Result<Option<u128>, Stor
 }
 
 fn unsigned(col: &str, v: i64) -> Result<u64, StoreError> {
-    u64::try_from(v).map_err(|_| corrupt(format!("{col} is negative")))
+    mpos_store::columns::unsigned(v, col)
 }
 
 /// A sequence number, time or count stored as SQLite's signed integer.

@@ -5,6 +5,7 @@
 //! Architecture invariant: a write the store acknowledges is durable (fsynced) before the
 //! call returns, and a batch is all or nothing.
 
+pub mod columns;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
