@@ -11,17 +11,41 @@
 //! Architecture invariant: the only crate (with the other `mpos-store-*`) that contains
 //! SQL. An existing migration is never edited; changes come as a new numbered file.
 
+mod day;
+mod inventory;
+mod menu;
+mod orders;
+mod print;
+mod sql;
+
 use std::cell::RefCell;
 
 use mpos_ledger::{
     ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
 };
-use mpos_store::{LedgerItem, LedgerStore, StoreError};
+use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
+use mpos_domain::drawer::Drawer;
+use mpos_domain::floor::Table;
+use mpos_domain::ids::{
+    CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+};
+use mpos_domain::menu::Settings;
+use mpos_domain::order::Order;
+use mpos_domain::staff::StaffMember;
+use mpos_store::{
+    AppliedRequest, ClosedDay, LedgerBatch, LedgerItem, LedgerStore, PosStore, Projection,
+    StoreError,
+};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
 
+use crate::sql::{Sql, Statements};
+
 /// Migrations in order; the schema version is the number applied (`mpos_schema`).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_pos.sql"),
+];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.
 const MIGRATION_LOCK: i64 = 0x6d70_6f73_0001;
@@ -34,6 +58,9 @@ pub struct PgStore {
     /// Reads take `&self` in the store traits, but a PostgreSQL client needs `&mut` for
     /// every query: one store is one connection, used by one thread at a time.
     client: RefCell<Client>,
+    statements: Statements,
+    /// The node whose printers and print queue this connection serves.
+    node: NodeId,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -89,6 +116,8 @@ impl PgStore {
         })?;
         let store = PgStore {
             client: RefCell::new(client),
+            statements: Statements::default(),
+            node: NodeId([0; 16]),
         };
         store.migrate()?;
         Ok(store)
@@ -121,6 +150,40 @@ impl PgStore {
             .map_err(db)?;
         }
         tx.commit().map_err(db)
+    }
+
+    /// The same store, serving the printers and print queue of `node` (nodes sharing a
+    /// database keep their own).
+    pub fn for_node(mut self, node: NodeId) -> PgStore {
+        self.node = node;
+        self
+    }
+
+    /// Runs `f` on the connection, outside any transaction.
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Sql<'_, Client>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.client.borrow_mut();
+        f(&mut Sql {
+            client: &mut client,
+            statements: &self.statements,
+        })
+    }
+
+    /// Runs `f` in one transaction, committed if it succeeds.
+    pub(crate) fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Sql<'_, Transaction<'_>>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().map_err(db)?;
+        let out = f(&mut Sql {
+            client: &mut tx,
+            statements: &self.statements,
+        })?;
+        tx.commit().map_err(db)?;
+        Ok(out)
     }
 
     /// The schema version (number of migrations applied).
@@ -412,4 +475,221 @@ pub(crate) fn append_ledger(
     )
     .map_err(db)?;
     Ok(())
+}
+
+impl PosStore for PgStore {
+    fn commit(
+        &mut self,
+        batch: &LedgerBatch,
+        projection: &Projection<'_>,
+        requests: &[AppliedRequest],
+    ) -> Result<(), StoreError> {
+        self.transaction(|s| {
+            append_ledger(
+                s.client,
+                &batch.key,
+                &batch.entries,
+                &batch.checkpoint,
+                &batch.head,
+            )?;
+            for change in &projection.menu {
+                menu::save_change(s, change)?;
+            }
+            for o in &projection.orders {
+                orders::save_order(s, o.before, o.after)?;
+            }
+            for change in &projection.staff {
+                menu::save_staff(s, change)?;
+            }
+            for (staff, hash) in &projection.pins {
+                menu::save_pin(s, *staff, hash)?;
+            }
+            for change in &projection.floor {
+                menu::save_floor(s, change)?;
+            }
+            if projection.changes_catalog() {
+                s.execute("UPDATE catalog_generation SET n = n + 1 WHERE id = 1", &[])?;
+            }
+            for d in &projection.drawers {
+                day::save_drawer(s, d)?;
+            }
+            for d in &projection.days {
+                day::save_day(s, d)?;
+            }
+            for e in &projection.inventory {
+                inventory::save_event(s, e)?;
+            }
+            for (order, code) in &projection.receipts {
+                orders::save_receipt(s, *order, code)?;
+            }
+            orders::save_requests(s, requests)
+        })
+    }
+
+    fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        self.with(|s| orders::load(s, id))
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn catalog_generation(&self) -> Result<u64, StoreError> {
+        self.with(|s| {
+            let r = s.query_one("SELECT n FROM catalog_generation WHERE id = 1", &[])?;
+            sql::u64_at(&r, "n")
+        })
+    }
+
+    fn order_versions(&self, ids: &[OrderId]) -> Result<Vec<(OrderId, u32)>, StoreError> {
+        self.with(|s| orders::order_versions(s, ids))
+    }
+
+    fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {
+        self.with(|s| orders::applied_request(s, request))
+    }
+
+    fn settings(&self) -> Result<Option<Settings>, StoreError> {
+        self.with(menu::settings)
+    }
+
+    fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError> {
+        self.with(|s| menu::item(s, id))
+    }
+
+    fn category(&self, id: CategoryId) -> Result<Option<Category>, StoreError> {
+        self.with(|s| menu::category(s, id))
+    }
+
+    fn modifier_group(&self, id: ModifierGroupId) -> Result<Option<ModifierGroup>, StoreError> {
+        self.with(|s| menu::modifier_group(s, id))
+    }
+
+    fn tax_category(&self, id: TaxCategoryId) -> Result<Option<TaxCategory>, StoreError> {
+        self.with(|s| menu::tax_category(s, id))
+    }
+
+    fn item_with_code(&self, code: &str) -> Result<Option<ItemId>, StoreError> {
+        self.with(|s| menu::item_with_code(s, code))
+    }
+
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        self.with(|s| menu::search(s, query, limit))
+    }
+
+    fn tax_categories(&self) -> Result<Vec<TaxCategory>, StoreError> {
+        self.with(menu::tax_categories)
+    }
+
+    fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        self.with(menu::categories)
+    }
+
+    fn modifier_groups(&self) -> Result<Vec<ModifierGroup>, StoreError> {
+        self.with(menu::modifier_groups)
+    }
+
+    fn category_items(
+        &self,
+        category: CategoryId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.with(|s| menu::category_items(s, category, offset, limit))
+    }
+
+    fn tables(&self) -> Result<Vec<Table>, StoreError> {
+        self.with(menu::tables)
+    }
+
+    fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
+        self.with(|s| menu::staff_member(s, id))
+    }
+
+    fn staff(&self) -> Result<Vec<StaffMember>, StoreError> {
+        self.with(menu::staff)
+    }
+
+    fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError> {
+        self.with(|s| menu::pin_hash(s, id))
+    }
+
+    fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {
+        self.with(|s| orders::receipt_code(s, order))
+    }
+
+    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
+        self.with(orders::open_orders)
+    }
+
+    fn recent_orders(
+        &self,
+        before: Option<(u64, OrderId)>,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.with(|s| orders::recent_orders(s, before, number, limit))
+    }
+
+    fn closed_order_ids(
+        &self,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.with(|s| orders::closed_order_ids(s, from, to, limit))
+    }
+
+    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError> {
+        self.with(|s| orders::kitchen_orders(s, bumped_since))
+    }
+
+    fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError> {
+        self.with(|s| day::drawer(s, id))
+    }
+
+    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError> {
+        self.with(day::open_drawers)
+    }
+
+    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError> {
+        self.with(|s| day::recent_drawers(s, limit))
+    }
+
+    fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError> {
+        self.with(|s| day::closed_day(s, node, None))
+    }
+
+    fn closed_day(&self, node: NodeId, day: u32) -> Result<Option<ClosedDay>, StoreError> {
+        self.with(|s| day::closed_day(s, node, Some(day)))
+    }
+
+    fn visit_entries(
+        &self,
+        node: NodeId,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // A cursor, a thousand rows at a time: a long day never sits in memory whole.
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().map_err(db)?;
+        let portal = tx
+            .bind(
+                "SELECT bytes FROM ledger_entry WHERE node_id = $1 AND seq >= $2 AND seq <= $3
+                 ORDER BY seq",
+                &[&&node.0[..], &sql_int(from), &sql_int(to)],
+            )
+            .map_err(db)?;
+        loop {
+            let rows = tx.query_portal(&portal, FETCH).map_err(db)?;
+            for r in &rows {
+                visit(r.try_get(0).map_err(corrupt)?)?;
+            }
+            if rows.len() < FETCH as usize {
+                break;
+            }
+        }
+        Ok(())
+    }
 }

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_order_lists.sql"),
     include_str!("../migrations/0013_inventory.sql"),
     include_str!("../migrations/0014_order_version.sql"),
+    include_str!("../migrations/0015_catalog_generation.sql"),
 ];
 
 /// A node's SQLite database.

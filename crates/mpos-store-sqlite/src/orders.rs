@@ -492,6 +492,12 @@ impl PosStore for SqliteStore {
         for e in &projection.inventory {
             crate::inventory::save_event(&tx, e)?;
         }
+        if projection.changes_catalog() {
+            tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
+                .map_err(db)?
+                .execute([])
+                .map_err(db)?;
+        }
         for (order, code) in &projection.receipts {
             tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
                 .map_err(db)?
@@ -532,6 +538,32 @@ impl PosStore for SqliteStore {
 
     fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
         load(self.conn(), id)
+    }
+
+    fn catalog_generation(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()
+            .prepare_cached("SELECT n FROM catalog_generation WHERE id = 1")
+            .map_err(db)?
+            .query_row([], |r| r.get(0))
+            .map_err(db)?;
+        mpos_store::columns::unsigned(n, "catalog generation")
+    }
+
+    fn order_versions(&self, ids: &[OrderId]) -> Result<Vec<(OrderId, u32)>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT version FROM pos_order WHERE id = ?1")
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let v: Option<u32> = stmt
+                .query_row([&id_bytes(id.0)[..]], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            out.extend(v.map(|v| (*id, v)));
+        }
+        Ok(out)
     }
 
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {

@@ -153,6 +153,17 @@ pub struct Projection<'a> {
     pub inventory: Vec<&'a InventoryEvent>,
 }
 
+impl Projection<'_> {
+    /// Whether the batch changed the menu, staff, PINs or the floor: what a node keeps in
+    /// memory between batches.
+    pub fn changes_catalog(&self) -> bool {
+        !(self.menu.is_empty()
+            && self.staff.is_empty()
+            && self.pins.is_empty()
+            && self.floor.is_empty())
+    }
+}
+
 /// An order a batch changed: as stored before the batch (none for a new order) and after
 /// it. The store may write only the difference.
 #[derive(Debug, Clone, Copy)]
@@ -182,6 +193,23 @@ pub trait PosStore: LedgerStore {
 
     /// The current state of an order.
     fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
+
+    /// Whether other nodes may write to this store too (several server-mode nodes on one
+    /// PostgreSQL database). A writer that keeps rows in memory must then check them
+    /// against `catalog_generation` and `order_versions` before it decides, and expect a
+    /// commit to fail with `StoreError::Conflict` when another node wrote first.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// A number that grows with every committed batch that changed the menu, staff, PINs
+    /// or the floor, whoever committed it.
+    fn catalog_generation(&self) -> Result<u64, StoreError>;
+
+    /// The stored version (`Order::version`) of each of these orders that exists. `commit`
+    /// writes an order only where it is still at the version its `OrderUpdate::before`
+    /// has; otherwise the whole commit fails with `StoreError::Conflict`.
+    fn order_versions(&self, ids: &[OrderId]) -> Result<Vec<(OrderId, u32)>, StoreError>;
 
     /// A request applied before, if any.
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError>;

@@ -3,3 +3,5 @@
 //! its own, so tests run side by side on one server without seeing each other.
 
 mpos_store::conformance_tests!(crate::support::Postgres::new());
+mpos_store::pos_conformance_tests!(crate::support::Postgres::new());
+mpos_store::inventory_conformance_tests!(crate::support::Postgres::new());

@@ -1,0 +1,509 @@
+//! Inventory projections: stock items, suppliers, par levels, recipes, levels with their
+//! value and history of deltas, transfers and purchase orders. Levels change only through
+//! the domain's `new_levels`, from levels read under a row lock: movements committed by
+//! several nodes at once queue on the rows they touch and add up.
+
+use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::{
+    Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder, Quantity,
+    Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, deltas,
+    new_levels,
+};
+use mpos_domain::{Currency, Money};
+use mpos_store::columns::{dimension_from, id_bytes, movement_kind, recipe_key, unit_from};
+use mpos_store::{InventoryStore, StoreError};
+use postgres::{GenericClient, Row};
+
+use crate::sql::{Sql, big, get, id};
+use crate::{PgStore, corrupt, sql_int};
+
+fn quantity(row: &Row, dimension: &str, milli: &str) -> Result<Quantity, StoreError> {
+    Ok(Quantity {
+        dimension: dimension_from(get(row, dimension)?)?,
+        milli: get(row, milli)?,
+    })
+}
+
+fn money(row: &Row, amount: &str) -> Result<Money, StoreError> {
+    let currency = Currency::from_code(get(row, "currency")?).map_err(corrupt)?;
+    Ok(Money::new(get(row, amount)?, currency))
+}
+
+/// A level as stored; `FOR UPDATE` inside a commit, so no other node's movement of the
+/// same item at the same location lands between this read and the write.
+fn level<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    location: LocationId,
+    item: StockItemId,
+    lock: bool,
+) -> Result<StockValue, StoreError> {
+    let query = if lock {
+        "SELECT milli, value FROM stock_level WHERE location = $1 AND item = $2 FOR UPDATE"
+    } else {
+        "SELECT milli, value FROM stock_level WHERE location = $1 AND item = $2"
+    };
+    Ok(sql
+        .query_opt(
+            query,
+            &[&&id_bytes(location.0)[..], &&id_bytes(item.0)[..]],
+        )?
+        .map(|r| {
+            Ok::<_, StoreError>(StockValue {
+                milli: get(&r, "milli")?,
+                value: get(&r, "value")?,
+            })
+        })
+        .transpose()?
+        .unwrap_or_default())
+}
+
+fn transfer<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    tid: TransferId,
+) -> Result<Option<Transfer>, StoreError> {
+    let key = id_bytes(tid.0);
+    let Some(head) = sql.query_opt(
+        "SELECT from_location, to_location, received FROM stock_transfer WHERE id = $1",
+        &[&&key[..]],
+    )?
+    else {
+        return Ok(None);
+    };
+    let sent = sql
+        .query(
+            "SELECT * FROM stock_transfer_line WHERE transfer = $1 ORDER BY position",
+            &[&&key[..]],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(TransferLine {
+                item: StockItemId(id(r, "item")?),
+                quantity: quantity(r, "dimension", "milli")?,
+                value: money(r, "value")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let received = if get::<bool>(&head, "received")? {
+        Some(
+            sql.query(
+                "SELECT * FROM stock_transfer_received WHERE transfer = $1 ORDER BY position",
+                &[&&key[..]],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    StockItemId(id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?,
+        )
+    } else {
+        None
+    };
+    Ok(Some(Transfer {
+        id: tid,
+        from: LocationId(id(&head, "from_location")?),
+        to: LocationId(id(&head, "to_location")?),
+        sent,
+        received,
+    }))
+}
+
+/// Applies one inventory event inside the commit's transaction.
+pub(crate) fn save_event<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    e: &InventoryEvent,
+) -> Result<(), StoreError> {
+    match &e.change {
+        InventoryChange::PutStockItem(i) => {
+            sql.execute(
+                "INSERT INTO stock_item (id, name, unit, active) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, unit = excluded.unit,
+                    active = excluded.active",
+                &[&&id_bytes(i.id.0)[..], &i.name, &i.unit.symbol(), &i.active],
+            )?;
+        }
+        InventoryChange::PutSupplier(s) => {
+            sql.execute(
+                "INSERT INTO stock_supplier (id, name, contact) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, contact = excluded.contact",
+                &[&&id_bytes(s.id.0)[..], &s.name, &s.contact],
+            )?;
+        }
+        InventoryChange::SetPar {
+            location,
+            item,
+            level,
+        } => match level {
+            Some(q) => {
+                sql.execute(
+                    "INSERT INTO stock_par (location, item, dimension, milli)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (location, item) DO UPDATE SET dimension = excluded.dimension,
+                        milli = excluded.milli",
+                    &[
+                        &&id_bytes(location.0)[..],
+                        &&id_bytes(item.0)[..],
+                        &q.dimension.name(),
+                        &q.milli,
+                    ],
+                )?;
+            }
+            None => {
+                sql.execute(
+                    "DELETE FROM stock_par WHERE location = $1 AND item = $2",
+                    &[&&id_bytes(location.0)[..], &&id_bytes(item.0)[..]],
+                )?;
+            }
+        },
+        InventoryChange::PutRecipe(r) => {
+            let (kind, target, variant) = recipe_key(r.target);
+            sql.execute(
+                "DELETE FROM stock_recipe WHERE target = $1 AND target_id = $2 AND variant_id = $3",
+                &[&kind, &&target[..], &variant],
+            )?;
+            for (n, i) in r.ingredients.iter().enumerate() {
+                sql.execute(
+                    "INSERT INTO stock_recipe (target, target_id, variant_id, position,
+                        stock_item, dimension, milli) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        &kind,
+                        &&target[..],
+                        &variant,
+                        &big(n),
+                        &&id_bytes(i.stock.0)[..],
+                        &i.quantity.dimension.name(),
+                        &i.quantity.milli,
+                    ],
+                )?;
+            }
+        }
+        InventoryChange::Moved(m) => save_movement(sql, m, e.at)?,
+        InventoryChange::PurchaseOrderDrafted(po) => {
+            let key = id_bytes(po.id.0);
+            sql.execute(
+                "INSERT INTO purchase_order (id, supplier, location, sent) VALUES ($1, $2, $3, $4)",
+                &[
+                    &&key[..],
+                    &&id_bytes(po.supplier.0)[..],
+                    &&id_bytes(po.location.0)[..],
+                    &po.sent,
+                ],
+            )?;
+            for (n, l) in po.lines.iter().enumerate() {
+                sql.execute(
+                    "INSERT INTO purchase_line (po, position, item, dimension, milli, cost,
+                        currency, received_milli) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        &&key[..],
+                        &big(n),
+                        &&id_bytes(l.item.0)[..],
+                        &l.quantity.dimension.name(),
+                        &l.quantity.milli,
+                        &l.cost.minor(),
+                        &l.cost.currency().code(),
+                        &l.received.milli,
+                    ],
+                )?;
+            }
+        }
+        InventoryChange::PurchaseOrderSent(po) => {
+            sql.execute(
+                "UPDATE purchase_order SET sent = TRUE WHERE id = $1",
+                &[&&id_bytes(po.0)[..]],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn save_movement<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    m: &Movement,
+    at: u64,
+) -> Result<(), StoreError> {
+    let received = match m {
+        Movement::TransferReceived { transfer: t, .. } => transfer(sql, *t)?,
+        _ => None,
+    };
+    let to = received.as_ref().map(|t| t.to);
+    let moved = deltas(m, |_| to);
+    // Locked in a fixed order (location, item), so two nodes moving the same items never
+    // wait on each other in a cycle.
+    let mut keys: Vec<(LocationId, StockItemId)> = moved.iter().map(|(l, i, _)| (*l, *i)).collect();
+    keys.sort_by_key(|(l, i)| (l.0, i.0));
+    keys.dedup();
+    let mut seen = Vec::with_capacity(keys.len());
+    for (l, i) in keys {
+        seen.push((l, i, level(sql, l, i, true)?));
+    }
+    let levels = new_levels(
+        m,
+        |l, i| {
+            seen.iter()
+                .find(|(sl, si, _)| *sl == l && *si == i)
+                .map_or_else(StockValue::default, |(_, _, v)| *v)
+        },
+        received.as_ref(),
+    );
+    for (location, item, v) in levels {
+        sql.execute(
+            "INSERT INTO stock_level (location, item, milli, value) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (location, item) DO UPDATE SET milli = excluded.milli,
+                value = excluded.value",
+            &[
+                &&id_bytes(location.0)[..],
+                &&id_bytes(item.0)[..],
+                &v.milli,
+                &v.value,
+            ],
+        )?;
+    }
+    for (location, item, delta) in moved {
+        sql.execute(
+            "INSERT INTO stock_delta (location, item, kind, milli, at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &&id_bytes(location.0)[..],
+                &&id_bytes(item.0)[..],
+                &movement_kind(m),
+                &delta,
+                &sql_int(at),
+            ],
+        )?;
+    }
+    match m {
+        Movement::Received {
+            item,
+            quantity,
+            purchase_order: Some(po),
+            ..
+        } => {
+            sql.execute(
+                "UPDATE purchase_line SET received_milli = received_milli + $3
+                 WHERE po = $1 AND position = (SELECT min(position) FROM purchase_line
+                    WHERE po = $1 AND item = $2)",
+                &[
+                    &&id_bytes(po.0)[..],
+                    &&id_bytes(item.0)[..],
+                    &quantity.milli,
+                ],
+            )?;
+        }
+        Movement::TransferSent {
+            transfer,
+            from,
+            to,
+            lines,
+        } => {
+            let key = id_bytes(transfer.0);
+            sql.execute(
+                "INSERT INTO stock_transfer (id, from_location, to_location, received)
+                 VALUES ($1, $2, $3, FALSE)",
+                &[&&key[..], &&id_bytes(from.0)[..], &&id_bytes(to.0)[..]],
+            )?;
+            for (n, l) in lines.iter().enumerate() {
+                sql.execute(
+                    "INSERT INTO stock_transfer_line (transfer, position, item, dimension, milli,
+                        value, currency) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        &&key[..],
+                        &big(n),
+                        &&id_bytes(l.item.0)[..],
+                        &l.quantity.dimension.name(),
+                        &l.quantity.milli,
+                        &l.value.minor(),
+                        &l.value.currency().code(),
+                    ],
+                )?;
+            }
+        }
+        Movement::TransferReceived {
+            transfer, lines, ..
+        } if received.is_some() => {
+            let key = id_bytes(transfer.0);
+            sql.execute(
+                "UPDATE stock_transfer SET received = TRUE WHERE id = $1",
+                &[&&key[..]],
+            )?;
+            for (n, (item, q)) in lines.iter().enumerate() {
+                sql.execute(
+                    "INSERT INTO stock_transfer_received (transfer, position, item, dimension,
+                        milli) VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &&key[..],
+                        &big(n),
+                        &&id_bytes(item.0)[..],
+                        &q.dimension.name(),
+                        &q.milli,
+                    ],
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn stock_item_row(r: &Row) -> Result<StockItem, StoreError> {
+    Ok(StockItem {
+        id: StockItemId(id(r, "id")?),
+        name: get(r, "name")?,
+        unit: unit_from(get(r, "unit")?)?,
+        active: get(r, "active")?,
+    })
+}
+
+impl InventoryStore for PgStore {
+    fn stock_item(&self, sid: StockItemId) -> Result<Option<StockItem>, StoreError> {
+        self.with(|s| {
+            s.query_opt(
+                "SELECT * FROM stock_item WHERE id = $1",
+                &[&&id_bytes(sid.0)[..]],
+            )?
+            .as_ref()
+            .map(stock_item_row)
+            .transpose()
+        })
+    }
+
+    fn stock_items(&self) -> Result<Vec<StockItem>, StoreError> {
+        self.with(|s| {
+            s.query("SELECT * FROM stock_item ORDER BY name, id", &[])?
+                .iter()
+                .map(stock_item_row)
+                .collect()
+        })
+    }
+
+    fn supplier(&self, sid: SupplierId) -> Result<Option<Supplier>, StoreError> {
+        self.with(|s| {
+            s.query_opt(
+                "SELECT name, contact FROM stock_supplier WHERE id = $1",
+                &[&&id_bytes(sid.0)[..]],
+            )?
+            .map(|r| {
+                Ok(Supplier {
+                    id: sid,
+                    name: get(&r, "name")?,
+                    contact: get(&r, "contact")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn stock_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<StockValue, StoreError> {
+        self.with(|s| level(s, location, item, false))
+    }
+
+    fn stock_levels(
+        &self,
+        location: Option<LocationId>,
+    ) -> Result<Vec<(LocationId, StockItemId, StockValue)>, StoreError> {
+        self.with(|s| {
+            s.query(
+                "SELECT location, item, milli, value FROM stock_level
+                 WHERE $1::BYTEA IS NULL OR location = $1 ORDER BY location, item",
+                &[&location.map(|l| id_bytes(l.0).to_vec())],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    LocationId(id(r, "location")?),
+                    StockItemId(id(r, "item")?),
+                    StockValue {
+                        milli: get(r, "milli")?,
+                        value: get(r, "value")?,
+                    },
+                ))
+            })
+            .collect()
+        })
+    }
+
+    fn par_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<Option<Quantity>, StoreError> {
+        self.with(|s| {
+            s.query_opt(
+                "SELECT dimension, milli FROM stock_par WHERE location = $1 AND item = $2",
+                &[&&id_bytes(location.0)[..], &&id_bytes(item.0)[..]],
+            )?
+            .map(|r| quantity(&r, "dimension", "milli"))
+            .transpose()
+        })
+    }
+
+    fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError> {
+        let (kind, key, variant) = recipe_key(target);
+        let ingredients = self.with(|s| {
+            s.query(
+                "SELECT stock_item, dimension, milli FROM stock_recipe
+                 WHERE target = $1 AND target_id = $2 AND variant_id = $3 ORDER BY position",
+                &[&kind, &&key[..], &variant],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Ingredient {
+                    stock: StockItemId(id(r, "stock_item")?),
+                    quantity: quantity(r, "dimension", "milli")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        Ok((!ingredients.is_empty()).then_some(Recipe {
+            target,
+            ingredients,
+        }))
+    }
+
+    fn transfer(&self, tid: TransferId) -> Result<Option<Transfer>, StoreError> {
+        self.with(|s| transfer(s, tid))
+    }
+
+    fn purchase_order(&self, pid: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
+        let key = id_bytes(pid.0);
+        self.with(|s| {
+            let Some(head) = s.query_opt(
+                "SELECT supplier, location, sent FROM purchase_order WHERE id = $1",
+                &[&&key[..]],
+            )?
+            else {
+                return Ok(None);
+            };
+            let lines = s
+                .query(
+                    "SELECT * FROM purchase_line WHERE po = $1 ORDER BY position",
+                    &[&&key[..]],
+                )?
+                .iter()
+                .map(|r| {
+                    let ordered = quantity(r, "dimension", "milli")?;
+                    Ok(PurchaseLine {
+                        item: StockItemId(id(r, "item")?),
+                        quantity: ordered,
+                        cost: money(r, "cost")?,
+                        received: Quantity {
+                            dimension: ordered.dimension,
+                            milli: get(r, "received_milli")?,
+                        },
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Some(PurchaseOrder {
+                id: pid,
+                supplier: SupplierId(id(&head, "supplier")?),
+                location: LocationId(id(&head, "location")?),
+                lines,
+                sent: get(&head, "sent")?,
+            }))
+        })
+    }
+}
