@@ -6,8 +6,7 @@
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::{
     Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder, Quantity,
-    Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, deltas,
-    new_levels,
+    Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
 use mpos_store::columns::{dimension_from, id_bytes, movement_kind, recipe_key, unit_from};
@@ -43,10 +42,7 @@ fn level<C: GenericClient>(
         "SELECT milli, value FROM stock_level WHERE location = $1 AND item = $2"
     };
     Ok(sql
-        .query_opt(
-            query,
-            &[&&id_bytes(location.0)[..], &&id_bytes(item.0)[..]],
-        )?
+        .query_opt(query, &[&&id_bytes(location.0)[..], &&id_bytes(item.0)[..]])?
         .map(|r| {
             Ok::<_, StoreError>(StockValue {
                 milli: get(&r, "milli")?,

@@ -20,9 +20,6 @@ mod sql;
 
 use std::cell::RefCell;
 
-use mpos_ledger::{
-    ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
-};
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::drawer::Drawer;
 use mpos_domain::floor::Table;
@@ -32,6 +29,9 @@ use mpos_domain::ids::{
 use mpos_domain::menu::Settings;
 use mpos_domain::order::Order;
 use mpos_domain::staff::StaffMember;
+use mpos_ledger::{
+    ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
+};
 use mpos_store::{
     AppliedRequest, ClosedDay, LedgerBatch, LedgerItem, LedgerStore, PosStore, Projection,
     StoreError,

@@ -2,9 +2,7 @@
 //! as rows (replaced whole on each change), read back by id, and searched by word prefixes
 //! through a GIN index; and the staff, PIN and floor rows beside them.
 
-use mpos_domain::catalog::{
-    Category, Item, ModifierGroup, ModifierOption, TaxCategory, Variant,
-};
+use mpos_domain::catalog::{Category, Item, ModifierGroup, ModifierOption, TaxCategory, Variant};
 use mpos_domain::floor::{FloorChange, Table};
 use mpos_domain::ids::{
     CategoryId, ItemId, ModifierGroupId, ModifierId, StaffId, StationId, TableId, TaxCategoryId,
@@ -257,7 +255,12 @@ fn complete_item<C: GenericClient>(
             &[&key],
         )?
         .iter()
-        .map(|p| Ok((channel_from(get(p, "channel")?)?, Money::new(get(p, "price")?, c))))
+        .map(|p| {
+            Ok((
+                channel_from(get(p, "channel")?)?,
+                Money::new(get(p, "price")?, c),
+            ))
+        })
         .collect::<Result<Vec<_>, StoreError>>()?;
     channel_prices.sort_by_key(|(ch, _)| *ch);
     let variants = sql
@@ -477,10 +480,13 @@ pub(crate) fn staff_member<C: GenericClient>(
 pub(crate) fn staff<C: GenericClient>(
     sql: &mut Sql<'_, C>,
 ) -> Result<Vec<StaffMember>, StoreError> {
-    sql.query("SELECT id, name, role, active FROM staff ORDER BY name, id", &[])?
-        .iter()
-        .map(member_from)
-        .collect()
+    sql.query(
+        "SELECT id, name, role, active FROM staff ORDER BY name, id",
+        &[],
+    )?
+    .iter()
+    .map(member_from)
+    .collect()
 }
 
 pub(crate) fn pin_hash<C: GenericClient>(

@@ -7,9 +7,7 @@ use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, StationId,
     TableId, VariantId,
 };
-use mpos_domain::order::{
-    Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment,
-};
+use mpos_domain::order::{Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment};
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
 use mpos_store::columns::{
@@ -51,9 +49,7 @@ pub(crate) fn save_order<C: GenericClient>(
                     None,
                 ),
                 OrderKind::Takeaway => ("takeaway", None, None, None),
-                OrderKind::Delivery { address } => {
-                    ("delivery", None, None, Some(address.as_str()))
-                }
+                OrderKind::Delivery { address } => ("delivery", None, None, Some(address.as_str())),
             };
             sql.execute(
                 "INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address,
@@ -470,10 +466,9 @@ pub(crate) fn save_requests<C: GenericClient>(
             ],
         )
         .map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::Conflict(format!(
-                "request {:032x} was already applied",
-                r.request
-            )),
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("request {:032x} was already applied", r.request))
+            }
             e => e,
         })?;
     }

@@ -92,7 +92,9 @@ pub(crate) fn u32_at(row: &Row, col: &str) -> Result<u32, StoreError> {
 
 pub(crate) fn opt_u32_at(row: &Row, col: &str) -> Result<Option<u32>, StoreError> {
     get::<Option<i64>>(row, col)?
-        .map(|v| u32::try_from(v).map_err(|_| corrupt(format!("column {col}: {v} is out of range"))))
+        .map(|v| {
+            u32::try_from(v).map_err(|_| corrupt(format!("column {col}: {v} is out of range")))
+        })
         .transpose()
 }
 

@@ -4,9 +4,8 @@
 
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder,
-    Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine,
-    deltas, new_levels,
+    Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder, Quantity,
+    Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
 use mpos_store::{InventoryStore, StoreError};

@@ -12,25 +12,25 @@ use mpos_domain::ids::{
 };
 use mpos_domain::ids::{ItemId as MenuItemId, ModifierGroupId, TaxCategoryId};
 use mpos_domain::menu::Settings;
-use mpos_domain::order::{
-    Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment,
-};
+use mpos_domain::order::{Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment};
 use mpos_domain::{Currency, Money, TaxRate};
 use mpos_ledger::NodeId;
 use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use mpos_store::columns::{
-    channel_from, join_u32, like_prefix, mode_from, mode_text, source_from, source_text,
-    split_u32, status_from, status_text, tender_from, tender_text,
+    channel_from, join_u32, like_prefix, mode_from, mode_text, source_from, source_text, split_u32,
+    status_from, status_text, tender_from, tender_text,
 };
 
 use crate::row::{get, id_bytes, read_id, read_opt_id};
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
 
-/// Saves an order's projection. Lines, discounts and payments are only ever appended (a
-/// void or a refund changes a flag or an amount in place), so when the stored state is
-/// known only the new and changed rows are written; anything else rewrites the order.
+/// Saves an order's projection, only where the stored order is still at the version the
+/// decision read (`before`; a new order only where none is stored). Lines, discounts and
+/// payments are only ever appended (a void or a refund changes a flag or an amount in
+/// place), so when the stored state is known only the new and changed rows are written;
+/// anything else rewrites the order.
 fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result<(), StoreError> {
     let totals = o
         .totals()
@@ -43,14 +43,15 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
         OrderKind::Takeaway => ("takeaway", None, None, None),
         OrderKind::Delivery { address } => ("delivery", None, None, Some(address.clone())),
     };
-    tx.prepare_cached("INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
+    let written = tx.prepare_cached("INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
             price_mode, status, service_charge_ppm, fired_courses, opened_by, opened_at, closed_at,
             total, paid, tips, version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status,
             service_charge_ppm = excluded.service_charge_ppm, fired_courses = excluded.fired_courses,
             closed_at = excluded.closed_at, total = excluded.total, paid = excluded.paid,
-            tips = excluded.tips, version = excluded.version").map_err(db)?.execute(
+            tips = excluded.tips, version = excluded.version
+         WHERE pos_order.version = ?21").map_err(db)?.execute(
         params![
             &oid[..],
             o.number,
@@ -72,9 +73,18 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
             totals.paid.minor(),
             totals.tips.minor(),
             o.version,
+            before.map(|b| b.version),
         ],
     )
     .map_err(db)?;
+    // Nothing written: the order exists but not at the version the decision read (or
+    // was opened again).
+    if written != 1 {
+        return Err(StoreError::Conflict(format!(
+            "order {} changed since it was read",
+            o.number
+        )));
+    }
     match before {
         None => insert_rows(tx, o, (0, 0, 0)),
         Some(b) if b.id == o.id && save_difference(tx, b, o)? => Ok(()),

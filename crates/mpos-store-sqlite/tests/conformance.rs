@@ -43,3 +43,4 @@ mpos_store::conformance_tests!(Sqlite::new());
 
 mpos_store::pos_conformance_tests!(Sqlite::new());
 mpos_store::inventory_conformance_tests!(Sqlite::new());
+mpos_store::catalog_conformance_tests!(Sqlite::new());

@@ -140,7 +140,10 @@ pub fn rates_text(rates: &[TaxRate]) -> String {
 }
 
 pub fn rates_from(text: &str) -> Result<Vec<TaxRate>, StoreError> {
-    Ok(split_u32(text)?.into_iter().map(TaxRate::from_ppm).collect())
+    Ok(split_u32(text)?
+        .into_iter()
+        .map(TaxRate::from_ppm)
+        .collect())
 }
 
 pub fn job_state_from(text: &str) -> Result<JobState, StoreError> {

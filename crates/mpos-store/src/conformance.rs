@@ -904,3 +904,638 @@ fn commit_inventory<S: PosStore>(
     };
     store.commit(&ledger, &projection, &[]).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Writers that share a store, and the rows beside the orders: menu, staff, floor, drawers,
+// business days and the print queue.
+
+use mpos_domain::catalog::{Category, Item, ModifierGroup, ModifierOption, TaxCategory, Variant};
+use mpos_domain::day::DayClosed;
+use mpos_domain::drawer::{Drawer, DrawerCount};
+use mpos_domain::floor::{FloorChange, Table};
+use mpos_domain::ids::{DrawerId, ModifierGroupId, TaxCategoryId};
+use mpos_domain::menu::{MenuChange, Settings};
+use mpos_domain::staff::{StaffChange, StaffMember};
+
+use crate::{ClosedDay, JobState, NewPrintJob, PrintStore};
+
+/// One `#[test]` per check of what a shared store must refuse, and of the rows beside
+/// the orders.
+#[macro_export]
+macro_rules! catalog_conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            a_stale_order_write_is_a_conflict_and_changes_nothing,
+            menu_staff_and_floor_read_back_as_written,
+            drawers_and_business_days_read_back,
+            print_jobs_go_out_in_order_and_an_interrupted_send_is_never_retried,
+        );
+    };
+}
+
+pub fn a_stale_order_write_is_a_conflict_and_changes_nothing<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let id = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0200);
+    let opened = till.commit(
+        &mut store,
+        id,
+        None,
+        vec![open_command("C-0200", None)],
+        vec![],
+    );
+    // Another node adds a line first...
+    let theirs = till.commit(
+        &mut store,
+        id,
+        Some(opened.clone()),
+        vec![Command::AddLine {
+            line: LineId(1),
+            item: dish(20, "Soup", 790, None),
+            seat: None,
+            course: 1,
+            note: String::new(),
+        }],
+        vec![],
+    );
+    assert_eq!(
+        store.order_versions(&[id, OrderId(1)]).unwrap(),
+        vec![(id, theirs.version)]
+    );
+    // ...so a change decided on the order as it was before is refused whole: no ledger
+    // entry, no request, the order as the other node left it.
+    let mut stale = opened.clone();
+    stale.service_charge_ppm = 100_000;
+    stale.version += 1;
+    let head = store.chain_head(till.key.node_id()).unwrap();
+    let mut late = Till {
+        key: node_key(9),
+        chain: till.chain.clone(),
+        request: 50,
+        at: till.at,
+    };
+    let ledger = late.ledger(1);
+    let projection = Projection {
+        orders: vec![OrderUpdate {
+            before: Some(&opened),
+            after: &stale,
+        }],
+        ..Projection::default()
+    };
+    let request = AppliedRequest {
+        request: 51,
+        order: Some(id),
+        node: till.key.node_id(),
+        first_seq: ledger.entries[0].seq,
+        last_seq: ledger.entries[0].seq,
+        action: "stale".into(),
+    };
+    let refused = store.commit(&ledger, &projection, std::slice::from_ref(&request));
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "a stale write must be a conflict: {refused:?}"
+    );
+    assert_eq!(store.chain_head(till.key.node_id()).unwrap(), head);
+    assert_eq!(store.applied_request(51).unwrap(), None);
+    assert_eq!(store.load_order(id).unwrap(), Some(theirs.clone()));
+
+    // An order opened twice (two nodes, one id) is a conflict too.
+    let mut late = Till {
+        key: node_key(9),
+        chain: till.chain.clone(),
+        request: 60,
+        at: till.at,
+    };
+    let ledger = late.ledger(1);
+    let projection = Projection {
+        orders: vec![OrderUpdate {
+            before: None,
+            after: &opened,
+        }],
+        ..Projection::default()
+    };
+    let refused = store.commit(&ledger, &projection, &[]);
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "opening a stored order again must be a conflict: {refused:?}"
+    );
+    assert_eq!(store.load_order(id).unwrap(), Some(theirs));
+}
+
+/// The names of the items a search finds, sorted.
+fn found<S: PosStore>(store: &S, query: &str) -> Vec<String> {
+    let mut names: Vec<String> = store
+        .search_items(query, 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    names.sort();
+    names
+}
+
+fn settings() -> Settings {
+    Settings {
+        name: "Bistro Lumen".into(),
+        currency: Currency::from_code("EUR").unwrap(),
+        price_mode: PriceMode::Inclusive,
+    }
+}
+
+fn menu_item(id: u128, name: &str, sku: Option<&str>, category: CategoryId) -> Item {
+    Item {
+        id: ItemId(id),
+        name: name.into(),
+        description: format!("{name}, made fresh"),
+        category,
+        sku: sku.map(Into::into),
+        barcode: None,
+        price: eur(1_000 + id as i64),
+        channel_prices: vec![],
+        tax_category: TaxCategoryId(1),
+        variants: vec![],
+        modifier_groups: vec![],
+        available: true,
+    }
+}
+
+/// Commits `menu`, `staff`, `floor` and `pins` as one batch.
+fn commit_catalog<S: PosStore>(
+    store: &mut S,
+    till: &mut Till,
+    menu: &[MenuChange],
+    staff: &[StaffChange],
+    floor: &[FloorChange],
+    pins: Vec<(StaffId, String)>,
+) {
+    let n = (menu.len() + staff.len() + floor.len()).max(1) as u64;
+    let ledger = till.ledger(n);
+    let projection = Projection {
+        menu: menu.iter().collect(),
+        staff: staff.iter().collect(),
+        floor: floor.iter().collect(),
+        pins,
+        ..Projection::default()
+    };
+    store.commit(&ledger, &projection, &[]).unwrap();
+}
+
+pub fn menu_staff_and_floor_read_back_as_written<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    assert_eq!(store.settings().unwrap(), None);
+    let generation = store.catalog_generation().unwrap();
+    let mains = Category {
+        id: CategoryId(10),
+        name: "Mains".into(),
+        station: Some(StationId(2)),
+    };
+    let drinks = Category {
+        id: CategoryId(11),
+        name: "Drinks".into(),
+        station: None,
+    };
+    let sides = ModifierGroup {
+        id: ModifierGroupId(20),
+        name: "Sides".into(),
+        min: 1,
+        max: 2,
+        options: vec![
+            ModifierOption {
+                id: ModifierId(21),
+                name: "Fries".into(),
+                price_delta: eur(0),
+            },
+            ModifierOption {
+                id: ModifierId(22),
+                name: "Salad".into(),
+                price_delta: eur(150),
+            },
+        ],
+    };
+    let steak = Item {
+        barcode: Some("4006381333931".into()),
+        channel_prices: vec![
+            (Channel::Delivery, eur(2_990)),
+            (Channel::Table, eur(2_450)),
+        ],
+        variants: vec![
+            Variant {
+                id: VariantId(31),
+                name: "Regular".into(),
+                price_delta: eur(0),
+            },
+            Variant {
+                id: VariantId(32),
+                name: "Large".into(),
+                price_delta: eur(600),
+            },
+        ],
+        modifier_groups: vec![sides.id],
+        ..menu_item(30, "Steak frites", Some("STK-1"), mains.id)
+    };
+    let vat = TaxCategory {
+        id: TaxCategoryId(1),
+        name: "Food".into(),
+        rates: vec![TaxRate::from_ppm(70_000), TaxRate::from_ppm(10_000)],
+    };
+    let mut menu = vec![
+        MenuChange::SettingsPut(settings()),
+        MenuChange::TaxCategoryPut(vat.clone()),
+        MenuChange::CategoryPut(mains.clone()),
+        MenuChange::CategoryPut(drinks.clone()),
+        MenuChange::ModifierGroupPut(sides.clone()),
+        MenuChange::ItemPut(steak.clone()),
+    ];
+    let names = ["Espresso", "Cola", "Apple juice", "Crème brûlée", "Beer"];
+    for (n, name) in names.iter().enumerate() {
+        menu.push(MenuChange::ItemPut(menu_item(
+            40 + n as u128,
+            name,
+            None,
+            drinks.id,
+        )));
+    }
+    let ana = StaffMember {
+        id: StaffId(7),
+        name: "Ana".into(),
+        role: Role::Owner,
+        active: true,
+    };
+    let ben = StaffMember {
+        id: StaffId(8),
+        name: "Ben".into(),
+        role: Role::Cashier,
+        active: true,
+    };
+    let table = |id: u128, name: &str, area: &str| Table {
+        id: TableId(id),
+        name: name.into(),
+        seats: 4,
+        area: area.into(),
+        active: true,
+        token: format!("tok-{id}"),
+    };
+    commit_catalog(
+        &mut store,
+        &mut till,
+        &menu,
+        &[StaffChange::Put(ben.clone()), StaffChange::Put(ana.clone())],
+        &[
+            FloorChange::TablePut(table(3, "T10", "Main")),
+            FloorChange::TablePut(table(1, "T2", "Main")),
+            FloorChange::TablePut(table(2, "B1", "Bar")),
+        ],
+        vec![(ana.id, "$argon2id$v=19$m=7168,t=5,p=1$c2FsdA$aGFzaA".into())],
+    );
+    assert!(store.catalog_generation().unwrap() > generation);
+
+    assert_eq!(store.settings().unwrap(), Some(settings()));
+    assert_eq!(store.tax_categories().unwrap(), vec![vat.clone()]);
+    assert_eq!(store.tax_category(vat.id).unwrap(), Some(vat));
+    assert_eq!(
+        store.categories().unwrap(),
+        vec![drinks.clone(), mains.clone()]
+    );
+    assert_eq!(store.category(mains.id).unwrap(), Some(mains.clone()));
+    assert_eq!(store.modifier_groups().unwrap(), vec![sides.clone()]);
+    assert_eq!(store.modifier_group(sides.id).unwrap(), Some(sides));
+    // Channel prices come back in the canonical channel order.
+    let mut canonical = steak.clone();
+    canonical.channel_prices.sort_by_key(|(c, _)| *c);
+    assert_eq!(store.item(steak.id).unwrap(), Some(canonical.clone()));
+    assert_eq!(store.item(ItemId(999)).unwrap(), None);
+    assert_eq!(store.item_with_code("STK-1").unwrap(), Some(steak.id));
+    assert_eq!(
+        store.item_with_code("4006381333931").unwrap(),
+        Some(steak.id)
+    );
+    assert_eq!(store.item_with_code("nothing").unwrap(), None);
+
+    // Search: word prefixes of name, description and codes, in any case.
+    assert_eq!(found(&store, "ste"), ["Steak frites"]);
+    assert_eq!(found(&store, "FRI"), ["Steak frites"]);
+    assert_eq!(found(&store, "stk"), ["Steak frites"]);
+    assert_eq!(found(&store, "4006381"), ["Steak frites"]);
+    assert_eq!(found(&store, "apple ju"), ["Apple juice"]);
+    assert_eq!(found(&store, "made"), {
+        let mut all: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        all.push("Steak frites".into());
+        all.sort();
+        all
+    });
+    assert!(
+        found(&store, "juice apple x").is_empty(),
+        "every word must match"
+    );
+    assert!(
+        found(&store, "\"*) OR 1=1 --").is_empty(),
+        "query syntax is plain text"
+    );
+    assert_eq!(found(&store, "c"), ["Cola", "Crème brûlée"]);
+    assert_eq!(
+        store.search_items("c", 1).unwrap().len(),
+        1,
+        "at most the limit"
+    );
+
+    // A category's items a page at a time, by name.
+    let page = |offset| -> Vec<String> {
+        store
+            .category_items(drinks.id, offset, 2)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name)
+            .collect()
+    };
+    assert_eq!(page(0), ["Apple juice", "Beer"]);
+    assert_eq!(page(2), ["Cola", "Crème brûlée"]);
+    assert_eq!(page(4), ["Espresso"]);
+
+    // An item put again replaces its variants and prices; 86'ing it keeps the rest.
+    let generation = store.catalog_generation().unwrap();
+    let smaller = Item {
+        variants: vec![],
+        channel_prices: vec![(Channel::Online, eur(2_700))],
+        sku: Some("STK-2".into()),
+        ..steak.clone()
+    };
+    commit_catalog(
+        &mut store,
+        &mut till,
+        &[
+            MenuChange::ItemPut(smaller.clone()),
+            MenuChange::AvailabilitySet {
+                item: steak.id,
+                available: false,
+            },
+        ],
+        &[],
+        &[],
+        vec![],
+    );
+    assert!(store.catalog_generation().unwrap() > generation);
+    assert_eq!(
+        store.item(steak.id).unwrap(),
+        Some(Item {
+            available: false,
+            ..smaller
+        })
+    );
+    assert_eq!(store.item_with_code("STK-1").unwrap(), None);
+    assert_eq!(found(&store, "stk"), ["Steak frites"]);
+
+    // Staff by name; PINs beside them; the floor by area, then name (T2 before T10).
+    assert_eq!(store.staff().unwrap(), vec![ana.clone(), ben.clone()]);
+    assert_eq!(store.staff_member(ben.id).unwrap(), Some(ben.clone()));
+    assert!(
+        store
+            .pin_hash(ana.id)
+            .unwrap()
+            .unwrap()
+            .starts_with("$argon2id$")
+    );
+    assert_eq!(store.pin_hash(ben.id).unwrap(), None);
+    let tables: Vec<String> = store
+        .tables()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(tables, ["B1", "T2", "T10"]);
+
+    // Nothing but orders leaves the generation alone; everything survives a restart.
+    let generation = store.catalog_generation().unwrap();
+    till.commit(
+        &mut store,
+        OrderId(0x0193_0000_0000_7000_8000_0000_0000_0300),
+        None,
+        vec![open_command("C-0300", None)],
+        vec![],
+    );
+    assert_eq!(store.catalog_generation().unwrap(), generation);
+    drop(store);
+    let store = backend.reopen();
+    assert_eq!(store.catalog_generation().unwrap(), generation);
+    assert_eq!(store.staff().unwrap(), vec![ana, ben]);
+    assert_eq!(store.categories().unwrap(), vec![drinks, mains]);
+}
+
+pub fn drawers_and_business_days_read_back<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let drawer = |id: u128, name: &str, at: u64| Drawer {
+        id: DrawerId(id),
+        name: name.into(),
+        float: eur(10_000),
+        cash_sales: eur(0),
+        cash_refunds: eur(0),
+        paid_in: eur(0),
+        paid_out: eur(0),
+        opened_by: StaffId(7),
+        opened_at: at,
+        closed: None,
+    };
+    let front = drawer(1, "front", 1_000);
+    let bar = drawer(2, "bar", 2_000);
+    let commit_drawers = |store: &mut B::Store, till: &mut Till, drawers: &[&Drawer]| {
+        let ledger = till.ledger(1);
+        let projection = Projection {
+            drawers: drawers.to_vec(),
+            ..Projection::default()
+        };
+        store.commit(&ledger, &projection, &[]).unwrap();
+    };
+    commit_drawers(&mut store, &mut till, &[&front, &bar]);
+    assert_eq!(
+        store.open_drawers().unwrap(),
+        vec![front.clone(), bar.clone()]
+    );
+    let counted = Drawer {
+        cash_sales: eur(4_550),
+        cash_refunds: eur(500),
+        paid_in: eur(2_000),
+        paid_out: eur(1_250),
+        closed: Some(DrawerCount {
+            counted: eur(14_700),
+            expected: eur(14_800),
+            by: StaffId(8),
+            at: 9_000,
+        }),
+        ..front.clone()
+    };
+    commit_drawers(&mut store, &mut till, &[&counted]);
+    assert_eq!(store.drawer(front.id).unwrap(), Some(counted.clone()));
+    assert_eq!(store.open_drawers().unwrap(), vec![bar.clone()]);
+    assert_eq!(store.recent_drawers(1).unwrap(), vec![bar.clone()]);
+    assert_eq!(store.recent_drawers(5).unwrap(), vec![bar, counted]);
+    assert_eq!(store.drawer(DrawerId(99)).unwrap(), None);
+
+    // Business days, per node; a day closed twice is a conflict.
+    let node = till.key.node_id();
+    assert_eq!(store.last_closed_day(node).unwrap(), None);
+    let day = |n: u32, from: u64, to: u64, close_seq: u64| ClosedDay {
+        node,
+        close_seq,
+        summary: DayClosed {
+            by: StaffId(7),
+            at: 10_000 + u64::from(n),
+            day: n,
+            from_seq: from,
+            to_seq: to,
+            orders: 12,
+            sales: eur(45_600),
+            tax: eur(3_100),
+            tips: eur(700),
+            refunded: eur(500),
+            cash_variance: eur(-100),
+            open_orders: 1,
+            open_orders_due: eur(1_250),
+        },
+    };
+    for d in [day(1, 1, 2, 3), day(2, 4, 3, 4)] {
+        let ledger = till.ledger(1);
+        assert_eq!(ledger.entries[0].seq, d.close_seq);
+        let projection = Projection {
+            days: vec![&d],
+            ..Projection::default()
+        };
+        store.commit(&ledger, &projection, &[]).unwrap();
+    }
+    assert_eq!(store.last_closed_day(node).unwrap(), Some(day(2, 4, 3, 4)));
+    assert_eq!(store.closed_day(node, 1).unwrap(), Some(day(1, 1, 2, 3)));
+    assert_eq!(store.closed_day(node, 3).unwrap(), None);
+    assert_eq!(store.last_closed_day(node_key(1).node_id()).unwrap(), None);
+    let again = day(2, 5, 4, 5);
+    let ledger = till.ledger(1);
+    let projection = Projection {
+        days: vec![&again],
+        ..Projection::default()
+    };
+    assert!(matches!(
+        store.commit(&ledger, &projection, &[]),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.chain_head(node).unwrap().unwrap().size(), 4);
+
+    // A day's entries, in order, as stored.
+    let mut seqs = Vec::new();
+    store
+        .visit_entries(node, 2, 4, &mut |bytes| {
+            seqs.push(EntryRef::decode(bytes).unwrap().seq);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seqs, [2, 3, 4]);
+}
+
+fn print_job(printer: &str, title: &str) -> NewPrintJob {
+    NewPrintJob {
+        printer: printer.into(),
+        kind: "kitchen".into(),
+        order: Some(OrderId(7)),
+        title: title.into(),
+        bytes: vec![0x1b, b'@', b'x'],
+        reprint_of: None,
+    }
+}
+
+pub fn print_jobs_go_out_in_order_and_an_interrupted_send_is_never_retried<B: Backend>(
+    backend: &mut B,
+) where
+    B::Store: PrintStore,
+{
+    let mut s = backend.fresh();
+    let node = mpos_ledger::NodeId([1; 16]);
+    assert!(s.printers().unwrap().is_empty());
+    let printer = crate::Printer {
+        name: "grill".into(),
+        address: "tcp:10.0.0.9:9100".into(),
+        stations: vec![StationId(2), StationId(3)],
+        receipts: false,
+        columns: 48,
+    };
+    s.put_printer(&printer).unwrap();
+    s.put_printer(&crate::Printer {
+        address: "file:/var/spool/grill".into(),
+        ..printer.clone()
+    })
+    .unwrap();
+    assert_eq!(s.printers().unwrap()[0].address, "file:/var/spool/grill");
+    assert!(s.remove_printer("grill").unwrap());
+    assert!(!s.remove_printer("grill").unwrap());
+
+    assert_eq!(s.print_cursor(node).unwrap(), None);
+    s.queue_from_ledger(
+        node,
+        5,
+        &[print_job("bar", "#1"), print_job("bar", "#2")],
+        100,
+    )
+    .unwrap();
+    assert_eq!(s.print_cursor(node).unwrap(), Some(5));
+    let first = s.next_job("bar", 100).unwrap().unwrap();
+    assert_eq!(first.job, print_job("bar", "#1"));
+    assert_eq!((first.state, first.attempts), (JobState::Queued, 0));
+    // Unreachable: back in the queue, not due before its retry time; the second job
+    // waits behind it rather than overtaking.
+    s.mark_sending(first.id).unwrap();
+    s.mark_retry(first.id, "refused", 2_000).unwrap();
+    assert_eq!(s.next_job("bar", 1_000).unwrap(), None);
+    let again = s.next_job("bar", 2_000).unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 1));
+    // The node stops while sending: the job fails instead of printing again.
+    s.mark_sending(again.id).unwrap();
+    assert_eq!(s.fail_interrupted().unwrap(), 1);
+    let failed = s.print_job(first.id).unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert!(failed.last_error.unwrap().contains("reprint"));
+    // A failed job is never picked up again; the next one is.
+    let second = s.next_job("bar", 3_000).unwrap().unwrap();
+    assert_eq!(second.job.title, "#2");
+    assert!(
+        s.mark_sending(first.id).is_err(),
+        "only a queued job can be sent"
+    );
+    s.mark_sending(second.id).unwrap();
+    s.mark_printed(second.id, 3_100).unwrap();
+    assert_eq!(
+        s.print_job(second.id).unwrap().unwrap().printed_at,
+        Some(3_100)
+    );
+    assert_eq!(s.next_job("bar", 4_000).unwrap(), None);
+
+    // A print request queues once; its id asked for something else is a conflict.
+    assert_eq!(s.print_request(77, "receipt 7").unwrap(), None);
+    let reprint = NewPrintJob {
+        reprint_of: Some(first.id),
+        ..print_job("bar", "#1 (reprint)")
+    };
+    let ids = s
+        .queue_for_request(77, "receipt 7", &[reprint], 5_000)
+        .unwrap();
+    assert_eq!(s.print_request(77, "receipt 7").unwrap(), Some(ids.clone()));
+    assert!(matches!(
+        s.print_request(77, "receipt 8"),
+        Err(StoreError::Conflict(_))
+    ));
+    let one = s.queue_job(&print_job("pass", "#3"), 6_000).unwrap();
+    let newest: Vec<u64> = s.print_jobs(2).unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(newest, [one, ids[0]]);
+    drop(s);
+    let s = backend.reopen();
+    assert_eq!(
+        s.print_job(ids[0]).unwrap().unwrap().job.reprint_of,
+        Some(first.id)
+    );
+    assert_eq!(s.print_cursor(node).unwrap(), Some(5));
+}

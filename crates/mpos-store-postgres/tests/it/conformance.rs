@@ -5,3 +5,4 @@
 mpos_store::conformance_tests!(crate::support::Postgres::new());
 mpos_store::pos_conformance_tests!(crate::support::Postgres::new());
 mpos_store::inventory_conformance_tests!(crate::support::Postgres::new());
+mpos_store::catalog_conformance_tests!(crate::support::Postgres::new());
