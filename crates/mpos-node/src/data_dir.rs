@@ -7,7 +7,10 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use mpos_ledger::NodeKey;
+use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
+
+use crate::store::{Store, StoreLocation};
 
 use crate::error::NodeError;
 
@@ -108,6 +111,17 @@ impl DataDir {
     /// Opens the node's store (creating and migrating it as needed).
     pub fn store(&self) -> Result<SqliteStore, NodeError> {
         Ok(SqliteStore::open(&self.path.join(STORE_FILE))?)
+    }
+
+    /// Opens a connection to the store at `at`: this directory's SQLite database, or a
+    /// PostgreSQL database (migrated as needed), where the node's printers are its own.
+    pub fn open_store(&self, at: &StoreLocation) -> Result<Store, NodeError> {
+        Ok(match at {
+            StoreLocation::DataDir => Store::Sqlite(self.store()?),
+            StoreLocation::Postgres(config) => {
+                Store::Postgres(PgStore::open(config)?.for_node(self.key.node_id()))
+            }
+        })
     }
 }
 

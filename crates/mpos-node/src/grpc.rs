@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::store::Store;
 use mpos_domain::catalog::Selection;
 use mpos_domain::drawer::DrawerCommand;
 use mpos_domain::ids::{
@@ -22,7 +23,6 @@ use mpos_proto::event::{
 use mpos_proto::v1::{self, pos_server::Pos};
 use mpos_proto::view::{day_report_view, drawer_view, order_view};
 use mpos_store::{NewPrintJob, PosStore, PrintJob, PrintStore, Printer, StoreError};
-use mpos_store_sqlite::SqliteStore;
 use tonic::{Request as GrpcRequest, Response, Status};
 
 use crate::clock;
@@ -63,9 +63,9 @@ struct Session {
 pub struct PosApi {
     writer: Writer,
     node: mpos_ledger::NodeId,
-    reader: Arc<Mutex<SqliteStore>>,
+    reader: Arc<Mutex<Store>>,
     /// The print queue's own connection: printing never waits on the writer.
-    print_queue: Arc<Mutex<SqliteStore>>,
+    print_queue: Arc<Mutex<Store>>,
     logins: Arc<Mutex<LoginGuard>>,
     pins: PinDesk,
     signer: SessionSigner,
@@ -150,8 +150,8 @@ impl PosApi {
     pub fn new(
         writer: Writer,
         node: mpos_ledger::NodeId,
-        reader: SqliteStore,
-        print_queue: SqliteStore,
+        reader: Store,
+        print_queue: Store,
         pins: PinDesk,
         signer: SessionSigner,
         metrics: Arc<crate::metrics::Metrics>,
@@ -367,7 +367,7 @@ fn reused_print(e: StoreError) -> NodeError {
     }
 }
 
-fn jobs_by_id(q: &SqliteStore, ids: &[u64]) -> Result<Vec<PrintJob>, NodeError> {
+fn jobs_by_id(q: &Store, ids: &[u64]) -> Result<Vec<PrintJob>, NodeError> {
     let mut jobs = Vec::with_capacity(ids.len());
     for id in ids {
         jobs.extend(q.print_job(*id)?);
@@ -413,7 +413,7 @@ impl PosApi {
     /// Runs a read on the reader connection, off the async threads.
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&SqliteStore) -> Result<T, NodeError> + Send + 'static,
+        f: impl FnOnce(&Store) -> Result<T, NodeError> + Send + 'static,
     ) -> Result<T, Status> {
         let reader = self.reader.clone();
         blocking(move || {
@@ -428,7 +428,7 @@ impl PosApi {
     /// Runs `f` on the print queue's connection, off the async threads.
     async fn with_queue<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut SqliteStore) -> Result<T, NodeError> + Send + 'static,
+        f: impl FnOnce(&mut Store) -> Result<T, NodeError> + Send + 'static,
     ) -> Result<T, Status> {
         let queue = self.print_queue.clone();
         blocking(move || {

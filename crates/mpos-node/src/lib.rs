@@ -27,6 +27,7 @@ pub mod receipt;
 pub mod server;
 pub mod setup;
 pub mod staff;
+pub mod store;
 pub mod web;
 pub mod writer;
 

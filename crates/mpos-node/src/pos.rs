@@ -154,6 +154,10 @@ struct Staged {
     pin: Option<(StaffId, String)>,
 }
 
+/// How often a batch on a shared store is decided again after meeting another node's
+/// write before its requests are answered "retry".
+const SHARED_ATTEMPTS: u32 = 4;
+
 #[derive(Debug)]
 pub struct PosService<S> {
     ledger: Ledger<S>,
@@ -176,6 +180,9 @@ struct Cache {
     floor: RefCell<Option<Vec<Table>>>,
     /// Staff members, read once each: every request checks its actor.
     staff: RefCell<HashMap<StaffId, Option<StaffMember>>>,
+    /// The store's catalog generation the menu, staff and floor above were read at
+    /// (a shared store only: other nodes may change them).
+    generation: RefCell<Option<u64>>,
 }
 
 /// Reads through a cache map: the stored value, fetched once.
@@ -196,6 +203,12 @@ fn cached<K: std::hash::Hash + Eq + Copy, V: Clone>(
 }
 
 impl Cache {
+    fn forget_catalog(&self) {
+        self.forget_menu();
+        self.floor.borrow_mut().take();
+        self.staff.borrow_mut().clear();
+    }
+
     fn forget_menu(&self) {
         self.settings.borrow_mut().take();
         self.items.borrow_mut().clear();
@@ -1108,11 +1121,95 @@ impl<S: PosStore> PosService<S> {
     /// Each request gets its own result; a refused one writes nothing and does not stop
     /// the others. If the commit fails, nothing of the batch is written and every request
     /// that would have written gets the failure.
+    ///
+    /// On a store shared with other nodes, what this service keeps in memory is first
+    /// checked against the store, and a batch whose commit meets another node's write
+    /// (a conflict) is decided again from the stored state, up to `SHARED_ATTEMPTS` times.
     pub fn execute(
         &mut self,
         requests: Vec<Request>,
         now_millis: u64,
     ) -> Vec<Result<Applied, NodeError>> {
+        if !self.ledger.store().shared() {
+            return self.execute_once(&requests, now_millis).0;
+        }
+        let mut attempt = 1;
+        loop {
+            if let Err(e) = self.refresh_shared(&requests) {
+                let message = e.to_string();
+                return requests
+                    .iter()
+                    .map(|_| {
+                        Err(NodeError::Store(StoreError::Backend(format!(
+                            "not applied: {message}"
+                        ))))
+                    })
+                    .collect();
+            }
+            let (mut results, conflicted) = self.execute_once(&requests, now_millis);
+            if conflicted.is_empty() {
+                return results;
+            }
+            if attempt == SHARED_ATTEMPTS {
+                for i in conflicted {
+                    results[i] = Err(NodeError::Unavailable(
+                        "another node changed the same rows at the same moment; retry with \
+                         the same request id"
+                            .into(),
+                    ));
+                }
+                return results;
+            }
+            tracing::debug!(attempt, "batch met another node's write; deciding it again");
+            attempt += 1;
+            // Another node wrote what this batch read: read it all again.
+            self.cache.open_orders.borrow_mut().clear();
+            self.cache.forget_catalog();
+        }
+    }
+
+    /// Drops what another node changed since this service read it: the menu, staff and
+    /// floor when the catalog generation moved; an open order whose stored version is
+    /// not the cached one.
+    fn refresh_shared(&self, requests: &[Request]) -> Result<(), NodeError> {
+        let store = self.ledger.store();
+        let generation = store.catalog_generation()?;
+        if *self.cache.generation.borrow() != Some(generation) {
+            self.cache.forget_catalog();
+            *self.cache.generation.borrow_mut() = Some(generation);
+        }
+        let ids: Vec<OrderId> = {
+            let open = self.cache.open_orders.borrow();
+            let mut ids: Vec<OrderId> = requests
+                .iter()
+                .filter_map(Request::order)
+                .filter(|id| open.contains_key(id))
+                .collect();
+            ids.sort_unstable_by_key(|id| id.0);
+            ids.dedup();
+            ids
+        };
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let stored: HashMap<OrderId, u32> = store.order_versions(&ids)?.into_iter().collect();
+        let mut open = self.cache.open_orders.borrow_mut();
+        for id in ids {
+            let current = open.get(&id).map(|o| o.version);
+            if current != stored.get(&id).copied() {
+                open.remove(&id);
+            }
+        }
+        Ok(())
+    }
+
+    /// One attempt at a batch: the results, and which of them a write conflict undid
+    /// (empty unless the commit met another node's write).
+    fn execute_once(
+        &mut self,
+        requests: &[Request],
+        now_millis: u64,
+    ) -> (Vec<Result<Applied, NodeError>>, Vec<usize>) {
         let mut staged = self.ledger.head().clone();
         let key = self.ledger.key().public();
         let mut w = Working::default();
@@ -1238,7 +1335,7 @@ impl<S: PosStore> PosService<S> {
         }
 
         if w.entries.is_empty() {
-            return results;
+            return (results, Vec::new());
         }
         let commit = (|| -> Result<(), NodeError> {
             let checkpoint = staged.checkpoint(self.ledger.key())?;
@@ -1298,6 +1395,10 @@ impl<S: PosStore> PosService<S> {
                     self.cache.staff.borrow_mut().clear();
                 }
             }
+            Err(NodeError::Store(StoreError::Conflict(m))) if self.ledger.store().shared() => {
+                tracing::debug!(conflict = %m, "another node wrote first");
+                return (results, pending);
+            }
             Err(e) => {
                 let message = e.to_string();
                 for i in pending {
@@ -1307,7 +1408,7 @@ impl<S: PosStore> PosService<S> {
                 }
             }
         }
-        results
+        (results, Vec::new())
     }
 
     /// The first result of a request applied before, rebuilt from its ledger entries.

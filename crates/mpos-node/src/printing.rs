@@ -17,13 +17,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::store::Store;
 use mpos_domain::Event;
 use mpos_domain::ids::{OrderId, StationId};
 use mpos_domain::order::{Change, Line, Order, OrderKind, Source};
 use mpos_ledger::{EntryRef, NodeId};
 use mpos_proto::event::decode;
 use mpos_store::{LedgerStore, NewPrintJob, PosStore, PrintStore, Printer, StoreError};
-use mpos_store_sqlite::SqliteStore;
 
 use crate::clock;
 use crate::error::NodeError;
@@ -269,7 +269,7 @@ pub struct KitchenFeed {
 }
 
 impl KitchenFeed {
-    pub fn new(store: &SqliteStore, node: NodeId) -> Result<KitchenFeed, NodeError> {
+    pub fn new(store: &impl PrintStore, node: NodeId) -> Result<KitchenFeed, NodeError> {
         let stored = store.print_cursor(node)?.unwrap_or(0);
         Ok(KitchenFeed {
             node,
@@ -282,7 +282,7 @@ impl KitchenFeed {
     /// tickets it holds. Returns how many entries it read.
     pub fn queue_tickets(
         &mut self,
-        store: &mut SqliteStore,
+        store: &mut (impl PosStore + PrintStore),
         durable: u64,
     ) -> Result<u64, NodeError> {
         let node = self.node;
@@ -327,7 +327,7 @@ impl KitchenFeed {
     }
 
     /// Stores the cursor if it moved (when the spooler stops).
-    pub fn store_cursor(&mut self, store: &mut SqliteStore) -> Result<(), NodeError> {
+    pub fn store_cursor(&mut self, store: &mut impl PrintStore) -> Result<(), NodeError> {
         if self.read > self.stored {
             store.queue_from_ledger(self.node, self.read, &[], clock::now_millis())?;
             self.stored = self.read;
@@ -337,7 +337,7 @@ impl KitchenFeed {
 }
 
 /// Sends what is due on each printer, oldest job first. Returns how many printed.
-pub fn deliver(store: &mut SqliteStore) -> Result<usize, NodeError> {
+pub fn deliver(store: &mut impl PrintStore) -> Result<usize, NodeError> {
     let mut printed = 0;
     for printer in store.printers()? {
         while let Some(job) = store.next_job(&printer.name, clock::now_millis())? {
@@ -375,7 +375,7 @@ impl Spooler {
     /// Starts spooling for `node` over its own connection `store`, reading the ledger as
     /// far as it is `durable`.
     pub fn start(
-        mut store: SqliteStore,
+        mut store: Store,
         node: NodeId,
         durable: DurableSize,
     ) -> Result<Spooler, NodeError> {

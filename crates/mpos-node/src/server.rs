@@ -13,12 +13,15 @@ use mpos_proto::v1::guest_server::GuestServer;
 use mpos_proto::v1::pos_server::PosServer;
 use tokio::net::TcpListener;
 
+use mpos_store::StoreError;
+
 use crate::data_dir::DataDir;
 use crate::error::NodeError;
 use crate::grpc::PosApi;
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::pos::PosService;
+use crate::store::{Store, StoreLocation};
 use crate::writer::Writer;
 
 /// A node bound to its port, ready to serve.
@@ -29,34 +32,57 @@ pub struct Node {
     metrics: Arc<Metrics>,
     writer_thread: std::thread::JoinHandle<()>,
     spooler: crate::printing::Spooler,
-    checkpointer: crate::checkpoint::Checkpointer,
+    /// SQLite's WAL checkpoints; none on PostgreSQL.
+    checkpointer: Option<crate::checkpoint::Checkpointer>,
     /// Held until the node stops.
     _lock: crate::data_dir::WriterLock,
 }
 
 impl Node {
-    /// Opens the data directory (creating it on first start) and binds `listen`.
-    pub async fn bind(data: &Path, listen: SocketAddr) -> Result<Node, NodeError> {
+    /// Opens the data directory (creating it on first start) and the store `at`, and
+    /// binds `listen`.
+    pub async fn bind(
+        data: &Path,
+        at: &StoreLocation,
+        listen: SocketAddr,
+    ) -> Result<Node, NodeError> {
+        let listener = TcpListener::bind(listen).await?;
+        let (data, at) = (data.to_path_buf(), at.clone());
+        // Opening stores blocks (PostgreSQL's client runs a runtime of its own, which may
+        // not start on a thread that drives async tasks): off the async threads.
+        tokio::task::spawn_blocking(move || Node::open(&data, &at, listener))
+            .await
+            .map_err(|e| NodeError::Internal(format!("starting the node failed: {e}")))?
+    }
+
+    fn open(data: &Path, at: &StoreLocation, listener: TcpListener) -> Result<Node, NodeError> {
         let dir = DataDir::open_or_create(data)?;
         let lock = dir.lock_for_writing()?;
-        let reader = dir.store()?;
-        let mut store = dir.store()?;
-        let print_queue = dir.store()?;
-        let spool = dir.store()?;
-        let checkpoints = dir.store()?;
-        store.leave_checkpoints_to_others()?;
-        let wal = store.sync_wal_separately()?;
+        let reader = dir.open_store(at)?;
+        let mut store = dir.open_store(at)?;
+        let print_queue = dir.open_store(at)?;
+        let spool = dir.open_store(at)?;
+        // SQLite: the writer leaves WAL checkpoints to a connection of their own and syncs
+        // the WAL on its own thread. PostgreSQL makes each commit durable before it returns.
+        let (sync, checkpointer): (Box<dyn FnMut() -> Result<(), StoreError> + Send>, _) =
+            match &mut store {
+                Store::Sqlite(s) => {
+                    s.leave_checkpoints_to_others()?;
+                    let wal = s.sync_wal_separately()?;
+                    let checkpointer = crate::checkpoint::Checkpointer::start(dir.store()?)?;
+                    (Box::new(move || wal.sync()), Some(checkpointer))
+                }
+                Store::Postgres(_) => (Box::new(|| Ok(())), None),
+            };
         // Sessions are signed with the node's key, so they outlive a restart.
         let sessions = crate::staff::SessionSigner::new(dir.key());
         let ledger = Ledger::open(store, dir.into_key())?;
-        tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), "ledger opened");
+        tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), store = ?at, "ledger opened");
         let metrics = Arc::new(Metrics::default());
         let node = ledger.node_id();
         let (writer, writer_thread) =
-            Writer::start(PosService::new(ledger), move || wal.sync(), metrics.clone())?;
+            Writer::start(PosService::new(ledger), sync, metrics.clone())?;
         let spooler = crate::printing::Spooler::start(spool, node, writer.durable())?;
-        let checkpointer = crate::checkpoint::Checkpointer::start(checkpoints)?;
-        let listener = TcpListener::bind(listen).await?;
         Ok(Node {
             listener,
             api: PosApi::new(

@@ -5,7 +5,8 @@
 //!
 //! The fsync that makes a batch durable runs on a second thread, the syncer, while the
 //! writer already decides and commits the next batch (the store syncs the write-ahead log
-//! itself no longer: `SqliteStore::sync_wal_separately`). Every answer goes out through
+//! itself no longer: `SqliteStore::sync_wal_separately`; PostgreSQL syncs each commit
+//! itself, and the sync has nothing left to do). Every answer goes out through
 //! the syncer, in order, and only after a sync that began after its batch committed: a
 //! client is never told of a write that power loss could take back, nor shown a refusal
 //! or a replay that rests on one.
@@ -14,8 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use mpos_store::StoreError;
-use mpos_store_sqlite::SqliteStore;
+use mpos_store::{PosStore, StoreError};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock;
@@ -86,8 +86,8 @@ impl Writer {
     /// every commit made before the call durable. If a sync fails, what it was to cover is
     /// in doubt: every answer waiting on it is a failure, and the writer takes no more
     /// requests until the node restarts (and SQLite recovers what reached the disk).
-    pub fn start(
-        mut service: PosService<SqliteStore>,
+    pub fn start<S: PosStore + Send + 'static>(
+        mut service: PosService<S>,
         mut sync: impl FnMut() -> Result<(), StoreError> + Send + 'static,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<(Writer, JoinHandle<()>)> {

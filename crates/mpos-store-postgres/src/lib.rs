@@ -57,10 +57,22 @@ const FETCH: i32 = 1_000;
 pub struct PgStore {
     /// Reads take `&self` in the store traits, but a PostgreSQL client needs `&mut` for
     /// every query: one store is one connection, used by one thread at a time.
-    client: RefCell<Client>,
+    /// Always some until the store is dropped (see `Drop`).
+    client: RefCell<Option<Client>>,
     statements: Statements,
     /// The node whose printers and print queue this connection serves.
     node: NodeId,
+}
+
+impl Drop for PgStore {
+    /// The synchronous client closes its connection on a runtime of its own, which panics
+    /// on a thread that drives async tasks (a node's store may be dropped on one when the
+    /// server stops): it is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -115,7 +127,7 @@ impl PgStore {
             StoreError::Backend(format!("connecting to PostgreSQL: {e}"))
         })?;
         let store = PgStore {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: Statements::default(),
             node: NodeId([0; 16]),
         };
@@ -124,7 +136,7 @@ impl PgStore {
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client.transaction().map_err(db)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(db)?;
@@ -152,6 +164,12 @@ impl PgStore {
         tx.commit().map_err(db)
     }
 
+    /// The connection, for one call.
+    fn conn(&self) -> Result<std::cell::RefMut<'_, Client>, StoreError> {
+        std::cell::RefMut::filter_map(self.client.borrow_mut(), Option::as_mut)
+            .map_err(|_| StoreError::Backend("the PostgreSQL connection is closed".into()))
+    }
+
     /// The same store, serving the printers and print queue of `node` (nodes sharing a
     /// database keep their own).
     pub fn for_node(mut self, node: NodeId) -> PgStore {
@@ -164,7 +182,7 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Sql<'_, Client>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         f(&mut Sql {
             client: &mut client,
             statements: &self.statements,
@@ -176,7 +194,7 @@ impl PgStore {
         &mut self,
         f: impl FnOnce(&mut Sql<'_, Transaction<'_>>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client.transaction().map_err(db)?;
         let out = f(&mut Sql {
             client: &mut tx,
@@ -188,8 +206,7 @@ impl PgStore {
 
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.client
-            .borrow_mut()
+        self.conn()?
             .query_one("SELECT version::BIGINT FROM mpos_schema", &[])
             .map(|r| r.get(0))
             .map_err(db)
@@ -203,8 +220,7 @@ impl PgStore {
 impl LedgerStore for PgStore {
     fn node_keys(&self) -> Result<Vec<PublicKey>, StoreError> {
         let rows = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query("SELECT public_key FROM ledger_node ORDER BY node_id", &[])
             .map_err(db)?;
         rows.iter()
@@ -218,8 +234,7 @@ impl LedgerStore for PgStore {
 
     fn chain_head(&self, node: NodeId) -> Result<Option<ChainHead>, StoreError> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt(
                 "SELECT state FROM ledger_head WHERE node_id = $1",
                 &[&&node.0[..]],
@@ -236,7 +251,7 @@ impl LedgerStore for PgStore {
         checkpoint: &SignedCheckpoint,
         head: &ChainHead,
     ) -> Result<(), StoreError> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client.transaction().map_err(db)?;
         append_ledger(&mut tx, key, entries, checkpoint, head)?;
         tx.commit().map_err(db)
@@ -248,8 +263,7 @@ impl LedgerStore for PgStore {
         tree_size: u64,
         witness: &WitnessSignature,
     ) -> Result<(), StoreError> {
-        self.client
-            .borrow_mut()
+        self.conn()?
             .execute(
                 "INSERT INTO ledger_witness (node_id, tree_size, witness_id, signature)
                  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -266,8 +280,7 @@ impl LedgerStore for PgStore {
 
     fn latest_checkpoint(&self, node: NodeId) -> Result<Option<SignedCheckpoint>, StoreError> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt(
                 "SELECT signed FROM ledger_checkpoint WHERE node_id = $1
                  ORDER BY tree_size DESC LIMIT 1",
@@ -283,8 +296,7 @@ impl LedgerStore for PgStore {
         tree_size: u64,
     ) -> Result<Option<SignedCheckpoint>, StoreError> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt(
                 "SELECT signed FROM ledger_checkpoint WHERE node_id = $1 AND tree_size = $2",
                 &[&&node.0[..], &sql_int(tree_size)],
@@ -295,8 +307,7 @@ impl LedgerStore for PgStore {
 
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt(
                 "SELECT bytes FROM ledger_entry WHERE node_id = $1 AND seq = $2",
                 &[&&node.0[..], &sql_int(seq)],
@@ -306,7 +317,7 @@ impl LedgerStore for PgStore {
     }
 
     fn range_root(&self, node: NodeId, start: u64, end: u64) -> Result<Hash, StoreError> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client.transaction().map_err(db)?;
         let portal = tx
             .bind(
@@ -343,7 +354,7 @@ impl LedgerStore for PgStore {
     ) -> Result<(), StoreError> {
         // Two cursors read side by side, a thousand rows at a time: memory stays flat
         // however long the ledger, and one snapshot (the transaction) serves both.
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -672,7 +683,7 @@ impl PosStore for PgStore {
         visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         // A cursor, a thousand rows at a time: a long day never sits in memory whole.
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client.transaction().map_err(db)?;
         let portal = tx
             .bind(

@@ -9,6 +9,7 @@ use mpos_domain::ids::StationId;
 use mpos_node::demo::{self, STAFF};
 use mpos_node::pos::PosService;
 use mpos_node::server::{Node, shutdown_signal};
+use mpos_node::store::StoreLocation;
 use mpos_node::{DataDir, Ledger, clock};
 use mpos_store::{PrintStore, Printer};
 
@@ -76,7 +77,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let node = Node::bind(&data, args.listen).await?;
+        let node = Node::bind(&data, &StoreLocation::DataDir, args.listen).await?;
         let addr = node.local_addr()?;
         say!("listening on {addr}");
         say!("Bistro Lumen is open. Data: {}", data.display());

@@ -10,11 +10,13 @@ use mpos_ledger::{
     ConsistencyProof, Hash, InclusionProof, NodeSummary, PublicKey, Receipt, ReceiptError,
     SignedCheckpoint, Summary, VerifyError, VerifyOptions,
 };
+use mpos_node::store::Store;
 use mpos_node::{DataDir, Ledger};
 use mpos_store::LedgerStore;
 use serde_json::{Value, json};
 
 use crate::Outcome;
+use crate::command::serve::StoreArg;
 use crate::output::{self, say, time};
 
 #[derive(Debug, Subcommand)]
@@ -23,6 +25,8 @@ pub enum LedgerCommand {
     Export {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         #[command(flatten)]
@@ -46,6 +50,8 @@ pub enum LedgerCommand {
     Prove {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// Prove the inclusion of this entry.
         #[arg(
             long,
@@ -78,6 +84,8 @@ pub enum LedgerCommand {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
         #[command(flatten)]
+        store: StoreArg,
+        #[command(flatten)]
         format: Format,
     },
     /// Check a receipt's code offline with the node's public key.
@@ -100,7 +108,12 @@ pub struct Format {
 
 pub fn run(cmd: LedgerCommand) -> Result<Outcome> {
     match cmd {
-        LedgerCommand::Export { data, out, format } => export(&data, &out, format.json),
+        LedgerCommand::Export {
+            data,
+            store,
+            out,
+            format,
+        } => export(&open_ledger(&data, &store)?, &out, format.json),
         LedgerCommand::Verify {
             file,
             node_keys,
@@ -109,17 +122,28 @@ pub fn run(cmd: LedgerCommand) -> Result<Outcome> {
         } => verify(&file, &node_keys, &checkpoints, format.json),
         LedgerCommand::Prove {
             data,
+            store,
             seq,
             from_size,
             size,
             format,
-        } => prove(&data, seq, from_size, size, format.json),
+        } => prove(
+            &open_ledger(&data, &store)?,
+            seq,
+            from_size,
+            size,
+            format.json,
+        ),
         LedgerCommand::CheckProof {
             file,
             pubkey,
             format,
         } => check_proof(&file, &pubkey, format.json),
-        LedgerCommand::Head { data, format } => head(&data, format.json),
+        LedgerCommand::Head {
+            data,
+            store,
+            format,
+        } => head(&open_ledger(&data, &store)?, format.json),
         LedgerCommand::CheckReceipt {
             code,
             pubkey,
@@ -128,9 +152,10 @@ pub fn run(cmd: LedgerCommand) -> Result<Outcome> {
     }
 }
 
-fn open_ledger(data: &Path) -> Result<Ledger<mpos_store_sqlite::SqliteStore>> {
+/// The ledger of the node whose key is in `data`, in the store `--store` names.
+fn open_ledger(data: &Path, store: &StoreArg) -> Result<Ledger<Store>> {
     let dir = DataDir::open(data)?;
-    let store = dir.store()?;
+    let store = dir.open_store(&store.location()?)?;
     Ok(Ledger::open(store, dir.into_key())?)
 }
 
@@ -139,8 +164,7 @@ fn parse_key(text: &str) -> Result<PublicKey> {
         .map_err(|e| anyhow!("--pubkey/--node-key {text:?}: {e}"))
 }
 
-fn export(data: &Path, out: &Path, as_json: bool) -> Result<Outcome> {
-    let ledger = open_ledger(data)?;
+fn export(ledger: &Ledger<Store>, out: &Path, as_json: bool) -> Result<Outcome> {
     // Written beside the target and renamed, so a crash never leaves half an export
     // under the real name.
     let tmp = out.with_extension("partial");
@@ -306,13 +330,12 @@ fn hashes(path: &[Hash]) -> Value {
 }
 
 fn prove(
-    data: &Path,
+    ledger: &Ledger<Store>,
     seq: Option<u64>,
     from_size: Option<u64>,
     size: Option<u64>,
     as_json: bool,
 ) -> Result<Outcome> {
-    let ledger = open_ledger(data)?;
     let node = ledger.node_id().to_string();
     let value = match (seq, from_size) {
         (Some(seq), _) => {
@@ -483,8 +506,7 @@ fn check_proof(file: &Path, pubkey: &str, as_json: bool) -> Result<Outcome> {
     Ok(if valid { Outcome::Ok } else { Outcome::Failed })
 }
 
-fn head(data: &Path, as_json: bool) -> Result<Outcome> {
-    let ledger = open_ledger(data)?;
+fn head(ledger: &Ledger<Store>, as_json: bool) -> Result<Outcome> {
     let key = ledger.key().public();
     let cp = ledger.latest_checkpoint()?;
     if as_json {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use mpos_node::server::{Node, shutdown_signal};
+use mpos_node::store::StoreLocation;
 
 use crate::Outcome;
 use crate::output::say;
@@ -18,6 +19,29 @@ pub struct ServeArgs {
     /// Address for gRPC and HTTP; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:7070")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+/// `--store`: where a node's ledger and projections live.
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// `sqlite` (in the data directory, the default) or a PostgreSQL connection string
+    /// (server mode; several nodes may share one database). Read from MPOS_STORE when not
+    /// given, which keeps a password out of the process list.
+    #[arg(
+        long = "store",
+        value_name = "sqlite|postgres://...",
+        env = "MPOS_STORE",
+        hide_env_values = true
+    )]
+    pub location: Option<String>,
+}
+
+impl StoreArg {
+    pub fn location(&self) -> Result<StoreLocation> {
+        StoreLocation::parse(self.location.as_deref()).map_err(anyhow::Error::msg)
+    }
 }
 
 /// JSON logs on stderr; `RUST_LOG` filters (default `info`).
@@ -38,7 +62,7 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let node = Node::bind(&args.data, args.listen).await?;
+        let node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
         let addr = node.local_addr()?;
         // The first line on stdout is the address: scripts and tests read it.
         say!("listening on {addr}");

@@ -11,4 +11,5 @@ mod kitchen;
 mod ledger;
 mod print;
 mod serve;
+mod shared;
 mod support;

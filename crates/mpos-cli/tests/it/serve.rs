@@ -10,6 +10,7 @@ use mpos_domain::menu::{MenuCommand, Settings};
 use mpos_domain::staff::{Actor, Role, StaffCommand, StaffMember};
 use mpos_domain::{Currency, Money, PriceMode, TaxRate};
 use mpos_node::pos::{Action, PosService, Request};
+use mpos_node::store::StoreLocation;
 use mpos_node::{DataDir, Ledger};
 use mpos_proto::v1::{self, pos_client::PosClient};
 use tonic::Code;
@@ -23,8 +24,13 @@ fn eur(m: i64) -> Money {
 
 /// A small cafe: two staff with PINs, a flat white with a milk choice, a croissant.
 pub fn set_up_cafe(data: &Path) {
+    set_up_cafe_in(data, &StoreLocation::DataDir);
+}
+
+/// The same cafe, written by the node of `data` into the store `at`.
+pub fn set_up_cafe_in(data: &Path, at: &StoreLocation) {
     let dir = DataDir::open_or_create(data).unwrap();
-    let store = dir.store().unwrap();
+    let store = dir.open_store(at).unwrap();
     let mut svc = PosService::new(Ledger::open(store, dir.into_key()).unwrap());
     let owner = Actor {
         staff: StaffId(1),
@@ -150,8 +156,14 @@ impl Drop for Server {
 }
 
 pub fn start(data: &Path) -> Server {
+    start_on(data, "sqlite")
+}
+
+/// A node on the store `store` (`--store`, passed as MPOS_STORE as an operator would).
+pub fn start_on(data: &Path, store: &str) -> Server {
     let mut child = mpos()
         .args(["serve", "--data", s(data), "--listen", "127.0.0.1:0"])
+        .env("MPOS_STORE", store)
         .stdout(Stdio::piped())
         .stderr(
             std::env::var_os("MPOS_TEST_NODE_LOGS").map_or_else(Stdio::null, |_| Stdio::inherit()),

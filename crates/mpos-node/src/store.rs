@@ -1,0 +1,611 @@
+//! Where a node keeps its ledger and projections: SQLite in its data directory (the
+//! default, a restaurant's own device) or a PostgreSQL database (server mode, which
+//! several nodes may share). One type, so the rest of the node is written once for both.
+
+use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
+use mpos_domain::drawer::Drawer;
+use mpos_domain::floor::Table;
+use mpos_domain::ids::{
+    CategoryId, DrawerId, ItemId, LocationId, ModifierGroupId, OrderId, PurchaseOrderId, StaffId,
+    StockItemId, SupplierId, TaxCategoryId, TransferId,
+};
+use mpos_domain::inventory::{
+    PurchaseOrder, Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer,
+};
+use mpos_domain::menu::Settings;
+use mpos_domain::order::Order;
+use mpos_domain::staff::StaffMember;
+use mpos_ledger::{
+    ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
+};
+use mpos_store::{
+    AppliedRequest, ClosedDay, InventoryStore, LedgerBatch, LedgerItem, LedgerStore, NewPrintJob,
+    PosStore, PrintJob, PrintStore, Printer, Projection, StoreError,
+};
+use mpos_store_postgres::PgStore;
+use mpos_store_sqlite::SqliteStore;
+
+/// Which store a node runs on.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// `mpos.sqlite3` in the data directory.
+    DataDir,
+    /// A PostgreSQL database: a `postgres://` URL or `key=value` connection string.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A connection string may hold a password: never printed.
+        match self {
+            StoreLocation::DataDir => f.write_str("DataDir"),
+            StoreLocation::Postgres(_) => f.write_str("Postgres"),
+        }
+    }
+}
+
+impl StoreLocation {
+    /// Reads `--store`: none or `sqlite` is the data directory; a `postgres://` or
+    /// `postgresql://` URL (or libpq `key=value` pairs) is PostgreSQL.
+    pub fn parse(text: Option<&str>) -> Result<StoreLocation, String> {
+        match text.map(str::trim) {
+            None | Some("") | Some("sqlite") => Ok(StoreLocation::DataDir),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreLocation::Postgres(url.to_string()))
+            }
+            Some(pairs) if pairs.contains("host=") || pairs.contains("dbname=") => {
+                Ok(StoreLocation::Postgres(pairs.to_string()))
+            }
+            Some(_) => Err(
+                "--store takes `sqlite` (the data directory, the default) or a PostgreSQL \
+                 connection string such as postgres://user@host/dbname"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// A connection to the node's store.
+#[derive(Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl LedgerStore for Store {
+    fn node_keys(&self) -> Result<Vec<PublicKey>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.node_keys(),
+            Store::Postgres(s) => s.node_keys(),
+        }
+    }
+
+    fn chain_head(&self, node: NodeId) -> Result<Option<ChainHead>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.chain_head(node),
+            Store::Postgres(s) => s.chain_head(node),
+        }
+    }
+
+    fn append_batch(
+        &mut self,
+        key: &PublicKey,
+        entries: &[SealedEntry],
+        checkpoint: &SignedCheckpoint,
+        head: &ChainHead,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.append_batch(key, entries, checkpoint, head),
+            Store::Postgres(s) => s.append_batch(key, entries, checkpoint, head),
+        }
+    }
+
+    fn add_witness(
+        &mut self,
+        node: NodeId,
+        tree_size: u64,
+        witness: &WitnessSignature,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.add_witness(node, tree_size, witness),
+            Store::Postgres(s) => s.add_witness(node, tree_size, witness),
+        }
+    }
+
+    fn latest_checkpoint(&self, node: NodeId) -> Result<Option<SignedCheckpoint>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.latest_checkpoint(node),
+            Store::Postgres(s) => s.latest_checkpoint(node),
+        }
+    }
+
+    fn checkpoint_at(
+        &self,
+        node: NodeId,
+        tree_size: u64,
+    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.checkpoint_at(node, tree_size),
+            Store::Postgres(s) => s.checkpoint_at(node, tree_size),
+        }
+    }
+
+    fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.entry(node, seq),
+            Store::Postgres(s) => s.entry(node, seq),
+        }
+    }
+
+    fn range_root(&self, node: NodeId, start: u64, end: u64) -> Result<Hash, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.range_root(node, start, end),
+            Store::Postgres(s) => s.range_root(node, start, end),
+        }
+    }
+
+    fn stream_ledger(
+        &self,
+        node: NodeId,
+        visit: &mut dyn FnMut(LedgerItem<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stream_ledger(node, visit),
+            Store::Postgres(s) => s.stream_ledger(node, visit),
+        }
+    }
+}
+
+impl PosStore for Store {
+    fn commit(
+        &mut self,
+        batch: &LedgerBatch,
+        projection: &Projection<'_>,
+        requests: &[AppliedRequest],
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.commit(batch, projection, requests),
+            Store::Postgres(s) => s.commit(batch, projection, requests),
+        }
+    }
+
+    fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.load_order(id),
+            Store::Postgres(s) => s.load_order(id),
+        }
+    }
+
+    fn shared(&self) -> bool {
+        match self {
+            Store::Sqlite(s) => s.shared(),
+            Store::Postgres(s) => s.shared(),
+        }
+    }
+
+    fn catalog_generation(&self) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.catalog_generation(),
+            Store::Postgres(s) => s.catalog_generation(),
+        }
+    }
+
+    fn order_versions(&self, ids: &[OrderId]) -> Result<Vec<(OrderId, u32)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.order_versions(ids),
+            Store::Postgres(s) => s.order_versions(ids),
+        }
+    }
+
+    fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.applied_request(request),
+            Store::Postgres(s) => s.applied_request(request),
+        }
+    }
+
+    fn settings(&self) -> Result<Option<Settings>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.settings(),
+            Store::Postgres(s) => s.settings(),
+        }
+    }
+
+    fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.item(id),
+            Store::Postgres(s) => s.item(id),
+        }
+    }
+
+    fn category(&self, id: CategoryId) -> Result<Option<Category>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.category(id),
+            Store::Postgres(s) => s.category(id),
+        }
+    }
+
+    fn modifier_group(&self, id: ModifierGroupId) -> Result<Option<ModifierGroup>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.modifier_group(id),
+            Store::Postgres(s) => s.modifier_group(id),
+        }
+    }
+
+    fn tax_category(&self, id: TaxCategoryId) -> Result<Option<TaxCategory>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.tax_category(id),
+            Store::Postgres(s) => s.tax_category(id),
+        }
+    }
+
+    fn item_with_code(&self, code: &str) -> Result<Option<ItemId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.item_with_code(code),
+            Store::Postgres(s) => s.item_with_code(code),
+        }
+    }
+
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.search_items(query, limit),
+            Store::Postgres(s) => s.search_items(query, limit),
+        }
+    }
+
+    fn tax_categories(&self) -> Result<Vec<TaxCategory>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.tax_categories(),
+            Store::Postgres(s) => s.tax_categories(),
+        }
+    }
+
+    fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.categories(),
+            Store::Postgres(s) => s.categories(),
+        }
+    }
+
+    fn modifier_groups(&self) -> Result<Vec<ModifierGroup>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.modifier_groups(),
+            Store::Postgres(s) => s.modifier_groups(),
+        }
+    }
+
+    fn category_items(
+        &self,
+        category: CategoryId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.category_items(category, offset, limit),
+            Store::Postgres(s) => s.category_items(category, offset, limit),
+        }
+    }
+
+    fn tables(&self) -> Result<Vec<Table>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.tables(),
+            Store::Postgres(s) => s.tables(),
+        }
+    }
+
+    fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.staff_member(id),
+            Store::Postgres(s) => s.staff_member(id),
+        }
+    }
+
+    fn staff(&self) -> Result<Vec<StaffMember>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.staff(),
+            Store::Postgres(s) => s.staff(),
+        }
+    }
+
+    fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.pin_hash(id),
+            Store::Postgres(s) => s.pin_hash(id),
+        }
+    }
+
+    fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.receipt_code(order),
+            Store::Postgres(s) => s.receipt_code(order),
+        }
+    }
+
+    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.open_orders(),
+            Store::Postgres(s) => s.open_orders(),
+        }
+    }
+
+    fn recent_orders(
+        &self,
+        before: Option<(u64, OrderId)>,
+        number: &str,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.recent_orders(before, number, limit),
+            Store::Postgres(s) => s.recent_orders(before, number, limit),
+        }
+    }
+
+    fn closed_order_ids(
+        &self,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.closed_order_ids(from, to, limit),
+            Store::Postgres(s) => s.closed_order_ids(from, to, limit),
+        }
+    }
+
+    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.kitchen_orders(bumped_since),
+            Store::Postgres(s) => s.kitchen_orders(bumped_since),
+        }
+    }
+
+    fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.drawer(id),
+            Store::Postgres(s) => s.drawer(id),
+        }
+    }
+
+    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.open_drawers(),
+            Store::Postgres(s) => s.open_drawers(),
+        }
+    }
+
+    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.recent_drawers(limit),
+            Store::Postgres(s) => s.recent_drawers(limit),
+        }
+    }
+
+    fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.last_closed_day(node),
+            Store::Postgres(s) => s.last_closed_day(node),
+        }
+    }
+
+    fn closed_day(&self, node: NodeId, day: u32) -> Result<Option<ClosedDay>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.closed_day(node, day),
+            Store::Postgres(s) => s.closed_day(node, day),
+        }
+    }
+
+    fn visit_entries(
+        &self,
+        node: NodeId,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.visit_entries(node, from, to, visit),
+            Store::Postgres(s) => s.visit_entries(node, from, to, visit),
+        }
+    }
+}
+
+impl PrintStore for Store {
+    fn put_printer(&mut self, printer: &Printer) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.put_printer(printer),
+            Store::Postgres(s) => s.put_printer(printer),
+        }
+    }
+
+    fn remove_printer(&mut self, name: &str) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.remove_printer(name),
+            Store::Postgres(s) => s.remove_printer(name),
+        }
+    }
+
+    fn printers(&self) -> Result<Vec<Printer>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.printers(),
+            Store::Postgres(s) => s.printers(),
+        }
+    }
+
+    fn print_cursor(&self, node: NodeId) -> Result<Option<u64>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.print_cursor(node),
+            Store::Postgres(s) => s.print_cursor(node),
+        }
+    }
+
+    fn queue_from_ledger(
+        &mut self,
+        node: NodeId,
+        seq: u64,
+        jobs: &[NewPrintJob],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.queue_from_ledger(node, seq, jobs, now),
+            Store::Postgres(s) => s.queue_from_ledger(node, seq, jobs, now),
+        }
+    }
+
+    fn queue_job(&mut self, job: &NewPrintJob, now: u64) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.queue_job(job, now),
+            Store::Postgres(s) => s.queue_job(job, now),
+        }
+    }
+
+    fn print_request(&self, request: u128, action: &str) -> Result<Option<Vec<u64>>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.print_request(request, action),
+            Store::Postgres(s) => s.print_request(request, action),
+        }
+    }
+
+    fn queue_for_request(
+        &mut self,
+        request: u128,
+        action: &str,
+        jobs: &[NewPrintJob],
+        now: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.queue_for_request(request, action, jobs, now),
+            Store::Postgres(s) => s.queue_for_request(request, action, jobs, now),
+        }
+    }
+
+    fn next_job(&self, printer: &str, now: u64) -> Result<Option<PrintJob>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.next_job(printer, now),
+            Store::Postgres(s) => s.next_job(printer, now),
+        }
+    }
+
+    fn mark_sending(&mut self, id: u64) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.mark_sending(id),
+            Store::Postgres(s) => s.mark_sending(id),
+        }
+    }
+
+    fn mark_printed(&mut self, id: u64, now: u64) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.mark_printed(id, now),
+            Store::Postgres(s) => s.mark_printed(id, now),
+        }
+    }
+
+    fn mark_retry(&mut self, id: u64, error: &str, next_try_at: u64) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.mark_retry(id, error, next_try_at),
+            Store::Postgres(s) => s.mark_retry(id, error, next_try_at),
+        }
+    }
+
+    fn mark_failed(&mut self, id: u64, error: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.mark_failed(id, error),
+            Store::Postgres(s) => s.mark_failed(id, error),
+        }
+    }
+
+    fn fail_interrupted(&mut self) -> Result<usize, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.fail_interrupted(),
+            Store::Postgres(s) => s.fail_interrupted(),
+        }
+    }
+
+    fn print_job(&self, id: u64) -> Result<Option<PrintJob>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.print_job(id),
+            Store::Postgres(s) => s.print_job(id),
+        }
+    }
+
+    fn print_jobs(&self, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.print_jobs(limit),
+            Store::Postgres(s) => s.print_jobs(limit),
+        }
+    }
+}
+
+impl InventoryStore for Store {
+    fn stock_item(&self, id: StockItemId) -> Result<Option<StockItem>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stock_item(id),
+            Store::Postgres(s) => s.stock_item(id),
+        }
+    }
+
+    fn stock_items(&self) -> Result<Vec<StockItem>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stock_items(),
+            Store::Postgres(s) => s.stock_items(),
+        }
+    }
+
+    fn supplier(&self, id: SupplierId) -> Result<Option<Supplier>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.supplier(id),
+            Store::Postgres(s) => s.supplier(id),
+        }
+    }
+
+    fn stock_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<StockValue, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stock_level(location, item),
+            Store::Postgres(s) => s.stock_level(location, item),
+        }
+    }
+
+    fn stock_levels(
+        &self,
+        location: Option<LocationId>,
+    ) -> Result<Vec<(LocationId, StockItemId, StockValue)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stock_levels(location),
+            Store::Postgres(s) => s.stock_levels(location),
+        }
+    }
+
+    fn par_level(
+        &self,
+        location: LocationId,
+        item: StockItemId,
+    ) -> Result<Option<Quantity>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.par_level(location, item),
+            Store::Postgres(s) => s.par_level(location, item),
+        }
+    }
+
+    fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.recipe(target),
+            Store::Postgres(s) => s.recipe(target),
+        }
+    }
+
+    fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.transfer(id),
+            Store::Postgres(s) => s.transfer(id),
+        }
+    }
+
+    fn purchase_order(&self, id: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.purchase_order(id),
+            Store::Postgres(s) => s.purchase_order(id),
+        }
+    }
+}
