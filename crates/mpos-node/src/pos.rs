@@ -1227,7 +1227,7 @@ impl<S: PosStore> PosService<S> {
                     if done.action != action {
                         return Err(reused(request.id));
                     }
-                    return self.replay(&request, done);
+                    return self.replay(request, done);
                 }
                 if let Some(done) = applied.iter().find(|a| a.request == request.id).cloned() {
                     if done.action != action {
@@ -1251,7 +1251,7 @@ impl<S: PosStore> PosService<S> {
                     stored,
                     drawer,
                     pin,
-                } = self.events_for(&request, &w, now_millis)?;
+                } = self.events_for(request, &w, now_millis)?;
                 let first_seq = staged.size() + 1;
                 let mut head = staged.clone();
                 let mut new_entries = Vec::with_capacity(events.len());

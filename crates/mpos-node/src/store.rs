@@ -65,8 +65,10 @@ impl StoreLocation {
     }
 }
 
-/// A connection to the node's store.
+/// A connection to the node's store. A node holds a handful, for its lifetime: their
+/// size does not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Store {
     Sqlite(SqliteStore),
     Postgres(PgStore),
