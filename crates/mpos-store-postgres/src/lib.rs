@@ -682,23 +682,30 @@ impl PosStore for PgStore {
         to: u64,
         visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        // A cursor, a thousand rows at a time: a long day never sits in memory whole.
-        let mut client = self.conn()?;
-        let mut tx = client.transaction().map_err(db)?;
-        let portal = tx
-            .bind(
-                "SELECT bytes FROM ledger_entry WHERE node_id = $1 AND seq >= $2 AND seq <= $3
-                 ORDER BY seq",
-                &[&&node.0[..], &sql_int(from), &sql_int(to)],
-            )
-            .map_err(db)?;
-        loop {
-            let rows = tx.query_portal(&portal, FETCH).map_err(db)?;
+        // A thousand rows at a time, by seq: a long day never sits in memory whole, and the
+        // connection is free while `visit` runs (a report reads orders as it goes).
+        let mut next = from;
+        while next <= to {
+            let rows = self.with(|s| {
+                s.query(
+                    "SELECT seq, bytes FROM ledger_entry
+                     WHERE node_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+                    &[
+                        &&node.0[..],
+                        &sql_int(next),
+                        &sql_int(to),
+                        &i64::from(FETCH),
+                    ],
+                )
+            })?;
             for r in &rows {
-                visit(r.try_get(0).map_err(corrupt)?)?;
+                visit(r.try_get(1).map_err(corrupt)?)?;
             }
-            if rows.len() < FETCH as usize {
-                break;
+            match rows.last() {
+                Some(last) if rows.len() == FETCH as usize => {
+                    next = sql::u64_at(last, "seq")? + 1;
+                }
+                _ => break,
             }
         }
         Ok(())

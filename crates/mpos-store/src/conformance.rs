@@ -1432,6 +1432,8 @@ where
     store
         .visit_entries(node, 2, 4, &mut |bytes| {
             seqs.push(EntryRef::decode(bytes).unwrap().seq);
+            // A report reads the store while it visits.
+            assert!(store.last_closed_day(node)?.is_some());
             Ok(())
         })
         .unwrap();

@@ -9,11 +9,11 @@ use mpos_domain::ids::StationId;
 use mpos_node::demo::{self, STAFF};
 use mpos_node::pos::PosService;
 use mpos_node::server::{Node, shutdown_signal};
-use mpos_node::store::StoreLocation;
 use mpos_node::{DataDir, Ledger, clock};
 use mpos_store::{PrintStore, Printer};
 
 use crate::Outcome;
+use crate::command::serve::StoreArg;
 use crate::output::say;
 
 #[derive(Debug, Args)]
@@ -24,6 +24,10 @@ pub struct DemoArgs {
     pub data: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:7070")]
     pub listen: SocketAddr,
+    /// The demo's store: the data directory's SQLite (default) or a PostgreSQL database,
+    /// seeded on first use like a fresh directory.
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 pub fn run(args: DemoArgs) -> Result<Outcome> {
@@ -38,10 +42,11 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         (None, Some(t)) => t.path().join("node"),
         (None, None) => unreachable!("one of the two is set"),
     };
+    let at = args.store.location()?;
     {
         let dir = DataDir::open_or_create(&data)?;
         let _lock = dir.lock_for_writing()?;
-        let store = dir.store()?;
+        let store = dir.open_store(&at)?;
         let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
         if svc.ledger().head().size() == 0 {
             say!("setting up the demo restaurant and a week of sales...");
@@ -56,7 +61,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
             // looked at without a printer.
             let printers = data.join("printers");
             std::fs::create_dir_all(&printers)?;
-            let mut queue = DataDir::open_or_create(&data)?.store()?;
+            let mut queue = DataDir::open_or_create(&data)?.open_store(&at)?;
             for (name, station, receipts) in [
                 ("bar", Some(1u128), false),
                 ("kitchen", Some(2), false),
@@ -77,7 +82,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let node = Node::bind(&data, &StoreLocation::DataDir, args.listen).await?;
+        let node = Node::bind(&data, &at, args.listen).await?;
         let addr = node.local_addr()?;
         say!("listening on {addr}");
         say!("Bistro Lumen is open. Data: {}", data.display());
