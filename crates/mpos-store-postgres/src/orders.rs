@@ -14,7 +14,7 @@ use mpos_store::columns::{
     channel_from, id_bytes, join_u32, like_prefix, mode_from, mode_text, rates_from, rates_text,
     source_from, source_text, split_u32, status_from, status_text, tender_from, tender_text,
 };
-use mpos_store::{AppliedRequest, StoreError};
+use mpos_store::{AppliedRequest, StoreError, order_difference};
 use postgres::{GenericClient, Row};
 
 use crate::sql::{Sql, big, get, id, opt_id, opt_u32_at, opt_u64_at, u32_at, u64_at};
@@ -106,7 +106,7 @@ pub(crate) fn save_order<C: GenericClient>(
                     o.number, b.version
                 )));
             }
-            if b.id == o.id && save_difference(sql, b, o)? {
+            if save_difference(sql, b, o)? {
                 return Ok(());
             }
             for table in [
@@ -226,77 +226,41 @@ fn insert_rows<C: GenericClient>(
     Ok(())
 }
 
-/// Writes what changed from `b` to `o` when it is only appended rows, voided or sent
-/// lines and refunded payments. False (nothing written) for any other change.
+/// Writes what changed from `b` to `o` when `order_difference` finds it; false (nothing
+/// written) for any other change.
 fn save_difference<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     b: &Order,
     o: &Order,
 ) -> Result<bool, StoreError> {
-    if o.lines.len() < b.lines.len()
-        || o.discounts.len() < b.discounts.len()
-        || o.payments.len() < b.payments.len()
-        || b.discounts[..] != o.discounts[..b.discounts.len()]
-    {
+    let Some(d) = order_difference(b, o) else {
         return Ok(false);
-    }
-    let same_line = |x: &Line, y: &Line| {
-        x.id == y.id
-            && x.item == y.item
-            && x.seat == y.seat
-            && x.course == y.course
-            && x.note == y.note
-            && x.added_by == y.added_by
     };
-    let same_payment = |x: &Payment, y: &Payment| {
-        x.id == y.id
-            && x.tender == y.tender
-            && x.amount == y.amount
-            && x.tip == y.tip
-            && x.cash_received == y.cash_received
-            && x.by == y.by
-    };
-    if b.lines.iter().zip(&o.lines).any(|(x, y)| !same_line(x, y))
-        || b.payments
-            .iter()
-            .zip(&o.payments)
-            .any(|(x, y)| !same_payment(x, y))
-    {
-        return Ok(false);
-    }
     let oid = id_bytes(o.id.0);
-    for (i, (x, y)) in b.lines.iter().zip(&o.lines).enumerate() {
-        if x.sent != y.sent
-            || x.voided != y.voided
-            || x.round != y.round
-            || x.sent_at != y.sent_at
-            || x.ready_at != y.ready_at
-        {
-            sql.execute(
-                "UPDATE pos_line SET sent = $3, voided = $4, round = $5, sent_at = $6,
-                    ready_at = $7
-                 WHERE order_id = $1 AND position = $2",
-                &[
-                    &&oid[..],
-                    &big(i),
-                    &y.sent,
-                    &y.voided,
-                    &i64::from(y.round),
-                    &opt_time(y.sent_at),
-                    &opt_time(y.ready_at),
-                ],
-            )?;
-        }
+    for i in d.changed_lines {
+        let y = &o.lines[i];
+        sql.execute(
+            "UPDATE pos_line SET sent = $3, voided = $4, round = $5, sent_at = $6,
+                ready_at = $7
+             WHERE order_id = $1 AND position = $2",
+            &[
+                &&oid[..],
+                &big(i),
+                &y.sent,
+                &y.voided,
+                &i64::from(y.round),
+                &opt_time(y.sent_at),
+                &opt_time(y.ready_at),
+            ],
+        )?;
     }
-    for (i, (x, y)) in b.payments.iter().zip(&o.payments).enumerate() {
-        if x.refunded != y.refunded {
-            sql.execute(
-                "UPDATE pos_payment SET refunded = $3 WHERE order_id = $1 AND position = $2",
-                &[&&oid[..], &big(i), &y.refunded.minor()],
-            )?;
-        }
+    for i in d.refunded_payments {
+        sql.execute(
+            "UPDATE pos_payment SET refunded = $3 WHERE order_id = $1 AND position = $2",
+            &[&&oid[..], &big(i), &o.payments[i].refunded.minor()],
+        )?;
     }
-    insert_rows(sql, o, (b.lines.len(), b.discounts.len(), b.payments.len()))?;
+    insert_rows(sql, o, d.appended_from)?;
     Ok(true)
 }
 

@@ -15,7 +15,9 @@ use mpos_domain::menu::Settings;
 use mpos_domain::order::{Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment};
 use mpos_domain::{Currency, Money, TaxRate};
 use mpos_ledger::NodeId;
-use mpos_store::{AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError};
+use mpos_store::{
+    AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError, order_difference,
+};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use mpos_store::columns::{
@@ -87,7 +89,7 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
     }
     match before {
         None => insert_rows(tx, o, (0, 0, 0)),
-        Some(b) if b.id == o.id && save_difference(tx, b, o)? => Ok(()),
+        Some(b) if save_difference(tx, b, o)? => Ok(()),
         Some(_) => {
             delete_rows(tx, &oid)?;
             insert_rows(tx, o, (0, 0, 0))
@@ -228,77 +230,40 @@ fn insert_rows(
     Ok(())
 }
 
-/// Writes what changed from `b` to `o` when it is only appended rows, voided or sent
-/// lines and refunded payments. False (nothing written) for any other change.
+/// Writes what changed from `b` to `o` when `order_difference` finds it; false (nothing
+/// written) for any other change.
 fn save_difference(tx: &Transaction<'_>, b: &Order, o: &Order) -> Result<bool, StoreError> {
-    let appended = |old: usize, new: usize| new >= old;
-    if !appended(b.lines.len(), o.lines.len())
-        || !appended(b.discounts.len(), o.discounts.len())
-        || !appended(b.payments.len(), o.payments.len())
-        || b.discounts[..] != o.discounts[..b.discounts.len()]
-    {
+    let Some(d) = order_difference(b, o) else {
         return Ok(false);
-    }
-    let same_line = |x: &mpos_domain::order::Line, y: &mpos_domain::order::Line| {
-        x.id == y.id
-            && x.item == y.item
-            && x.seat == y.seat
-            && x.course == y.course
-            && x.note == y.note
-            && x.added_by == y.added_by
     };
-    let same_payment = |x: &mpos_domain::order::Payment, y: &mpos_domain::order::Payment| {
-        x.id == y.id
-            && x.tender == y.tender
-            && x.amount == y.amount
-            && x.tip == y.tip
-            && x.cash_received == y.cash_received
-            && x.by == y.by
-    };
-    if b.lines.iter().zip(&o.lines).any(|(x, y)| !same_line(x, y))
-        || b.payments
-            .iter()
-            .zip(&o.payments)
-            .any(|(x, y)| !same_payment(x, y))
-    {
-        return Ok(false);
-    }
     let oid = id_bytes(o.id.0);
-    for (i, (x, y)) in b.lines.iter().zip(&o.lines).enumerate() {
-        if x.sent != y.sent
-            || x.voided != y.voided
-            || x.round != y.round
-            || x.sent_at != y.sent_at
-            || x.ready_at != y.ready_at
-        {
-            tx.prepare_cached(
-                "UPDATE pos_line SET sent = ?3, voided = ?4, round = ?5, sent_at = ?6, ready_at = ?7
-                 WHERE order_id = ?1 AND position = ?2",
-            )
-            .map_err(db)?
-            .execute(params![
-                &oid[..],
-                i as i64,
-                y.sent,
-                y.voided,
-                y.round,
-                y.sent_at.map(sql_int),
-                y.ready_at.map(sql_int)
-            ])
-            .map_err(db)?;
-        }
+    for i in d.changed_lines {
+        let y = &o.lines[i];
+        tx.prepare_cached(
+            "UPDATE pos_line SET sent = ?3, voided = ?4, round = ?5, sent_at = ?6, ready_at = ?7
+             WHERE order_id = ?1 AND position = ?2",
+        )
+        .map_err(db)?
+        .execute(params![
+            &oid[..],
+            i as i64,
+            y.sent,
+            y.voided,
+            y.round,
+            y.sent_at.map(sql_int),
+            y.ready_at.map(sql_int)
+        ])
+        .map_err(db)?;
     }
-    for (i, (x, y)) in b.payments.iter().zip(&o.payments).enumerate() {
-        if x.refunded != y.refunded {
-            tx.prepare_cached(
-                "UPDATE pos_payment SET refunded = ?3 WHERE order_id = ?1 AND position = ?2",
-            )
-            .map_err(db)?
-            .execute(params![&oid[..], i as i64, y.refunded.minor()])
-            .map_err(db)?;
-        }
+    for i in d.refunded_payments {
+        tx.prepare_cached(
+            "UPDATE pos_payment SET refunded = ?3 WHERE order_id = ?1 AND position = ?2",
+        )
+        .map_err(db)?
+        .execute(params![&oid[..], i as i64, o.payments[i].refunded.minor()])
+        .map_err(db)?;
     }
-    insert_rows(tx, o, (b.lines.len(), b.discounts.len(), b.payments.len()))?;
+    insert_rows(tx, o, d.appended_from)?;
     Ok(true)
 }
 

@@ -172,6 +172,81 @@ pub struct OrderUpdate<'a> {
     pub after: &'a Order,
 }
 
+/// What changed in an order when a store may write only that: rows appended, lines
+/// sent, voided or bumped, payments refunded. Lines, discounts and payments are never
+/// removed or reordered by the domain, so this covers nearly every change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDifference {
+    /// Lines whose sent, voided, round or kitchen times changed, by position.
+    pub changed_lines: Vec<usize>,
+    /// Payments whose refunded amount changed, by position.
+    pub refunded_payments: Vec<usize>,
+    /// How many lines, discounts and payments were there before: the rest are new.
+    pub appended_from: (usize, usize, usize),
+}
+
+/// The difference from `b` to `o`, or none when the change is anything else (the store
+/// then rewrites the order whole).
+pub fn order_difference(b: &Order, o: &Order) -> Option<OrderDifference> {
+    if b.id != o.id
+        || o.lines.len() < b.lines.len()
+        || o.discounts.len() < b.discounts.len()
+        || o.payments.len() < b.payments.len()
+        || b.discounts[..] != o.discounts[..b.discounts.len()]
+    {
+        return None;
+    }
+    let same_line = |x: &mpos_domain::order::Line, y: &mpos_domain::order::Line| {
+        x.id == y.id
+            && x.item == y.item
+            && x.seat == y.seat
+            && x.course == y.course
+            && x.note == y.note
+            && x.added_by == y.added_by
+    };
+    let same_payment = |x: &mpos_domain::order::Payment, y: &mpos_domain::order::Payment| {
+        x.id == y.id
+            && x.tender == y.tender
+            && x.amount == y.amount
+            && x.tip == y.tip
+            && x.cash_received == y.cash_received
+            && x.by == y.by
+    };
+    if b.lines.iter().zip(&o.lines).any(|(x, y)| !same_line(x, y))
+        || b.payments
+            .iter()
+            .zip(&o.payments)
+            .any(|(x, y)| !same_payment(x, y))
+    {
+        return None;
+    }
+    Some(OrderDifference {
+        changed_lines: b
+            .lines
+            .iter()
+            .zip(&o.lines)
+            .enumerate()
+            .filter(|(_, (x, y))| {
+                x.sent != y.sent
+                    || x.voided != y.voided
+                    || x.round != y.round
+                    || x.sent_at != y.sent_at
+                    || x.ready_at != y.ready_at
+            })
+            .map(|(i, _)| i)
+            .collect(),
+        refunded_payments: b
+            .payments
+            .iter()
+            .zip(&o.payments)
+            .enumerate()
+            .filter(|(_, (x, y))| x.refunded != y.refunded)
+            .map(|(i, _)| i)
+            .collect(),
+        appended_from: (b.lines.len(), b.discounts.len(), b.payments.len()),
+    })
+}
+
 /// A business day closed by a Z-report: its summary and the ledger entry that recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClosedDay {
