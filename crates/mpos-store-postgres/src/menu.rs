@@ -12,7 +12,9 @@ use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::staff::{Role, StaffChange, StaffMember};
 use mpos_domain::{Currency, Money};
 use mpos_store::StoreError;
-use mpos_store::columns::{channel_from, id_bytes, mode_from, mode_text, rates_from, rates_text};
+use mpos_store::columns::{
+    channel_from, id_bytes, mode_from, mode_text, rates_from, rates_text, search_words,
+};
 use postgres::{GenericClient, Row};
 
 use crate::corrupt;
@@ -337,13 +339,9 @@ pub(crate) fn item_with_code<C: GenericClient>(
 }
 
 /// What a cashier typed as a text-search query of word prefixes: every word must match
-/// the start of a word. Only letters and digits pass, so user text is never read as
-/// query syntax.
+/// the start of a word.
 fn prefix_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(8)
+    let words: Vec<String> = search_words(text)
         .map(|w| format!("{}:*", w.to_lowercase()))
         .collect();
     (!words.is_empty()).then(|| words.join(" & "))

@@ -4,12 +4,14 @@
 
 use mpos_domain::ids::OrderId;
 use mpos_ledger::NodeId;
-use mpos_store::columns::{id_bytes, job_state_from, stations_bytes, stations_from};
+use mpos_store::columns::{
+    id_bytes, job_ids_text, job_state_from, print_request_jobs, stations_bytes, stations_from,
+};
 use mpos_store::{NewPrintJob, PrintJob, PrintStore, Printer, StoreError};
 use postgres::{GenericClient, Row};
 
 use crate::sql::{Sql, big, get, opt_id, opt_u64_at, u32_at, u64_at};
-use crate::{PgStore, corrupt, sql_int};
+use crate::{PgStore, sql_int};
 
 fn job_row(r: &Row) -> Result<PrintJob, StoreError> {
     Ok(PrintJob {
@@ -181,21 +183,7 @@ impl PrintStore for PgStore {
         let Some(r) = found else {
             return Ok(None);
         };
-        let done: &str = get(&r, "action")?;
-        if done != action {
-            return Err(StoreError::Conflict(format!(
-                "request {request:032x} was already used to {done}"
-            )));
-        }
-        let jobs: &str = get(&r, "jobs")?;
-        jobs.split(',')
-            .filter(|j| !j.is_empty())
-            .map(|j| {
-                j.parse::<u64>()
-                    .map_err(|_| corrupt(format!("print request jobs {jobs:?}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        print_request_jobs(request, action, get(&r, "action")?, get(&r, "jobs")?).map(Some)
     }
 
     fn queue_for_request(
@@ -211,7 +199,7 @@ impl PrintStore for PgStore {
                 .iter()
                 .map(|job| insert_job(s, node, job, now))
                 .collect::<Result<Vec<_>, _>>()?;
-            let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+            let list = job_ids_text(&ids);
             s.execute(
                 "INSERT INTO print_request (id, node_id, action, jobs) VALUES ($1, $2, $3, $4)",
                 &[&&id_bytes(request)[..], &&node.0[..], &action, &list],

@@ -12,7 +12,7 @@ use mpos_domain::{Currency, Money};
 use mpos_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use mpos_store::columns::{mode_from, mode_text, rates_from, rates_text};
+use mpos_store::columns::{mode_from, mode_text, rates_from, rates_text, search_words};
 
 use crate::row::{from_id, id_bytes};
 use crate::{corrupt, db};
@@ -379,12 +379,7 @@ pub(crate) fn item_with_code(conn: &Connection, code: &str) -> Result<Option<Ite
 /// Turns what a cashier typed into an FTS5 query of word prefixes: every word must match
 /// the start of a word. Quotes keep user text from being read as FTS5 syntax.
 fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(8)
-        .map(|w| format!("\"{}\"*", w.replace('"', "")))
-        .collect();
+    let words: Vec<String> = search_words(text).map(|w| format!("\"{w}\"*")).collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
 

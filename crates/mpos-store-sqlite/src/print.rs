@@ -5,10 +5,12 @@ use mpos_ledger::NodeId;
 use mpos_store::{NewPrintJob, PrintJob, PrintStore, Printer, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 
-use mpos_store::columns::{job_state_from, stations_bytes, stations_from};
+use mpos_store::columns::{
+    job_ids_text, job_state_from, print_request_jobs, stations_bytes, stations_from,
+};
 
 use crate::row::{read_opt_id, read_opt_u64, read_u64};
-use crate::{SqliteStore, corrupt, db, sql_int};
+use crate::{SqliteStore, db, sql_int};
 
 fn job_row(r: &Row<'_>) -> Result<PrintJob, StoreError> {
     let order = read_opt_id(r, "order_id")?.map(OrderId);
@@ -165,19 +167,7 @@ impl PrintStore for SqliteStore {
         let Some((done, jobs)) = found else {
             return Ok(None);
         };
-        if done != action {
-            return Err(StoreError::Conflict(format!(
-                "request {request:032x} was already used to {done}"
-            )));
-        }
-        jobs.split(',')
-            .filter(|j| !j.is_empty())
-            .map(|j| {
-                j.parse::<u64>()
-                    .map_err(|_| corrupt(format!("print request jobs {jobs:?}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        print_request_jobs(request, action, &done, &jobs).map(Some)
     }
 
     fn queue_for_request(
@@ -195,7 +185,7 @@ impl PrintStore for SqliteStore {
             .iter()
             .map(|job| insert_job(&tx, job, now))
             .collect::<Result<Vec<_>, _>>()?;
-        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let list = job_ids_text(&ids);
         tx.prepare_cached("INSERT INTO print_request (id, action, jobs) VALUES (?1, ?2, ?3)")
             .map_err(db)?
             .execute(params![&request.to_be_bytes()[..], action, list])

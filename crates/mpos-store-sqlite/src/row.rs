@@ -9,6 +9,7 @@ pub(crate) fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> Resu
     row.get(col).map_err(db)
 }
 
+use mpos_store::columns::unsigned;
 pub(crate) use mpos_store::columns::{from_id, id_bytes};
 
 pub(crate) fn read_id(row: &Row<'_>, col: &str) -> Result<u128, StoreError> {
@@ -21,17 +22,13 @@ pub(crate) fn read_opt_id(row: &Row<'_>, col: &str) -> Result<Option<u128>, Stor
         .transpose()
 }
 
-fn unsigned(col: &str, v: i64) -> Result<u64, StoreError> {
-    mpos_store::columns::unsigned(v, col)
-}
-
 /// A sequence number, time or count stored as SQLite's signed integer.
 pub(crate) fn read_u64(row: &Row<'_>, col: &str) -> Result<u64, StoreError> {
-    unsigned(col, get(row, col)?)
+    unsigned(get(row, col)?, col)
 }
 
 pub(crate) fn read_opt_u64(row: &Row<'_>, col: &str) -> Result<Option<u64>, StoreError> {
     get::<Option<i64>>(row, col)?
-        .map(|v| unsigned(col, v))
+        .map(|v| unsigned(v, col))
         .transpose()
 }

@@ -3,7 +3,6 @@
 //! numbers. A database written by one backend reads the same through SQL in another.
 
 use mpos_domain::catalog::Channel;
-use mpos_domain::ids::{LocationId, StockItemId};
 use mpos_domain::inventory::{Dimension, Movement, RecipeFor, Unit};
 use mpos_domain::order::{Source, Status, Tender};
 use mpos_domain::{PriceMode, TaxRate};
@@ -206,9 +205,40 @@ pub fn movement_kind(m: &Movement) -> &'static str {
     }
 }
 
-/// A (location, stock item) pair as stored.
-pub fn level_key(location: LocationId, item: StockItemId) -> ([u8; 16], [u8; 16]) {
-    (id_bytes(location.0), id_bytes(item.0))
+/// The print jobs a print request queued, as stored: their ids, comma separated.
+pub fn job_ids_text(ids: &[u64]) -> String {
+    ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The jobs of print request `request`, stored as having done `done` with `jobs`, for a
+/// retry asking `action`: an id reused for another action is a conflict.
+pub fn print_request_jobs(
+    request: u128,
+    action: &str,
+    done: &str,
+    jobs: &str,
+) -> Result<Vec<u64>, StoreError> {
+    if done != action {
+        return Err(StoreError::Conflict(format!(
+            "request {request:032x} was already used to {done}"
+        )));
+    }
+    jobs.split(',')
+        .filter(|j| !j.is_empty())
+        .map(|j| {
+            j.parse::<u64>()
+                .map_err(|_| corrupt(format!("print request jobs {jobs:?}")))
+        })
+        .collect()
+}
+
+/// The words of what a cashier typed into a menu search: runs of letters and digits, at
+/// most eight. Each store matches every one as a word prefix, so user text is never
+/// read as query syntax.
+pub fn search_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
 }
 
 /// Escapes `prefix` for `LIKE … ESCAPE '\'` and appends the wildcard: an order number
