@@ -9,8 +9,10 @@ use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, LocationId, ModifierGroupId, OrderId, PurchaseOrderId, StaffId,
     StockItemId, SupplierId, TaxCategoryId, TransferId,
 };
+use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    PurchaseOrder, Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer,
+    Location, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue,
+    Supplier, Transfer,
 };
 use mpos_domain::menu::Settings;
 use mpos_domain::order::Order;
@@ -20,7 +22,7 @@ use mpos_ledger::{
 };
 use mpos_store::{
     AppliedRequest, ClosedDay, InventoryStore, LedgerBatch, LedgerItem, LedgerStore, NewPrintJob,
-    PosStore, PrintJob, PrintStore, Printer, Projection, StoreError,
+    PosStore, PrintJob, PrintStore, Printer, Projection, StockUsage, StoreError,
 };
 use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
@@ -608,6 +610,69 @@ impl InventoryStore for Store {
         match self {
             Store::Sqlite(s) => s.purchase_order(id),
             Store::Postgres(s) => s.purchase_order(id),
+        }
+    }
+
+    fn location(&self, id: LocationId) -> Result<Option<Location>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.location(id),
+            Store::Postgres(s) => s.location(id),
+        }
+    }
+
+    fn locations(&self) -> Result<Vec<Location>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.locations(),
+            Store::Postgres(s) => s.locations(),
+        }
+    }
+
+    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.sales_stock(),
+            Store::Postgres(s) => s.sales_stock(),
+        }
+    }
+
+    fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.order_stock(order),
+            Store::Postgres(s) => s.order_stock(order),
+        }
+    }
+
+    fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.suppliers(),
+            Store::Postgres(s) => s.suppliers(),
+        }
+    }
+
+    fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.par_levels(),
+            Store::Postgres(s) => s.par_levels(),
+        }
+    }
+
+    fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.transfers_in_transit(),
+            Store::Postgres(s) => s.transfers_in_transit(),
+        }
+    }
+
+    fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.purchase_orders(),
+            Store::Postgres(s) => s.purchase_orders(),
+        }
+    }
+
+    fn stock_usage(&self, from: u64, to: u64) -> Result<Vec<StockUsage>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stock_usage(from, to),
+            Store::Postgres(s) => s.stock_usage(from, to),
         }
     }
 }

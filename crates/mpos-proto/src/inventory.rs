@@ -5,8 +5,9 @@ use mpos_domain::ids::{
     TransferId, VariantId,
 };
 use mpos_domain::inventory::{
-    Dimension, Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder,
-    Quantity, Recipe, RecipeFor, StockItem, Supplier, TransferLine, Unit,
+    Depletion, Dimension, Ingredient, InventoryChange, InventoryEvent, Location, Movement,
+    PurchaseLine, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem, Supplier,
+    TransferLine, Unit,
 };
 use mpos_domain::{Currency, Money};
 
@@ -62,6 +63,56 @@ pub fn quantity_from_wire(
         dimension,
         milli: q.milli,
     })
+}
+
+pub fn location_to_wire(l: &Location) -> v1::Location {
+    v1::Location {
+        id: id(l.id.0),
+        name: l.name.clone(),
+        active: l.active,
+    }
+}
+
+pub fn location_from_wire(w: v1::Location) -> Result<Location, DecodeError> {
+    Ok(Location {
+        id: LocationId(read_id("location.id", &w.id)?),
+        name: w.name,
+        active: w.active,
+    })
+}
+
+pub fn sales_stock_to_wire(s: Option<SalesStock>) -> v1::SalesStock {
+    match s {
+        None => v1::SalesStock::default(),
+        Some(s) => v1::SalesStock {
+            location: id(s.location.0),
+            depletion: match s.depletion {
+                Depletion::OnSend => v1::StockDepletion::OnSend,
+                Depletion::OnClose => v1::StockDepletion::OnClose,
+            }
+            .into(),
+        },
+    }
+}
+
+pub fn sales_stock_from_wire(w: v1::SalesStock) -> Result<Option<SalesStock>, DecodeError> {
+    if w.location.is_empty() {
+        return Ok(None);
+    }
+    let depletion = match v1::StockDepletion::try_from(w.depletion) {
+        Ok(v1::StockDepletion::OnSend) => Depletion::OnSend,
+        Ok(v1::StockDepletion::OnClose) => Depletion::OnClose,
+        _ => {
+            return Err(field(
+                "sales_stock.depletion",
+                format!("unknown depletion {}", w.depletion),
+            ));
+        }
+    };
+    Ok(Some(SalesStock {
+        location: LocationId(read_id("sales_stock.location", &w.location)?),
+        depletion,
+    }))
 }
 
 pub fn stock_item_to_wire(i: &StockItem) -> v1::StockItem {
@@ -168,6 +219,8 @@ fn currency_of(c: &InventoryChange) -> Option<Currency> {
 
 pub fn inventory_to_wire(e: &InventoryEvent) -> v1::InventoryEvent {
     let change = match &e.change {
+        InventoryChange::PutLocation(l) => W::LocationPut(location_to_wire(l)),
+        InventoryChange::SetSalesStock(s) => W::SalesStockSet(sales_stock_to_wire(*s)),
         InventoryChange::PutStockItem(i) => W::StockItemPut(stock_item_to_wire(i)),
         InventoryChange::PutSupplier(s) => W::SupplierPut(v1::Supplier {
             id: id(s.id.0),
@@ -313,6 +366,8 @@ pub fn inventory_from_wire(w: v1::InventoryEvent) -> Result<InventoryEvent, Deco
     let location = |name, b: &[u8]| read_id(name, b).map(LocationId);
     let stock = |name, b: &[u8]| read_id(name, b).map(StockItemId);
     let change = match w.change {
+        Some(W::LocationPut(l)) => InventoryChange::PutLocation(location_from_wire(l)?),
+        Some(W::SalesStockSet(s)) => InventoryChange::SetSalesStock(sales_stock_from_wire(s)?),
         Some(W::StockItemPut(i)) => InventoryChange::PutStockItem(stock_item_from_wire(i)?),
         Some(W::SupplierPut(s)) => InventoryChange::PutSupplier(Supplier {
             id: SupplierId(read_id("supplier.id", &s.id)?),

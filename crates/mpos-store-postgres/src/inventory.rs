@@ -3,14 +3,19 @@
 //! the domain's `new_levels`, from levels read under a row lock: movements committed by
 //! several nodes at once queue on the rows they touch and add up.
 
-use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::ids::{LocationId, OrderId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder, Quantity,
-    Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, deltas, new_levels,
+    Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
+    Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue, Supplier, Transfer,
+    TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
-use mpos_store::columns::{dimension_from, id_bytes, movement_kind, recipe_key, unit_from};
-use mpos_store::{InventoryStore, StoreError};
+use mpos_store::columns::{
+    depletion_from, depletion_text, dimension_from, id_bytes, movement_kind, recipe_key, unit_from,
+    usage_deltas,
+};
+use mpos_store::{InventoryStore, StockUsage, StoreError};
 use postgres::{GenericClient, Row};
 
 use crate::sql::{Sql, big, get, id};
@@ -112,6 +117,22 @@ pub(crate) fn save_event<C: GenericClient>(
     e: &InventoryEvent,
 ) -> Result<(), StoreError> {
     match &e.change {
+        InventoryChange::PutLocation(l) => {
+            sql.execute(
+                "INSERT INTO stock_location (id, name, active) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, active = excluded.active",
+                &[&&id_bytes(l.id.0)[..], &l.name, &l.active],
+            )?;
+        }
+        InventoryChange::SetSalesStock(sales) => {
+            sql.execute("DELETE FROM stock_sales", &[])?;
+            if let Some(s) = sales {
+                sql.execute(
+                    "INSERT INTO stock_sales (id, location, depletion) VALUES (1, $1, $2)",
+                    &[&&id_bytes(s.location.0)[..], &depletion_text(s.depletion)],
+                )?;
+            }
+        }
         InventoryChange::PutStockItem(i) => {
             sql.execute(
                 "INSERT INTO stock_item (id, name, unit, active) VALUES ($1, $2, $3, $4)
@@ -243,7 +264,7 @@ fn save_movement<C: GenericClient>(
         },
         received.as_ref(),
     );
-    for (location, item, v) in levels {
+    for (location, item, v) in &levels {
         sql.execute(
             "INSERT INTO stock_level (location, item, milli, value) VALUES ($1, $2, $3, $4)
              ON CONFLICT (location, item) DO UPDATE SET milli = excluded.milli,
@@ -256,19 +277,52 @@ fn save_movement<C: GenericClient>(
             ],
         )?;
     }
-    for (location, item, delta) in moved {
+    for (location, item, delta, value) in usage_deltas(&moved, &seen, &levels) {
         sql.execute(
-            "INSERT INTO stock_delta (location, item, kind, milli, at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO stock_delta (location, item, kind, milli, value, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &&id_bytes(location.0)[..],
                 &&id_bytes(item.0)[..],
                 &movement_kind(m),
                 &delta,
+                &value,
                 &sql_int(at),
             ],
         )?;
     }
     match m {
+        Movement::Depleted {
+            location,
+            order,
+            lines,
+        }
+        | Movement::Restored {
+            location,
+            order,
+            lines,
+        } => {
+            let sign = if matches!(m, Movement::Depleted { .. }) {
+                1
+            } else {
+                -1
+            };
+            for (item, q) in lines {
+                sql.execute(
+                    "INSERT INTO stock_sale (order_id, location, item, dimension, milli)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (order_id, location, item) DO UPDATE
+                        SET milli = stock_sale.milli + excluded.milli",
+                    &[
+                        &&id_bytes(order.0)[..],
+                        &&id_bytes(location.0)[..],
+                        &&id_bytes(item.0)[..],
+                        &q.dimension.name(),
+                        &(sign * q.milli),
+                    ],
+                )?;
+            }
+        }
         Movement::Received {
             item,
             quantity,
@@ -465,41 +519,201 @@ impl InventoryStore for PgStore {
     }
 
     fn purchase_order(&self, pid: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
-        let key = id_bytes(pid.0);
+        self.with(|s| purchase_order(s, pid))
+    }
+
+    fn location(&self, lid: LocationId) -> Result<Option<Location>, StoreError> {
         self.with(|s| {
-            let Some(head) = s.query_opt(
-                "SELECT supplier, location, sent FROM purchase_order WHERE id = $1",
-                &[&&key[..]],
+            s.query_opt(
+                "SELECT name, active FROM stock_location WHERE id = $1",
+                &[&&id_bytes(lid.0)[..]],
             )?
-            else {
-                return Ok(None);
-            };
-            let lines = s
-                .query(
-                    "SELECT * FROM purchase_line WHERE po = $1 ORDER BY position",
-                    &[&&key[..]],
-                )?
-                .iter()
-                .map(|r| {
-                    let ordered = quantity(r, "dimension", "milli")?;
-                    Ok(PurchaseLine {
-                        item: StockItemId(id(r, "item")?),
-                        quantity: ordered,
-                        cost: money(r, "cost")?,
-                        received: Quantity {
-                            dimension: ordered.dimension,
-                            milli: get(r, "received_milli")?,
-                        },
-                    })
+            .map(|r| {
+                Ok(Location {
+                    id: lid,
+                    name: get(&r, "name")?,
+                    active: get(&r, "active")?,
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            Ok(Some(PurchaseOrder {
-                id: pid,
-                supplier: SupplierId(id(&head, "supplier")?),
-                location: LocationId(id(&head, "location")?),
-                lines,
-                sent: get(&head, "sent")?,
-            }))
+            })
+            .transpose()
         })
     }
+
+    fn locations(&self) -> Result<Vec<Location>, StoreError> {
+        self.with(|s| {
+            s.query(
+                "SELECT id, name, active FROM stock_location ORDER BY name, id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Location {
+                    id: LocationId(id(r, "id")?),
+                    name: get(r, "name")?,
+                    active: get(r, "active")?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
+        self.with(|s| {
+            s.query_opt("SELECT location, depletion FROM stock_sales", &[])?
+                .map(|r| {
+                    Ok(SalesStock {
+                        location: LocationId(id(&r, "location")?),
+                        depletion: depletion_from(get(&r, "depletion")?)?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError> {
+        self.with(|s| {
+            s.query(
+                "SELECT location, item, dimension, milli FROM stock_sale
+                 WHERE order_id = $1 AND milli <> 0 ORDER BY location, item",
+                &[&&id_bytes(order.0)[..]],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    LocationId(id(r, "location")?),
+                    StockItemId(id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ))
+            })
+            .collect()
+        })
+    }
+
+    fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
+        self.with(|s| {
+            s.query(
+                "SELECT id, name, contact FROM stock_supplier ORDER BY name, id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Supplier {
+                    id: SupplierId(id(r, "id")?),
+                    name: get(r, "name")?,
+                    contact: get(r, "contact")?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
+        self.with(|s| {
+            s.query(
+                "SELECT location, item, dimension, milli FROM stock_par ORDER BY location, item",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    LocationId(id(r, "location")?),
+                    StockItemId(id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ))
+            })
+            .collect()
+        })
+    }
+
+    fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError> {
+        self.with(|s| {
+            let ids = s
+                .query(
+                    "SELECT id FROM stock_transfer WHERE NOT received ORDER BY id",
+                    &[],
+                )?
+                .iter()
+                .map(|r| id(r, "id"))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            ids.into_iter()
+                .filter_map(|t| transfer(s, TransferId(t)).transpose())
+                .collect()
+        })
+    }
+
+    fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
+        self.with(|s| {
+            let ids = s
+                .query("SELECT id FROM purchase_order ORDER BY id", &[])?
+                .iter()
+                .map(|r| id(r, "id"))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            ids.into_iter()
+                .filter_map(|p| purchase_order(s, PurchaseOrderId(p)).transpose())
+                .collect()
+        })
+    }
+
+    fn stock_usage(&self, from: u64, to: u64) -> Result<Vec<StockUsage>, StoreError> {
+        self.with(|s| {
+            s.query(
+                "SELECT location, item, kind, sum(milli)::BIGINT AS milli,
+                    sum(value)::BIGINT AS value
+                 FROM stock_delta WHERE at >= $1 AND at < $2
+                 GROUP BY location, item, kind ORDER BY location, item, kind",
+                &[&sql_int(from), &sql_int(to)],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(StockUsage {
+                    location: LocationId(id(r, "location")?),
+                    item: StockItemId(id(r, "item")?),
+                    kind: get::<String>(r, "kind")?,
+                    milli: get(r, "milli")?,
+                    value: get(r, "value")?,
+                })
+            })
+            .collect()
+        })
+    }
+}
+
+fn purchase_order<C: GenericClient>(
+    s: &mut Sql<'_, C>,
+    pid: PurchaseOrderId,
+) -> Result<Option<PurchaseOrder>, StoreError> {
+    let key = id_bytes(pid.0);
+    let Some(head) = s.query_opt(
+        "SELECT supplier, location, sent FROM purchase_order WHERE id = $1",
+        &[&&key[..]],
+    )?
+    else {
+        return Ok(None);
+    };
+    let lines = s
+        .query(
+            "SELECT * FROM purchase_line WHERE po = $1 ORDER BY position",
+            &[&&key[..]],
+        )?
+        .iter()
+        .map(|r| {
+            let ordered = quantity(r, "dimension", "milli")?;
+            Ok(PurchaseLine {
+                item: StockItemId(id(r, "item")?),
+                quantity: ordered,
+                cost: money(r, "cost")?,
+                received: Quantity {
+                    dimension: ordered.dimension,
+                    milli: get(r, "received_milli")?,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(PurchaseOrder {
+        id: pid,
+        supplier: SupplierId(id(&head, "supplier")?),
+        location: LocationId(id(&head, "location")?),
+        lines,
+        sent: get(&head, "sent")?,
+    }))
 }

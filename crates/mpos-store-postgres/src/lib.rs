@@ -45,6 +45,7 @@ use crate::sql::{Sql, Statements};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_pos.sql"),
+    include_str!("../migrations/0003_stock_locations.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.

@@ -2,16 +2,22 @@
 //! value and history of deltas, transfers and purchase orders. Levels change only through
 //! the domain's `new_levels`, so the store and the in-memory books agree.
 
-use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::ids::{LocationId, OrderId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryEvent, Movement, PurchaseLine, PurchaseOrder, Quantity,
-    Recipe, RecipeFor, StockItem, StockValue, Supplier, Transfer, TransferLine, deltas, new_levels,
+    Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
+    Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue, Supplier, Transfer,
+    TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
+use mpos_store::StockUsage;
 use mpos_store::{InventoryStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use mpos_store::columns::{dimension_from, movement_kind, recipe_key, unit_from};
+use mpos_store::columns::{
+    depletion_from, depletion_text, dimension_from, movement_kind, recipe_key, unit_from,
+    usage_deltas,
+};
 
 use crate::row::{from_id, get, id_bytes, read_id};
 use crate::{SqliteStore, corrupt, db, sql_int};
@@ -110,6 +116,32 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
 /// Applies one inventory event inside the commit's transaction.
 pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(), StoreError> {
     match &e.change {
+        InventoryChange::PutLocation(l) => {
+            tx.prepare_cached(
+                "INSERT INTO stock_location (id, name, active) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, active = excluded.active",
+            )
+            .map_err(db)?
+            .execute(params![&id_bytes(l.id.0)[..], l.name, l.active])
+            .map_err(db)?;
+        }
+        InventoryChange::SetSalesStock(sales) => {
+            tx.prepare_cached("DELETE FROM stock_sales")
+                .map_err(db)?
+                .execute([])
+                .map_err(db)?;
+            if let Some(s) = sales {
+                tx.prepare_cached(
+                    "INSERT INTO stock_sales (id, location, depletion) VALUES (1, ?1, ?2)",
+                )
+                .map_err(db)?
+                .execute(params![
+                    &id_bytes(s.location.0)[..],
+                    depletion_text(s.depletion)
+                ])
+                .map_err(db)?;
+            }
+        }
         InventoryChange::PutStockItem(i) => {
             tx.prepare_cached(
                 "INSERT INTO stock_item (id, name, unit, active) VALUES (?1, ?2, ?3, ?4)
@@ -251,7 +283,7 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
         },
         received.as_ref(),
     );
-    for (location, item, v) in levels {
+    for (location, item, v) in &levels {
         tx.prepare_cached(
             "INSERT INTO stock_level (location, item, milli, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (location, item) DO UPDATE SET milli = excluded.milli,
@@ -266,9 +298,10 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
         ])
         .map_err(db)?;
     }
-    for (location, item, delta) in moved {
+    for (location, item, delta, value) in usage_deltas(&moved, &seen, &levels) {
         tx.prepare_cached(
-            "INSERT INTO stock_delta (location, item, kind, milli, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO stock_delta (location, item, kind, milli, value, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db)?
         .execute(params![
@@ -276,11 +309,45 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
             &id_bytes(item.0)[..],
             movement_kind(m),
             delta,
+            value,
             sql_int(at)
         ])
         .map_err(db)?;
     }
     match m {
+        Movement::Depleted {
+            location,
+            order,
+            lines,
+        }
+        | Movement::Restored {
+            location,
+            order,
+            lines,
+        } => {
+            let sign = if matches!(m, Movement::Depleted { .. }) {
+                1
+            } else {
+                -1
+            };
+            for (item, q) in lines {
+                tx.prepare_cached(
+                    "INSERT INTO stock_sale (order_id, location, item, dimension, milli)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (order_id, location, item) DO UPDATE
+                        SET milli = milli + excluded.milli",
+                )
+                .map_err(db)?
+                .execute(params![
+                    &id_bytes(order.0)[..],
+                    &id_bytes(location.0)[..],
+                    &id_bytes(item.0)[..],
+                    q.dimension.name(),
+                    sign * q.milli
+                ])
+                .map_err(db)?;
+            }
+        }
         Movement::Received {
             item,
             quantity,
@@ -494,46 +561,209 @@ impl InventoryStore for SqliteStore {
     }
 
     fn purchase_order(&self, id: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
-        let head = self
-            .conn()
-            .prepare_cached("SELECT supplier, location, sent FROM purchase_order WHERE id = ?1")
+        purchase_order(self.conn(), id)
+    }
+
+    fn location(&self, id: LocationId) -> Result<Option<Location>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT name, active FROM stock_location WHERE id = ?1")
             .map_err(db)?
             .query_row([&id_bytes(id.0)[..]], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, bool>(2)?,
-                ))
+                Ok(Location {
+                    id,
+                    name: r.get(0)?,
+                    active: r.get(1)?,
+                })
             })
             .optional()
-            .map_err(db)?;
-        let Some((supplier, location, sent)) = head else {
-            return Ok(None);
-        };
+            .map_err(db)
+    }
+
+    fn locations(&self) -> Result<Vec<Location>, StoreError> {
         let mut stmt = self
             .conn()
-            .prepare_cached("SELECT * FROM purchase_line WHERE po = ?1 ORDER BY position")
+            .prepare_cached("SELECT id, name, active FROM stock_location ORDER BY name, id")
             .map_err(db)?;
-        let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
-        let mut lines = Vec::new();
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
-            let ordered = quantity(r, "dimension", "milli")?;
-            lines.push(PurchaseLine {
-                item: StockItemId(read_id(r, "item")?),
-                quantity: ordered,
-                cost: money(r, "cost")?,
-                received: Quantity {
-                    dimension: ordered.dimension,
-                    milli: get(r, "received_milli")?,
-                },
+            out.push(Location {
+                id: LocationId(read_id(r, "id")?),
+                name: get(r, "name")?,
+                active: get(r, "active")?,
             });
         }
-        Ok(Some(PurchaseOrder {
-            id,
-            supplier: SupplierId(from_id(&supplier, "purchase order's supplier")?),
-            location: LocationId(from_id(&location, "purchase order's location")?),
-            lines,
-            sent,
-        }))
+        Ok(out)
     }
+
+    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT location, depletion FROM stock_sales")
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        rows.next()
+            .map_err(db)?
+            .map(|r| {
+                Ok(SalesStock {
+                    location: LocationId(read_id(r, "location")?),
+                    depletion: depletion_from(&get::<String>(r, "depletion")?)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT location, item, dimension, milli FROM stock_sale
+                 WHERE order_id = ?1 AND milli <> 0 ORDER BY location, item",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([&id_bytes(order.0)[..]]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push((
+                LocationId(read_id(r, "location")?),
+                StockItemId(read_id(r, "item")?),
+                quantity(r, "dimension", "milli")?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id, name, contact FROM stock_supplier ORDER BY name, id")
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(Supplier {
+                id: SupplierId(read_id(r, "id")?),
+                name: get(r, "name")?,
+                contact: get(r, "contact")?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT location, item, dimension, milli FROM stock_par ORDER BY location, item",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push((
+                LocationId(read_id(r, "location")?),
+                StockItemId(read_id(r, "item")?),
+                quantity(r, "dimension", "milli")?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError> {
+        let ids = ids(
+            self.conn(),
+            "SELECT id FROM stock_transfer WHERE received = 0 ORDER BY id",
+        )?;
+        ids.into_iter()
+            .filter_map(|id| transfer(self.conn(), TransferId(id)).transpose())
+            .collect()
+    }
+
+    fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
+        let ids = ids(self.conn(), "SELECT id FROM purchase_order ORDER BY id")?;
+        ids.into_iter()
+            .filter_map(|id| purchase_order(self.conn(), PurchaseOrderId(id)).transpose())
+            .collect()
+    }
+
+    fn stock_usage(&self, from: u64, to: u64) -> Result<Vec<StockUsage>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT location, item, kind, sum(milli) AS milli, sum(value) AS value
+                 FROM stock_delta WHERE at >= ?1 AND at < ?2
+                 GROUP BY location, item, kind ORDER BY location, item, kind",
+            )
+            .map_err(db)?;
+        let mut rows = stmt
+            .query(params![sql_int(from), sql_int(to)])
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(StockUsage {
+                location: LocationId(read_id(r, "location")?),
+                item: StockItemId(read_id(r, "item")?),
+                kind: get(r, "kind")?,
+                milli: get(r, "milli")?,
+                value: get(r, "value")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The ids a query lists, in its order.
+fn ids(conn: &Connection, sql: &str) -> Result<Vec<u128>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let mut rows = stmt.query([]).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(db)? {
+        out.push(read_id(r, "id")?);
+    }
+    Ok(out)
+}
+
+fn purchase_order(
+    conn: &Connection,
+    id: PurchaseOrderId,
+) -> Result<Option<PurchaseOrder>, StoreError> {
+    let head = conn
+        .prepare_cached("SELECT supplier, location, sent FROM purchase_order WHERE id = ?1")
+        .map_err(db)?
+        .query_row([&id_bytes(id.0)[..]], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((supplier, location, sent)) = head else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare_cached("SELECT * FROM purchase_line WHERE po = ?1 ORDER BY position")
+        .map_err(db)?;
+    let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
+    let mut lines = Vec::new();
+    while let Some(r) = rows.next().map_err(db)? {
+        let ordered = quantity(r, "dimension", "milli")?;
+        lines.push(PurchaseLine {
+            item: StockItemId(read_id(r, "item")?),
+            quantity: ordered,
+            cost: money(r, "cost")?,
+            received: Quantity {
+                dimension: ordered.dimension,
+                milli: get(r, "received_milli")?,
+            },
+        });
+    }
+    Ok(Some(PurchaseOrder {
+        id,
+        supplier: SupplierId(from_id(&supplier, "purchase order's supplier")?),
+        location: LocationId(from_id(&location, "purchase order's location")?),
+        lines,
+        sent,
+    }))
 }

@@ -3,7 +3,8 @@
 //! numbers. A database written by one backend reads the same through SQL in another.
 
 use mpos_domain::catalog::Channel;
-use mpos_domain::inventory::{Dimension, Movement, RecipeFor, Unit};
+use mpos_domain::ids::{LocationId, StockItemId};
+use mpos_domain::inventory::{Depletion, Dimension, Movement, RecipeFor, StockValue, Unit};
 use mpos_domain::order::{Source, Status, Tender};
 use mpos_domain::{PriceMode, TaxRate};
 
@@ -191,6 +192,38 @@ pub fn recipe_key(t: RecipeFor) -> (&'static str, [u8; 16], Vec<u8>) {
         RecipeFor::Variant(i, v) => ("variant", id_bytes(i.0), id_bytes(v.0).to_vec()),
         RecipeFor::Modifier(m) => ("modifier", id_bytes(m.0), Vec::new()),
     }
+}
+
+pub fn depletion_text(d: Depletion) -> &'static str {
+    d.name()
+}
+
+pub fn depletion_from(text: &str) -> Result<Depletion, StoreError> {
+    [Depletion::OnSend, Depletion::OnClose]
+        .into_iter()
+        .find(|d| d.name() == text)
+        .ok_or_else(|| corrupt(format!("unknown depletion {text:?}")))
+}
+
+/// What each (location, item) a movement touches gains in quantity and value, from the
+/// levels before it and after it (`new_levels`).
+pub fn usage_deltas(
+    moved: &[(LocationId, StockItemId, i64)],
+    before: &[(LocationId, StockItemId, StockValue)],
+    after: &[(LocationId, StockItemId, StockValue)],
+) -> Vec<(LocationId, StockItemId, i64, i64)> {
+    moved
+        .iter()
+        .map(|(l, i, milli)| {
+            let find = |levels: &[(LocationId, StockItemId, StockValue)]| {
+                levels
+                    .iter()
+                    .find(|(ll, li, _)| ll == l && li == i)
+                    .map_or(0, |(_, _, v)| v.value)
+            };
+            (*l, *i, *milli, find(after) - find(before))
+        })
+        .collect()
 }
 
 pub fn movement_kind(m: &Movement) -> &'static str {

@@ -613,11 +613,12 @@ where
 
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryCommand, InventoryEvent, Movement, Quantity, Recipe,
-    RecipeFor, Stock, StockBook, StockItem, Supplier, Unit,
+    Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryEvent, Location, Movement,
+    Quantity, Recipe, RecipeFor, SalesStock, Stock, StockBook, StockItem, Supplier, Unit, deltas,
+    new_levels,
 };
 
-use crate::InventoryStore;
+use crate::{InventoryStore, StockUsage};
 
 /// One `#[test]` per check of inventory's projections.
 #[macro_export]
@@ -670,6 +671,84 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
     for po in books.purchase_orders.values() {
         assert_eq!(store.purchase_order(po.id).unwrap().as_ref(), Some(po));
     }
+    let mut locations: Vec<Location> = books.locations.values().cloned().collect();
+    locations.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    assert_eq!(store.locations().unwrap(), locations);
+    for l in &locations {
+        assert_eq!(store.location(l.id).unwrap().as_ref(), Some(l));
+    }
+    assert_eq!(store.sales_stock().unwrap(), books.sales);
+    for (order, taken) in &books.sold {
+        let mut held: Vec<_> = taken
+            .iter()
+            .filter(|(_, _, q)| q.milli != 0)
+            .cloned()
+            .collect();
+        held.sort_by_key(|(l, i, _)| (*l, *i));
+        assert_eq!(store.order_stock(*order).unwrap(), held, "{order}");
+    }
+    let mut suppliers: Vec<Supplier> = books.suppliers.values().cloned().collect();
+    suppliers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    assert_eq!(store.suppliers().unwrap(), suppliers);
+    let pars: Vec<_> = books.par.iter().map(|((l, i), q)| (*l, *i, *q)).collect();
+    assert_eq!(store.par_levels().unwrap(), pars);
+    let in_transit: Vec<_> = books
+        .transfers
+        .values()
+        .filter(|t| t.received.is_none())
+        .cloned()
+        .collect();
+    assert_eq!(store.transfers_in_transit().unwrap(), in_transit);
+    let orders: Vec<_> = books.purchase_orders.values().cloned().collect();
+    assert_eq!(store.purchase_orders().unwrap(), orders);
+}
+
+/// One movement's usage rows, as `stock_usage` sums them: (at, location, item, kind,
+/// milli, value).
+type UsageRow = (u64, LocationId, StockItemId, &'static str, i64, i64);
+
+/// Records what `change` moves, from the books before it (an independent reading of the
+/// domain's rules: the value a movement adds is the level's value after minus before).
+fn record_usage(books: &Stock, e: &InventoryEvent, usage: &mut Vec<UsageRow>) {
+    let InventoryChange::Moved(m) = &e.change else {
+        return;
+    };
+    let transfer = match m {
+        Movement::TransferReceived { transfer, .. } => books.transfer(*transfer),
+        _ => None,
+    };
+    let to = transfer.as_ref().map(|t| t.to);
+    let after = new_levels(m, |l, i| books.level(l, i), transfer.as_ref());
+    for (l, i, milli) in deltas(m, |_| to) {
+        let value = after
+            .iter()
+            .find(|(al, ai, _)| *al == l && *ai == i)
+            .map_or(0, |(_, _, v)| v.value)
+            - books.level(l, i).value;
+        usage.push((e.at, l, i, crate::columns::movement_kind(m), milli, value));
+    }
+}
+
+/// `usage` in `[from, to)` summed as the store's report does.
+fn expected_usage(usage: &[UsageRow], from: u64, to: u64) -> Vec<StockUsage> {
+    let mut sums: std::collections::BTreeMap<(LocationId, StockItemId, &str), (i64, i64)> =
+        Default::default();
+    for (at, l, i, kind, milli, value) in usage {
+        if (from..to).contains(at) {
+            let s = sums.entry((*l, *i, kind)).or_default();
+            s.0 += milli;
+            s.1 += value;
+        }
+    }
+    sums.into_iter()
+        .map(|((location, item, kind), (milli, value))| StockUsage {
+            location,
+            item,
+            kind: kind.to_string(),
+            milli,
+            value,
+        })
+        .collect()
 }
 
 pub fn inventory_projections_match_the_domains_books<B: Backend>(backend: &mut B)
@@ -681,7 +760,7 @@ where
     let units = [Unit::Kilogram, Unit::Litre, Unit::Each];
     // Which kinds of rows the walks reached: a check that compared empty books would
     // prove nothing.
-    let mut reached = [false; 5];
+    let mut reached = [false; 7];
     for seed in [1_u64, 7, 42, 1_000_003] {
         let mut store = backend.fresh();
         let mut till = Till::new();
@@ -705,6 +784,18 @@ where
             name: "Old Mill".into(),
             contact: String::new(),
         }));
+        for (n, l) in locations.iter().enumerate() {
+            commands.push(InventoryCommand::PutLocation(Location {
+                id: *l,
+                name: ["Harbour", "City", "Central kitchen"][n].into(),
+                active: true,
+            }));
+        }
+        commands.push(InventoryCommand::SetSalesStock(Some(SalesStock {
+            location: locations[1],
+            depletion: Depletion::OnSend,
+        })));
+        let mut usage: Vec<UsageRow> = Vec::new();
         for command in std::mem::take(&mut commands) {
             for change in mpos_domain::inventory::decide(&books, MANAGER, &command).unwrap() {
                 books.apply(&change);
@@ -724,7 +815,7 @@ where
             };
             let location = locations[dice.roll(3) as usize];
             let other = locations[dice.roll(3) as usize];
-            let command = match dice.roll(11) {
+            let command = match dice.roll(12) {
                 0 | 1 => {
                     // Half the time against a purchase order that was sent, for its
                     // location and item.
@@ -808,6 +899,18 @@ where
                     item,
                     level: (dice.roll(3) != 0).then(|| amount(&mut dice)),
                 },
+                10 => match dice.roll(3) {
+                    0 => InventoryCommand::SetSalesStock(None),
+                    1 => InventoryCommand::SetSalesStock(Some(SalesStock {
+                        location,
+                        depletion: Depletion::OnClose,
+                    })),
+                    _ => InventoryCommand::PutLocation(Location {
+                        id: location,
+                        name: format!("Renamed {step}"),
+                        active: true,
+                    }),
+                },
                 9 => InventoryCommand::PutRecipe(Recipe {
                     target: RecipeFor::Item(ItemId(dice.roll(3) as u128)),
                     ingredients: (0..dice.roll(3))
@@ -839,6 +942,7 @@ where
                         at: 1_764_000_000_000 + step,
                         change: InventoryChange::Moved(m),
                     };
+                    record_usage(&books, &e, &mut usage);
                     books.apply(&e.change);
                     pending.push(e);
                     let now = dice.roll(4) == 0;
@@ -854,12 +958,14 @@ where
                     continue;
                 };
                 for change in changes {
-                    books.apply(&change);
-                    pending.push(InventoryEvent {
+                    let e = InventoryEvent {
                         by: MANAGER.staff,
                         at: 1_764_000_000_000 + step,
                         change,
-                    });
+                    };
+                    record_usage(&books, &e, &mut usage);
+                    books.apply(&e.change);
+                    pending.push(e);
                 }
             }
             let now = dice.roll(4) == 0;
@@ -874,14 +980,31 @@ where
             .values()
             .any(|po| po.lines.iter().any(|l| l.received.milli > 0));
         reached[4] |= !books.recipes.is_empty() && !books.par.is_empty();
+        reached[5] |= books
+            .sold
+            .values()
+            .any(|t| t.iter().any(|(_, _, q)| q.milli > 0));
+        reached[6] |= books
+            .sales
+            .is_some_and(|s| s.depletion == Depletion::OnClose);
         same_books(&store, &books);
+        // Usage over everything, and over a window that cuts the walk in two.
+        let start = 1_764_000_000_000;
+        assert_eq!(
+            store.stock_usage(0, u64::MAX / 2).unwrap(),
+            expected_usage(&usage, 0, u64::MAX / 2)
+        );
+        let window = expected_usage(&usage, start + 40, start + 100);
+        assert!(!window.is_empty());
+        assert_eq!(store.stock_usage(start + 40, start + 100).unwrap(), window);
         drop(store);
         let store = backend.reopen();
         same_books(&store, &books);
     }
     assert_eq!(
-        reached, [true; 5],
-        "levels, received transfers, goods in transit, receipts against orders, recipes and pars"
+        reached, [true; 7],
+        "levels, received transfers, goods in transit, receipts against orders, recipes, \
+         pars, stock held by orders, depletion on close"
     );
 }
 

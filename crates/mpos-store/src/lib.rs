@@ -17,9 +17,10 @@ use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
+use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    InventoryEvent, PurchaseOrder, Quantity, Recipe, RecipeFor, StockItem, StockValue, Supplier,
-    Transfer,
+    InventoryEvent, Location, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem,
+    StockValue, Supplier, Transfer,
 };
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
@@ -400,6 +401,37 @@ pub trait InventoryStore {
     fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError>;
     fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError>;
     fn purchase_order(&self, id: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError>;
+    fn location(&self, id: LocationId) -> Result<Option<Location>, StoreError>;
+    /// Every location, by name.
+    fn locations(&self) -> Result<Vec<Location>, StoreError>;
+    /// Where sales take stock from; none: they take nothing.
+    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError>;
+    /// What `order` has taken from stock and not given back, by location and item
+    /// (items it holds none of left out).
+    fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError>;
+    /// Every supplier, by name.
+    fn suppliers(&self) -> Result<Vec<Supplier>, StoreError>;
+    /// Every par level, by location and item.
+    fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError>;
+    /// Transfers sent and not received yet (goods in transit), by id.
+    fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError>;
+    /// Every purchase order, by id.
+    fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError>;
+    /// What moved in `[from, to)` (milliseconds), summed per location, item and kind of
+    /// movement: quantities and the value they added (negative: took away).
+    fn stock_usage(&self, from: u64, to: u64) -> Result<Vec<StockUsage>, StoreError>;
+}
+
+/// One line of [`InventoryStore::stock_usage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockUsage {
+    pub location: LocationId,
+    pub item: StockItemId,
+    /// `columns::movement_kind`'s name: received, wasted, counted, transfer_sent,
+    /// transfer_received, depleted, restored.
+    pub kind: String,
+    pub milli: i64,
+    pub value: i64,
 }
 
 /// A printer the node sends to: kitchen tickets of some stations, receipts, or both.

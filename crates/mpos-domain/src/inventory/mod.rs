@@ -11,6 +11,7 @@
 //! sale reversed); a partial refund (money back for a complaint) gives back none.
 
 pub mod quantity;
+pub mod sale;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,10 @@ pub enum InventoryError {
     Overflow,
     #[error("no stock item {0}")]
     UnknownStockItem(StockItemId),
+    #[error("no location {0}")]
+    UnknownLocation(LocationId),
+    #[error("{0} is closed: reopen it first")]
+    LocationClosed(String),
     #[error("no supplier {0}")]
     UnknownSupplier(SupplierId),
     #[error("no transfer {0}")]
@@ -91,6 +96,41 @@ pub struct StockItem {
     pub unit: Unit,
     /// Still bought and counted; an archived item keeps its history.
     pub active: bool,
+}
+
+/// A place stock is kept: a restaurant of the organization, a central kitchen, a store
+/// room. Every location's levels are kept apart; transfers move stock between them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub id: LocationId,
+    pub name: String,
+    /// Still trading; a closed location keeps its history and takes no new movements.
+    pub active: bool,
+}
+
+/// When a sale takes its recipe's ingredients from stock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depletion {
+    /// When the lines are sent to the kitchen (they are being made).
+    OnSend,
+    /// When the order is closed (paid in full).
+    OnClose,
+}
+
+impl Depletion {
+    pub fn name(self) -> &'static str {
+        match self {
+            Depletion::OnSend => "send",
+            Depletion::OnClose => "close",
+        }
+    }
+}
+
+/// Where this restaurant's sales take stock from, and when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SalesStock {
+    pub location: LocationId,
+    pub depletion: Depletion,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,6 +279,9 @@ impl PurchaseOrder {
 /// A change to inventory, recorded in the ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InventoryChange {
+    PutLocation(Location),
+    /// Where sales take stock from; none: sales take nothing.
+    SetSalesStock(Option<SalesStock>),
     PutStockItem(StockItem),
     PutSupplier(Supplier),
     /// The level below which `item` is low at `location`; none clears it.
@@ -338,6 +381,7 @@ pub struct Transfer {
 /// store both answer it.
 pub trait StockBook {
     fn currency(&self) -> Currency;
+    fn location(&self, id: LocationId) -> Option<Location>;
     fn stock_item(&self, id: StockItemId) -> Option<StockItem>;
     fn supplier(&self, id: SupplierId) -> Option<Supplier>;
     fn level(&self, location: LocationId, item: StockItemId) -> StockValue;
@@ -348,6 +392,8 @@ pub trait StockBook {
 /// A command to the inventory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InventoryCommand {
+    PutLocation(Location),
+    SetSalesStock(Option<SalesStock>),
     PutStockItem(StockItem),
     PutSupplier(Supplier),
     SetPar {
@@ -416,6 +462,17 @@ fn known(book: &impl StockBook, id: StockItemId) -> Result<StockItem, Refusal> {
         .ok_or(inv(InventoryError::UnknownStockItem(id)))
 }
 
+/// `id`, checked to be a location that still trades.
+fn open_location(book: &impl StockBook, id: LocationId) -> Result<Location, Refusal> {
+    let location = book
+        .location(id)
+        .ok_or(inv(InventoryError::UnknownLocation(id)))?;
+    if !location.active {
+        return Err(inv(InventoryError::LocationClosed(location.name)));
+    }
+    Ok(location)
+}
+
 /// `quantity` of `item`, checked to be more than zero and measurable in its unit.
 fn positive(item: &StockItem, quantity: Quantity, what: &str) -> Result<Quantity, Refusal> {
     quantity.require(item.unit).map_err(inv)?;
@@ -470,6 +527,27 @@ pub fn decide(
 ) -> Result<Vec<InventoryChange>, Refusal> {
     use InventoryCommand as C;
     let change = match command {
+        C::PutLocation(location) => {
+            require(actor, Permission::ManageStock, "set up locations")?;
+            if location.name.trim().is_empty() {
+                return Err(inv(InventoryError::NameRequired));
+            }
+            InventoryChange::PutLocation(Location {
+                name: location.name.trim().to_string(),
+                ..location.clone()
+            })
+        }
+        C::SetSalesStock(sales) => {
+            require(
+                actor,
+                Permission::ManageStock,
+                "choose where sales take stock from",
+            )?;
+            if let Some(s) = sales {
+                open_location(book, s.location)?;
+            }
+            InventoryChange::SetSalesStock(*sales)
+        }
         C::PutStockItem(item) => {
             require(actor, Permission::ManageStock, "set up stock items")?;
             if item.name.trim().is_empty() {
@@ -493,6 +571,7 @@ pub fn decide(
             level,
         } => {
             require(actor, Permission::ManageStock, "set par levels")?;
+            open_location(book, *location)?;
             let stock = known(book, *item)?;
             let level = level
                 .map(|l| positive(&stock, l, "a par level"))
@@ -520,6 +599,7 @@ pub fn decide(
             purchase_order,
         } => {
             require(actor, Permission::Stock, "receive stock")?;
+            open_location(book, *location)?;
             let stock = known(book, *item)?;
             let quantity = positive(&stock, *quantity, "a receipt")?;
             same_currency(book, *cost)?;
@@ -567,6 +647,7 @@ pub fn decide(
             reason,
         } => {
             require(actor, Permission::Stock, "record waste")?;
+            open_location(book, *location)?;
             let stock = known(book, *item)?;
             let quantity = positive(&stock, *quantity, "waste")?;
             if reason.trim().is_empty() {
@@ -585,6 +666,7 @@ pub fn decide(
             counted,
         } => {
             require(actor, Permission::Stock, "count stock")?;
+            open_location(book, *location)?;
             let stock = known(book, *item)?;
             counted.require(stock.unit).map_err(inv)?;
             if counted.milli < 0 {
@@ -617,6 +699,8 @@ pub fn decide(
             if from == to {
                 return Err(inv(InventoryError::SameLocation));
             }
+            open_location(book, *from)?;
+            open_location(book, *to)?;
             if book.transfer(*transfer).is_some() {
                 return Err(inv(InventoryError::TransferExists(*transfer)));
             }
@@ -694,6 +778,7 @@ pub fn decide(
             lines,
         } => {
             require(actor, Permission::ManageStock, "order stock")?;
+            open_location(book, *location)?;
             if book.purchase_order(*po).is_some() {
                 return Err(inv(InventoryError::PurchaseOrderExists(*po)));
             }
@@ -777,6 +862,8 @@ pub fn depletion(
 #[derive(Clone, Debug)]
 pub struct Stock {
     pub currency: Currency,
+    pub locations: BTreeMap<LocationId, Location>,
+    pub sales: Option<SalesStock>,
     pub items: BTreeMap<StockItemId, StockItem>,
     pub suppliers: BTreeMap<SupplierId, Supplier>,
     pub par: BTreeMap<(LocationId, StockItemId), Quantity>,
@@ -784,12 +871,16 @@ pub struct Stock {
     pub levels: BTreeMap<(LocationId, StockItemId), StockValue>,
     pub transfers: BTreeMap<TransferId, Transfer>,
     pub purchase_orders: BTreeMap<PurchaseOrderId, PurchaseOrder>,
+    /// What each order has taken and not given back.
+    pub sold: BTreeMap<OrderId, sale::Taken>,
 }
 
 impl Stock {
     pub fn new(currency: Currency) -> Stock {
         Stock {
             currency,
+            locations: BTreeMap::new(),
+            sales: None,
             items: BTreeMap::new(),
             suppliers: BTreeMap::new(),
             par: BTreeMap::new(),
@@ -797,12 +888,17 @@ impl Stock {
             levels: BTreeMap::new(),
             transfers: BTreeMap::new(),
             purchase_orders: BTreeMap::new(),
+            sold: BTreeMap::new(),
         }
     }
 
     /// Folds one change in.
     pub fn apply(&mut self, change: &InventoryChange) {
         match change {
+            InventoryChange::PutLocation(l) => {
+                self.locations.insert(l.id, l.clone());
+            }
+            InventoryChange::SetSalesStock(s) => self.sales = *s,
             InventoryChange::PutStockItem(i) => {
                 self.items.insert(i.id, i.clone());
             }
@@ -886,6 +982,9 @@ impl Stock {
                 if let Some(t) = self.transfers.get_mut(transfer) {
                     t.received = Some(lines.clone());
                 }
+            }
+            Movement::Depleted { order, .. } | Movement::Restored { order, .. } => {
+                sale::take(self.sold.entry(*order).or_default(), m);
             }
             _ => {}
         }
@@ -1007,6 +1106,9 @@ pub fn new_levels(
 impl StockBook for Stock {
     fn currency(&self) -> Currency {
         self.currency
+    }
+    fn location(&self, id: LocationId) -> Option<Location> {
+        self.locations.get(&id).cloned()
     }
     fn stock_item(&self, id: StockItemId) -> Option<StockItem> {
         self.items.get(&id).cloned()

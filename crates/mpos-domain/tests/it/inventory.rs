@@ -3,15 +3,22 @@
 //! properties, that levels are sums of movement deltas whatever order they arrive in.
 
 use mpos_domain::Money;
+use mpos_domain::PriceMode;
+use mpos_domain::catalog::Channel;
 use mpos_domain::catalog::{ChosenModifier, PricedSelection};
 use mpos_domain::ids::{
     CategoryId, ItemId, LocationId, ModifierId, OrderId, PurchaseOrderId, StaffId, StockItemId,
     SupplierId, TransferId, VariantId,
 };
+use mpos_domain::ids::{LineId, PaymentId};
+use mpos_domain::inventory::sale::{self, Taken, sale_movements};
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryCommand, InventoryError, Movement, PurchaseOrderStatus,
-    Quantity, Recipe, RecipeFor, Stock, StockBook, StockItem, Supplier, Unit, decide, deltas,
-    depletion, food_cost_ppm, recipe_cost,
+    Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryError, Location, Movement,
+    PurchaseOrderStatus, Quantity, Recipe, RecipeFor, SalesStock, Stock, StockBook, StockItem,
+    Supplier, Unit, decide, deltas, depletion, food_cost_ppm, recipe_cost,
+};
+use mpos_domain::order::{
+    Change, Command as OrderCommand, Order, OrderEvent, OrderKind, Source, Status, Tender,
 };
 use mpos_domain::staff::{Actor, Role};
 use mpos_domain::{Currency, Refusal};
@@ -52,6 +59,18 @@ fn run(stock: &mut Stock, actor: Actor, command: InventoryCommand) -> Result<(),
 /// Flour (kg), milk (l) and eggs (each), a supplier; nothing in stock yet.
 fn books() -> Stock {
     let mut stock = Stock::new(Currency::from_code("EUR").unwrap());
+    for (id, name) in [(CITY, "City"), (HARBOUR, "Harbour")] {
+        run(
+            &mut stock,
+            MANAGER,
+            InventoryCommand::PutLocation(Location {
+                id,
+                name: name.into(),
+                active: true,
+            }),
+        )
+        .unwrap();
+    }
     for (id, name, unit) in [
         (FLOUR, "Flour", Unit::Kilogram),
         (MILK, "Milk", Unit::Litre),
@@ -185,6 +204,38 @@ fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
             }),
             COOK,
             "a kitchen may not",
+        ),
+        (
+            receive(LocationId(77), FLOUR, "1 kg", 100),
+            COOK,
+            "no location",
+        ),
+        (
+            InventoryCommand::SendTransfer {
+                transfer: TransferId(3),
+                from: CITY,
+                to: LocationId(77),
+                lines: vec![(FLOUR, q("1 kg"))],
+            },
+            COOK,
+            "no location",
+        ),
+        (
+            InventoryCommand::SetSalesStock(Some(SalesStock {
+                location: LocationId(77),
+                depletion: Depletion::OnSend,
+            })),
+            MANAGER,
+            "no location",
+        ),
+        (
+            InventoryCommand::PutLocation(Location {
+                id: LocationId(5),
+                name: "  ".into(),
+                active: true,
+            }),
+            MANAGER,
+            "a name is required",
         ),
     ];
     for (command, actor, message) in cases {
@@ -575,5 +626,348 @@ proptest! {
             prop_assert_eq!(city.value + harbour.value, before.value);
         }
         let _ = Money::zero(stock.currency);
+    }
+}
+
+/// An order on the register, decided and applied as the node does.
+struct Ticket {
+    order: Option<Order>,
+}
+
+impl Ticket {
+    fn open() -> Ticket {
+        let mut t = Ticket { order: None };
+        t.run(OrderCommand::Open {
+            number: "A-1".into(),
+            channel: Channel::Counter,
+            kind: OrderKind::Takeaway,
+            source: Source::Register,
+            currency: Currency::from_code("EUR").unwrap(),
+            mode: PriceMode::Inclusive,
+        })
+        .unwrap();
+        t
+    }
+
+    fn run(&mut self, command: OrderCommand) -> Result<Vec<Change>, Refusal> {
+        let changes = mpos_domain::order::decide(self.order.as_ref(), &command, MANAGER)?;
+        for change in &changes {
+            let event = OrderEvent {
+                order: OrderId(9),
+                by: MANAGER.staff,
+                at: 1,
+                change: change.clone(),
+            };
+            self.order = mpos_domain::order::apply(self.order.take(), &event);
+        }
+        Ok(changes)
+    }
+}
+
+/// Pancakes take 120 g flour and an egg; an extra egg takes one more.
+fn pancake_recipes(t: RecipeFor) -> Option<Recipe> {
+    let (flour, eggs) = (
+        Ingredient {
+            stock: FLOUR,
+            quantity: q("120 g"),
+        },
+        |n: &str| Ingredient {
+            stock: EGGS,
+            quantity: q(n),
+        },
+    );
+    match t {
+        RecipeFor::Item(ItemId(40)) => Some(Recipe {
+            target: t,
+            ingredients: vec![flour, eggs("1 each")],
+        }),
+        RecipeFor::Modifier(ModifierId(42)) => Some(Recipe {
+            target: t,
+            ingredients: vec![eggs("1 each")],
+        }),
+        _ => None,
+    }
+}
+
+fn pancakes(quantity: u32, extra_egg: bool) -> PricedSelection {
+    PricedSelection {
+        item: ItemId(40),
+        name: "Pancakes".into(),
+        variant: None,
+        modifiers: if extra_egg {
+            vec![ChosenModifier {
+                id: ModifierId(42),
+                name: "Extra egg".into(),
+                price_delta: eur(100),
+            }]
+        } else {
+            vec![]
+        },
+        quantity,
+        unit_price: eur(850),
+        tax_rates: vec![],
+        category: CategoryId(1),
+        station: None,
+    }
+}
+
+/// Runs `command` on the ticket and folds the stock movements it makes into `stock`
+/// and `taken`, as the node's writer does.
+fn sell(
+    stock: &mut Stock,
+    ticket: &mut Ticket,
+    taken: &mut Taken,
+    policy: Option<SalesStock>,
+    command: OrderCommand,
+) -> Result<(), Refusal> {
+    for change in ticket.run(command)? {
+        let order = ticket.order.as_ref().unwrap();
+        for m in sale_movements(policy, order, &change, taken, pancake_recipes).unwrap() {
+            sale::take(taken, &m);
+            stock.apply(&InventoryChange::Moved(m));
+        }
+    }
+    Ok(())
+}
+
+fn add_line(line: u128, quantity: u32, extra_egg: bool) -> OrderCommand {
+    OrderCommand::AddLine {
+        line: LineId(line),
+        item: pancakes(quantity, extra_egg),
+        seat: None,
+        course: 1,
+        note: String::new(),
+    }
+}
+
+#[test]
+fn sales_take_their_recipes_on_send_or_on_close_and_voids_and_refunds_give_them_back() {
+    let mut stock = books();
+    run(&mut stock, COOK, receive(CITY, FLOUR, "10 kg", 1_200)).unwrap();
+    run(&mut stock, COOK, receive(CITY, EGGS, "30 each", 900)).unwrap();
+    let full = stock.clone();
+    let on_send = Some(SalesStock {
+        location: CITY,
+        depletion: Depletion::OnSend,
+    });
+
+    // Depleting on send: nothing moves until the kitchen gets the lines.
+    let (mut t, mut taken) = (Ticket::open(), Taken::new());
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_send,
+        add_line(1, 2, true),
+    )
+    .unwrap();
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_send,
+        add_line(2, 1, false),
+    )
+    .unwrap();
+    assert_eq!(stock.level(CITY, EGGS).milli, 30_000);
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_send,
+        OrderCommand::Send { lines: vec![] },
+    )
+    .unwrap();
+    // 2 × (1 egg + 1 extra) + 1 = 5 eggs; 3 × 120 g flour.
+    assert_eq!(stock.level(CITY, EGGS).milli, 25_000);
+    assert_eq!(stock.level(CITY, FLOUR).milli, 10_000_000 - 360_000);
+    // A line added later is taken when it is sent, not before.
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_send,
+        add_line(3, 1, false),
+    )
+    .unwrap();
+    assert_eq!(stock.level(CITY, EGGS).milli, 25_000);
+    // Voiding a sent line gives its recipe back; an unsent one gives nothing.
+    let void = |line| OrderCommand::VoidLine {
+        line: LineId(line),
+        reason: "guest changed their mind".into(),
+    };
+    sell(&mut stock, &mut t, &mut taken, on_send, void(1)).unwrap();
+    assert_eq!(stock.level(CITY, EGGS).milli, 29_000);
+    sell(&mut stock, &mut t, &mut taken, on_send, void(3)).unwrap();
+    assert_eq!(stock.level(CITY, EGGS).milli, 29_000);
+    // The order voided whole gives back what is still out: stock is as before the sale,
+    // value included.
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_send,
+        OrderCommand::VoidOrder {
+            reason: "walked out".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(stock.levels, full.levels);
+
+    // Depleting on close: sending takes nothing, closing takes it all; a whole refund
+    // gives it back, even after the restaurant switched to depleting on send.
+    let on_close = Some(SalesStock {
+        location: HARBOUR,
+        depletion: Depletion::OnClose,
+    });
+    let (mut t, mut taken) = (Ticket::open(), Taken::new());
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_close,
+        add_line(1, 1, false),
+    )
+    .unwrap();
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_close,
+        OrderCommand::Send { lines: vec![] },
+    )
+    .unwrap();
+    assert_eq!(stock.level(HARBOUR, EGGS).milli, 0);
+    let pay = OrderCommand::TakePayment {
+        payment: PaymentId(1),
+        tender: Tender::Card {
+            reference: "T-1".into(),
+        },
+        amount: eur(850),
+        tip: eur(0),
+        cash_received: None,
+        drawer: None,
+    };
+    sell(&mut stock, &mut t, &mut taken, on_close, pay).unwrap();
+    assert_eq!(t.order.as_ref().unwrap().status, Status::Closed);
+    assert_eq!(
+        stock.level(HARBOUR, EGGS).milli,
+        -1_000,
+        "sold without stock"
+    );
+    sell(
+        &mut stock,
+        &mut t,
+        &mut taken,
+        on_send,
+        OrderCommand::Refund {
+            payment: PaymentId(1),
+            amount: eur(850),
+            reason: "cold".into(),
+            drawer: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(stock.level(HARBOUR, EGGS).milli, 0);
+    assert_eq!(stock.level(CITY, EGGS), full.level(CITY, EGGS));
+}
+
+/// What a register may do to a ticket, for the property below.
+#[derive(Clone, Debug)]
+enum Step {
+    Add(u32, bool),
+    Send,
+    VoidLine(usize),
+    Pay,
+    Refund(i64),
+    VoidOrder,
+    Policy(Option<bool>),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (1..4u32, any::<bool>()).prop_map(|(n, e)| Step::Add(n, e)),
+        2 => Just(Step::Send),
+        2 => (0..6usize).prop_map(Step::VoidLine),
+        1 => Just(Step::Pay),
+        1 => (1..3_000i64).prop_map(Step::Refund),
+        1 => Just(Step::VoidOrder),
+        1 => prop::option::of(any::<bool>()).prop_map(Step::Policy),
+    ]
+}
+
+proptest! {
+    /// Whatever a register does to an order and however the restaurant's setting
+    /// changes meanwhile: an order never holds a negative amount of anything, stock
+    /// moves only by what the order holds, and once the order is voided or refunded
+    /// whole, stock is exactly as before it.
+    #[test]
+    fn an_order_gives_back_exactly_what_it_took(steps in prop::collection::vec(step(), 1..40)) {
+        let mut stock = books();
+        run(&mut stock, COOK, receive(CITY, EGGS, "50 each", 1_500)).unwrap();
+        run(&mut stock, COOK, receive(HARBOUR, EGGS, "50 each", 1_500)).unwrap();
+        let before = stock.levels.clone();
+        let (mut t, mut taken) = (Ticket::open(), Taken::new());
+        let mut policy = Some(SalesStock { location: CITY, depletion: Depletion::OnSend });
+        let mut next_line = 1u128;
+        for s in steps {
+            let command = match s {
+                Step::Add(n, e) => {
+                    next_line += 1;
+                    add_line(next_line, n, e)
+                }
+                Step::Send => OrderCommand::Send { lines: vec![] },
+                Step::VoidLine(i) => OrderCommand::VoidLine {
+                    line: LineId(i as u128 + 2),
+                    reason: "mistake".into(),
+                },
+                Step::Pay => {
+                    let due = t.order.as_ref().unwrap().totals().unwrap().balance;
+                    OrderCommand::TakePayment {
+                        payment: PaymentId(next_line + 1_000),
+                        tender: Tender::Card { reference: "T".into() },
+                        amount: due,
+                        tip: eur(0),
+                        cash_received: None,
+                        drawer: None,
+                    }
+                }
+                Step::Refund(a) => OrderCommand::Refund {
+                    payment: PaymentId(next_line + 1_000),
+                    amount: eur(a),
+                    reason: "complaint".into(),
+                    drawer: None,
+                },
+                Step::VoidOrder => OrderCommand::VoidOrder { reason: "test".into() },
+                Step::Policy(p) => {
+                    policy = p.map(|send| SalesStock {
+                        location: if send { CITY } else { HARBOUR },
+                        depletion: if send { Depletion::OnSend } else { Depletion::OnClose },
+                    });
+                    continue;
+                }
+            };
+            let was = stock.levels.clone();
+            if sell(&mut stock, &mut t, &mut taken, policy, command).is_err() {
+                prop_assert_eq!(&stock.levels, &was, "a refused command moved stock");
+            }
+            for (_, _, held) in &taken {
+                prop_assert!(held.milli >= 0, "{:?}", taken);
+            }
+            // Stock moved by exactly what the order holds.
+            for ((location, item), level) in &stock.levels {
+                let start = before.get(&(*location, *item)).map_or(0, |v| v.milli);
+                let held: i64 = taken
+                    .iter()
+                    .filter(|(l, i, _)| l == location && i == item)
+                    .map(|(_, _, q)| q.milli)
+                    .sum();
+                prop_assert_eq!(level.milli, start - held);
+            }
+            let order = t.order.as_ref().unwrap();
+            if order.status == Status::Voided || sale::wholly_refunded(order) {
+                prop_assert!(taken.iter().all(|(_, _, q)| q.milli == 0));
+            }
+        }
     }
 }

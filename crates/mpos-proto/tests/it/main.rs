@@ -505,8 +505,9 @@ fn hostile_payloads_are_refused_with_the_field_named() {
 /// Every kind of inventory change, with every optional field both set and empty.
 fn every_inventory_change() -> Vec<mpos_domain::inventory::InventoryChange> {
     use mpos_domain::inventory::{
-        Ingredient, InventoryChange as I, Movement as M, PurchaseLine, PurchaseOrder, Quantity,
-        Recipe, RecipeFor, StockItem, Supplier, TransferLine, Unit,
+        Depletion, Ingredient, InventoryChange as I, Location, Movement as M, PurchaseLine,
+        PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem, Supplier, TransferLine,
+        Unit,
     };
     let q = |t: &str| Quantity::parse(t).unwrap();
     let mut changes = Vec::new();
@@ -519,6 +520,25 @@ fn every_inventory_change() -> Vec<mpos_domain::inventory::InventoryChange> {
         }));
     }
     changes.extend([
+        I::PutLocation(Location {
+            id: LocationId(3),
+            name: "Harbour".into(),
+            active: true,
+        }),
+        I::PutLocation(Location {
+            id: LocationId(4),
+            name: "Old kitchen".into(),
+            active: false,
+        }),
+        I::SetSalesStock(None),
+        I::SetSalesStock(Some(SalesStock {
+            location: LocationId(3),
+            depletion: Depletion::OnSend,
+        })),
+        I::SetSalesStock(Some(SalesStock {
+            location: LocationId(4),
+            depletion: Depletion::OnClose,
+        })),
         I::PutSupplier(Supplier {
             id: SupplierId(2),
             name: "Old Mill".into(),
