@@ -11,3 +11,4 @@ pub mod order;
 pub mod print;
 pub mod serve;
 pub mod setup;
+pub mod stock;

@@ -61,6 +61,10 @@ enum Command {
     /// Export, verify and prove the tamper-evident ledger.
     #[command(subcommand)]
     Ledger(command::ledger::LedgerCommand),
+    /// Stock at every location: items, recipes, receiving, waste, counts, transfers,
+    /// purchase orders and food cost.
+    #[command(subcommand)]
+    Stock(command::stock::StockCommand),
     /// Measure the node's throughput.
     #[command(subcommand)]
     Bench(command::bench::BenchCommand),
@@ -99,6 +103,7 @@ pub fn run() -> ExitCode {
         Command::Report(cmd) => command::day::report(cmd),
         Command::Printer(cmd) => command::print::printer(cmd),
         Command::Print(cmd) => command::print::print(cmd),
+        Command::Stock(cmd) => command::stock::stock(cmd),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

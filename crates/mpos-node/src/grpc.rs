@@ -35,6 +35,7 @@ mod back_office;
 mod guest;
 mod live;
 mod sales;
+mod stock;
 
 pub use guest::GuestApi;
 
@@ -98,6 +99,22 @@ pub fn status(e: NodeError) -> Status {
             | Refusal::CourseAlreadyFired(_)
             | Refusal::NothingToPay
             | Refusal::OrderExists(_) => Status::failed_precondition(r.to_string()),
+            Refusal::Inventory(ref e) => {
+                use mpos_domain::inventory::InventoryError as I;
+                match e {
+                    I::UnknownStockItem(_)
+                    | I::UnknownSupplier(_)
+                    | I::UnknownTransfer(_)
+                    | I::UnknownPurchaseOrder(_)
+                    | I::UnknownLocation(_) => Status::not_found(r.to_string()),
+                    I::TransferExists(_)
+                    | I::TransferReceived(_)
+                    | I::PurchaseOrderExists(_)
+                    | I::PurchaseOrderState { .. }
+                    | I::LocationClosed(_) => Status::failed_precondition(r.to_string()),
+                    _ => Status::invalid_argument(r.to_string()),
+                }
+            }
             _ => Status::invalid_argument(r.to_string()),
         },
         NodeError::BadRequest(m) => Status::invalid_argument(m),
@@ -1351,6 +1368,27 @@ impl Pos for PosApi {
         Ok(Response::new(
             self.order_list(actor, request.into_inner()).await?,
         ))
+    }
+
+    async fn change_stock(
+        &self,
+        request: GrpcRequest<v1::ChangeStockRequest>,
+    ) -> Result<Response<v1::ChangeStockReply>, Status> {
+        self.change_stock_request(request).await
+    }
+
+    async fn get_stock(
+        &self,
+        request: GrpcRequest<v1::GetStockRequest>,
+    ) -> Result<Response<v1::StockView>, Status> {
+        self.stock_view(request).await
+    }
+
+    async fn get_stock_usage(
+        &self,
+        request: GrpcRequest<v1::GetStockUsageRequest>,
+    ) -> Result<Response<v1::StockUsageView>, Status> {
+        self.stock_usage(request).await
     }
 
     async fn get_sales(

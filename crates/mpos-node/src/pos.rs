@@ -18,6 +18,11 @@ use mpos_domain::floor::{FloorChange, FloorCommand, FloorEvent, Table, apply_flo
 use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TableId, TaxCategoryId,
 };
+use mpos_domain::inventory::sale::{self, Taken, sale_movements};
+use mpos_domain::inventory::{
+    InventoryChange, InventoryCommand, InventoryEvent, Movement, Recipe, RecipeFor, SalesStock,
+    Stock,
+};
 use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
 use mpos_domain::order::{
     Change, Command, Order, OrderEvent, OrderKind, Status, Tender, apply, decide,
@@ -53,6 +58,8 @@ pub enum Action {
     CloseDay,
     /// Set up the floor's tables.
     Floor(FloorCommand),
+    /// Stock: locations, items, recipes, movements, purchase orders.
+    Inventory(InventoryCommand),
 }
 
 /// A change to an order: a domain command, a line to price from the menu first, or an
@@ -152,6 +159,22 @@ struct Staged {
     drawer: Option<Drawer>,
     /// A new PIN hash, kept out of the ledger.
     pin: Option<(StaffId, String)>,
+    /// What the batch has moved for the request's order so far, when the request moved
+    /// some stock.
+    taken: Option<Taken>,
+}
+
+impl Staged {
+    fn events(events: Vec<Event>) -> Staged {
+        Staged {
+            events,
+            order: None,
+            stored: None,
+            drawer: None,
+            pin: None,
+            taken: None,
+        }
+    }
 }
 
 /// How often a batch on a shared store is decided again after meeting another node's
@@ -180,8 +203,13 @@ struct Cache {
     floor: RefCell<Option<Vec<Table>>>,
     /// Staff members, read once each: every request checks its actor.
     staff: RefCell<HashMap<StaffId, Option<StaffMember>>>,
-    /// The store's catalog generation the menu, staff and floor above were read at
-    /// (a shared store only: other nodes may change them).
+    /// Recipes, read once each (none: the target has no recipe); a sale reads one per
+    /// line.
+    recipes: RefCell<HashMap<RecipeFor, Option<Recipe>>>,
+    /// Where sales take stock from.
+    sales: RefCell<Option<Option<SalesStock>>>,
+    /// The store's catalog generation the menu, staff, floor, recipes and sales stock
+    /// above were read at (a shared store only: other nodes may change them).
     generation: RefCell<Option<u64>>,
 }
 
@@ -205,8 +233,14 @@ fn cached<K: std::hash::Hash + Eq + Copy, V: Clone>(
 impl Cache {
     fn forget_catalog(&self) {
         self.forget_menu();
+        self.forget_stock();
         self.floor.borrow_mut().take();
         self.staff.borrow_mut().clear();
+    }
+
+    fn forget_stock(&self) {
+        self.recipes.borrow_mut().clear();
+        self.sales.borrow_mut().take();
     }
 
     fn forget_menu(&self) {
@@ -424,7 +458,122 @@ fn fingerprint(action: &Action) -> String {
         }
         Action::CloseDay => "close the business day".into(),
         Action::Floor(FloorCommand::PutTable(t)) => format!("floor: table {}", t.id),
+        Action::Inventory(c) => format!("inventory: {}", inventory_fingerprint(c)),
     }
+}
+
+fn inventory_fingerprint(c: &InventoryCommand) -> String {
+    use InventoryCommand as C;
+    match c {
+        C::PutLocation(l) => format!("location {}", l.id),
+        C::SetSalesStock(s) => format!(
+            "sales take stock from {}",
+            s.map_or("nowhere".into(), |s| format!(
+                "{} on {}",
+                s.location,
+                s.depletion.name()
+            ))
+        ),
+        C::PutStockItem(i) => format!("stock item {}", i.id),
+        C::PutSupplier(s) => format!("supplier {}", s.id),
+        C::SetPar { location, item, .. } => format!("par of {item} at {location}"),
+        C::PutRecipe(r) => format!("recipe {:?}", r.target),
+        C::Receive {
+            location,
+            item,
+            quantity,
+            ..
+        } => format!("receive {} of {item} at {location}", quantity.milli),
+        C::Waste {
+            location,
+            item,
+            quantity,
+            ..
+        } => format!("waste {} of {item} at {location}", quantity.milli),
+        C::Count {
+            location,
+            item,
+            counted,
+        } => format!("count {} of {item} at {location}", counted.milli),
+        C::SendTransfer { transfer, .. } => format!("send transfer {transfer}"),
+        C::ReceiveTransfer { transfer, .. } => format!("receive transfer {transfer}"),
+        C::DraftPurchaseOrder { po, .. } => format!("draft purchase order {po}"),
+        C::SendPurchaseOrder(po) => format!("send purchase order {po}"),
+    }
+}
+
+/// The rows an inventory command reads: what it names and the levels it weighs.
+fn stock_needs(command: &InventoryCommand) -> StockNeeds {
+    use InventoryCommand as C;
+    let mut n = StockNeeds::default();
+    match command {
+        C::PutLocation(_) | C::PutStockItem(_) | C::PutSupplier(_) => {}
+        C::SetSalesStock(s) => n.locations.extend(s.map(|s| s.location)),
+        C::SetPar { location, item, .. } | C::Waste { location, item, .. } => {
+            n.locations.push(*location);
+            n.items.push(*item);
+        }
+        C::PutRecipe(r) => n.items.extend(r.ingredients.iter().map(|i| i.stock)),
+        C::Receive {
+            location,
+            item,
+            supplier,
+            purchase_order,
+            ..
+        } => {
+            n.locations.push(*location);
+            n.items.push(*item);
+            n.suppliers.extend(*supplier);
+            n.purchase_orders.extend(*purchase_order);
+        }
+        C::Count { location, item, .. } => {
+            n.locations.push(*location);
+            n.items.push(*item);
+            n.levels.push((*location, *item));
+        }
+        C::SendTransfer {
+            transfer,
+            from,
+            to,
+            lines,
+        } => {
+            n.locations.extend([*from, *to]);
+            n.transfers.push(*transfer);
+            for (item, _) in lines {
+                n.items.push(*item);
+                n.levels.push((*from, *item));
+            }
+        }
+        C::ReceiveTransfer {
+            transfer, lines, ..
+        } => {
+            n.transfers.push(*transfer);
+            n.items.extend(lines.iter().map(|(i, _)| *i));
+        }
+        C::DraftPurchaseOrder {
+            po,
+            supplier,
+            location,
+            lines,
+        } => {
+            n.purchase_orders.push(*po);
+            n.suppliers.push(*supplier);
+            n.locations.push(*location);
+            n.items.extend(lines.iter().map(|(i, _, _)| *i));
+        }
+        C::SendPurchaseOrder(po) => n.purchase_orders.push(*po),
+    }
+    n
+}
+
+#[derive(Default)]
+struct StockNeeds {
+    locations: Vec<mpos_domain::ids::LocationId>,
+    items: Vec<mpos_domain::ids::StockItemId>,
+    suppliers: Vec<mpos_domain::ids::SupplierId>,
+    transfers: Vec<mpos_domain::ids::TransferId>,
+    purchase_orders: Vec<mpos_domain::ids::PurchaseOrderId>,
+    levels: Vec<(mpos_domain::ids::LocationId, mpos_domain::ids::StockItemId)>,
 }
 
 /// What a batch has decided so far and not yet committed; later requests of the batch
@@ -439,6 +588,9 @@ struct Working {
     drawers: HashMap<DrawerId, Drawer>,
     days: Vec<ClosedDay>,
     floor: Vec<FloorChange>,
+    inventory: Vec<InventoryEvent>,
+    /// What the batch has moved for each order so far (the store holds the rest).
+    taken: HashMap<OrderId, Taken>,
     /// The batch's ledger entries so far.
     entries: Vec<SealedEntry>,
 }
@@ -617,13 +769,23 @@ impl<S: PosStore> PosService<S> {
                         })
                     })
                     .collect();
-                Ok(Staged {
-                    stored: None,
-                    events,
-                    order: None,
-                    drawer: None,
-                    pin: None,
-                })
+                Ok(Staged::events(events))
+            }
+            Action::Inventory(command) => {
+                let book = self.stock_book(command, w)?;
+                let changes = mpos_domain::inventory::decide(&book, actor, command)?;
+                Ok(Staged::events(
+                    changes
+                        .into_iter()
+                        .map(|change| {
+                            Event::Inventory(InventoryEvent {
+                                by: actor.staff,
+                                at: now_millis,
+                                change,
+                            })
+                        })
+                        .collect(),
+                ))
             }
             Action::Drawer { drawer, command } => {
                 self.drawer_events(actor, *drawer, command, w, now_millis)
@@ -631,9 +793,8 @@ impl<S: PosStore> PosService<S> {
             Action::CloseDay => self.close_day(actor, w, now_millis),
             Action::Floor(command) => {
                 let changes = decide_floor(command, actor, &self.floor(w)?)?;
-                Ok(Staged {
-                    stored: None,
-                    events: changes
+                Ok(Staged::events(
+                    changes
                         .into_iter()
                         .map(|change| {
                             Event::Floor(FloorEvent {
@@ -643,10 +804,7 @@ impl<S: PosStore> PosService<S> {
                             })
                         })
                         .collect(),
-                    order: None,
-                    drawer: None,
-                    pin: None,
-                })
+                ))
             }
             Action::Order { order, command } => {
                 // The first request of the batch on this order sees it as stored; that
@@ -724,6 +882,11 @@ impl<S: PosStore> PosService<S> {
                 };
                 let mut events = Vec::new();
                 let mut drawer = None;
+                // What the batch moved for the order, and what the order holds in all
+                // (read only when a change may give some back or close the order).
+                let mut moved: Taken = w.taken.get(order).cloned().unwrap_or_default();
+                let mut held: Option<Taken> = None;
+                let mut moved_stock = false;
                 // Every step sees the order as the steps before it left it; one refusal
                 // refuses the whole request.
                 for step in steps {
@@ -770,7 +933,21 @@ impl<S: PosStore> PosService<S> {
                             change,
                         };
                         current = apply(current, &event);
+                        let stock = match &current {
+                            Some(o) => {
+                                self.sale_stock(o, &event.change, (&mut moved, &mut held), w)?
+                            }
+                            None => Vec::new(),
+                        };
                         events.push(Event::Order(event));
+                        for m in stock {
+                            moved_stock = true;
+                            events.push(Event::Inventory(InventoryEvent {
+                                by: actor.staff,
+                                at: now_millis,
+                                change: InventoryChange::Moved(m),
+                            }));
+                        }
                     }
                 }
                 let current = current
@@ -781,9 +958,162 @@ impl<S: PosStore> PosService<S> {
                     stored,
                     drawer,
                     pin: None,
+                    taken: moved_stock.then_some(moved),
                 })
             }
         }
+    }
+
+    /// The books an inventory command is decided against: the rows it names, as stored,
+    /// with the batch's earlier inventory events laid over them.
+    fn stock_book(&self, command: &InventoryCommand, w: &Working) -> Result<Stock, NodeError> {
+        let store = self.ledger.store();
+        let needs = stock_needs(command);
+        let mut book = Stock::new(currency(store)?);
+        for id in needs.locations {
+            if let Some(l) = store.location(id)? {
+                book.locations.insert(id, l);
+            }
+        }
+        for id in needs.items {
+            if let Some(i) = store.stock_item(id)? {
+                book.items.insert(id, i);
+            }
+        }
+        for id in needs.suppliers {
+            if let Some(s) = store.supplier(id)? {
+                book.suppliers.insert(id, s);
+            }
+        }
+        for id in needs.transfers {
+            if let Some(t) = store.transfer(id)? {
+                book.transfers.insert(id, t);
+            }
+        }
+        for id in needs.purchase_orders {
+            if let Some(po) = store.purchase_order(id)? {
+                book.purchase_orders.insert(id, po);
+            }
+        }
+        for (l, i) in needs.levels {
+            book.levels.insert((l, i), store.stock_level(l, i)?);
+        }
+        // Levels the command does not weigh may come out wrong here (they start from
+        // zero); only the ones it weighs were read.
+        for e in &w.inventory {
+            book.apply(&e.change);
+        }
+        Ok(book)
+    }
+
+    /// Where sales take stock from, as the batch has left it.
+    fn sales_policy(&self, w: &Working) -> Result<Option<SalesStock>, NodeError> {
+        if let Some(s) = w.inventory.iter().rev().find_map(|e| match e.change {
+            InventoryChange::SetSalesStock(s) => Some(s),
+            _ => None,
+        }) {
+            return Ok(s);
+        }
+        if let Some(s) = *self.cache.sales.borrow() {
+            return Ok(s);
+        }
+        let s = self.ledger.store().sales_stock()?;
+        self.cache.sales.borrow_mut().replace(s);
+        Ok(s)
+    }
+
+    /// A recipe as the batch has left it.
+    fn recipe(&self, target: RecipeFor, w: &Working) -> Result<Option<Recipe>, NodeError> {
+        if let Some(r) = w.inventory.iter().rev().find_map(|e| match &e.change {
+            InventoryChange::PutRecipe(r) if r.target == target => Some(r),
+            _ => None,
+        }) {
+            return Ok((!r.ingredients.is_empty()).then(|| r.clone()));
+        }
+        if let Some(r) = self.cache.recipes.borrow().get(&target) {
+            return Ok(r.clone());
+        }
+        let r = self.ledger.store().recipe(target)?;
+        // Targets come from the menu's ids, so the cache stays as small as the menu.
+        self.cache.recipes.borrow_mut().insert(target, r.clone());
+        Ok(r)
+    }
+
+    /// The stock movements an order change makes (sales take their recipes; voids and
+    /// whole refunds give back), kept in `moved` (what the batch moved for the order)
+    /// and `held` (what the order holds in all, once read).
+    fn sale_stock(
+        &self,
+        order: &Order,
+        change: &Change,
+        (moved, held): (&mut Taken, &mut Option<Taken>),
+        w: &Working,
+    ) -> Result<Vec<Movement>, NodeError> {
+        let may_move = matches!(
+            change,
+            Change::LinesSent { .. }
+                | Change::Closed
+                | Change::LineVoided { .. }
+                | Change::Voided { .. }
+                | Change::Refunded { .. }
+        );
+        if !may_move {
+            return Ok(Vec::new());
+        }
+        let policy = self.sales_policy(w)?;
+        let gives_back = !matches!(change, Change::LinesSent { .. } | Change::Closed);
+        if policy.is_none() && !gives_back {
+            return Ok(Vec::new());
+        }
+        // Depleting on send needs only the recipes; anything else weighs what the order
+        // holds.
+        if !matches!(change, Change::LinesSent { .. }) && held.is_none() {
+            let mut all = self.ledger.store().order_stock(order.id)?;
+            for (l, i, q) in moved.iter() {
+                sale::take(
+                    &mut all,
+                    &Movement::Depleted {
+                        location: *l,
+                        order: order.id,
+                        lines: vec![(*i, *q)],
+                    },
+                );
+            }
+            *held = Some(all);
+        }
+        if gives_back && held.iter().flatten().all(|(_, _, q)| q.milli <= 0) {
+            return Ok(Vec::new());
+        }
+        let mut recipes: HashMap<RecipeFor, Option<Recipe>> = HashMap::new();
+        for line in order.lines.iter().filter(|l| !l.voided || gives_back) {
+            let i = &line.item;
+            let targets = i
+                .variant
+                .iter()
+                .map(|(v, _)| RecipeFor::Variant(i.item, *v))
+                .chain(std::iter::once(RecipeFor::Item(i.item)))
+                .chain(i.modifiers.iter().map(|m| RecipeFor::Modifier(m.id)));
+            for t in targets {
+                if let std::collections::hash_map::Entry::Vacant(v) = recipes.entry(t) {
+                    v.insert(self.recipe(t, w)?);
+                }
+            }
+        }
+        let moves = sale_movements(
+            policy,
+            order,
+            change,
+            held.as_deref().unwrap_or_default(),
+            |t| recipes.get(&t).cloned().flatten(),
+        )
+        .map_err(Refusal::from)?;
+        for m in &moves {
+            sale::take(moved, m);
+            if let Some(h) = held.as_mut() {
+                sale::take(h, m);
+            }
+        }
+        Ok(moves)
     }
 
     /// Drawer sessions open now, as the batch has left them.
@@ -944,11 +1274,8 @@ impl<S: PosStore> PosService<S> {
             events.push(Event::Drawer(event));
         }
         Ok(Staged {
-            stored: None,
-            events,
-            order: None,
             drawer: current,
-            pin: None,
+            ..Staged::events(events)
         })
     }
 
@@ -1024,13 +1351,7 @@ impl<S: PosStore> PosService<S> {
         let summary = report
             .summary(actor.staff, now_millis)
             .map_err(Refusal::from)?;
-        Ok(Staged {
-            stored: None,
-            events: vec![Event::DayClosed(summary)],
-            order: None,
-            drawer: None,
-            pin: None,
-        })
+        Ok(Staged::events(vec![Event::DayClosed(summary)]))
     }
 
     fn staff_events(
@@ -1109,11 +1430,8 @@ impl<S: PosStore> PosService<S> {
             })
             .collect();
         Ok(Staged {
-            stored: None,
-            events,
-            order: None,
-            drawer: None,
             pin,
+            ..Staged::events(events)
         })
     }
 
@@ -1251,6 +1569,7 @@ impl<S: PosStore> PosService<S> {
                     stored,
                     drawer,
                     pin,
+                    taken,
                 } = self.events_for(request, &w, now_millis)?;
                 let first_seq = staged.size() + 1;
                 let mut head = staged.clone();
@@ -1294,8 +1613,12 @@ impl<S: PosStore> PosService<S> {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
                         Event::Staff(s) => w.staff.push(s.change.clone()),
                         Event::Floor(f) => w.floor.push(f.change.clone()),
+                        Event::Inventory(i) => w.inventory.push(i.clone()),
                         _ => {}
                     }
+                }
+                if let (Some(id), Some(t)) = (request.order(), taken) {
+                    w.taken.insert(id, t);
                 }
                 w.entries.extend(new_entries);
                 pins.extend(pin);
@@ -1363,8 +1686,7 @@ impl<S: PosStore> PosService<S> {
                 receipts: receipts.clone(),
                 drawers: w.drawers.values().collect(),
                 days: w.days.iter().collect(),
-                // The node records no inventory events yet (#5: its API comes next).
-                inventory: Vec::new(),
+                inventory: w.inventory.iter().collect(),
             };
             self.ledger
                 .store_mut()
@@ -1393,6 +1715,14 @@ impl<S: PosStore> PosService<S> {
                 }
                 if !w.staff.is_empty() {
                     self.cache.staff.borrow_mut().clear();
+                }
+                if w.inventory.iter().any(|e| {
+                    matches!(
+                        e.change,
+                        InventoryChange::PutRecipe(_) | InventoryChange::SetSalesStock(_)
+                    )
+                }) {
+                    self.cache.forget_stock();
                 }
             }
             Err(NodeError::Store(StoreError::Conflict(m))) if self.ledger.store().shared() => {

@@ -19,8 +19,8 @@ use mpos_domain::ids::{
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    InventoryEvent, Location, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem,
-    StockValue, Supplier, Transfer,
+    InventoryChange, InventoryEvent, Location, PurchaseOrder, Quantity, Recipe, RecipeFor,
+    SalesStock, StockItem, StockValue, Supplier, Transfer,
 };
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
@@ -155,13 +155,19 @@ pub struct Projection<'a> {
 }
 
 impl Projection<'_> {
-    /// Whether the batch changed the menu, staff, PINs or the floor: what a node keeps in
-    /// memory between batches.
+    /// Whether the batch changed the menu, staff, PINs, the floor, recipes or where sales
+    /// take stock from: what a node keeps in memory between batches.
     pub fn changes_catalog(&self) -> bool {
         !(self.menu.is_empty()
             && self.staff.is_empty()
             && self.pins.is_empty()
             && self.floor.is_empty())
+            || self.inventory.iter().any(|e| {
+                matches!(
+                    e.change,
+                    InventoryChange::PutRecipe(_) | InventoryChange::SetSalesStock(_)
+                )
+            })
     }
 }
 
@@ -257,7 +263,7 @@ pub struct ClosedDay {
 }
 
 /// The point of sale's projections (orders, menu) and the requests that changed them.
-pub trait PosStore: LedgerStore {
+pub trait PosStore: LedgerStore + InventoryStore {
     /// Appends `batch` to the ledger, updates the projections with what it changed, and
     /// records the requests it answered: one transaction, durable on return.
     fn commit(

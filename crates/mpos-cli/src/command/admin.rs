@@ -239,7 +239,7 @@ pub enum TableCommand {
 }
 
 /// One entry among several, by id or by name (case-insensitive; a unique prefix will do).
-fn pick<'a, T>(
+pub(crate) fn pick<'a, T>(
     what: &str,
     wanted: &str,
     entries: &'a [T],
@@ -269,7 +269,7 @@ fn pick<'a, T>(
     }
 }
 
-async fn get_menu(c: &mut PosClient<Channel>) -> Result<v1::MenuView> {
+pub(crate) async fn get_menu(c: &mut PosClient<Channel>) -> Result<v1::MenuView> {
     Ok(c.get_menu(authed(v1::GetMenuRequest {})?)
         .await
         .map_err(refused)?
@@ -290,7 +290,7 @@ async fn put(
 }
 
 /// An item named by id, SKU, barcode or (whole or unique) name.
-async fn find_item(c: &mut PosClient<Channel>, wanted: &str) -> Result<v1::Item> {
+pub(crate) async fn find_item(c: &mut PosClient<Channel>, wanted: &str) -> Result<v1::Item> {
     if let Ok(id) = parse_id(wanted) {
         let found = c.get_item(authed(v1::GetItemRequest { item: id })?).await;
         if let Ok(view) = found {
