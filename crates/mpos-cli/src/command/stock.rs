@@ -105,6 +105,7 @@ pub enum StockCommand {
     /// Stock received from a supplier.
     Receive {
         item: String,
+        #[arg(allow_hyphen_values = true)]
         quantity: String,
         #[arg(long = "at")]
         location: String,
@@ -124,6 +125,7 @@ pub enum StockCommand {
     /// Stock thrown away.
     Waste {
         item: String,
+        #[arg(allow_hyphen_values = true)]
         quantity: String,
         #[arg(long = "at")]
         location: String,
@@ -135,6 +137,7 @@ pub enum StockCommand {
     /// A stock-take: what was counted; the variance against the books is shown.
     Count {
         item: String,
+        #[arg(allow_hyphen_values = true)]
         counted: String,
         #[arg(long = "at")]
         location: String,

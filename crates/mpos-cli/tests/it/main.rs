@@ -12,4 +12,5 @@ mod ledger;
 mod print;
 mod serve;
 mod shared;
+mod stock;
 mod support;

@@ -254,6 +254,176 @@ async fn two_nodes_on_one_database_write_the_same_order_and_lose_nothing() {
     assert_eq!(closed.payments.len(), 1);
     assert_eq!(closed.paid, closed.total);
 
+    // Stock: both nodes sell croissants (each takes 60 g of flour when its ticket closes)
+    // and receive flour into the one level at the same moments. The level is the sum of
+    // every movement, whichever node wrote it.
+    let stock = |mut c: PosClient<Channel>,
+                 token: String,
+                 rid: u128,
+                 change: v1::change_stock_request::Change| async move {
+        loop {
+            let sent = c
+                .change_stock(authed(
+                    &token,
+                    v1::ChangeStockRequest {
+                        request_id: id(rid),
+                        change: Some(change.clone()),
+                    },
+                ))
+                .await;
+            match sent {
+                Ok(_) => return,
+                Err(e) if e.code() == Code::Unavailable => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    use v1::change_stock_request::Change as Stock;
+    let (city, flour) = (id(900), id(901));
+    for (n, change) in [
+        Stock::Location(v1::Location {
+            id: city.clone(),
+            name: "City".into(),
+            active: true,
+        }),
+        Stock::StockItem(v1::StockItem {
+            id: flour.clone(),
+            name: "Flour".into(),
+            unit: v1::StockUnit::Kilogram.into(),
+            active: true,
+        }),
+        Stock::Recipe(v1::RecipeRequest {
+            target: Some(v1::RecipeTarget {
+                kind: Some(v1::recipe_target::Kind::Item(id(2))),
+            }),
+            ingredients: vec![v1::IngredientRequest {
+                stock: flour.clone(),
+                quantity: "60 g".into(),
+            }],
+        }),
+        Stock::SalesStock(v1::SalesStock {
+            location: city.clone(),
+            depletion: v1::StockDepletion::OnClose.into(),
+        }),
+        Stock::Receive(v1::ReceiveStockRequest {
+            location: city.clone(),
+            item: flour.clone(),
+            quantity: "100 kg".into(),
+            cost: 12_000,
+            ..Default::default()
+        }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        stock(ca.clone(), owner_a.clone(), (2 << 64) + n as u128, change).await;
+    }
+    const TICKETS: u128 = 10;
+    let mut tasks = Vec::new();
+    for n in 0..8u128 {
+        let (c, token) = if n % 2 == 0 {
+            (ca.clone(), owner_a.clone())
+        } else {
+            (cb.clone(), owner_b.clone())
+        };
+        let (city, flour) = (city.clone(), flour.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut retries = 0;
+            for t in 0..TICKETS {
+                let order = (3 << 64) + n * 1_000 + t;
+                retries += until_applied(|| {
+                    let mut oc = c.clone();
+                    let token = token.clone();
+                    async move {
+                        oc.open_order(authed(
+                            &token,
+                            v1::OpenOrderRequest {
+                                request_id: id(order),
+                                order: id(order),
+                                number: format!("S-{n}-{t}"),
+                                channel: v1::Channel::Counter.into(),
+                                kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
+                                lines: vec![v1::NewLine {
+                                    line: id(order),
+                                    item: id(2),
+                                    quantity: 1,
+                                    ..Default::default()
+                                }],
+                                source: None,
+                            },
+                        ))
+                        .await
+                    }
+                })
+                .await;
+                retries += until_applied(|| {
+                    let mut pc = c.clone();
+                    let token = token.clone();
+                    async move {
+                        pc.take_payment(authed(
+                            &token,
+                            v1::TakePaymentRequest {
+                                request_id: id(order + (1 << 32)),
+                                order: id(order),
+                                payment: id(order + (1 << 32)),
+                                tender: Some(v1::Tender {
+                                    kind: Some(v1::tender::Kind::CardReference("A".into())),
+                                }),
+                                amount: 290,
+                                ..Default::default()
+                            },
+                        ))
+                        .await
+                    }
+                })
+                .await;
+                let receive = Stock::Receive(v1::ReceiveStockRequest {
+                    location: city.clone(),
+                    item: flour.clone(),
+                    quantity: "1 kg".into(),
+                    cost: 120,
+                    ..Default::default()
+                });
+                stock(c.clone(), token.clone(), order + (2 << 32), receive).await;
+            }
+            retries
+        }));
+    }
+    for t in tasks {
+        retries += t.await.unwrap();
+    }
+    eprintln!("{retries} retries with stock");
+    let level = |mut c: PosClient<Channel>, token: String| async move {
+        let v = c
+            .get_stock(authed(&token, v1::GetStockRequest::default()))
+            .await
+            .unwrap()
+            .into_inner();
+        let l = v
+            .levels
+            .into_iter()
+            .find(|l| l.item_name == "Flour")
+            .unwrap();
+        (l.milli, l.value)
+    };
+    let sold = 8 * TICKETS as i64;
+    // 100 kg + 80 × 1 kg received, 80 × 60 g sold.
+    let expected = 100_000_000 + sold * 1_000_000 - sold * 60_000;
+    let (a_level, b_level) = (
+        level(ca.clone(), owner_a.clone()).await,
+        level(cb.clone(), owner_b.clone()).await,
+    );
+    assert_eq!(a_level, b_level, "both nodes read the one level");
+    assert_eq!(a_level.0, expected, "every movement counted once");
+    // €1.20 a kilogram throughout: the value follows the quantity, give or take the cent
+    // each sale rounds (60 g is 7.2 cents, taken as 7).
+    let at_cost = expected * 120 / 1_000_000;
+    assert!(
+        (a_level.1 - at_cost).abs() <= sold,
+        "value {} for {at_cost}",
+        a_level.1
+    );
+
     // Each node wrote its own ledger in the one database; an export of the database holds
     // both, and both verify.
     drop((node_a, node_b));

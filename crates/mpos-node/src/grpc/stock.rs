@@ -613,7 +613,7 @@ impl PosApi {
         }))
     }
 
-    /// Sales less tax of the orders closed in `[from, to)`, in minor units.
+    /// Sales less tax and refunds of the orders closed in `[from, to)`, in minor units.
     async fn net_sales(&self, from: u64, to: u64) -> Result<i64, Status> {
         const CHUNK: usize = 256;
         const MAX_ORDERS: usize = 250_000;
@@ -637,7 +637,16 @@ impl PosApi {
                         };
                         let t = o.totals().map_err(|e| NodeError::Internal(e.to_string()))?;
                         let tax: i64 = t.tax_by_rate.iter().map(|(_, m)| m.minor()).sum();
-                        sum = sum.saturating_add(t.total.minor() - tax);
+                        let net = t.total.minor() - tax;
+                        // Refunds take back their share of the sale, tax included.
+                        let refunded: i64 = o.payments.iter().map(|p| p.refunded.minor()).sum();
+                        let back = if t.total.minor() > 0 {
+                            (i128::from(refunded.min(t.total.minor())) * i128::from(net)
+                                / i128::from(t.total.minor())) as i64
+                        } else {
+                            0
+                        };
+                        sum = sum.saturating_add(net - back);
                     }
                     Ok(sum)
                 })
