@@ -251,6 +251,26 @@ fn unit_of(name: &str) -> Result<i32> {
     } as i32)
 }
 
+/// A quantity as typed, with the item's unit when it was a bare number ("25" → "25 kg").
+fn with_unit(text: &str, item: &v1::StockItem) -> String {
+    use v1::StockUnit as U;
+    let t = text.trim();
+    if !t
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return t.to_string();
+    }
+    let unit = match U::try_from(item.unit) {
+        Ok(U::Gram) => "g",
+        Ok(U::Kilogram) => "kg",
+        Ok(U::Millilitre) => "ml",
+        Ok(U::Litre) => "l",
+        _ => "each",
+    };
+    format!("{t} {unit}")
+}
+
 /// What a change did, in a line or as JSON.
 fn done(target: &Target, what: String, id: &[u8], reply: &v1::ChangeStockReply) {
     if target.json {
@@ -522,7 +542,12 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 let reply = change(&mut c, Change::Receive(receive)).await?;
                 done(
                     &target,
-                    format!("received {quantity} of {} at {}", i.name, l.name),
+                    format!(
+                        "received {} of {} at {}",
+                        with_unit(&quantity, i),
+                        i.name,
+                        l.name
+                    ),
                     &i.id,
                     &reply,
                 );
@@ -547,7 +572,12 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 let reply = change(&mut c, Change::Waste(waste)).await?;
                 done(
                     &target,
-                    format!("wasted {quantity} of {} at {}", i.name, l.name),
+                    format!(
+                        "wasted {} of {} at {}",
+                        with_unit(&quantity, i),
+                        i.name,
+                        l.name
+                    ),
                     &i.id,
                     &reply,
                 );
@@ -571,8 +601,11 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 done(
                     &target,
                     format!(
-                        "counted {counted} of {} at {} (variance {})",
-                        i.name, l.name, reply.variance
+                        "counted {} of {} at {} (variance {})",
+                        with_unit(&counted, i),
+                        i.name,
+                        l.name,
+                        reply.variance
                     ),
                     &i.id,
                     &reply,
@@ -793,7 +826,7 @@ fn show(v: &v1::StockView, as_json: bool) {
             } else {
                 format!("+{} on the way", s.in_transit)
             };
-            say!(
+            let row = format!(
                 "  {:<24} {:>12} {:>12}  {:<12} {:<4} {}",
                 s.item_name,
                 s.quantity,
@@ -802,6 +835,7 @@ fn show(v: &v1::StockView, as_json: bool) {
                 flag,
                 coming
             );
+            say!("{}", row.trim_end());
         }
     }
     for t in &v.in_transit {
