@@ -1062,7 +1062,13 @@ impl<S: PosStore> PosService<S> {
         }
         let policy = self.sales_policy(w)?;
         let gives_back = !matches!(change, Change::LinesSent { .. } | Change::Closed);
-        if policy.is_none() && !gives_back {
+        let when = policy.map(|p| p.depletion);
+        let takes = match change {
+            Change::LinesSent { .. } => when == Some(mpos_domain::inventory::Depletion::OnSend),
+            Change::Closed => when == Some(mpos_domain::inventory::Depletion::OnClose),
+            _ => false,
+        };
+        if !takes && !gives_back {
             return Ok(Vec::new());
         }
         // Depleting on send needs only the recipes; anything else weighs what the order
