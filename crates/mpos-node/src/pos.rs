@@ -1075,16 +1075,7 @@ impl<S: PosStore> PosService<S> {
         // holds.
         if !matches!(change, Change::LinesSent { .. }) && held.is_none() {
             let mut all = self.ledger.store().order_stock(order.id)?;
-            for (l, i, q) in moved.iter() {
-                sale::take(
-                    &mut all,
-                    &Movement::Depleted {
-                        location: *l,
-                        order: order.id,
-                        lines: vec![(*i, *q)],
-                    },
-                );
-            }
+            sale::add_taken(&mut all, moved);
             *held = Some(all);
         }
         if gives_back && held.iter().flatten().all(|(_, _, q)| q.milli <= 0) {
@@ -1722,12 +1713,7 @@ impl<S: PosStore> PosService<S> {
                 if !w.staff.is_empty() {
                     self.cache.staff.borrow_mut().clear();
                 }
-                if w.inventory.iter().any(|e| {
-                    matches!(
-                        e.change,
-                        InventoryChange::PutRecipe(_) | InventoryChange::SetSalesStock(_)
-                    )
-                }) {
+                if w.inventory.iter().any(|e| e.change.changes_sales()) {
                     self.cache.forget_stock();
                 }
             }

@@ -12,8 +12,7 @@ use mpos_domain::inventory::{
 };
 use mpos_domain::{Currency, Money};
 use mpos_store::columns::{
-    depletion_from, depletion_text, dimension_from, id_bytes, movement_kind, recipe_key, unit_from,
-    usage_deltas,
+    depletion_from, dimension_from, id_bytes, movement_kind, recipe_key, unit_from, usage_deltas,
 };
 use mpos_store::{InventoryStore, StockUsage, StoreError};
 use postgres::{GenericClient, Row};
@@ -129,7 +128,7 @@ pub(crate) fn save_event<C: GenericClient>(
             if let Some(s) = sales {
                 sql.execute(
                     "INSERT INTO stock_sales (id, location, depletion) VALUES (1, $1, $2)",
-                    &[&&id_bytes(s.location.0)[..], &depletion_text(s.depletion)],
+                    &[&&id_bytes(s.location.0)[..], &s.depletion.name()],
                 )?;
             }
         }
@@ -395,6 +394,15 @@ fn save_movement<C: GenericClient>(
     Ok(())
 }
 
+/// A (location, item, quantity) row: a par level, or what an order holds.
+fn held(r: &Row) -> Result<(LocationId, StockItemId, Quantity), StoreError> {
+    Ok((
+        LocationId(id(r, "location")?),
+        StockItemId(id(r, "item")?),
+        quantity(r, "dimension", "milli")?,
+    ))
+}
+
 fn stock_item_row(r: &Row) -> Result<StockItem, StoreError> {
     Ok(StockItem {
         id: StockItemId(id(r, "id")?),
@@ -578,13 +586,7 @@ impl InventoryStore for PgStore {
                 &[&&id_bytes(order.0)[..]],
             )?
             .iter()
-            .map(|r| {
-                Ok((
-                    LocationId(id(r, "location")?),
-                    StockItemId(id(r, "item")?),
-                    quantity(r, "dimension", "milli")?,
-                ))
-            })
+            .map(held)
             .collect()
         })
     }
@@ -614,13 +616,7 @@ impl InventoryStore for PgStore {
                 &[],
             )?
             .iter()
-            .map(|r| {
-                Ok((
-                    LocationId(id(r, "location")?),
-                    StockItemId(id(r, "item")?),
-                    quantity(r, "dimension", "milli")?,
-                ))
-            })
+            .map(held)
             .collect()
         })
     }

@@ -15,8 +15,7 @@ use mpos_store::{InventoryStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use mpos_store::columns::{
-    depletion_from, depletion_text, dimension_from, movement_kind, recipe_key, unit_from,
-    usage_deltas,
+    depletion_from, dimension_from, movement_kind, recipe_key, unit_from, usage_deltas,
 };
 
 use crate::row::{from_id, get, id_bytes, read_id};
@@ -135,10 +134,7 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
                     "INSERT INTO stock_sales (id, location, depletion) VALUES (1, ?1, ?2)",
                 )
                 .map_err(db)?
-                .execute(params![
-                    &id_bytes(s.location.0)[..],
-                    depletion_text(s.depletion)
-                ])
+                .execute(params![&id_bytes(s.location.0)[..], s.depletion.name()])
                 .map_err(db)?;
             }
         }
@@ -614,23 +610,12 @@ impl InventoryStore for SqliteStore {
     }
 
     fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT location, item, dimension, milli FROM stock_sale
-                 WHERE order_id = ?1 AND milli <> 0 ORDER BY location, item",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([&id_bytes(order.0)[..]]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push((
-                LocationId(read_id(r, "location")?),
-                StockItemId(read_id(r, "item")?),
-                quantity(r, "dimension", "milli")?,
-            ));
-        }
-        Ok(out)
+        held(
+            self.conn(),
+            "SELECT location, item, dimension, milli FROM stock_sale
+             WHERE order_id = ?1 AND milli <> 0 ORDER BY location, item",
+            &[&&id_bytes(order.0)[..]],
+        )
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
@@ -651,22 +636,11 @@ impl InventoryStore for SqliteStore {
     }
 
     fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT location, item, dimension, milli FROM stock_par ORDER BY location, item",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push((
-                LocationId(read_id(r, "location")?),
-                StockItemId(read_id(r, "item")?),
-                quantity(r, "dimension", "milli")?,
-            ));
-        }
-        Ok(out)
+        held(
+            self.conn(),
+            "SELECT location, item, dimension, milli FROM stock_par ORDER BY location, item",
+            &[],
+        )
     }
 
     fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError> {
@@ -710,6 +684,25 @@ impl InventoryStore for SqliteStore {
         }
         Ok(out)
     }
+}
+
+/// Rows of (location, item, quantity) a query lists, in its order.
+fn held(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let mut rows = stmt.query(params).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(db)? {
+        out.push((
+            LocationId(read_id(r, "location")?),
+            StockItemId(read_id(r, "item")?),
+            quantity(r, "dimension", "milli")?,
+        ));
+    }
+    Ok(out)
 }
 
 /// The ids a query lists, in its order.

@@ -194,10 +194,6 @@ pub fn recipe_key(t: RecipeFor) -> (&'static str, [u8; 16], Vec<u8>) {
     }
 }
 
-pub fn depletion_text(d: Depletion) -> &'static str {
-    d.name()
-}
-
 pub fn depletion_from(text: &str) -> Result<Depletion, StoreError> {
     [Depletion::OnSend, Depletion::OnClose]
         .into_iter()

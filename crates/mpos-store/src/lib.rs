@@ -19,8 +19,8 @@ use mpos_domain::ids::{
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    InventoryChange, InventoryEvent, Location, PurchaseOrder, Quantity, Recipe, RecipeFor,
-    SalesStock, StockItem, StockValue, Supplier, Transfer,
+    InventoryEvent, Location, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem,
+    StockValue, Supplier, Transfer,
 };
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
@@ -162,12 +162,7 @@ impl Projection<'_> {
             && self.staff.is_empty()
             && self.pins.is_empty()
             && self.floor.is_empty())
-            || self.inventory.iter().any(|e| {
-                matches!(
-                    e.change,
-                    InventoryChange::PutRecipe(_) | InventoryChange::SetSalesStock(_)
-                )
-            })
+            || self.inventory.iter().any(|e| e.change.changes_sales())
     }
 }
 

@@ -6,6 +6,8 @@
 
 use anyhow::{Result, anyhow, bail};
 use clap::Subcommand;
+use mpos_domain::inventory::Unit;
+use mpos_proto::inventory::{unit_from_wire, unit_to_wire};
 use mpos_proto::v1;
 use mpos_proto::v1::change_stock_request::Change;
 use mpos_proto::v1::pos_client::PosClient;
@@ -200,6 +202,13 @@ async fn view(c: &mut PosClient<Channel>, location: Vec<u8>) -> Result<v1::Stock
         .into_inner())
 }
 
+/// A connection to the node and its stock as it stands, to name things in.
+async fn connect_with_stock(target: &Target) -> Result<(PosClient<Channel>, v1::StockView)> {
+    let mut c = connect(&target.target).await?;
+    let v = view(&mut c, Vec::new()).await?;
+    Ok((c, v))
+}
+
 async fn change(c: &mut PosClient<Channel>, change: Change) -> Result<v1::ChangeStockReply> {
     Ok(c.change_stock(authed(v1::ChangeStockRequest {
         request_id: new_id(),
@@ -239,21 +248,14 @@ fn line(v: &v1::StockView, text: &str) -> Result<v1::StockLineRequest> {
     })
 }
 
+/// A unit as the domain reads it ("kg", "litre", "each"), on the wire.
 fn unit_of(name: &str) -> Result<i32> {
-    use v1::StockUnit as U;
-    Ok(match name.trim() {
-        "g" => U::Gram,
-        "kg" => U::Kilogram,
-        "ml" => U::Millilitre,
-        "l" => U::Litre,
-        "each" | "ea" | "pc" => U::Each,
-        other => bail!("unknown unit {other:?} (use g, kg, ml, l or each)"),
-    } as i32)
+    let unit = Unit::parse(name).map_err(|e| anyhow!("{e}"))?;
+    Ok(unit_to_wire(unit).into())
 }
 
 /// A quantity as typed, with the item's unit when it was a bare number ("25" → "25 kg").
 fn with_unit(text: &str, item: &v1::StockItem) -> String {
-    use v1::StockUnit as U;
     let t = text.trim();
     if !t
         .bytes()
@@ -261,13 +263,7 @@ fn with_unit(text: &str, item: &v1::StockItem) -> String {
     {
         return t.to_string();
     }
-    let unit = match U::try_from(item.unit) {
-        Ok(U::Gram) => "g",
-        Ok(U::Kilogram) => "kg",
-        Ok(U::Millilitre) => "ml",
-        Ok(U::Litre) => "l",
-        _ => "each",
-    };
+    let unit = unit_from_wire("unit", item.unit).unwrap_or(Unit::Each);
     format!("{t} {unit}")
 }
 
@@ -325,8 +321,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 reopen,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let existing = location(&v, &name).ok();
                 let l = v1::Location {
                     id: existing.map_or_else(new_id, |l| l.location.clone()),
@@ -353,8 +348,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 off,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let (sales, what) = match (off, at) {
                     (true, _) | (_, None) => {
                         (v1::SalesStock::default(), "sales take no stock".to_string())
@@ -394,8 +388,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 archive,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let existing = item(&v, &name).ok().filter(|i| {
                     i.name.eq_ignore_ascii_case(name.trim()) || parse_id(&name).is_ok()
                 });
@@ -419,8 +412,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 contact,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let existing = supplier(&v, &name)
                     .ok()
                     .filter(|s| s.name.eq_ignore_ascii_case(name.trim()));
@@ -439,8 +431,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 clear,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let i = item(&v, &name)?;
                 let l = location(&v, &at)?;
                 if level.is_none() && !clear {
@@ -465,8 +456,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 uses,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let found = find_item(&mut c, &menu_item).await?;
                 let kind = if let Some(name) = variant {
                     let var = pick("variant", &name, &found.variants, |x| &x.id, |x| &x.name)?;
@@ -523,8 +513,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 po,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let i = item(&v, &name)?;
                 let l = location(&v, &at)?;
                 let supplier = from
@@ -559,8 +548,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 reason,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let i = item(&v, &name)?;
                 let l = location(&v, &at)?;
                 let waste = v1::WasteStockRequest {
@@ -588,8 +576,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 location: at,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let i = item(&v, &name)?;
                 let l = location(&v, &at)?;
                 let count = v1::CountStockRequest {
@@ -617,8 +604,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 lines,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let (f, t) = (location(&v, &from)?, location(&v, &to)?);
                 let send = v1::SendTransferRequest {
                     transfer: new_id(),
@@ -646,8 +632,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 note,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let id = parse_id(&transfer)?;
                 let lines = if lines.is_empty() {
                     let t = v
@@ -687,8 +672,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 lines,
                 target,
             } => {
-                let mut c = connect(&target.target).await?;
-                let v = view(&mut c, Vec::new()).await?;
+                let (mut c, v) = connect_with_stock(&target).await?;
                 let s = supplier(&v, &from)?;
                 let l = location(&v, &at)?;
                 let lines = lines

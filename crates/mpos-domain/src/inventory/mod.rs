@@ -296,6 +296,17 @@ pub enum InventoryChange {
     PurchaseOrderSent(PurchaseOrderId),
 }
 
+impl InventoryChange {
+    /// Whether it changes what sales take from stock: a recipe, or where and when sales
+    /// take it (what a node keeps in memory between batches).
+    pub fn changes_sales(&self) -> bool {
+        matches!(
+            self,
+            InventoryChange::PutRecipe(_) | InventoryChange::SetSalesStock(_)
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InventoryEvent {
     pub by: StaffId,

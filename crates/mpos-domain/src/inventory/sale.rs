@@ -176,19 +176,29 @@ pub fn take(taken: &mut Taken, m: &Movement) {
         _ => return,
     };
     for (item, q) in lines {
-        match taken
-            .iter_mut()
-            .find(|(l, i, _)| l == location && i == item)
-        {
-            Some((_, _, t)) => t.milli = t.milli.saturating_add(sign * q.milli),
-            None => taken.push((
-                *location,
-                *item,
-                Quantity {
-                    dimension: q.dimension,
-                    milli: sign * q.milli,
-                },
-            )),
-        }
+        add_one(taken, *location, *item, sign * q.milli, q.dimension);
+    }
+}
+
+/// `taken` with `more` added (what a batch moved, on top of what was stored).
+pub fn add_taken(taken: &mut Taken, more: &[(LocationId, StockItemId, Quantity)]) {
+    for (l, i, q) in more {
+        add_one(taken, *l, *i, q.milli, q.dimension);
+    }
+}
+
+fn add_one(
+    taken: &mut Taken,
+    location: LocationId,
+    item: StockItemId,
+    milli: i64,
+    dimension: super::Dimension,
+) {
+    match taken
+        .iter_mut()
+        .find(|(l, i, _)| *l == location && *i == item)
+    {
+        Some((_, _, t)) => t.milli = t.milli.saturating_add(milli),
+        None => taken.push((location, item, Quantity { dimension, milli })),
     }
 }

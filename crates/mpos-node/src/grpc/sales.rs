@@ -2,6 +2,7 @@
 //! recent orders, off the async threads.
 
 use mpos_domain::ids::OrderId;
+use mpos_domain::order::Order;
 use mpos_domain::sales::Sales;
 use mpos_domain::staff::{Actor, Permission};
 use mpos_proto::event::read_id;
@@ -87,41 +88,21 @@ impl PosApi {
                 .div_euclid(DAY_MILLIS as i64)
         };
         let days = (local_day(r.from), local_day(to - 1));
-        let from = r.from;
-        let (currency, ids) = self
+        let currency = self
             .read(move |store| {
-                let currency = store
+                store
                     .settings()?
                     .map(|s| s.currency)
-                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
-                Ok((currency, store.closed_order_ids(from, to, MAX_ORDERS + 1)?))
+                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))
             })
             .await?;
-        if ids.len() > MAX_ORDERS {
-            return Err(status(NodeError::BadRequest(format!(
-                "more than {MAX_ORDERS} orders closed in that stretch: ask for a shorter one"
-            ))));
-        }
-        // A quarter of a busy restaurant is tens of thousands of orders: they are read a
-        // few hundred at a time, so the registers' reads go in between.
         let mut sales = Sales::new(currency);
-        for chunk in ids.chunks(CHUNK) {
-            let chunk = chunk.to_vec();
-            let orders = self
-                .read(move |store| {
-                    let mut out = Vec::with_capacity(chunk.len());
-                    for id in chunk {
-                        out.extend(store.load_order(id)?);
-                    }
-                    Ok(out)
-                })
-                .await?;
-            for o in &orders {
-                sales
-                    .record(o, offset)
-                    .map_err(|e| status(NodeError::Internal(e.to_string())))?;
-            }
-        }
+        self.each_closed_order(r.from, to, |o| {
+            sales
+                .record(o, offset)
+                .map_err(|e| status(NodeError::Internal(e.to_string())))
+        })
+        .await?;
         self.read(move |store| {
             let (categories, staff) = super::names(store)?;
             Ok(sales_view(
@@ -137,5 +118,40 @@ impl PosApi {
             ))
         })
         .await
+    }
+
+    /// Every order closed in `[from, to)`, handed to `each`. A quarter of a busy
+    /// restaurant is tens of thousands of orders: they are read a few hundred at a time,
+    /// so the registers' reads go in between.
+    pub(super) async fn each_closed_order(
+        &self,
+        from: u64,
+        to: u64,
+        mut each: impl FnMut(&Order) -> Result<(), Status>,
+    ) -> Result<(), Status> {
+        let ids = self
+            .read(move |store| Ok(store.closed_order_ids(from, to, MAX_ORDERS + 1)?))
+            .await?;
+        if ids.len() > MAX_ORDERS {
+            return Err(status(NodeError::BadRequest(format!(
+                "more than {MAX_ORDERS} orders closed in that stretch: ask for a shorter one"
+            ))));
+        }
+        for chunk in ids.chunks(CHUNK) {
+            let chunk = chunk.to_vec();
+            let orders = self
+                .read(move |store| {
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for id in chunk {
+                        out.extend(store.load_order(id)?);
+                    }
+                    Ok(out)
+                })
+                .await?;
+            for o in &orders {
+                each(o)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use mpos_proto::inventory::{
     stock_item_from_wire, stock_item_to_wire,
 };
 use mpos_proto::v1::{self, change_stock_request::Change as Wire};
-use mpos_store::{InventoryStore, PosStore};
+use mpos_store::InventoryStore;
 use tonic::{Request as GrpcRequest, Response, Status};
 
 use super::{PosApi, bad, request_id, status};
@@ -615,44 +615,25 @@ impl PosApi {
 
     /// Sales less tax and refunds of the orders closed in `[from, to)`, in minor units.
     async fn net_sales(&self, from: u64, to: u64) -> Result<i64, Status> {
-        const CHUNK: usize = 256;
-        const MAX_ORDERS: usize = 250_000;
-        let ids = self
-            .read(move |store| Ok(store.closed_order_ids(from, to, MAX_ORDERS + 1)?))
-            .await?;
-        if ids.len() > MAX_ORDERS {
-            return Err(Status::invalid_argument(format!(
-                "more than {MAX_ORDERS} orders closed in that stretch: ask for a shorter one"
-            )));
-        }
         let mut net = 0i64;
-        for chunk in ids.chunks(CHUNK) {
-            let chunk = chunk.to_vec();
-            net = net.saturating_add(
-                self.read(move |store| {
-                    let mut sum = 0i64;
-                    for id in chunk {
-                        let Some(o) = store.load_order(id)? else {
-                            continue;
-                        };
-                        let t = o.totals().map_err(|e| NodeError::Internal(e.to_string()))?;
-                        let tax: i64 = t.tax_by_rate.iter().map(|(_, m)| m.minor()).sum();
-                        let net = t.total.minor() - tax;
-                        // Refunds take back their share of the sale, tax included.
-                        let refunded: i64 = o.payments.iter().map(|p| p.refunded.minor()).sum();
-                        let back = if t.total.minor() > 0 {
-                            (i128::from(refunded.min(t.total.minor())) * i128::from(net)
-                                / i128::from(t.total.minor())) as i64
-                        } else {
-                            0
-                        };
-                        sum = sum.saturating_add(net - back);
-                    }
-                    Ok(sum)
-                })
-                .await?,
-            );
-        }
+        self.each_closed_order(from, to, |o| {
+            let t = o
+                .totals()
+                .map_err(|e| status(NodeError::Internal(e.to_string())))?;
+            let tax: i64 = t.tax_by_rate.iter().map(|(_, m)| m.minor()).sum();
+            let sale = t.total.minor() - tax;
+            // Refunds take back their share of the sale, tax included.
+            let refunded: i64 = o.payments.iter().map(|p| p.refunded.minor()).sum();
+            let back = if t.total.minor() > 0 {
+                (i128::from(refunded.min(t.total.minor())) * i128::from(sale)
+                    / i128::from(t.total.minor())) as i64
+            } else {
+                0
+            };
+            net = net.saturating_add(sale - back);
+            Ok(())
+        })
+        .await?;
         Ok(net)
     }
 }
