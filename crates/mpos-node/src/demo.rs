@@ -12,6 +12,7 @@ use mpos_domain::ids::{
     CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId, PaymentId, StaffId,
     StationId, TableId, TaxCategoryId, VariantId,
 };
+use mpos_domain::inventory::InventoryCommand;
 use mpos_domain::menu::{MenuCommand, Settings};
 use mpos_domain::order::{Command, OrderKind, Source, Tender};
 use mpos_domain::staff::{Actor, Role, StaffCommand, StaffMember};
@@ -20,6 +21,8 @@ use mpos_store::PosStore;
 
 use crate::error::NodeError;
 use crate::pos::{Action, NewLine, OrderAction, PosService, Request};
+
+mod stock;
 
 /// Demo staff: name, role and PIN (printed by `mpos demo`).
 pub const STAFF: [(u128, &str, Role, &str); 5] = [
@@ -597,6 +600,22 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
         })
         .collect::<Result<_, NodeError>>()?;
     run(svc, setup, week_ago)?;
+    let inventory = |svc: &mut PosService<S>,
+                     next: &mut dyn FnMut() -> u128,
+                     commands: Vec<InventoryCommand>,
+                     actor: Actor,
+                     at: u64| {
+        let batch = commands
+            .into_iter()
+            .map(|c| Request {
+                id: next(),
+                action: Action::Inventory(c),
+                actor: Some(actor),
+            })
+            .collect();
+        run(svc, batch, at)
+    };
+    inventory(svc, &mut next, stock::set_up(&menu.items)?, owner, week_ago)?;
 
     let mut dice = Dice(0x005e_ed0f_b157_u64 ^ 0x9e37_79b9_7f4a_7c15);
     let cashier = Actor {
@@ -636,6 +655,13 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
             svc,
             vec![drawer_req(next(), till, open_till, cashier)],
             opening - 30 * 60 * 1000,
+        )?;
+        inventory(
+            svc,
+            &mut next,
+            stock::morning(day)?,
+            manager,
+            opening - 60 * 60 * 1000,
         )?;
         let count = 60 + dice.below(40);
         for n in 0..count {
@@ -829,6 +855,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
             closing + 5 * 60 * 1000,
         )?;
     }
+    inventory(svc, &mut next, stock::today()?, manager, now_millis)?;
     // Today's drawer is open for the walk-through's cash sales.
     let open_till = DrawerCommand::Open {
         name: "front".into(),
@@ -856,6 +883,7 @@ mod tests {
     use super::*;
     use crate::{DataDir, Ledger};
     use mpos_domain::order::Status;
+    use mpos_store::InventoryStore;
 
     #[test]
     fn the_demo_restaurant_trades_a_week_and_its_ledger_verifies() {
@@ -876,6 +904,26 @@ mod tests {
         let summary =
             mpos_ledger::verify(file.as_slice(), &mpos_ledger::VerifyOptions::default()).unwrap();
         assert_eq!(summary.entries, seeded.entries);
+        // The bistro's beans: what it opened with, less the split bag, less what every
+        // order's lines took when they were sent.
+        let beans = mpos_domain::ids::StockItemId(0x570c << 64 | 1);
+        let taken: i64 = (1..=seeded.orders)
+            .flat_map(|n| {
+                store
+                    .order_stock(OrderId((0xde30u128 << 64) | u128::from(n)))
+                    .unwrap()
+            })
+            .filter(|(at, item, _)| *at == stock::BISTRO && *item == beans)
+            .map(|(_, _, q)| q.milli)
+            .sum();
+        assert!(taken > 1_000_000, "the week's coffee used beans: {taken}");
+        let level = store.stock_level(stock::BISTRO, beans).unwrap();
+        assert_eq!(level.milli, 8_000_000 - 250_000 - taken);
+        assert_eq!(store.locations().unwrap().len(), 3);
+        let transit = store.transfers_in_transit().unwrap();
+        assert_eq!(transit.len(), 1, "{transit:?}");
+        assert_eq!(transit[0].to, stock::BISTRO);
+        assert_eq!(store.purchase_orders().unwrap().len(), 2);
         assert!(seed(&mut svc, now).is_err(), "seeding twice is refused");
     }
 }

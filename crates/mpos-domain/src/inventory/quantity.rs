@@ -62,7 +62,7 @@ impl Unit {
     }
 
     /// Thousandths of the base unit in one of this unit.
-    fn scale(self) -> i64 {
+    pub fn scale(self) -> i64 {
         match self {
             Unit::Gram | Unit::Millilitre | Unit::Each => 1_000,
             Unit::Kilogram | Unit::Litre => 1_000_000,
