@@ -599,6 +599,98 @@ export const tests = {
     assert.equal(z.cash_variance, -100);
   },
 
+  async "back-office-stock-across-locations"({ page, node, shot }) {
+    await signIn(page, node.base, "Ana", "1000");
+    node.cli("login", "--staff", "ana", "--pin", "1000");
+    const level = (location, item) =>
+      JSON.parse(node.cli("stock", "show", "--json")).levels.find((l) => l.location_name === location && l.item_name === item);
+    await page.getByRole("link", { name: "Back office" }).click();
+    await page.getByRole("button", { name: "Stock" }).click();
+    const stock = page.getByRole("region", { name: "Stock" });
+    const grid = stock.getByRole("table", { name: "Stock at every location" });
+    await grid.waitFor();
+    // The demo's three locations side by side; the bistro's week of sales left its beans low.
+    const heads = await grid.locator("thead th").allTextContents();
+    assert.deepEqual(heads.slice(0, 4), ["Item", "Bistro Lumen", "Central kitchen", "Lumen Harbour"]);
+    const beansAtBistro = level("Bistro Lumen", "Coffee beans");
+    assert.equal(beansAtBistro.low, true);
+    const beans = grid.getByTestId("stock-Coffee beans");
+    const bistroCell = (await beans.locator("td").nth(1).textContent()) ?? "";
+    assert.ok(bistroCell.startsWith(beansAtBistro.quantity), `${bistroCell} shows ${beansAtBistro.quantity}`);
+    assert.match(bistroCell, /\+4 kg on the way/);
+    assert.equal(await beans.getByText("low").count(), 1);
+    await shot("every-location");
+
+    // The beans and flour from the central kitchen arrive: more flour than was sent needs a
+    // note, and the node says so without receiving anything.
+    const flourBefore = level("Bistro Lumen", "Flour");
+    await stock.getByTestId("transfer-Bistro Lumen").getByRole("button", { name: "Arrived…" }).click();
+    const arrival = page.getByRole("dialog", { name: "Transfer arrived" });
+    await arrival.getByRole("textbox", { name: /Flour/ }).fill("6");
+    await arrival.getByRole("button", { name: "Receive" }).click();
+    await arrival.getByRole("alert").getByText(/6 kg received but 5 kg sent/).waitFor();
+    await shot("arrival-refused");
+    assert.equal(level("Bistro Lumen", "Flour").milli, flourBefore.milli, "nothing received");
+    await arrival.getByRole("textbox", { name: /Flour/ }).fill("4.8");
+    await arrival.getByRole("button", { name: "Receive" }).click();
+    await stock.getByRole("status").getByText("Received at Bistro Lumen from Central kitchen.").waitFor();
+    assert.equal(await stock.getByTestId("transfer-Bistro Lumen").count(), 0, "nothing on the way any more");
+    assert.equal(level("Bistro Lumen", "Flour").milli, flourBefore.milli + 4_800_000);
+    assert.equal(level("Bistro Lumen", "Coffee beans").milli, beansAtBistro.milli + 4_000_000);
+
+    // At the bistro alone: lemons delivered, then the eggs counted two short.
+    await stock.getByRole("tab", { name: /Bistro Lumen/ }).click();
+    const bistro = stock.getByRole("table", { name: "Stock at Bistro Lumen" });
+    await bistro.waitFor();
+    await shot("bistro");
+    const lemons = level("Bistro Lumen", "Lemons");
+    await bistro.getByTestId("stock-Lemons").getByRole("button", { name: "Receive" }).click();
+    const receive = page.getByRole("dialog", { name: "Receive a delivery" });
+    await receive.getByRole("textbox", { name: /Quantity/ }).fill("-2");
+    await receive.getByRole("textbox", { name: /Paid/ }).fill("14.00");
+    assert.equal(await receive.getByRole("button", { name: "Receive" }).isDisabled(), true, "not a quantity");
+    await receive.getByRole("textbox", { name: /Quantity/ }).fill("40");
+    await receive.getByRole("combobox", { name: /Supplier/ }).selectOption({ label: "Market Greens" });
+    await receive.getByRole("textbox", { name: "Lot" }).fill("L-77");
+    await shot("receive");
+    await receive.getByRole("button", { name: "Receive" }).click();
+    const onHand = `${(lemons.milli + 40_000) / 1000} each`;
+    await stock.getByRole("status").getByText(`Received 40 each of Lemons at Bistro Lumen; ${onHand} on hand.`).waitFor();
+    const after = level("Bistro Lumen", "Lemons");
+    assert.equal(after.milli, lemons.milli + 40_000);
+    assert.equal(after.value_minor, lemons.value_minor + 1400);
+    await bistro.getByTestId("stock-Lemons").getByText(onHand).waitFor();
+
+    const eggs = level("Bistro Lumen", "Eggs");
+    const counted = eggs.milli / 1000 - 2;
+    await bistro.getByTestId("stock-Eggs").getByRole("button", { name: "Count" }).click();
+    const count = page.getByRole("dialog", { name: "Count stock" });
+    await count.getByRole("textbox", { name: /Counted/ }).fill(String(counted));
+    await count.getByRole("button", { name: "Save count" }).click();
+    await stock.getByRole("status").getByText(`Counted ${counted} each of Eggs at Bistro Lumen: -2 each against the books.`).waitFor();
+    assert.equal(level("Bistro Lumen", "Eggs").milli, counted * 1000);
+
+    // Potatoes from the central kitchen to the harbour: not to itself, and then on the way.
+    const potatoes = level("Central kitchen", "Potatoes");
+    await stock.getByRole("button", { name: "Transfer" }).click();
+    const transfer = page.getByRole("dialog", { name: "Transfer stock" });
+    await transfer.getByRole("combobox", { name: /^From/ }).selectOption({ label: "Central kitchen" });
+    await transfer.getByRole("combobox", { name: /^To/ }).selectOption({ label: "Central kitchen" });
+    await transfer.getByRole("combobox", { name: /^Item 1/ }).selectOption({ label: "Potatoes (kg)" });
+    await transfer.getByRole("textbox", { name: /Quantity/ }).fill("12");
+    await transfer.getByText("A transfer goes from one location to another.").waitFor();
+    assert.equal(await transfer.getByRole("button", { name: "Send" }).isDisabled(), true);
+    await transfer.getByRole("combobox", { name: /^To/ }).selectOption({ label: "Lumen Harbour" });
+    await shot("transfer");
+    await transfer.getByRole("button", { name: "Send" }).click();
+    await stock.getByTestId("transfer-Lumen Harbour").getByText("12 kg Potatoes").waitFor();
+    assert.equal(level("Central kitchen", "Potatoes").milli, potatoes.milli - 12_000_000);
+    assert.equal(level("Lumen Harbour", "Potatoes")?.in_transit ?? "", "12 kg");
+    await stock.getByRole("tab", { name: /All locations/ }).click();
+    await grid.getByTestId("stock-Potatoes").getByText("+12 kg on the way").waitFor();
+    await shot("on-the-way");
+  },
+
   async "register-at-phone-width"({ page, node, shot }) {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn(page, node.base, "Chloé", "3000");

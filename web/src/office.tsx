@@ -14,12 +14,14 @@ import { newId, sameId } from "./ids";
 import { MenuEditor } from "./menu";
 import { formatMoney, parseMoney } from "./money";
 import { percentText } from "./percent";
+import { Stock } from "./stock";
 
-type Section = "sales" | "menu" | "staff" | "drawers" | "reports";
+type Section = "sales" | "menu" | "stock" | "staff" | "drawers" | "reports";
 
 const SECTIONS: { id: Section; label: string; permission: Permission }[] = [
   { id: "sales", label: "Sales", permission: Permission.REPORTS },
   { id: "menu", label: "Menu", permission: Permission.MANAGE_MENU },
+  { id: "stock", label: "Stock", permission: Permission.STOCK },
   { id: "staff", label: "Staff", permission: Permission.MANAGE_STAFF },
   { id: "drawers", label: "Cash drawers", permission: Permission.DRAWER },
   { id: "reports", label: "Day reports", permission: Permission.REPORTS },
@@ -31,7 +33,7 @@ export interface OfficeProps {
   fail: (e: unknown) => void;
 }
 
-/** The back office: charts, menu, staff, drawers and day reports for managers and owners. */
+/** The back office: charts, menu, stock, staff, drawers and day reports for managers and owners. */
 export function Office({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const allowed = SECTIONS.filter((s) => may(session, s.permission));
   const fromHash = location.hash.slice(1) as Section;
@@ -88,6 +90,7 @@ export function Office({ session, onSignOut }: { session: Session; onSignOut: ()
           <>
             {section === "sales" && <Sales {...props} />}
             {section === "menu" && <MenuEditor {...props} />}
+            {section === "stock" && <Stock {...props} />}
             {section === "staff" && <Staff {...props} />}
             {section === "drawers" && <Drawers {...props} />}
             {section === "reports" && <Reports {...props} />}

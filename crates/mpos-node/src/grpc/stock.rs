@@ -3,7 +3,7 @@
 //! with a unit and are parsed here, so every client gets the same errors; a bare number
 //! is in the stock item's own unit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use mpos_domain::Money;
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
@@ -426,17 +426,16 @@ impl PosApi {
                 let mut rows: Vec<(LocationId, StockItemId, StockValue)> =
                     store.stock_levels(only)?;
                 // Items with a par level or goods on the way but no movement yet.
+                let mut listed: HashSet<(LocationId, StockItemId)> =
+                    rows.iter().map(|(l, i, _)| (*l, *i)).collect();
                 let extra: Vec<(LocationId, StockItemId)> = pars
                     .keys()
                     .chain(coming.keys())
-                    .filter(|(l, i)| {
-                        only.is_none_or(|o| o == *l)
-                            && !rows.iter().any(|(rl, ri, _)| rl == l && ri == i)
-                    })
+                    .filter(|(l, _)| only.is_none_or(|o| o == *l))
                     .copied()
                     .collect();
                 for (l, i) in extra {
-                    if !rows.iter().any(|(rl, ri, _)| *rl == l && *ri == i) {
+                    if listed.insert((l, i)) {
                         rows.push((l, i, StockValue::default()));
                     }
                 }
