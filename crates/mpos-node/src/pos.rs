@@ -6,7 +6,7 @@
 //! returned. Lines are priced here, from the menu; a client never sends a price.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use mpos_domain::catalog::{
     Category, Item, ModifierGroup, Selection, TaxCategory, price_selection,
@@ -593,6 +593,11 @@ struct Working {
     taken: HashMap<OrderId, Taken>,
     /// The batch's ledger entries so far.
     entries: Vec<SealedEntry>,
+    /// Requests of the batch applied before (retries), read at once when the batch began.
+    applied_before: Option<HashMap<u128, AppliedRequest>>,
+    /// Orders the batch names that are neither cached nor stored (new orders): nothing to
+    /// read for them.
+    absent: HashSet<OrderId>,
 }
 
 fn reused(id: u128) -> NodeError {
@@ -815,6 +820,7 @@ impl<S: PosStore> PosService<S> {
                         let cached = self.cache.open_orders.borrow().get(order).cloned();
                         let stored = match cached {
                             Some(o) => Some(o),
+                            None if w.absent.contains(order) => None,
                             None => store.load_order(*order)?,
                         };
                         (stored.clone(), Some(stored))
@@ -1518,6 +1524,40 @@ impl<S: PosStore> PosService<S> {
         Ok(())
     }
 
+    /// Reads at once what the batch's requests would each read: which were applied before
+    /// and which of the orders they name do not exist yet. A store across a network
+    /// answers each question in one round trip instead of one per request. If a read
+    /// fails, each request reads for itself (and meets the failure there).
+    fn read_ahead(&self, requests: &[Request], w: &mut Working) {
+        let store = self.ledger.store();
+        let ids: Vec<u128> = requests.iter().map(|r| r.id).collect();
+        w.applied_before = store
+            .applied_requests(&ids)
+            .ok()
+            .map(|done| done.into_iter().map(|a| (a.request, a)).collect());
+        let unknown: Vec<OrderId> = {
+            let open = self.cache.open_orders.borrow();
+            let mut ids: Vec<OrderId> = requests
+                .iter()
+                .filter_map(Request::order)
+                .filter(|id| !open.contains_key(id))
+                .collect();
+            ids.sort_unstable_by_key(|id| id.0);
+            ids.dedup();
+            ids
+        };
+        if unknown.is_empty() {
+            return;
+        }
+        if let Ok(stored) = store.order_versions(&unknown) {
+            let stored: HashSet<OrderId> = stored.into_iter().map(|(id, _)| id).collect();
+            w.absent = unknown
+                .into_iter()
+                .filter(|id| !stored.contains(id))
+                .collect();
+        }
+    }
+
     /// One attempt at a batch: the results, and which of them a write conflict undid
     /// (empty unless the commit met another node's write).
     fn execute_once(
@@ -1528,6 +1568,7 @@ impl<S: PosStore> PosService<S> {
         let mut staged = self.ledger.head().clone();
         let key = self.ledger.key().public();
         let mut w = Working::default();
+        self.read_ahead(requests, &mut w);
         let mut pins: Vec<(StaffId, String)> = Vec::new();
         let mut receipts: Vec<(OrderId, String)> = Vec::new();
         let mut applied: Vec<AppliedRequest> = Vec::new();
@@ -1538,7 +1579,11 @@ impl<S: PosStore> PosService<S> {
         for request in requests {
             let result = (|| -> Result<Applied, NodeError> {
                 let action = fingerprint(&request.action);
-                if let Some(done) = self.ledger.store().applied_request(request.id)? {
+                let before = match &w.applied_before {
+                    Some(known) => known.get(&request.id).cloned(),
+                    None => self.ledger.store().applied_request(request.id)?,
+                };
+                if let Some(done) = before {
                     if done.action != action {
                         return Err(reused(request.id));
                     }

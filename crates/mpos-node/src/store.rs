@@ -76,6 +76,16 @@ pub enum Store {
     Postgres(PgStore),
 }
 
+impl Store {
+    /// Refreshes the database's planner statistics, after much data was loaded at once.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.analyze(),
+            Store::Postgres(s) => s.analyze(),
+        }
+    }
+}
+
 impl LedgerStore for Store {
     fn node_keys(&self) -> Result<Vec<PublicKey>, StoreError> {
         match self {
@@ -198,6 +208,13 @@ impl PosStore for Store {
         match self {
             Store::Sqlite(s) => s.order_versions(ids),
             Store::Postgres(s) => s.order_versions(ids),
+        }
+    }
+
+    fn applied_requests(&self, requests: &[u128]) -> Result<Vec<AppliedRequest>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.applied_requests(requests),
+            Store::Postgres(s) => s.applied_requests(requests),
         }
     }
 

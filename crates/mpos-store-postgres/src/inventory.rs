@@ -17,6 +17,7 @@ use mpos_store::columns::{
 use mpos_store::{InventoryStore, StockUsage, StoreError};
 use postgres::{GenericClient, Row};
 
+use crate::batch::{Delta, StockWrites};
 use crate::sql::{Sql, big, get, id};
 use crate::{PgStore, corrupt, sql_int};
 
@@ -113,6 +114,7 @@ fn transfer<C: GenericClient>(
 /// Applies one inventory event inside the commit's transaction.
 pub(crate) fn save_event<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    w: &mut StockWrites,
     e: &InventoryEvent,
 ) -> Result<(), StoreError> {
     match &e.change {
@@ -195,7 +197,7 @@ pub(crate) fn save_event<C: GenericClient>(
                 )?;
             }
         }
-        InventoryChange::Moved(m) => save_movement(sql, m, e.at)?,
+        InventoryChange::Moved(m) => save_movement(sql, w, m, e.at)?,
         InventoryChange::PurchaseOrderDrafted(po) => {
             let key = id_bytes(po.id.0);
             sql.execute(
@@ -234,8 +236,61 @@ pub(crate) fn save_event<C: GenericClient>(
     Ok(())
 }
 
+/// Reads, under a row lock, every level the batch's movements will change that is not
+/// read yet: one statement, rows locked in (location, item) order, so two nodes moving the
+/// same items never wait on each other in a cycle. A movement whose rows are only known
+/// once its transfer is read (an arrival) reads the rest itself.
+pub(crate) fn lock_levels<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    w: &mut StockWrites,
+    events: &[&InventoryEvent],
+) -> Result<(), StoreError> {
+    let mut keys: Vec<(LocationId, StockItemId)> = events
+        .iter()
+        .filter_map(|e| match &e.change {
+            InventoryChange::Moved(m) => Some(deltas(m, |_| None)),
+            _ => None,
+        })
+        .flatten()
+        .map(|(l, i, _)| (l, i))
+        .filter(|k| !w.levels.contains_key(k))
+        .collect();
+    keys.sort_by_key(|(l, i)| (l.0, i.0));
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let locations: Vec<Vec<u8>> = keys.iter().map(|(l, _)| id_bytes(l.0).to_vec()).collect();
+    let items: Vec<Vec<u8>> = keys.iter().map(|(_, i)| id_bytes(i.0).to_vec()).collect();
+    for r in sql.query(
+        "SELECT s.location, s.item, s.milli, s.value FROM stock_level s
+         JOIN UNNEST($1::BYTEA[], $2::BYTEA[]) AS k(location, item)
+            ON s.location = k.location AND s.item = k.item
+         WHERE s.location = ANY($1) AND s.item = ANY($2)
+         ORDER BY s.location, s.item FOR UPDATE OF s",
+        &[&locations, &items],
+    )? {
+        w.levels.insert(
+            (
+                LocationId(id(&r, "location")?),
+                StockItemId(id(&r, "item")?),
+            ),
+            StockValue {
+                milli: get(&r, "milli")?,
+                value: get(&r, "value")?,
+            },
+        );
+    }
+    // No row yet: nothing held.
+    for k in keys {
+        w.levels.entry(k).or_default();
+    }
+    Ok(())
+}
+
 fn save_movement<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    w: &mut StockWrites,
     m: &Movement,
     at: u64,
 ) -> Result<(), StoreError> {
@@ -245,14 +300,20 @@ fn save_movement<C: GenericClient>(
     };
     let to = received.as_ref().map(|t| t.to);
     let moved = deltas(m, |_| to);
-    // Locked in a fixed order (location, item), so two nodes moving the same items never
-    // wait on each other in a cycle.
-    let mut keys: Vec<(LocationId, StockItemId)> = moved.iter().map(|(l, i, _)| (*l, *i)).collect();
-    keys.sort_by_key(|(l, i)| (l.0, i.0));
-    keys.dedup();
-    let mut seen = Vec::with_capacity(keys.len());
-    for (l, i) in keys {
-        seen.push((l, i, level(sql, l, i, true)?));
+    let mut seen = Vec::with_capacity(moved.len());
+    for (l, i, _) in &moved {
+        if seen.iter().any(|(sl, si, _)| sl == l && si == i) {
+            continue;
+        }
+        let v = match w.levels.get(&(*l, *i)) {
+            Some(v) => *v,
+            None => {
+                let v = level(sql, *l, *i, true)?;
+                w.levels.insert((*l, *i), v);
+                v
+            }
+        };
+        seen.push((*l, *i, v));
     }
     let levels = new_levels(
         m,
@@ -263,32 +324,19 @@ fn save_movement<C: GenericClient>(
         },
         received.as_ref(),
     );
-    for (location, item, v) in &levels {
-        sql.execute(
-            "INSERT INTO stock_level (location, item, milli, value) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (location, item) DO UPDATE SET milli = excluded.milli,
-                value = excluded.value",
-            &[
-                &&id_bytes(location.0)[..],
-                &&id_bytes(item.0)[..],
-                &v.milli,
-                &v.value,
-            ],
-        )?;
-    }
     for (location, item, delta, value) in usage_deltas(&moved, &seen, &levels) {
-        sql.execute(
-            "INSERT INTO stock_delta (location, item, kind, milli, value, at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &&id_bytes(location.0)[..],
-                &&id_bytes(item.0)[..],
-                &movement_kind(m),
-                &delta,
-                &value,
-                &sql_int(at),
-            ],
-        )?;
+        w.deltas.push(Delta {
+            location,
+            item,
+            kind: movement_kind(m),
+            milli: delta,
+            value,
+            at: sql_int(at),
+        });
+    }
+    for (location, item, v) in levels {
+        w.levels.insert((location, item), v);
+        w.changed.insert((location, item), v);
     }
     match m {
         Movement::Depleted {
@@ -307,19 +355,11 @@ fn save_movement<C: GenericClient>(
                 -1
             };
             for (item, q) in lines {
-                sql.execute(
-                    "INSERT INTO stock_sale (order_id, location, item, dimension, milli)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (order_id, location, item) DO UPDATE
-                        SET milli = stock_sale.milli + excluded.milli",
-                    &[
-                        &&id_bytes(order.0)[..],
-                        &&id_bytes(location.0)[..],
-                        &&id_bytes(item.0)[..],
-                        &q.dimension.name(),
-                        &(sign * q.milli),
-                    ],
-                )?;
+                let held = w
+                    .held
+                    .entry((*order, *location, *item))
+                    .or_insert((q.dimension.name(), 0));
+                held.1 += sign * q.milli;
             }
         }
         Movement::Received {

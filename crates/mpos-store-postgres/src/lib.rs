@@ -11,6 +11,7 @@
 //! Architecture invariant: the only crate (with the other `mpos-store-*`) that contains
 //! SQL. An existing migration is never edited; changes come as a new numbered file.
 
+mod batch;
 mod day;
 mod inventory;
 mod menu;
@@ -19,6 +20,7 @@ mod print;
 mod sql;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::drawer::Drawer;
@@ -39,6 +41,7 @@ use mpos_store::{
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
 
+use crate::batch::Writes;
 use crate::sql::{Sql, Statements};
 
 /// Migrations in order; the schema version is the number applied (`mpos_schema`).
@@ -205,6 +208,13 @@ impl PgStore {
         Ok(out)
     }
 
+    /// Refreshes the planner's statistics, as PostgreSQL advises after loading much data
+    /// at once (the demo's week of sales): a table the statistics still describe as
+    /// small is read whole instead of by its keys until autovacuum gets to it.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        self.conn()?.batch_execute("ANALYZE").map_err(db)
+    }
+
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn()?
@@ -252,10 +262,7 @@ impl LedgerStore for PgStore {
         checkpoint: &SignedCheckpoint,
         head: &ChainHead,
     ) -> Result<(), StoreError> {
-        let mut client = self.conn()?;
-        let mut tx = client.transaction().map_err(db)?;
-        append_ledger(&mut tx, key, entries, checkpoint, head)?;
-        tx.commit().map_err(db)
+        self.transaction(|s| append_ledger(s, key, entries, checkpoint, head))
     }
 
     fn add_witness(
@@ -433,8 +440,8 @@ impl LedgerStore for PgStore {
 /// does not continue the stored chain. The head row is locked first, so two connections
 /// appending to the same node's chain (a misconfigured second node with the same key)
 /// cannot both succeed.
-pub(crate) fn append_ledger(
-    tx: &mut Transaction<'_>,
+pub(crate) fn append_ledger<C: postgres::GenericClient>(
+    tx: &mut Sql<'_, C>,
     key: &PublicKey,
     entries: &[SealedEntry],
     checkpoint: &SignedCheckpoint,
@@ -446,8 +453,7 @@ pub(crate) fn append_ledger(
         .query_opt(
             "SELECT size FROM ledger_head WHERE node_id = $1 FOR UPDATE",
             &[&id],
-        )
-        .map_err(db)?
+        )?
         .map_or(0, |r| r.get(0));
     let first = entries.first().map_or(head.size(), |e| e.seq - 1);
     if sql_int(first) != stored || checkpoint.checkpoint.tree_size != head.size() {
@@ -458,8 +464,7 @@ pub(crate) fn append_ledger(
     tx.execute(
         "INSERT INTO ledger_node (node_id, public_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         &[&id, &&key.to_bytes()[..]],
-    )
-    .map_err(db)?;
+    )?;
     // One statement for the whole batch: a round trip per entry would bound a batch by
     // the network's latency.
     let seqs: Vec<i64> = entries.iter().map(|e| sql_int(e.seq)).collect();
@@ -469,8 +474,7 @@ pub(crate) fn append_ledger(
         "INSERT INTO ledger_entry (node_id, seq, hash, bytes)
          SELECT $1, s, h, b FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::BYTEA[]) AS t(s, h, b)",
         &[&id, &seqs, &hashes, &bytes],
-    )
-    .map_err(db)?;
+    )?;
     tx.execute(
         "INSERT INTO ledger_checkpoint (node_id, tree_size, signed) VALUES ($1, $2, $3)",
         &[
@@ -478,14 +482,12 @@ pub(crate) fn append_ledger(
             &sql_int(checkpoint.checkpoint.tree_size),
             &&checkpoint.to_bytes()[..],
         ],
-    )
-    .map_err(db)?;
+    )?;
     tx.execute(
         "INSERT INTO ledger_head (node_id, size, state) VALUES ($1, $2, $3)
          ON CONFLICT (node_id) DO UPDATE SET size = excluded.size, state = excluded.state",
         &[&id, &sql_int(head.size()), &head.to_bytes()],
-    )
-    .map_err(db)?;
+    )?;
     Ok(())
 }
 
@@ -498,7 +500,7 @@ impl PosStore for PgStore {
     ) -> Result<(), StoreError> {
         self.transaction(|s| {
             append_ledger(
-                s.client,
+                s,
                 &batch.key,
                 &batch.entries,
                 &batch.checkpoint,
@@ -507,8 +509,26 @@ impl PosStore for PgStore {
             for change in &projection.menu {
                 menu::save_change(s, change)?;
             }
+            let mut w = Writes::default();
+            // A receipt code is written with its order's row: the orders a batch closed are
+            // among those it changed.
+            let receipts: HashMap<OrderId, &str> = projection
+                .receipts
+                .iter()
+                .map(|(o, code)| (*o, code.as_str()))
+                .collect();
             for o in &projection.orders {
-                orders::save_order(s, o.before, o.after)?;
+                let receipt = receipts.get(&o.after.id).copied();
+                orders::save_order(s, &mut w, o.before, o.after, receipt)?;
+            }
+            if let Some((order, _)) = projection
+                .receipts
+                .iter()
+                .find(|(o, _)| !projection.orders.iter().any(|u| u.after.id == *o))
+            {
+                return Err(StoreError::Backend(format!(
+                    "a receipt code for order {order} that the batch did not change"
+                )));
             }
             for change in &projection.staff {
                 menu::save_staff(s, change)?;
@@ -528,13 +548,12 @@ impl PosStore for PgStore {
             for d in &projection.days {
                 day::save_day(s, d)?;
             }
+            inventory::lock_levels(s, &mut w.stock, &projection.inventory)?;
             for e in &projection.inventory {
-                inventory::save_event(s, e)?;
+                inventory::save_event(s, &mut w.stock, e)?;
             }
-            for (order, code) in &projection.receipts {
-                orders::save_receipt(s, *order, code)?;
-            }
-            orders::save_requests(s, requests)
+            orders::save_requests(&mut w, requests);
+            w.flush(s)
         })
     }
 
@@ -559,6 +578,10 @@ impl PosStore for PgStore {
 
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError> {
         self.with(|s| orders::applied_request(s, request))
+    }
+
+    fn applied_requests(&self, requests: &[u128]) -> Result<Vec<AppliedRequest>, StoreError> {
+        self.with(|s| orders::applied_requests(s, requests))
     }
 
     fn settings(&self) -> Result<Option<Settings>, StoreError> {

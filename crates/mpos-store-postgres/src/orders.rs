@@ -17,6 +17,7 @@ use mpos_store::columns::{
 use mpos_store::{AppliedRequest, StoreError, order_difference};
 use postgres::{GenericClient, Row};
 
+use crate::batch::Writes;
 use crate::sql::{Sql, big, get, id, opt_id, opt_u32_at, opt_u64_at, u32_at, u64_at};
 use crate::{corrupt, sql_int};
 
@@ -31,8 +32,10 @@ fn opt_time(t: Option<u64>) -> Option<i64> {
 /// rows are written.
 pub(crate) fn save_order<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    w: &mut Writes,
     before: Option<&Order>,
     o: &Order,
+    receipt: Option<&str>,
 ) -> Result<(), StoreError> {
     let totals = o
         .totals()
@@ -51,62 +54,45 @@ pub(crate) fn save_order<C: GenericClient>(
                 OrderKind::Takeaway => ("takeaway", None, None, None),
                 OrderKind::Delivery { address } => ("delivery", None, None, Some(address.as_str())),
             };
-            sql.execute(
-                "INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address,
-                    source, currency, price_mode, status, service_charge_ppm, fired_courses,
-                    opened_by, opened_at, closed_at, total, paid, tips, version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                    $17, $18, $19, $20)",
-                &[
-                    &&oid[..],
-                    &o.number,
-                    &o.channel.name(),
-                    &kind,
-                    &table,
-                    &guests,
-                    &address,
-                    &source_text(&o.source),
-                    &o.currency.code(),
-                    &mode_text(o.mode),
-                    &status_text(o.status),
-                    &i64::from(o.service_charge_ppm),
-                    &fired,
-                    &&id_bytes(o.opened_by.0)[..],
-                    &sql_int(o.opened_at),
-                    &opt_time(o.closed_at),
-                    &totals.total.minor(),
-                    &totals.paid.minor(),
-                    &totals.tips.minor(),
-                    &i64::from(o.version),
-                ],
-            )?;
-            insert_rows(sql, o, (0, 0, 0))
+            let n = &mut w.orders;
+            n.id.push(oid.to_vec());
+            n.number.push(o.number.clone());
+            n.channel.push(o.channel.name());
+            n.kind.push(kind);
+            n.table_id.push(table);
+            n.guests.push(guests);
+            n.address.push(address.map(str::to_string));
+            n.source.push(source_text(&o.source));
+            n.currency.push(o.currency.code().to_string());
+            n.price_mode.push(mode_text(o.mode));
+            n.status.push(status_text(o.status));
+            n.service_charge_ppm.push(i64::from(o.service_charge_ppm));
+            n.fired_courses.push(fired);
+            n.opened_by.push(id_bytes(o.opened_by.0).to_vec());
+            n.opened_at.push(sql_int(o.opened_at));
+            n.closed_at.push(opt_time(o.closed_at));
+            n.total.push(totals.total.minor());
+            n.paid.push(totals.paid.minor());
+            n.tips.push(totals.tips.minor());
+            n.receipt_code.push(receipt.map(str::to_string));
+            n.version.push(i64::from(o.version));
+            insert_rows(w, o, (0, 0, 0));
+            Ok(())
         }
         Some(b) => {
-            let written = sql.execute(
-                "UPDATE pos_order SET status = $3, service_charge_ppm = $4, fired_courses = $5,
-                    closed_at = $6, total = $7, paid = $8, tips = $9, version = $10
-                 WHERE id = $1 AND version = $2",
-                &[
-                    &&oid[..],
-                    &i64::from(b.version),
-                    &status_text(o.status),
-                    &i64::from(o.service_charge_ppm),
-                    &fired,
-                    &opt_time(o.closed_at),
-                    &totals.total.minor(),
-                    &totals.paid.minor(),
-                    &totals.tips.minor(),
-                    &i64::from(o.version),
-                ],
-            )?;
-            if written != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "order {} changed since version {} was read (another node wrote it)",
-                    o.number, b.version
-                )));
-            }
-            if save_difference(sql, b, o)? {
+            let c = &mut w.changed;
+            c.id.push(oid.to_vec());
+            c.before.push(i64::from(b.version));
+            c.status.push(status_text(o.status));
+            c.service_charge_ppm.push(i64::from(o.service_charge_ppm));
+            c.fired_courses.push(fired);
+            c.closed_at.push(opt_time(o.closed_at));
+            c.total.push(totals.total.minor());
+            c.paid.push(totals.paid.minor());
+            c.tips.push(totals.tips.minor());
+            c.version.push(i64::from(o.version));
+            c.receipt_code.push(receipt.map(str::to_string));
+            if save_difference(sql, w, b, o)? {
                 return Ok(());
             }
             for table in [
@@ -120,116 +106,95 @@ pub(crate) fn save_order<C: GenericClient>(
                     &[&&oid[..]],
                 )?;
             }
-            insert_rows(sql, o, (0, 0, 0))
+            insert_rows(w, o, (0, 0, 0));
+            Ok(())
         }
     }
 }
 
-/// Inserts the order's lines, discounts and payments from the given positions on.
-fn insert_rows<C: GenericClient>(
-    sql: &mut Sql<'_, C>,
+/// Adds the order's lines, discounts and payments from the given positions on to the
+/// rows the commit inserts.
+fn insert_rows(
+    w: &mut Writes,
     o: &Order,
     (from_line, from_discount, from_payment): (usize, usize, usize),
-) -> Result<(), StoreError> {
-    let oid = id_bytes(o.id.0);
+) {
+    let oid = id_bytes(o.id.0).to_vec();
     for (i, l) in o.lines.iter().enumerate().skip(from_line) {
         let it = &l.item;
-        sql.execute(
-            "INSERT INTO pos_line (order_id, position, id, item_id, name, variant_id,
-                variant_name, quantity, unit_price, tax_rates, category_id, seat, course, note,
-                sent, voided, added_by, station, round, sent_at, ready_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                $17, $18, $19, $20, $21)",
-            &[
-                &&oid[..],
-                &big(i),
-                &&id_bytes(l.id.0)[..],
-                &&id_bytes(it.item.0)[..],
-                &it.name,
-                &it.variant.as_ref().map(|(v, _)| id_bytes(v.0).to_vec()),
-                &it.variant.as_ref().map(|(_, n)| n.as_str()),
-                &i64::from(it.quantity),
-                &it.unit_price.minor(),
-                &rates_text(&it.tax_rates),
-                &&id_bytes(it.category.0)[..],
-                &l.seat.map(i64::from),
-                &i64::from(l.course),
-                &l.note,
-                &l.sent,
-                &l.voided,
-                &&id_bytes(l.added_by.0)[..],
-                &it.station.map(|s| id_bytes(s.0).to_vec()),
-                &i64::from(l.round),
-                &opt_time(l.sent_at),
-                &opt_time(l.ready_at),
-            ],
-        )?;
+        let n = &mut w.lines;
+        n.order_id.push(oid.clone());
+        n.position.push(big(i));
+        n.id.push(id_bytes(l.id.0).to_vec());
+        n.item_id.push(id_bytes(it.item.0).to_vec());
+        n.name.push(it.name.clone());
+        n.variant_id
+            .push(it.variant.as_ref().map(|(v, _)| id_bytes(v.0).to_vec()));
+        n.variant_name
+            .push(it.variant.as_ref().map(|(_, name)| name.clone()));
+        n.quantity.push(i64::from(it.quantity));
+        n.unit_price.push(it.unit_price.minor());
+        n.tax_rates.push(rates_text(&it.tax_rates));
+        n.category_id.push(id_bytes(it.category.0).to_vec());
+        n.seat.push(l.seat.map(i64::from));
+        n.course.push(i64::from(l.course));
+        n.note.push(l.note.clone());
+        n.sent.push(l.sent);
+        n.voided.push(l.voided);
+        n.added_by.push(id_bytes(l.added_by.0).to_vec());
+        n.station.push(it.station.map(|s| id_bytes(s.0).to_vec()));
+        n.round.push(i64::from(l.round));
+        n.sent_at.push(opt_time(l.sent_at));
+        n.ready_at.push(opt_time(l.ready_at));
         for (j, m) in it.modifiers.iter().enumerate() {
-            sql.execute(
-                "INSERT INTO pos_line_modifier (order_id, line_position, position, id, name,
-                    price_delta) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &&oid[..],
-                    &big(i),
-                    &big(j),
-                    &&id_bytes(m.id.0)[..],
-                    &m.name,
-                    &m.price_delta.minor(),
-                ],
-            )?;
+            let n = &mut w.modifiers;
+            n.order_id.push(oid.clone());
+            n.line_position.push(big(i));
+            n.position.push(big(j));
+            n.id.push(id_bytes(m.id.0).to_vec());
+            n.name.push(m.name.clone());
+            n.price_delta.push(m.price_delta.minor());
         }
     }
     for (i, d) in o.discounts.iter().enumerate().skip(from_discount) {
-        let line = match d.target {
-            DiscountTarget::Order => None,
-            DiscountTarget::Line(l) => Some(id_bytes(l.0).to_vec()),
-        };
         let (percent, amount) = match d.kind {
             DiscountKind::Percent(p) => (Some(i64::from(p)), None),
             DiscountKind::Amount(a) => (None, Some(a.minor())),
         };
-        sql.execute(
-            "INSERT INTO pos_discount (order_id, position, id, line_id, percent_ppm, amount,
-                reason, by_staff) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &&oid[..],
-                &big(i),
-                &&id_bytes(d.id.0)[..],
-                &line,
-                &percent,
-                &amount,
-                &d.reason,
-                &&id_bytes(d.by.0)[..],
-            ],
-        )?;
+        let n = &mut w.discounts;
+        n.order_id.push(oid.clone());
+        n.position.push(big(i));
+        n.id.push(id_bytes(d.id.0).to_vec());
+        n.line_id.push(match d.target {
+            DiscountTarget::Order => None,
+            DiscountTarget::Line(l) => Some(id_bytes(l.0).to_vec()),
+        });
+        n.percent_ppm.push(percent);
+        n.amount.push(amount);
+        n.reason.push(d.reason.clone());
+        n.by_staff.push(id_bytes(d.by.0).to_vec());
     }
     for (i, p) in o.payments.iter().enumerate().skip(from_payment) {
         let (tender, detail) = tender_text(&p.tender);
-        sql.execute(
-            "INSERT INTO pos_payment (order_id, position, id, tender, tender_detail, amount, tip,
-                cash_received, refunded, by_staff)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[
-                &&oid[..],
-                &big(i),
-                &&id_bytes(p.id.0)[..],
-                &tender,
-                &detail,
-                &p.amount.minor(),
-                &p.tip.minor(),
-                &p.cash_received.map(|m| m.minor()),
-                &p.refunded.minor(),
-                &&id_bytes(p.by.0)[..],
-            ],
-        )?;
+        let n = &mut w.payments;
+        n.order_id.push(oid.clone());
+        n.position.push(big(i));
+        n.id.push(id_bytes(p.id.0).to_vec());
+        n.tender.push(tender);
+        n.tender_detail.push(detail.to_string());
+        n.amount.push(p.amount.minor());
+        n.tip.push(p.tip.minor());
+        n.cash_received.push(p.cash_received.map(|m| m.minor()));
+        n.refunded.push(p.refunded.minor());
+        n.by_staff.push(id_bytes(p.by.0).to_vec());
     }
-    Ok(())
 }
 
 /// Writes what changed from `b` to `o` when `order_difference` finds it; false (nothing
 /// written) for any other change.
 fn save_difference<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    w: &mut Writes,
     b: &Order,
     o: &Order,
 ) -> Result<bool, StoreError> {
@@ -260,7 +225,7 @@ fn save_difference<C: GenericClient>(
             &[&&oid[..], &big(i), &o.payments[i].refunded.minor()],
         )?;
     }
-    insert_rows(sql, o, d.appended_from)?;
+    insert_rows(w, o, d.appended_from);
     Ok(true)
 }
 
@@ -412,54 +377,58 @@ pub(crate) fn load<C: GenericClient>(
     Ok(Some(order))
 }
 
-pub(crate) fn save_requests<C: GenericClient>(
-    sql: &mut Sql<'_, C>,
-    requests: &[AppliedRequest],
-) -> Result<(), StoreError> {
+/// Adds the batch's requests to the rows the commit inserts: a request id already stored
+/// (applied by another node meanwhile) fails the commit as a conflict.
+pub(crate) fn save_requests(w: &mut Writes, requests: &[AppliedRequest]) {
+    let n = &mut w.requests;
     for r in requests {
-        sql.execute(
-            "INSERT INTO request (id, order_id, node_id, first_seq, last_seq, action)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &&id_bytes(r.request)[..],
-                &r.order.map(|o| id_bytes(o.0).to_vec()),
-                &&r.node.0[..],
-                &sql_int(r.first_seq),
-                &sql_int(r.last_seq),
-                &r.action,
-            ],
-        )
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                StoreError::Conflict(format!("request {:032x} was already applied", r.request))
-            }
-            e => e,
-        })?;
+        n.id.push(id_bytes(r.request).to_vec());
+        n.order_id.push(r.order.map(|o| id_bytes(o.0).to_vec()));
+        n.node_id.push(r.node.0.to_vec());
+        n.first_seq.push(sql_int(r.first_seq));
+        n.last_seq.push(sql_int(r.last_seq));
+        n.action.push(r.action.clone());
     }
-    Ok(())
+}
+
+fn applied_row(r: &Row) -> Result<AppliedRequest, StoreError> {
+    let node = <[u8; 16]>::try_from(get::<&[u8]>(r, "node_id")?)
+        .map_err(|_| corrupt("request node id"))?;
+    Ok(AppliedRequest {
+        request: id(r, "id")?,
+        order: opt_id(r, "order_id")?.map(OrderId),
+        node: NodeId(node),
+        first_seq: u64_at(r, "first_seq")?,
+        last_seq: u64_at(r, "last_seq")?,
+        action: get(r, "action")?,
+    })
 }
 
 pub(crate) fn applied_request<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     request: u128,
 ) -> Result<Option<AppliedRequest>, StoreError> {
-    let Some(r) = sql.query_opt(
-        "SELECT order_id, node_id, first_seq, last_seq, action FROM request WHERE id = $1",
+    sql.query_opt(
+        "SELECT id, order_id, node_id, first_seq, last_seq, action FROM request WHERE id = $1",
         &[&&id_bytes(request)[..]],
     )?
-    else {
-        return Ok(None);
-    };
-    let node = <[u8; 16]>::try_from(get::<&[u8]>(&r, "node_id")?)
-        .map_err(|_| corrupt("request node id"))?;
-    Ok(Some(AppliedRequest {
-        request,
-        order: opt_id(&r, "order_id")?.map(OrderId),
-        node: NodeId(node),
-        first_seq: u64_at(&r, "first_seq")?,
-        last_seq: u64_at(&r, "last_seq")?,
-        action: get(&r, "action")?,
-    }))
+    .map(|r| applied_row(&r))
+    .transpose()
+}
+
+pub(crate) fn applied_requests<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    requests: &[u128],
+) -> Result<Vec<AppliedRequest>, StoreError> {
+    let keys: Vec<Vec<u8>> = requests.iter().map(|r| id_bytes(*r).to_vec()).collect();
+    sql.query(
+        "SELECT id, order_id, node_id, first_seq, last_seq, action FROM request
+         WHERE id = ANY($1)",
+        &[&keys],
+    )?
+    .iter()
+    .map(applied_row)
+    .collect()
 }
 
 pub(crate) fn receipt_code<C: GenericClient>(
@@ -474,18 +443,6 @@ pub(crate) fn receipt_code<C: GenericClient>(
         .map(|r| get::<Option<String>>(&r, "receipt_code"))
         .transpose()?
         .flatten())
-}
-
-pub(crate) fn save_receipt<C: GenericClient>(
-    sql: &mut Sql<'_, C>,
-    order: OrderId,
-    code: &str,
-) -> Result<(), StoreError> {
-    sql.execute(
-        "UPDATE pos_order SET receipt_code = $2 WHERE id = $1",
-        &[&&id_bytes(order.0)[..], &code],
-    )?;
-    Ok(())
 }
 
 pub(crate) fn kitchen_orders<C: GenericClient>(

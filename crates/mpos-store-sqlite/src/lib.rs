@@ -228,6 +228,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics after much data was loaded at once.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("ANALYZE").map_err(db)
+    }
+
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn

@@ -291,6 +291,16 @@ pub trait PosStore: LedgerStore + InventoryStore {
     /// A request applied before, if any.
     fn applied_request(&self, request: u128) -> Result<Option<AppliedRequest>, StoreError>;
 
+    /// Those of `requests` applied before (a batch's retries), in no particular order. A
+    /// store across a network answers them all at once.
+    fn applied_requests(&self, requests: &[u128]) -> Result<Vec<AppliedRequest>, StoreError> {
+        let mut done = Vec::new();
+        for r in requests {
+            done.extend(self.applied_request(*r)?);
+        }
+        Ok(done)
+    }
+
     fn settings(&self) -> Result<Option<Settings>, StoreError>;
     fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError>;
     fn category(&self, id: CategoryId) -> Result<Option<Category>, StoreError>;

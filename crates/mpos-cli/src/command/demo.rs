@@ -51,6 +51,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         if svc.ledger().head().size() == 0 {
             say!("setting up the demo restaurant and a week of sales...");
             let seeded = demo::seed(&mut svc, clock::now_millis()).context("seeding the demo")?;
+            svc.ledger().store().analyze()?;
             say!(
                 "  {} menu items, {} orders, {} ledger entries",
                 seeded.items,

@@ -1,0 +1,417 @@
+//! What a commit writes to the busy tables (orders, their lines, modifiers, discounts and
+//! payments, applied requests, stock levels, stock history and what each
+//! order holds), gathered while the projection is walked and then written with one
+//! statement per table: `UNNEST` of one array per column. A statement per row cost a
+//! loopback round trip each, dozens per ticket, and bounded a node to a few hundred
+//! tickets a second.
+
+use std::collections::{BTreeMap, HashMap};
+
+use mpos_domain::ids::{LocationId, OrderId, StockItemId};
+use mpos_domain::inventory::StockValue;
+use mpos_store::StoreError;
+use mpos_store::columns::id_bytes;
+use postgres::GenericClient;
+
+use crate::sql::Sql;
+
+type Id = Vec<u8>;
+
+/// New `pos_order` rows, a column each.
+#[derive(Default)]
+pub(crate) struct NewOrders {
+    pub id: Vec<Id>,
+    pub number: Vec<String>,
+    pub channel: Vec<&'static str>,
+    pub kind: Vec<&'static str>,
+    pub table_id: Vec<Option<Id>>,
+    pub guests: Vec<Option<i64>>,
+    pub address: Vec<Option<String>>,
+    pub source: Vec<String>,
+    pub currency: Vec<String>,
+    pub price_mode: Vec<&'static str>,
+    pub status: Vec<&'static str>,
+    pub service_charge_ppm: Vec<i64>,
+    pub fired_courses: Vec<String>,
+    pub opened_by: Vec<Id>,
+    pub opened_at: Vec<i64>,
+    pub closed_at: Vec<Option<i64>>,
+    pub total: Vec<i64>,
+    pub paid: Vec<i64>,
+    pub tips: Vec<i64>,
+    pub receipt_code: Vec<Option<String>>,
+    pub version: Vec<i64>,
+}
+
+/// Changed `pos_order` rows: each written only if the stored row is still at `before`.
+#[derive(Default)]
+pub(crate) struct ChangedOrders {
+    pub id: Vec<Id>,
+    pub before: Vec<i64>,
+    pub status: Vec<&'static str>,
+    pub service_charge_ppm: Vec<i64>,
+    pub fired_courses: Vec<String>,
+    pub closed_at: Vec<Option<i64>>,
+    pub total: Vec<i64>,
+    pub paid: Vec<i64>,
+    pub tips: Vec<i64>,
+    pub version: Vec<i64>,
+    pub receipt_code: Vec<Option<String>>,
+}
+
+#[derive(Default)]
+pub(crate) struct NewLines {
+    pub order_id: Vec<Id>,
+    pub position: Vec<i64>,
+    pub id: Vec<Id>,
+    pub item_id: Vec<Id>,
+    pub name: Vec<String>,
+    pub variant_id: Vec<Option<Id>>,
+    pub variant_name: Vec<Option<String>>,
+    pub quantity: Vec<i64>,
+    pub unit_price: Vec<i64>,
+    pub tax_rates: Vec<String>,
+    pub category_id: Vec<Id>,
+    pub seat: Vec<Option<i64>>,
+    pub course: Vec<i64>,
+    pub note: Vec<String>,
+    pub sent: Vec<bool>,
+    pub voided: Vec<bool>,
+    pub added_by: Vec<Id>,
+    pub station: Vec<Option<Id>>,
+    pub round: Vec<i64>,
+    pub sent_at: Vec<Option<i64>>,
+    pub ready_at: Vec<Option<i64>>,
+}
+
+#[derive(Default)]
+pub(crate) struct NewModifiers {
+    pub order_id: Vec<Id>,
+    pub line_position: Vec<i64>,
+    pub position: Vec<i64>,
+    pub id: Vec<Id>,
+    pub name: Vec<String>,
+    pub price_delta: Vec<i64>,
+}
+
+#[derive(Default)]
+pub(crate) struct NewDiscounts {
+    pub order_id: Vec<Id>,
+    pub position: Vec<i64>,
+    pub id: Vec<Id>,
+    pub line_id: Vec<Option<Id>>,
+    pub percent_ppm: Vec<Option<i64>>,
+    pub amount: Vec<Option<i64>>,
+    pub reason: Vec<String>,
+    pub by_staff: Vec<Id>,
+}
+
+#[derive(Default)]
+pub(crate) struct NewPayments {
+    pub order_id: Vec<Id>,
+    pub position: Vec<i64>,
+    pub id: Vec<Id>,
+    pub tender: Vec<&'static str>,
+    pub tender_detail: Vec<String>,
+    pub amount: Vec<i64>,
+    pub tip: Vec<i64>,
+    pub cash_received: Vec<Option<i64>>,
+    pub refunded: Vec<i64>,
+    pub by_staff: Vec<Id>,
+}
+
+#[derive(Default)]
+pub(crate) struct NewRequests {
+    pub id: Vec<Id>,
+    pub order_id: Vec<Option<Id>>,
+    pub node_id: Vec<Id>,
+    pub first_seq: Vec<i64>,
+    pub last_seq: Vec<i64>,
+    pub action: Vec<String>,
+}
+
+/// A stock movement's row of history.
+pub(crate) struct Delta {
+    pub location: LocationId,
+    pub item: StockItemId,
+    pub kind: &'static str,
+    pub milli: i64,
+    pub value: i64,
+    pub at: i64,
+}
+
+/// Stock the batch moved: levels as read (under a row lock) and as the batch leaves them.
+#[derive(Default)]
+pub(crate) struct StockWrites {
+    /// Every level the batch read, with its value now (after the movements so far).
+    pub levels: HashMap<(LocationId, StockItemId), StockValue>,
+    /// The levels a movement changed, in (location, item) order.
+    pub changed: BTreeMap<(LocationId, StockItemId), StockValue>,
+    pub deltas: Vec<Delta>,
+    /// What each order holds, as added up over the batch: (dimension, thousandths).
+    pub held: BTreeMap<(OrderId, LocationId, StockItemId), (&'static str, i64)>,
+}
+
+/// Everything a commit writes to the busy tables, written by `flush`.
+#[derive(Default)]
+pub(crate) struct Writes {
+    pub orders: NewOrders,
+    pub changed: ChangedOrders,
+    pub lines: NewLines,
+    pub modifiers: NewModifiers,
+    pub discounts: NewDiscounts,
+    pub payments: NewPayments,
+    pub requests: NewRequests,
+    pub stock: StockWrites,
+}
+
+fn ids<'a>(keys: impl Iterator<Item = &'a u128>) -> Vec<Id> {
+    keys.map(|k| id_bytes(*k).to_vec()).collect()
+}
+
+impl Writes {
+    /// Writes what was gathered: orders before the rows that refer to them.
+    pub(crate) fn flush<C: GenericClient>(self, sql: &mut Sql<'_, C>) -> Result<(), StoreError> {
+        let o = &self.orders;
+        if !o.id.is_empty() {
+            sql.execute(
+                "INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address,
+                    source, currency, price_mode, status, service_charge_ppm, fired_courses,
+                    opened_by, opened_at, closed_at, total, paid, tips, receipt_code, version)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
+                    $5::BYTEA[], $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[],
+                    $11::TEXT[], $12::BIGINT[], $13::TEXT[], $14::BYTEA[], $15::BIGINT[],
+                    $16::BIGINT[], $17::BIGINT[], $18::BIGINT[], $19::BIGINT[], $20::TEXT[],
+                    $21::BIGINT[])",
+                &[
+                    &o.id,
+                    &o.number,
+                    &o.channel,
+                    &o.kind,
+                    &o.table_id,
+                    &o.guests,
+                    &o.address,
+                    &o.source,
+                    &o.currency,
+                    &o.price_mode,
+                    &o.status,
+                    &o.service_charge_ppm,
+                    &o.fired_courses,
+                    &o.opened_by,
+                    &o.opened_at,
+                    &o.closed_at,
+                    &o.total,
+                    &o.paid,
+                    &o.tips,
+                    &o.receipt_code,
+                    &o.version,
+                ],
+            )?;
+        }
+        let c = &self.changed;
+        if !c.id.is_empty() {
+            // `o.id = ANY($1)` finds the rows by their key whatever the planner thinks of
+            // the table's size (a join alone may scan it whole on stale statistics).
+            let written = sql.execute(
+                "UPDATE pos_order o SET status = u.status, service_charge_ppm = u.ppm,
+                    fired_courses = u.fired, closed_at = u.closed_at, total = u.total,
+                    paid = u.paid, tips = u.tips, version = u.version,
+                    receipt_code = COALESCE(u.receipt, o.receipt_code)
+                 FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[],
+                    $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[],
+                    $11::TEXT[])
+                    AS u(id, before, status, ppm, fired, closed_at, total, paid, tips, version,
+                        receipt)
+                 WHERE o.id = ANY($1) AND o.id = u.id AND o.version = u.before",
+                &[
+                    &c.id,
+                    &c.before,
+                    &c.status,
+                    &c.service_charge_ppm,
+                    &c.fired_courses,
+                    &c.closed_at,
+                    &c.total,
+                    &c.paid,
+                    &c.tips,
+                    &c.version,
+                    &c.receipt_code,
+                ],
+            )?;
+            if written != c.id.len() as u64 {
+                return Err(StoreError::Conflict(format!(
+                    "{} of the batch's {} orders changed since they were read (another node \
+                     wrote them)",
+                    c.id.len() as u64 - written,
+                    c.id.len()
+                )));
+            }
+        }
+        let l = &self.lines;
+        if !l.order_id.is_empty() {
+            sql.execute(
+                "INSERT INTO pos_line (order_id, position, id, item_id, name, variant_id,
+                    variant_name, quantity, unit_price, tax_rates, category_id, seat, course,
+                    note, sent, voided, added_by, station, round, sent_at, ready_at)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::BYTEA[],
+                    $5::TEXT[], $6::BYTEA[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::TEXT[],
+                    $11::BYTEA[], $12::BIGINT[], $13::BIGINT[], $14::TEXT[], $15::BOOLEAN[],
+                    $16::BOOLEAN[], $17::BYTEA[], $18::BYTEA[], $19::BIGINT[], $20::BIGINT[],
+                    $21::BIGINT[])",
+                &[
+                    &l.order_id,
+                    &l.position,
+                    &l.id,
+                    &l.item_id,
+                    &l.name,
+                    &l.variant_id,
+                    &l.variant_name,
+                    &l.quantity,
+                    &l.unit_price,
+                    &l.tax_rates,
+                    &l.category_id,
+                    &l.seat,
+                    &l.course,
+                    &l.note,
+                    &l.sent,
+                    &l.voided,
+                    &l.added_by,
+                    &l.station,
+                    &l.round,
+                    &l.sent_at,
+                    &l.ready_at,
+                ],
+            )?;
+        }
+        let m = &self.modifiers;
+        if !m.order_id.is_empty() {
+            sql.execute(
+                "INSERT INTO pos_line_modifier (order_id, line_position, position, id, name,
+                    price_delta)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BIGINT[], $4::BYTEA[],
+                    $5::TEXT[], $6::BIGINT[])",
+                &[
+                    &m.order_id,
+                    &m.line_position,
+                    &m.position,
+                    &m.id,
+                    &m.name,
+                    &m.price_delta,
+                ],
+            )?;
+        }
+        let d = &self.discounts;
+        if !d.order_id.is_empty() {
+            sql.execute(
+                "INSERT INTO pos_discount (order_id, position, id, line_id, percent_ppm, amount,
+                    reason, by_staff)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::BYTEA[],
+                    $5::BIGINT[], $6::BIGINT[], $7::TEXT[], $8::BYTEA[])",
+                &[
+                    &d.order_id,
+                    &d.position,
+                    &d.id,
+                    &d.line_id,
+                    &d.percent_ppm,
+                    &d.amount,
+                    &d.reason,
+                    &d.by_staff,
+                ],
+            )?;
+        }
+        let p = &self.payments;
+        if !p.order_id.is_empty() {
+            sql.execute(
+                "INSERT INTO pos_payment (order_id, position, id, tender, tender_detail, amount,
+                    tip, cash_received, refunded, by_staff)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[],
+                    $5::TEXT[], $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[],
+                    $10::BYTEA[])",
+                &[
+                    &p.order_id,
+                    &p.position,
+                    &p.id,
+                    &p.tender,
+                    &p.tender_detail,
+                    &p.amount,
+                    &p.tip,
+                    &p.cash_received,
+                    &p.refunded,
+                    &p.by_staff,
+                ],
+            )?;
+        }
+        self.stock.flush(sql)?;
+        let r = &self.requests;
+        if !r.id.is_empty() {
+            sql.execute(
+                "INSERT INTO request (id, order_id, node_id, first_seq, last_seq, action)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BYTEA[], $4::BIGINT[],
+                    $5::BIGINT[], $6::TEXT[])",
+                &[
+                    &r.id,
+                    &r.order_id,
+                    &r.node_id,
+                    &r.first_seq,
+                    &r.last_seq,
+                    &r.action,
+                ],
+            )
+            .map_err(|e| match e {
+                StoreError::Conflict(why) => StoreError::Conflict(format!(
+                    "a request of the batch was already applied: {why}"
+                )),
+                e => e,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl StockWrites {
+    fn flush<C: GenericClient>(self, sql: &mut Sql<'_, C>) -> Result<(), StoreError> {
+        if !self.changed.is_empty() {
+            let locations = ids(self.changed.keys().map(|(l, _)| &l.0));
+            let items = ids(self.changed.keys().map(|(_, i)| &i.0));
+            let milli: Vec<i64> = self.changed.values().map(|v| v.milli).collect();
+            let value: Vec<i64> = self.changed.values().map(|v| v.value).collect();
+            sql.execute(
+                "INSERT INTO stock_level (location, item, milli, value)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BIGINT[], $4::BIGINT[])
+                 ON CONFLICT (location, item) DO UPDATE SET milli = excluded.milli,
+                    value = excluded.value",
+                &[&locations, &items, &milli, &value],
+            )?;
+        }
+        if !self.deltas.is_empty() {
+            let d = &self.deltas;
+            let locations = ids(d.iter().map(|x| &x.location.0));
+            let items = ids(d.iter().map(|x| &x.item.0));
+            let kinds: Vec<&str> = d.iter().map(|x| x.kind).collect();
+            let milli: Vec<i64> = d.iter().map(|x| x.milli).collect();
+            let value: Vec<i64> = d.iter().map(|x| x.value).collect();
+            let at: Vec<i64> = d.iter().map(|x| x.at).collect();
+            sql.execute(
+                "INSERT INTO stock_delta (location, item, kind, milli, value, at)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::TEXT[], $4::BIGINT[],
+                    $5::BIGINT[], $6::BIGINT[])",
+                &[&locations, &items, &kinds, &milli, &value, &at],
+            )?;
+        }
+        if !self.held.is_empty() {
+            let orders = ids(self.held.keys().map(|(o, _, _)| &o.0));
+            let locations = ids(self.held.keys().map(|(_, l, _)| &l.0));
+            let items = ids(self.held.keys().map(|(_, _, i)| &i.0));
+            let dimensions: Vec<&str> = self.held.values().map(|(d, _)| *d).collect();
+            let milli: Vec<i64> = self.held.values().map(|(_, m)| *m).collect();
+            sql.execute(
+                "INSERT INTO stock_sale (order_id, location, item, dimension, milli)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BYTEA[], $4::TEXT[],
+                    $5::BIGINT[])
+                 ON CONFLICT (order_id, location, item) DO UPDATE
+                    SET milli = stock_sale.milli + excluded.milli",
+                &[&orders, &locations, &items, &dimensions, &milli],
+            )?;
+        }
+        Ok(())
+    }
+}
