@@ -147,7 +147,8 @@ pub(crate) struct StockWrites {
     pub levels: HashMap<(LocationId, StockItemId), StockValue>,
     /// The levels a movement changed, in (location, item) order.
     pub changed: BTreeMap<(LocationId, StockItemId), StockValue>,
-    pub deltas: Vec<Delta>,
+    /// History rows by (location, item, kind, moment): (thousandths, value).
+    pub deltas: BTreeMap<(LocationId, StockItemId, &'static str, i64), (i64, i64)>,
     /// What each order holds, as added up over the batch: (dimension, thousandths).
     pub held: BTreeMap<(OrderId, LocationId, StockItemId), (&'static str, i64)>,
 }
@@ -368,6 +369,18 @@ impl Writes {
 }
 
 impl StockWrites {
+    /// Adds a row of history; movements of the same kind of one item at one location at
+    /// the same moment (a batch's sales) are one row, as a report over any stretch of
+    /// time adds them up the same.
+    pub(crate) fn add_delta(&mut self, d: Delta) {
+        let row = self
+            .deltas
+            .entry((d.location, d.item, d.kind, d.at))
+            .or_insert((0, 0));
+        row.0 += d.milli;
+        row.1 += d.value;
+    }
+
     fn flush<C: GenericClient>(self, sql: &mut Sql<'_, C>) -> Result<(), StoreError> {
         if !self.changed.is_empty() {
             let locations = ids(self.changed.keys().map(|(l, _)| &l.0));
@@ -384,12 +397,12 @@ impl StockWrites {
         }
         if !self.deltas.is_empty() {
             let d = &self.deltas;
-            let locations = ids(d.iter().map(|x| &x.location.0));
-            let items = ids(d.iter().map(|x| &x.item.0));
-            let kinds: Vec<&str> = d.iter().map(|x| x.kind).collect();
-            let milli: Vec<i64> = d.iter().map(|x| x.milli).collect();
-            let value: Vec<i64> = d.iter().map(|x| x.value).collect();
-            let at: Vec<i64> = d.iter().map(|x| x.at).collect();
+            let locations = ids(d.keys().map(|k| &k.0.0));
+            let items = ids(d.keys().map(|k| &k.1.0));
+            let kinds: Vec<&str> = d.keys().map(|k| k.2).collect();
+            let at: Vec<i64> = d.keys().map(|k| k.3).collect();
+            let milli: Vec<i64> = d.values().map(|v| v.0).collect();
+            let value: Vec<i64> = d.values().map(|v| v.1).collect();
             sql.execute(
                 "INSERT INTO stock_delta (location, item, kind, milli, value, at)
                  SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::TEXT[], $4::BIGINT[],

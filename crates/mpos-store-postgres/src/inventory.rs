@@ -325,7 +325,7 @@ fn save_movement<C: GenericClient>(
         received.as_ref(),
     );
     for (location, item, delta, value) in usage_deltas(&moved, &seen, &levels) {
-        w.deltas.push(Delta {
+        w.add_delta(Delta {
             location,
             item,
             kind: movement_kind(m),

@@ -29,6 +29,10 @@ pub enum BenchCommand {
     /// Drive a running node (started with `mpos demo`) over gRPC with full tickets: open,
     /// 3 lines with modifiers, card payment, closed. Reports tickets/s and latency.
     Tickets(crate::command::bench_tickets::TicketsArgs),
+    /// Fill a fresh node with locations, stock items, par levels and stock movements
+    /// through its writer, then serve it and time the cross-location stock report
+    /// (GetStock) over gRPC.
+    Stock(crate::command::bench_stock::StockArgs),
     /// Append synthetic events to a fresh node's ledger (hash, chain, sign, store durably)
     /// and report the rate. Refuses a data directory whose ledger is not empty.
     Ledger {
@@ -52,6 +56,7 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> Result<Outcome> {
     match cmd {
         BenchCommand::Tickets(args) => crate::command::bench_tickets::run(args),
+        BenchCommand::Stock(args) => crate::command::bench_stock::run(args),
         BenchCommand::Menu {
             data,
             items,

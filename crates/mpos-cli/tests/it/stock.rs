@@ -332,3 +332,53 @@ async fn stock_follows_sales_voids_refunds_and_transfers_across_locations() {
     assert_eq!(after.0, 0, "{}", after.2);
     assert_eq!(serde_json::from_str::<Value>(&after.1).unwrap(), before);
 }
+
+/// The stock report's benchmark fills a node through its writer and serves it: every
+/// (location, item) with a par level is in the report, and a second run measures the
+/// same node without filling it again.
+#[test]
+fn the_stock_benchmark_fills_a_node_and_reads_every_level_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bench");
+    let args = [
+        "bench",
+        "stock",
+        "--data",
+        crate::support::s(&data),
+        "--locations",
+        "3",
+        "--items",
+        "7",
+        "--movements",
+        "300",
+        "--batch",
+        "50",
+        "--reports",
+        "2",
+        "--json",
+    ];
+    let first = crate::support::json(&args);
+    assert_eq!(first["locations"], 3);
+    assert_eq!(first["levels"], 21, "{first}");
+    assert!(first["fill_seconds"].as_f64().unwrap() > 0.0);
+    let again = crate::support::json(&args);
+    assert_eq!(again["levels"], 21);
+    assert!(again["fill_seconds"].is_null(), "not filled twice: {again}");
+    // 3 setup requests (staff, PIN, settings) and 3 + 7 + 21 set-up events before the
+    // movements: the ledger holds every movement once.
+    let file = dir.path().join("bench.mposledger");
+    let exported = crate::support::json(&[
+        "ledger",
+        "export",
+        "--data",
+        crate::support::s(&data),
+        "--out",
+        crate::support::s(&file),
+        "--json",
+    ]);
+    assert_eq!(
+        exported["entries"].as_u64(),
+        Some(3 + 3 + 7 + 21 + 300),
+        "{exported}"
+    );
+}

@@ -119,6 +119,28 @@ impl Names {
         })
     }
 
+    /// Each location's and each item's place in name order.
+    fn ranks(&self) -> (HashMap<LocationId, usize>, HashMap<StockItemId, usize>) {
+        let mut locations: Vec<(&String, LocationId)> =
+            self.locations.iter().map(|(l, n)| (n, *l)).collect();
+        locations.sort();
+        let mut items: Vec<(&String, StockItemId)> =
+            self.items.iter().map(|(i, s)| (&s.name, *i)).collect();
+        items.sort();
+        (
+            locations
+                .into_iter()
+                .enumerate()
+                .map(|(n, (_, l))| (l, n))
+                .collect(),
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(n, (_, i))| (i, n))
+                .collect(),
+        )
+    }
+
     fn location(&self, l: LocationId) -> String {
         self.locations
             .get(&l)
@@ -439,19 +461,27 @@ impl PosApi {
                         rows.push((l, i, StockValue::default()));
                     }
                 }
-                rows.sort_by(|a, b| {
-                    (names.location(a.0), names.item(a.1), a.0, a.1).cmp(&(
-                        names.location(b.0),
-                        names.item(b.1),
-                        b.0,
-                        b.1,
-                    ))
+                // By location name, then item name: each ranked once, not compared as
+                // text on every step of the sort.
+                let (location_rank, item_rank) = names.ranks();
+                rows.sort_by_cached_key(|(l, i, _)| {
+                    (
+                        location_rank.get(l).copied(),
+                        item_rank.get(i).copied(),
+                        *l,
+                        *i,
+                    )
                 });
+                let mut totals: HashMap<LocationId, (i64, u32)> = HashMap::new();
                 let levels: Vec<v1::StockLevelView> = rows
                     .into_iter()
                     .map(|(l, i, v)| {
                         let par = pars.remove(&(l, i));
-                        level_view(&names, (l, i, v), par, coming.get(&(l, i)).copied())
+                        let view = level_view(&names, (l, i, v), par, coming.get(&(l, i)).copied());
+                        let total = totals.entry(l).or_default();
+                        total.0 = total.0.saturating_add(view.value);
+                        total.1 += u32::from(view.low);
+                        view
                     })
                     .collect();
                 let locations = store
@@ -459,10 +489,7 @@ impl PosApi {
                     .into_iter()
                     .filter(|l| only.is_none_or(|o| o == l.id))
                     .map(|l| {
-                        let here = levels.iter().filter(|v| v.location == id(l.id.0));
-                        let (value, low) = here.fold((0i64, 0u32), |(value, low), v| {
-                            (value.saturating_add(v.value), low + u32::from(v.low))
-                        });
+                        let (value, low) = totals.get(&l.id).copied().unwrap_or_default();
                         v1::LocationStock {
                             location: id(l.id.0),
                             name: l.name,
