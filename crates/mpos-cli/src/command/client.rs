@@ -65,11 +65,14 @@ pub fn load_session() -> Result<Value> {
 }
 
 pub async fn connect(target: &str) -> Result<PosClient<Channel>> {
-    PosClient::connect(format!("http://{target}"))
+    let client = PosClient::connect(format!("http://{target}"))
         .await
         .with_context(|| {
             format!("cannot reach a node at {target} (is `mpos serve` or `mpos demo` running?)")
-        })
+        })?;
+    // The stock of a hundred locations is a few megabytes: more than a client takes by
+    // default.
+    Ok(client.max_decoding_message_size(256 << 20))
 }
 
 /// A request carrying the saved session's token.
