@@ -25,9 +25,10 @@ fn opt_time(t: Option<u64>) -> Option<i64> {
     t.map(sql_int)
 }
 
-/// Saves an order's projection. A new order is inserted (another node inserting the same
-/// id first is a conflict); a changed one is written only if the stored row is still at
-/// the version the decision read. Lines, discounts and payments are only ever appended (a
+/// Saves an order's projection, its rows gathered into the commit's `Writes`. A new order
+/// is inserted (another node inserting the same id first is a conflict); a changed one is
+/// written only if the stored row is still at the version the decision read (checked
+/// when the commit's changed orders are written together). Lines, discounts and payments are only ever appended (a
 /// void or a refund changes a flag or an amount in place), so only the new and changed
 /// rows are written.
 pub(crate) fn save_order<C: GenericClient>(
