@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { StockItemSchema, StockUnit } from "../gen/mpos/v1/events_pb";
 import { LocationStockSchema, StockLevelViewSchema, StockViewSchema, TransferViewSchema } from "../gen/mpos/v1/pos_pb";
-import { asSent, formatQuantity, parseQuantity, stockGrid } from "./inventory";
+import { asSent, formatQuantity, parseCounted, parseQuantity, stockGrid } from "./inventory";
 
 describe("quantities", () => {
   it("are written in the item's unit without trailing zeros, like the node writes them", () => {
@@ -59,6 +59,12 @@ const view = create(StockViewSchema, {
     level(closed, eggs, 5_000n, 150n),
     level(bistro, old, 1_000n, 10n),
   ],
+});
+
+it("a count or an arrival may be none at all, and is otherwise read like any quantity", () => {
+  for (const none of ["0", "0.0", "00", ",0", "0,"]) expect(parseCounted(none, StockUnit.EACH)).toBe(0n);
+  expect(parseCounted("2.5", StockUnit.KILOGRAM)).toBe(2_500_000n);
+  for (const bad of ["", " ", ".", "-1", "0 kg", "0.0001"]) expect(parseCounted(bad, StockUnit.GRAM)).toBeNull();
 });
 
 describe("the stock grid", () => {

@@ -44,6 +44,14 @@ export function parseQuantity(text: string, unit: StockUnit): bigint | null {
   return milli > 0n ? milli : null;
 }
 
+/**
+ * An amount typed in `unit` that may be none at all: what a count found, or what
+ * arrived of a transfer. Null when it is not an amount of the unit.
+ */
+export function parseCounted(text: string, unit: StockUnit): bigint | null {
+  return /^\s*(0+([.,]0*)?|0*[.,]0+)\s*$/.test(text) ? 0n : parseQuantity(text, unit);
+}
+
 /** A location as the grid's column. */
 export interface Place {
   id: Uint8Array;

@@ -15,7 +15,7 @@ import {
 import { explain, may, pos } from "./api";
 import { Dialog } from "./dialog";
 import { hex, newId, sameId } from "./ids";
-import { asSent, formatQuantity, parseQuantity, stockGrid, unitName } from "./inventory";
+import { asSent, formatQuantity, parseCounted, parseQuantity, stockGrid, unitName } from "./inventory";
 import { parseMoney } from "./money";
 import type { OfficeProps } from "./office";
 
@@ -357,7 +357,7 @@ function MovementDialog({
       p.lines.some((l) => hex(l.item) === itemHex),
   );
   // A count may find none at all; every other movement is of something.
-  const counted = item && kind === "count" && /^\s*0*([.,]0*)?\s*$/.test(amount) && amount.trim() !== "" ? 0n : milli;
+  const counted = item && kind === "count" ? parseCounted(amount, item.unit) : milli;
   const ok =
     item !== undefined &&
     location !== "" &&
@@ -556,7 +556,7 @@ function ArrivalDialog({
   const [error, setError] = useState("");
   const { send, busy } = useChange(setError);
   // A count may find that something sent never arrived: zero is allowed here.
-  const parsed = lines.map((l) => (/^\s*0*([.,]0*)?\s*$/.test(l.text) && l.text.trim() !== "" ? 0n : parseQuantity(l.text, l.item.unit)));
+  const parsed = lines.map((l) => parseCounted(l.text, l.item.unit));
   const ok = parsed.every((m) => m !== null);
   const submit = async () => {
     if (!ok) return;
