@@ -3,6 +3,7 @@
 //! for most of the menu, and the week's deliveries, waste, counts and transfers. The
 //! bistro's sales take their recipes when lines are sent, so by today some items are low.
 
+use mpos_domain::Money;
 use mpos_domain::catalog::Item;
 use mpos_domain::ids::{
     LocationId, ModifierId, PurchaseOrderId, StockItemId, SupplierId, TransferId,
@@ -171,26 +172,36 @@ fn amount(text: &str, unit: Unit) -> Result<Quantity, NodeError> {
         .map_err(|e| NodeError::Internal(format!("demo quantity {text}: {e}")))
 }
 
-/// `amount` of `name` bought for what its unit costs.
+/// `text` of `name`, in the item's unit.
+fn line(name: &str, text: &str) -> Result<(StockItemId, Quantity), NodeError> {
+    let (item, row) = stock_item(name)?;
+    Ok((item, amount(text, row.1)?))
+}
+
+/// `text` of `name` at what its unit costs: the unit price times the amount, to the cent
+/// (the amount has at most 3 decimals).
+fn priced(name: &str, text: &str) -> Result<(StockItemId, Quantity, Money), NodeError> {
+    let (item, row) = stock_item(name)?;
+    let q = amount(text, row.1)?;
+    Ok((item, q, eur(row.3 * q.milli / row.1.scale())))
+}
+
+/// `text` of `name` bought from its supplier for what its unit costs.
 fn receive(
     location: LocationId,
     name: &str,
     text: &str,
     lot: &str,
-    purchase_order: Option<PurchaseOrderId>,
 ) -> Result<InventoryCommand, NodeError> {
-    let (item, row) = stock_item(name)?;
-    let quantity = amount(text, row.1)?;
-    // The unit price times the amount, to the cent (the amount has at most 3 decimals).
-    let cost = row.3 * quantity.milli / row.1.scale();
+    let (item, quantity, cost) = priced(name, text)?;
     Ok(InventoryCommand::Receive {
         location,
         item,
         quantity,
-        cost: eur(cost),
-        supplier: Some(SupplierId(row.2)),
+        cost,
+        supplier: Some(SupplierId(stock_item(name)?.1.2)),
         lot: lot.into(),
-        purchase_order,
+        purchase_order: None,
     })
 }
 
@@ -263,7 +274,7 @@ pub fn set_up(menu: &[Item]) -> Result<Vec<InventoryCommand>, NodeError> {
     for (n, (location, _)) in LOCATIONS.iter().enumerate() {
         for row in &ITEMS {
             if row.4[n] != "0" {
-                commands.push(receive(*location, row.0, row.4[n], "OPENING", None)?);
+                commands.push(receive(*location, row.0, row.4[n], "OPENING")?);
             }
         }
     }
@@ -280,19 +291,15 @@ pub fn morning(day: u64) -> Result<Vec<InventoryCommand>, NodeError> {
     Ok(match day {
         // The dairy and the greengrocer deliver twice a week.
         2 | 5 => vec![
-            receive(BISTRO, "Whole milk", "10", &lot, None)?,
-            receive(BISTRO, "Eggs", "120", &lot, None)?,
-            receive(BISTRO, "Avocados", "24", &lot, None)?,
-            receive(BISTRO, "Oranges", "15", &lot, None)?,
-            receive(BISTRO, "Sourdough loaves", "6", &lot, None)?,
-            receive(BISTRO, "Brioche buns", "24", &lot, None)?,
+            receive(BISTRO, "Whole milk", "10", &lot)?,
+            receive(BISTRO, "Eggs", "120", &lot)?,
+            receive(BISTRO, "Avocados", "24", &lot)?,
+            receive(BISTRO, "Oranges", "15", &lot)?,
+            receive(BISTRO, "Sourdough loaves", "6", &lot)?,
+            receive(BISTRO, "Brioche buns", "24", &lot)?,
         ],
         // The central kitchen sends the bistro flour, butter and potatoes.
         3 => {
-            let line = |name: &str, text: &str| -> Result<_, NodeError> {
-                let (item, row) = stock_item(name)?;
-                Ok((item, amount(text, row.1)?))
-            };
             let lines = vec![
                 line("Flour", "10")?,
                 line("Butter", "3")?,
@@ -336,15 +343,6 @@ pub fn morning(day: u64) -> Result<Vec<InventoryCommand>, NodeError> {
 /// Today, before opening: beans and flour on their way from the central kitchen, an order
 /// with the dairy sent and one with the greengrocer still a draft.
 pub fn today() -> Result<Vec<InventoryCommand>, NodeError> {
-    let line = |name: &str, text: &str| -> Result<_, NodeError> {
-        let (item, row) = stock_item(name)?;
-        Ok((item, amount(text, row.1)?))
-    };
-    let priced = |name: &str, text: &str| -> Result<_, NodeError> {
-        let (item, row) = stock_item(name)?;
-        let q = amount(text, row.1)?;
-        Ok((item, q, eur(row.3 * q.milli / row.1.scale())))
-    };
     let dairy = PurchaseOrderId(0x90 << 64 | 1);
     Ok(vec![
         InventoryCommand::SendTransfer {
