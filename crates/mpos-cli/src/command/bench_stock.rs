@@ -22,6 +22,7 @@ use mpos_proto::v1::{self, pos_client::PosClient};
 use serde_json::json;
 
 use crate::Outcome;
+use crate::command::bench_tickets::percentiles_ms;
 use crate::command::serve::StoreArg;
 use crate::output::{self, say};
 
@@ -137,7 +138,7 @@ pub fn run(args: StockArgs) -> Result<Outcome> {
         }
         let _ = stop.send(());
         server.await??;
-        let (all, one) = (percentiles(all), percentiles(one));
+        let (all, one) = (percentiles_ms(all), percentiles_ms(one));
         if args.json {
             output::json(&json!({
                 "locations": view_locations,
@@ -164,14 +165,6 @@ pub fn run(args: StockArgs) -> Result<Outcome> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Outcome::Ok)
-}
-
-/// p50, p95 and p99 in milliseconds.
-#[allow(clippy::float_arithmetic, reason = "milliseconds for display only")]
-fn percentiles(mut v: Vec<Duration>) -> [f64; 3] {
-    v.sort_unstable();
-    let at = |p: usize| v[(v.len() * p / 100).min(v.len().saturating_sub(1))];
-    [50, 95, 99].map(|p| at(p).as_secs_f64() * 1e3)
 }
 
 /// Fills a fresh node; a node this benchmark filled before is left as it is (none).

@@ -144,12 +144,13 @@ async fn ticket(c: &mut PosClient<Channel>, token: &str, counter: bool) -> Resul
     Ok(())
 }
 
-#[allow(
-    clippy::float_arithmetic,
-    reason = "rates and percentiles for display only"
-)]
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+/// p50, p95 and p99 of `latencies` in milliseconds.
+#[allow(clippy::float_arithmetic, reason = "milliseconds for display only")]
+pub(crate) fn percentiles_ms(mut latencies: Vec<Duration>) -> [f64; 3] {
+    latencies.sort_unstable();
+    let at =
+        |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len().saturating_sub(1))];
+    [50, 95, 99].map(|p| at(p).as_secs_f64() * 1000.0)
 }
 
 pub fn run(args: TicketsArgs) -> Result<Outcome> {
@@ -203,32 +204,32 @@ pub fn run(args: TicketsArgs) -> Result<Outcome> {
             latencies.extend(t.await??);
         }
         let elapsed = started.elapsed();
-        latencies.sort_unstable();
-        let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+        let count = latencies.len();
+        let [p50, p95, p99] = percentiles_ms(latencies);
         #[allow(clippy::float_arithmetic, reason = "rate for display only")]
-        let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+        let rate = count as f64 / elapsed.as_secs_f64();
         if args.json {
             output::json(&json!({
-                "tickets": latencies.len(),
+                "tickets": count,
                 "clients": args.clients,
                 "flow": args.flow,
                 "offered_rate": args.rate,
                 "seconds": elapsed.as_secs_f64(),
                 "tickets_per_second": rate.round(),
-                "p50_ms": millis(pct(50)),
-                "p95_ms": millis(pct(95)),
-                "p99_ms": millis(pct(99)),
+                "p50_ms": p50,
+                "p95_ms": p95,
+                "p99_ms": p99,
             }));
         } else {
             say!(
                 "{} {} tickets from {} clients in {:.2} s: {rate:.0} tickets/s; ticket latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
-                latencies.len(),
+                count,
                 args.flow,
                 args.clients,
                 elapsed.as_secs_f64(),
-                millis(pct(50)),
-                millis(pct(95)),
-                millis(pct(99))
+                p50,
+                p95,
+                p99
             );
         }
         Ok::<_, anyhow::Error>(())
