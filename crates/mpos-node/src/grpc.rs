@@ -1391,6 +1391,13 @@ impl Pos for PosApi {
         self.stock_usage(request).await
     }
 
+    async fn get_food_cost(
+        &self,
+        request: GrpcRequest<v1::GetFoodCostRequest>,
+    ) -> Result<Response<v1::FoodCostView>, Status> {
+        self.food_cost(request).await
+    }
+
     async fn get_sales(
         &self,
         request: GrpcRequest<v1::GetSalesRequest>,

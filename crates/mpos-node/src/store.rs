@@ -616,6 +616,13 @@ impl InventoryStore for Store {
         }
     }
 
+    fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.recipes(),
+            Store::Postgres(s) => s.recipes(),
+        }
+    }
+
     fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError> {
         match self {
             Store::Sqlite(s) => s.transfer(id),

@@ -155,18 +155,22 @@ fn lines_from_wire(lines: Vec<v1::StockLine>) -> Result<Vec<(StockItemId, Quanti
         .collect()
 }
 
+pub fn recipe_target_to_wire(t: RecipeFor) -> v1::RecipeTarget {
+    v1::RecipeTarget {
+        kind: Some(match t {
+            RecipeFor::Item(i) => Target::Item(id(i.0)),
+            RecipeFor::Variant(i, v) => Target::Variant(v1::ItemVariant {
+                item: id(i.0),
+                variant: id(v.0),
+            }),
+            RecipeFor::Modifier(m) => Target::Modifier(id(m.0)),
+        }),
+    }
+}
+
 pub fn recipe_to_wire(r: &Recipe) -> v1::Recipe {
     v1::Recipe {
-        target: Some(v1::RecipeTarget {
-            kind: Some(match r.target {
-                RecipeFor::Item(i) => Target::Item(id(i.0)),
-                RecipeFor::Variant(i, v) => Target::Variant(v1::ItemVariant {
-                    item: id(i.0),
-                    variant: id(v.0),
-                }),
-                RecipeFor::Modifier(m) => Target::Modifier(id(m.0)),
-            }),
-        }),
+        target: Some(recipe_target_to_wire(r.target)),
         ingredients: r
             .ingredients
             .iter()

@@ -12,7 +12,8 @@ use mpos_domain::inventory::{
 };
 use mpos_domain::{Currency, Money};
 use mpos_store::columns::{
-    depletion_from, dimension_from, id_bytes, movement_kind, recipe_key, unit_from, usage_deltas,
+    depletion_from, dimension_from, id_bytes, movement_kind, recipe_key, recipe_target,
+    recipes_from, unit_from, usage_deltas,
 };
 use mpos_store::{InventoryStore, StockUsage, StoreError};
 use postgres::{GenericClient, Row};
@@ -560,6 +561,33 @@ impl InventoryStore for PgStore {
             target,
             ingredients,
         }))
+    }
+
+    fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {
+        let rows = self.with(|s| {
+            s.query(
+                "SELECT target, target_id, variant_id, position, stock_item, dimension, milli
+                 FROM stock_recipe",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    recipe_target(
+                        get(r, "target")?,
+                        get(r, "target_id")?,
+                        get(r, "variant_id")?,
+                    )?,
+                    get::<i64>(r, "position")?,
+                    Ingredient {
+                        stock: StockItemId(id(r, "stock_item")?),
+                        quantity: quantity(r, "dimension", "milli")?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        Ok(recipes_from(rows))
     }
 
     fn transfer(&self, tid: TransferId) -> Result<Option<Transfer>, StoreError> {

@@ -15,7 +15,8 @@ use mpos_store::{InventoryStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use mpos_store::columns::{
-    depletion_from, dimension_from, movement_kind, recipe_key, unit_from, usage_deltas,
+    depletion_from, dimension_from, movement_kind, recipe_key, recipe_target, recipes_from,
+    unit_from, usage_deltas,
 };
 
 use crate::row::{from_id, get, id_bytes, read_id};
@@ -550,6 +551,32 @@ impl InventoryStore for SqliteStore {
             target,
             ingredients,
         }))
+    }
+
+    fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT target, target_id, variant_id, position, stock_item, dimension, milli
+                 FROM stock_recipe",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            let kind: String = get(r, "target")?;
+            let target_id: Vec<u8> = get(r, "target_id")?;
+            let variant_id: Vec<u8> = get(r, "variant_id")?;
+            out.push((
+                recipe_target(&kind, &target_id, &variant_id)?,
+                get::<i64>(r, "position")?,
+                Ingredient {
+                    stock: StockItemId(read_id(r, "stock_item")?),
+                    quantity: quantity(r, "dimension", "milli")?,
+                },
+            ));
+        }
+        Ok(recipes_from(out))
     }
 
     fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError> {

@@ -3,8 +3,10 @@
 //! numbers. A database written by one backend reads the same through SQL in another.
 
 use mpos_domain::catalog::Channel;
-use mpos_domain::ids::{LocationId, StockItemId};
-use mpos_domain::inventory::{Depletion, Dimension, Movement, RecipeFor, StockValue, Unit};
+use mpos_domain::ids::{ItemId, LocationId, ModifierId, StockItemId, VariantId};
+use mpos_domain::inventory::{
+    Depletion, Dimension, Ingredient, Movement, Recipe, RecipeFor, StockValue, Unit,
+};
 use mpos_domain::order::{Source, Status, Tender};
 use mpos_domain::{PriceMode, TaxRate};
 
@@ -192,6 +194,42 @@ pub fn recipe_key(t: RecipeFor) -> (&'static str, [u8; 16], Vec<u8>) {
         RecipeFor::Variant(i, v) => ("variant", id_bytes(i.0), id_bytes(v.0).to_vec()),
         RecipeFor::Modifier(m) => ("modifier", id_bytes(m.0), Vec::new()),
     }
+}
+
+/// The target [`recipe_key`] stored.
+pub fn recipe_target(kind: &str, id: &[u8], variant: &[u8]) -> Result<RecipeFor, StoreError> {
+    let id = from_id(id, "recipe target")?;
+    match kind {
+        "item" => Ok(RecipeFor::Item(ItemId(id))),
+        "variant" => Ok(RecipeFor::Variant(
+            ItemId(id),
+            VariantId(from_id(variant, "recipe variant")?),
+        )),
+        "modifier" => Ok(RecipeFor::Modifier(ModifierId(id))),
+        other => Err(corrupt(format!("unknown recipe target {other:?}"))),
+    }
+}
+
+/// Rows of (target, ingredient) in any order, grouped into recipes sorted by target.
+pub fn recipes_from(rows: Vec<(RecipeFor, i64, Ingredient)>) -> Vec<Recipe> {
+    let mut by_target: std::collections::BTreeMap<RecipeFor, Vec<(i64, Ingredient)>> =
+        std::collections::BTreeMap::new();
+    for (target, position, ingredient) in rows {
+        by_target
+            .entry(target)
+            .or_default()
+            .push((position, ingredient));
+    }
+    by_target
+        .into_iter()
+        .map(|(target, mut ingredients)| {
+            ingredients.sort_by_key(|(p, _)| *p);
+            Recipe {
+                target,
+                ingredients: ingredients.into_iter().map(|(_, i)| i).collect(),
+            }
+        })
+        .collect()
 }
 
 pub fn depletion_from(text: &str) -> Result<Depletion, StoreError> {

@@ -665,6 +665,8 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
     for (target, r) in &books.recipes {
         assert_eq!(store.recipe(*target).unwrap().as_ref(), Some(r));
     }
+    let recipes: Vec<Recipe> = books.recipes.values().cloned().collect();
+    assert_eq!(store.recipes().unwrap(), recipes);
     for t in books.transfers.values() {
         assert_eq!(store.transfer(t.id).unwrap().as_ref(), Some(t));
     }

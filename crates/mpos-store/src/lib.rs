@@ -410,6 +410,8 @@ pub trait InventoryStore {
         item: StockItemId,
     ) -> Result<Option<Quantity>, StoreError>;
     fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError>;
+    /// Every recipe, by target.
+    fn recipes(&self) -> Result<Vec<Recipe>, StoreError>;
     fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError>;
     fn purchase_order(&self, id: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError>;
     fn location(&self, id: LocationId) -> Result<Option<Location>, StoreError>;

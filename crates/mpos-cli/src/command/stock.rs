@@ -193,6 +193,20 @@ pub enum StockCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Food cost per menu item: each recipe priced at today's average costs against its
+    /// menu price, and each item sold over the last days against what it sold for.
+    FoodCost {
+        #[arg(long, default_value_t = 7)]
+        days: u64,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// Parts per million as a percentage with one decimal: 72,941 → "7.3%".
+fn percent(ppm: u32) -> String {
+    let tenths = (ppm + 500) / 1_000;
+    format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
 async fn view(c: &mut PosClient<Channel>, location: Vec<u8>) -> Result<v1::StockView> {
@@ -757,10 +771,87 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                 say!("Cost of sales  {}", money(u.cost_of_sales, cur));
                 say!("Waste          {}", money(u.waste, cur));
                 say!("Net sales      {}", money(u.net_sales, cur));
+                say!("Food cost      {}", percent(u.food_cost_ppm));
+            }
+            StockCommand::FoodCost { days, target } => {
+                let mut c = connect(&target.target).await?;
+                let to = mpos_node::clock::now_millis().saturating_add(1);
+                let from = to.saturating_sub(days.max(1) * 24 * 60 * 60 * 1_000);
+                let v = c
+                    .get_food_cost(authed(v1::GetFoodCostRequest { from, to })?)
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                if target.json {
+                    output::json(&json!({
+                        "currency": v.currency, "location_name": v.location_name,
+                        "net_sales_minor": v.net_sales, "cost_minor": v.cost,
+                        "food_cost_ppm": v.food_cost_ppm,
+                        "recipes": v.recipes.iter().map(|r| json!({
+                            "name": r.name, "cost_minor": r.cost, "price_minor": r.price,
+                            "net_price_minor": r.net_price, "food_cost_ppm": r.food_cost_ppm,
+                            "ingredients": r.ingredients.iter().map(|i| json!({
+                                "item_name": i.item_name, "quantity": i.quantity,
+                                "cost_minor": i.cost,
+                            })).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                        "items": v.items.iter().map(|i| json!({
+                            "name": i.name, "sold": i.sold, "net_sales_minor": i.net_sales,
+                            "cost_minor": i.cost, "food_cost_ppm": i.food_cost_ppm,
+                        })).collect::<Vec<_>>(),
+                    }));
+                    return Ok(Outcome::Ok);
+                }
+                let cur = &v.currency;
+                say!("Recipes at {}'s average costs", v.location_name);
                 say!(
-                    "Food cost      {}.{}%",
-                    u.food_cost_ppm / 10_000,
-                    (u.food_cost_ppm % 10_000) / 1_000
+                    "  {:<28} {:>10} {:>14} {:>9}",
+                    "",
+                    "portion",
+                    "before tax",
+                    "food cost"
+                );
+                for r in &v.recipes {
+                    // A modifier is taxed with its item: it has no price before tax.
+                    let (price, share) = if r.net_price > 0 {
+                        (money(r.net_price, cur), percent(r.food_cost_ppm))
+                    } else {
+                        (format!("+{}", money(r.price, cur)), String::new())
+                    };
+                    say!(
+                        "  {:<28} {:>10} {:>14} {:>9}",
+                        r.name,
+                        money(r.cost, cur),
+                        price,
+                        share
+                    );
+                }
+                say!("Sold over the last {days} days");
+                say!(
+                    "  {:<28} {:>6} {:>14} {:>10} {:>9}",
+                    "",
+                    "sold",
+                    "net sales",
+                    "cost",
+                    "food cost"
+                );
+                for i in &v.items {
+                    say!(
+                        "  {:<28} {:>6} {:>14} {:>10} {:>9}",
+                        i.name,
+                        i.sold,
+                        money(i.net_sales, cur),
+                        money(i.cost, cur),
+                        percent(i.food_cost_ppm)
+                    );
+                }
+                say!(
+                    "  {:<28} {:>6} {:>14} {:>10} {:>9}",
+                    "Total",
+                    "",
+                    money(v.net_sales, cur),
+                    money(v.cost, cur),
+                    percent(v.food_cost_ppm)
                 );
             }
         }

@@ -1,11 +1,11 @@
 //! Stock across locations from the command line and the register, against a real node:
 //! locations, items, recipes and receipts with `mpos stock`; sales taking their recipes
 //! when sent (then when closed), a void and a whole refund giving them back; a transfer
-//! in transit; a count's variance; bad input refused with nothing written; and every level
-//! still there after a `kill -9`.
+//! in transit; a count's variance; the food cost per item; bad input refused with nothing
+//! written; and every level still there after a `kill -9`.
 
 use mpos_proto::v1;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::serve::{authed, cli, client, id, login, open_ticket, pay_ticket, set_up_cafe, start};
 
@@ -77,6 +77,8 @@ async fn stock_follows_sales_voids_refunds_and_transfers_across_locations() {
         "--use",
         "Oat milk=0.03 l",
     ]);
+    // No location to price recipes at until sales take stock from one.
+    refused(&["stock", "food-cost"], "sales take no stock yet");
     ok(&["stock", "sales", "City", "--on", "send"]);
     // A bare number is in the item's own unit.
     ok(&[
@@ -304,6 +306,63 @@ async fn stock_follows_sales_voids_refunds_and_transfers_across_locations() {
     // Ticket 8 (1,010 with 7% tax inside: 66) is the only sale that stood.
     assert_eq!(usage["net_sales_minor"], 1_010 - 66);
 
+    // Food cost per item, at City's average costs now (after the transfer and the count).
+    let food: Value = serde_json::from_str(&ok(&["stock", "food-cost", "--json"])).unwrap();
+    assert_eq!(food["location_name"], "City");
+    let recipe = |name: &str| -> (i64, i64, i64) {
+        let r = food["recipes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no recipe {name}: {food}"));
+        let f = |k: &str| r[k].as_i64().unwrap();
+        (f("cost_minor"), f("net_price_minor"), f("food_cost_ppm"))
+    };
+    // Flour 3.8 kg worth 4.56 (60 g: 7.2), butter 1.96 kg worth 15.68 (20 g: 16); 2.90
+    // with 7% tax inside is 2.71 before tax.
+    assert_eq!(recipe("Croissant"), (7 + 16, 271, 84_871));
+    // 180 ml of 9.82 l worth 8.84: 16.2; 3.80 is 3.55 before tax.
+    assert_eq!(recipe("Flat white"), (16, 355, 45_070));
+    // 30 ml of 1.97 l of oat milk worth 4.92: 7.5 when it was sold, 7.49 now. A modifier
+    // has no price before tax of its own.
+    assert_eq!(recipe("Oat"), (7, 0, 0));
+    // Sold: ticket 8 only (ticket 7 was refunded whole). Lines before tax: 5.80 → 5.42,
+    // 4.30 → 4.02; croissants 120 g flour (14.4) and 40 g butter (32).
+    let items: Vec<(String, u64, i64, i64)> = food["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["sold"].as_u64().unwrap(),
+                i["net_sales_minor"].as_i64().unwrap(),
+                i["cost_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        vec![
+            ("Croissant".to_string(), 2, 542, 14 + 32),
+            ("Flat white".to_string(), 1, 402, 16 + 7),
+        ]
+    );
+    assert_eq!(
+        (
+            &food["net_sales_minor"],
+            &food["cost_minor"],
+            &food["food_cost_ppm"]
+        ),
+        (&json!(944), &json!(69), &json!(73_093))
+    );
+    let table = ok(&["stock", "food-cost"]);
+    assert!(
+        table.contains("Croissant") && table.contains("8.5%") && table.contains("7.3%"),
+        "{table}"
+    );
+
     // A cashier may not receive stock.
     let cashier = tmp.path().join("cashier.json");
     let (code, _, err) = cli(
@@ -319,6 +378,9 @@ async fn stock_follows_sales_voids_refunds_and_transfers_across_locations() {
             "stock", "receive", "Milk", "1", "--at", "City", "--cost", "1",
         ],
     );
+    assert_eq!(code, 2);
+    assert!(err.contains("not allowed"), "{err}");
+    let (code, _, err) = cli(&addr, &cashier, &["stock", "food-cost"]);
     assert_eq!(code, 2);
     assert!(err.contains("not allowed"), "{err}");
 

@@ -10,6 +10,7 @@
 //! never served); a refund gives back stock only when the whole order is refunded (a
 //! sale reversed); a partial refund (money back for a complaint) gives back none.
 
+pub mod food_cost;
 pub mod quantity;
 pub mod sale;
 
@@ -22,7 +23,7 @@ use crate::ids::{
     ItemId, LocationId, ModifierId, OrderId, PurchaseOrderId, StaffId, StockItemId, SupplierId,
     TransferId, VariantId,
 };
-use crate::money::{Currency, Money, MoneyError};
+use crate::money::{Currency, Money};
 use crate::refusal::Refusal;
 use crate::staff::{Actor, Permission};
 
@@ -1196,19 +1197,12 @@ pub fn recipe_cost(
     book: &impl StockBook,
     location: LocationId,
     recipe: &Recipe,
-) -> Result<Money, MoneyError> {
-    let mut total = Money::zero(book.currency());
-    for i in &recipe.ingredients {
-        // Priced at the average of what is held, even for more than is held.
-        let level = book.level(location, i.stock);
-        let value = if level.milli > 0 {
-            share(level.value, i.quantity.milli, level.milli)
-        } else {
-            0
-        };
-        total = total.checked_add(Money::new(value, book.currency()))?;
-    }
-    Ok(total)
+) -> Result<Money, InventoryError> {
+    food_cost::cost_of(
+        book.currency(),
+        recipe.ingredients.iter().map(|i| (i.stock, i.quantity)),
+        |item| book.level(location, item),
+    )
 }
 
 /// Food cost as parts per million of the price (0 when the price is zero).

@@ -11,6 +11,7 @@ use mpos_domain::ids::{
     SupplierId, TransferId, VariantId,
 };
 use mpos_domain::ids::{LineId, PaymentId};
+use mpos_domain::inventory::food_cost::{FoodCostByItem, cost_of};
 use mpos_domain::inventory::sale::{self, Taken, sale_movements};
 use mpos_domain::inventory::{
     Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryError, Location, Movement,
@@ -970,4 +971,94 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn food_cost_per_item_sets_recipes_at_average_cost_against_net_sales() {
+    let mut stock = books();
+    // Flour €1.20/kg, eggs €0.30 each.
+    run(&mut stock, COOK, receive(CITY, FLOUR, "10 kg", 1_200)).unwrap();
+    run(&mut stock, COOK, receive(CITY, EGGS, "30 each", 900)).unwrap();
+    let level = |i| stock.level(CITY, i);
+    let mut t = Ticket::open();
+    t.run(add_line(1, 2, true)).unwrap();
+    t.run(add_line(2, 1, false)).unwrap();
+    // A coffee has no recipe: nothing to cost, so it is left out.
+    let mut coffee = pancakes(1, false);
+    coffee.item = ItemId(41);
+    coffee.name = "Coffee".into();
+    coffee.unit_price = eur(300);
+    t.run(OrderCommand::AddLine {
+        line: LineId(3),
+        item: coffee,
+        seat: None,
+        course: 1,
+        note: String::new(),
+    })
+    .unwrap();
+    t.run(add_line(4, 5, false)).unwrap();
+    t.run(OrderCommand::VoidLine {
+        line: LineId(4),
+        reason: "keyed twice".into(),
+    })
+    .unwrap();
+    let pay = |amount| OrderCommand::TakePayment {
+        payment: PaymentId(1),
+        tender: Tender::Card {
+            reference: "T-1".into(),
+        },
+        amount: eur(amount),
+        tip: eur(0),
+        cash_received: None,
+        drawer: None,
+    };
+    t.run(pay(2_850)).unwrap();
+    // A fifth of the order is refunded: each line keeps four fifths of its sale.
+    t.run(OrderCommand::Refund {
+        payment: PaymentId(1),
+        amount: eur(570),
+        reason: "slow service".into(),
+        drawer: None,
+    })
+    .unwrap();
+    let order = t.order.clone().unwrap();
+
+    let mut by_item = FoodCostByItem::new(stock.currency);
+    by_item.add(&order, pancake_recipes, level).unwrap();
+    let items = by_item.items();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let p = &items[0];
+    assert_eq!(
+        (p.item, p.variant, p.name.as_str()),
+        (ItemId(40), None, "Pancakes")
+    );
+    assert_eq!(p.sold, 3, "the voided line is not sold");
+    assert_eq!(p.net_sales, eur(1_360 + 680));
+    // Line 1: 240 g flour (28.8 → 29) and 4 eggs (120); line 2: 120 g (14.4 → 14), 1 egg.
+    assert_eq!(p.cost, eur(29 + 120 + 14 + 30));
+    assert_eq!(p.food_cost_ppm(), 94_608);
+    // The pancakes' own cost, through the same pricing as the report.
+    assert_eq!(
+        cost_of(
+            stock.currency,
+            [(FLOUR, q("120 g")), (EGGS, q("1 each"))],
+            level
+        )
+        .unwrap(),
+        eur(44)
+    );
+
+    // Refunded in full, the order adds nothing: its sale and stock were given back.
+    t.run(OrderCommand::Refund {
+        payment: PaymentId(1),
+        amount: eur(2_280),
+        reason: "wrong order".into(),
+        drawer: None,
+    })
+    .unwrap();
+    let mut by_item = FoodCostByItem::new(stock.currency);
+    by_item
+        .add(t.order.as_ref().unwrap(), pancake_recipes, level)
+        .unwrap();
+    assert!(by_item.items().is_empty());
 }

@@ -5,19 +5,26 @@
 
 use std::collections::{HashMap, HashSet};
 
-use mpos_domain::Money;
-use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
-use mpos_domain::inventory::{
-    Ingredient, InventoryCommand, Quantity, Recipe, StockItem, StockValue, Unit,
+use mpos_domain::catalog::Channel;
+use mpos_domain::ids::{
+    LocationId, ModifierId, PurchaseOrderId, StockItemId, SupplierId, TransferId,
 };
+use mpos_domain::inventory::food_cost::{FoodCostByItem, cost_of};
+use mpos_domain::inventory::{
+    Ingredient, InventoryCommand, Quantity, Recipe, RecipeFor, StockItem, StockValue, Unit,
+    food_cost_ppm,
+};
+use mpos_domain::menu::Settings;
 use mpos_domain::staff::Permission;
+use mpos_domain::tax::tax_line;
+use mpos_domain::{Currency, Money};
 use mpos_proto::event::{id, read_id, read_opt_id};
 use mpos_proto::inventory::{
-    location_from_wire, recipe_from_wire, sales_stock_from_wire, sales_stock_to_wire,
-    stock_item_from_wire, stock_item_to_wire,
+    location_from_wire, recipe_from_wire, recipe_target_to_wire, sales_stock_from_wire,
+    sales_stock_to_wire, stock_item_from_wire, stock_item_to_wire,
 };
 use mpos_proto::v1::{self, change_stock_request::Change as Wire};
-use mpos_store::InventoryStore;
+use mpos_store::{InventoryStore, PosStore};
 use tonic::{Request as GrpcRequest, Response, Status};
 
 use super::{PosApi, bad, request_id, status};
@@ -666,4 +673,190 @@ impl PosApi {
 
 fn lines_items(lines: &[v1::StockLineRequest]) -> Result<Vec<StockItemId>, Status> {
     lines.iter().map(|l| stock("lines.item", &l.item)).collect()
+}
+
+/// What the food-cost view reads in one go: the menu side of every recipe.
+struct Costing {
+    location: LocationId,
+    recipes: HashMap<RecipeFor, Recipe>,
+    levels: HashMap<StockItemId, StockValue>,
+    names: Names,
+    /// Each recipe's name, menu price and price before tax (none for a modifier).
+    menu: HashMap<RecipeFor, (String, Money, Option<Money>)>,
+}
+
+impl Costing {
+    /// None while sales take no stock: there is no location whose costs price them.
+    fn read(store: &Store, settings: &Settings) -> Result<Option<Costing>, NodeError> {
+        let Some(sales) = store.sales_stock()? else {
+            return Ok(None);
+        };
+        let recipes: HashMap<RecipeFor, Recipe> = store
+            .recipes()?
+            .into_iter()
+            .map(|r| (r.target, r))
+            .collect();
+        let levels = store
+            .stock_levels(Some(sales.location))?
+            .into_iter()
+            .map(|(_, i, v)| (i, v))
+            .collect();
+        let options: HashMap<ModifierId, (String, Money)> = store
+            .modifier_groups()?
+            .into_iter()
+            .flat_map(|g| g.options)
+            .map(|o| (o.id, (o.name, o.price_delta)))
+            .collect();
+        let zero = Money::zero(settings.currency);
+        let mut menu = HashMap::with_capacity(recipes.len());
+        for &target in recipes.keys() {
+            let shown = match target {
+                RecipeFor::Item(i) | RecipeFor::Variant(i, _) => match store.item(i)? {
+                    Some(item) => {
+                        let variant = match target {
+                            RecipeFor::Variant(_, v) => item.variants.iter().find(|x| x.id == v),
+                            _ => None,
+                        };
+                        let base = item.price_on(Channel::Counter);
+                        let price = match variant {
+                            Some(v) => base.checked_add(v.price_delta).unwrap_or(base),
+                            None => base,
+                        };
+                        let rates = store
+                            .tax_category(item.tax_category)?
+                            .map(|t| t.rates)
+                            .unwrap_or_default();
+                        let net =
+                            tax_line(price, &rates, settings.price_mode).map_or(price, |t| t.net);
+                        let name = match variant {
+                            Some(v) => format!("{} {}", item.name, v.name),
+                            None => item.name,
+                        };
+                        (name, price, Some(net))
+                    }
+                    None => (i.to_string(), zero, Some(zero)),
+                },
+                RecipeFor::Modifier(m) => match options.get(&m) {
+                    Some((name, delta)) => (name.clone(), *delta, None),
+                    None => (m.to_string(), zero, None),
+                },
+            };
+            menu.insert(target, shown);
+        }
+        Ok(Some(Costing {
+            location: sales.location,
+            recipes,
+            levels,
+            names: Names::read(store)?,
+            menu,
+        }))
+    }
+
+    fn level(&self, item: StockItemId) -> StockValue {
+        self.levels.get(&item).copied().unwrap_or_default()
+    }
+
+    /// Every recipe's portion at today's costs, by name.
+    fn recipes(&self, currency: Currency) -> Result<Vec<v1::RecipeCost>, NodeError> {
+        let mut out = Vec::with_capacity(self.recipes.len());
+        for (target, recipe) in &self.recipes {
+            let mut ingredients = Vec::with_capacity(recipe.ingredients.len());
+            let mut cost = Money::zero(currency);
+            for i in &recipe.ingredients {
+                let one = cost_of(currency, [(i.stock, i.quantity)], |s| self.level(s))
+                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+                cost = cost
+                    .checked_add(one)
+                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+                ingredients.push(v1::RecipeIngredientCost {
+                    item: id(i.stock.0),
+                    item_name: self.names.item(i.stock),
+                    quantity: self.names.shown(i.stock, i.quantity),
+                    cost: one.minor(),
+                });
+            }
+            let (name, price, net) = self
+                .menu
+                .get(target)
+                .cloned()
+                .unwrap_or_else(|| (String::new(), Money::zero(currency), None));
+            out.push(v1::RecipeCost {
+                target: Some(recipe_target_to_wire(*target)),
+                name,
+                ingredients,
+                cost: cost.minor(),
+                price: price.minor(),
+                net_price: net.map_or(0, |n| n.minor()),
+                food_cost_ppm: net.map_or(0, |n| food_cost_ppm(cost, n)),
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+impl PosApi {
+    pub(super) async fn food_cost(
+        &self,
+        request: GrpcRequest<v1::GetFoodCostRequest>,
+    ) -> Result<Response<v1::FoodCostView>, Status> {
+        let actor = self.actor(&request)?;
+        Self::require(actor, Permission::Reports, "see food cost")?;
+        let r = request.into_inner();
+        let to = if r.to == 0 { clock::now_millis() } else { r.to };
+        if r.from >= to {
+            return Err(Status::invalid_argument("from: must be before to"));
+        }
+        let settings = self.settings().await?;
+        let currency = settings.currency;
+        let costing = {
+            let settings = settings.clone();
+            self.read(move |store| Costing::read(store, &settings))
+                .await?
+                .ok_or_else(|| {
+                    Status::failed_precondition(
+                        "sales take no stock yet: set the location they take it from first",
+                    )
+                })?
+        };
+        let recipes = costing.recipes(currency).map_err(status)?;
+        let mut by_item = FoodCostByItem::new(currency);
+        self.each_closed_order(r.from, to, |o| {
+            by_item
+                .add(
+                    o,
+                    |t| costing.recipes.get(&t).cloned(),
+                    |s| costing.level(s),
+                )
+                .map_err(|e| status(NodeError::Internal(e.to_string())))
+        })
+        .await?;
+        let items = by_item.items();
+        let net_sales: i64 = items.iter().map(|i| i.net_sales.minor()).sum();
+        let cost: i64 = items.iter().map(|i| i.cost.minor()).sum();
+        Ok(Response::new(v1::FoodCostView {
+            currency: currency.code().into(),
+            location: id(costing.location.0),
+            location_name: costing.names.location(costing.location),
+            recipes,
+            items: items
+                .iter()
+                .map(|i| v1::ItemFoodCostView {
+                    item: id(i.item.0),
+                    variant: i.variant.map(|v| id(v.0)).unwrap_or_default(),
+                    name: i.name.clone(),
+                    sold: i.sold,
+                    net_sales: i.net_sales.minor(),
+                    cost: i.cost.minor(),
+                    food_cost_ppm: i.food_cost_ppm(),
+                })
+                .collect(),
+            net_sales,
+            cost,
+            food_cost_ppm: food_cost_ppm(
+                Money::new(cost, currency),
+                Money::new(net_sales, currency),
+            ),
+        }))
+    }
 }
