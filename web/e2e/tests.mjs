@@ -691,6 +691,42 @@ export const tests = {
     await shot("on-the-way");
   },
 
+  async "back-office-food-cost-per-item"({ page, node, shot }) {
+    await signIn(page, node.base, "Ana", "1000");
+    node.cli("login", "--staff", "ana", "--pin", "1000");
+    // The demo's week of sales: 90 days in the app and 100 in the CLI take all of it.
+    const want = JSON.parse(node.cli("stock", "food-cost", "--days", "100", "--json"));
+    const eur = (minor) => `€${(minor / 100).toLocaleString("en", { minimumFractionDigits: 2 })}`;
+    const pct = (ppm) => `${Math.floor(Math.round(ppm / 1000) / 10)}.${Math.round(ppm / 1000) % 10}%`;
+    await page.getByRole("link", { name: "Back office" }).click();
+    await page.getByRole("button", { name: "Food cost" }).click();
+    const section = page.getByRole("region", { name: "Food cost" });
+    await section.getByRole("tab", { name: "90 days" }).click();
+    await section.getByTestId("food-net-sales").getByText(eur(want.net_sales_minor)).waitFor();
+    assert.ok(want.items.length > 10, `the demo sells many items with recipes: ${want.items.length}`);
+    assert.equal(await section.getByTestId("food-cost").textContent(), eur(want.cost_minor));
+    assert.equal(await section.getByTestId("food-cost-share").textContent(), pct(want.food_cost_ppm));
+    // Every item sold, with the node's figures.
+    const sold = section.getByRole("table", { name: "Food cost of items sold" });
+    assert.equal(await sold.locator("tbody tr").count(), want.items.length);
+    for (const item of want.items.slice(0, 5)) {
+      const cells = await sold.getByTestId(`sold-${item.name}`).locator("td").allTextContents();
+      assert.deepEqual(cells, [item.name, String(item.sold), eur(item.net_sales_minor), eur(item.cost_minor), pct(item.food_cost_ppm)]);
+    }
+    // Every recipe at the bistro's costs; a modifier shows its price delta instead.
+    const recipes = section.getByRole("table", { name: "Recipes" });
+    assert.equal(await recipes.locator("tbody tr").count(), want.recipes.length);
+    const plate = want.recipes.find((r) => r.net_price_minor > 0);
+    const cells = await recipes.getByTestId(`recipe-${plate.name}`).first().locator("td").allTextContents();
+    assert.deepEqual([cells[0], cells[2], cells[3], cells[4]], [plate.name, eur(plate.cost_minor), eur(plate.net_price_minor), pct(plate.food_cost_ppm)]);
+    assert.match(cells[1], new RegExp(plate.ingredients[0].item_name));
+    await shot("food-cost");
+    // Today: only what was sold today, which may be nothing yet.
+    await section.getByRole("tab", { name: "Today" }).click();
+    await section.getByRole("tab", { name: "Today", selected: true }).waitFor();
+    await shot("today");
+  },
+
   async "register-at-phone-width"({ page, node, shot }) {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn(page, node.base, "Chloé", "3000");

@@ -14,14 +14,17 @@ import { newId, sameId } from "./ids";
 import { MenuEditor } from "./menu";
 import { formatMoney, parseMoney } from "./money";
 import { percentText } from "./percent";
+import { midnight, RANGES } from "./period";
+import { FoodCost } from "./foodcost";
 import { Stock } from "./stock";
 
-type Section = "sales" | "menu" | "stock" | "staff" | "drawers" | "reports";
+type Section = "sales" | "menu" | "stock" | "food-cost" | "staff" | "drawers" | "reports";
 
 const SECTIONS: { id: Section; label: string; permission: Permission }[] = [
   { id: "sales", label: "Sales", permission: Permission.REPORTS },
   { id: "menu", label: "Menu", permission: Permission.MANAGE_MENU },
   { id: "stock", label: "Stock", permission: Permission.STOCK },
+  { id: "food-cost", label: "Food cost", permission: Permission.REPORTS },
   { id: "staff", label: "Staff", permission: Permission.MANAGE_STAFF },
   { id: "drawers", label: "Cash drawers", permission: Permission.DRAWER },
   { id: "reports", label: "Day reports", permission: Permission.REPORTS },
@@ -91,6 +94,7 @@ export function Office({ session, onSignOut }: { session: Session; onSignOut: ()
             {section === "sales" && <Sales {...props} />}
             {section === "menu" && <MenuEditor {...props} />}
             {section === "stock" && <Stock {...props} />}
+            {section === "food-cost" && <FoodCost {...props} />}
             {section === "staff" && <Staff {...props} />}
             {section === "drawers" && <Drawers {...props} />}
             {section === "reports" && <Reports {...props} />}
@@ -101,21 +105,7 @@ export function Office({ session, onSignOut }: { session: Session; onSignOut: ()
   );
 }
 
-const RANGES = [
-  { days: 1, label: "Today" },
-  { days: 7, label: "7 days" },
-  { days: 30, label: "30 days" },
-  { days: 90, label: "90 days" },
-];
-
 /** Midnight on this browser's clock, `back` days ago. */
-function midnight(back: number): number {
-  const d = new Date();
-  d.setHours(0, 0, 0, 0);
-  d.setDate(d.getDate() - back);
-  return d.getTime();
-}
-
 function dayLabel(iso: string): string {
   const [y, m, d] = iso.split("-").map(Number);
   return new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1).toLocaleDateString([], { day: "numeric", month: "short" });

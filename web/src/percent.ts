@@ -12,3 +12,9 @@ export function parsePercent(text: string): number | null {
 export function percentText(ppm: number): string {
   return String(ppm / 10_000);
 }
+
+/** `ppm` rounded to one decimal, with the sign: 72941 is "7.3%", 0 is "0.0%". */
+export function percentRounded(ppm: number): string {
+  const tenths = Math.round(ppm / 1_000);
+  return `${Math.floor(tenths / 10)}.${tenths % 10}%`;
+}
