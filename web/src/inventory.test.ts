@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { StockItemSchema, StockUnit } from "../gen/mpos/v1/events_pb";
-import { LocationStockSchema, StockLevelViewSchema, StockViewSchema, TransferViewSchema } from "../gen/mpos/v1/pos_pb";
-import { asSent, formatQuantity, parseCounted, parseQuantity, stockGrid } from "./inventory";
+import { LocationStockSchema, StockLevelSchema, StockViewSchema, TransferViewSchema } from "../gen/mpos/v1/pos_pb";
+import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid } from "./inventory";
 
 describe("quantities", () => {
   it("are written in the item's unit without trailing zeros, like the node writes them", () => {
@@ -37,8 +37,11 @@ const beans = new Uint8Array([10]);
 const eggs = new Uint8Array([11]);
 const old = new Uint8Array([12]);
 const unused = new Uint8Array([13]);
+// Levels point at locations and items by place in the view's lists below.
+const places: Uint8Array[] = [bistro, harbour, closed];
+const stocked: Uint8Array[] = [eggs, beans, old, unused];
 const level = (location: Uint8Array, item: Uint8Array, milli: bigint, value: bigint, low = false) =>
-  create(StockLevelViewSchema, { location, item, milli, value, low, quantity: `${milli}` });
+  create(StockLevelSchema, { location: places.indexOf(location), item: stocked.indexOf(item), milli, value, low });
 const view = create(StockViewSchema, {
   currency: "EUR",
   locations: [
@@ -87,6 +90,13 @@ describe("the stock grid", () => {
     const grid = stockGrid(view, closed);
     expect(grid.locations.map((l) => l.name)).toEqual(["Old site"]);
     expect(grid.rows.map((r) => [r.item.name, r.total])).toEqual([["Eggs", 5_000n]]);
+  });
+
+  it("finds one level by its location and item, as bytes or hex", () => {
+    expect(levelAt(view, harbour, beans)?.milli).toBe(4_000_000n);
+    expect(levelAt(view, "02", "0b")?.value).toBe(2700n);
+    expect(levelAt(view, bistro, eggs)).toBeUndefined();
+    expect(levelAt(view, new Uint8Array([9]), eggs)).toBeUndefined();
   });
 });
 

@@ -2,8 +2,8 @@
 // piece), shown and typed in the item's own unit. Like money, never a float.
 
 import { StockUnit, type StockItem } from "../gen/mpos/v1/events_pb";
-import type { StockLevelView, StockView, TransferView } from "../gen/mpos/v1/pos_pb";
-import { sameId } from "./ids";
+import type { StockLevel, StockView, TransferView } from "../gen/mpos/v1/pos_pb";
+import { hex, sameId } from "./ids";
 
 export const unitName: Record<StockUnit, string> = {
   [StockUnit.UNSPECIFIED]: "",
@@ -61,7 +61,7 @@ export interface Place {
 /** One stock item across the locations shown: a cell per location (none: nothing held). */
 export interface Row {
   item: StockItem;
-  cells: (StockLevelView | undefined)[];
+  cells: (StockLevel | undefined)[];
   /** Across the locations shown. */
   total: bigint;
   value: bigint;
@@ -70,18 +70,29 @@ export interface Row {
 
 /**
  * The levels as a grid: the trading locations (or the one chosen) across, every active
- * item that any of them holds or keeps a par level of down, by name.
+ * item that any of them holds or keeps a par level of down, by name. Levels point at
+ * their location and item by place in the view's lists, so this is one pass over them.
  */
 export function stockGrid(view: StockView, only?: Uint8Array): { locations: Place[]; rows: Row[] } {
-  const locations = view.locations
-    .filter((l) => (only ? sameId(l.location, only) : l.active))
-    .map((l) => ({ id: l.location, name: l.name }));
+  const shown = view.locations
+    .map((l, place) => ({ l, place }))
+    .filter(({ l }) => (only ? sameId(l.location, only) : l.active));
+  const column = new Map(shown.map(({ place }, c) => [place, c]));
+  const byItem = new Map<number, (StockLevel | undefined)[]>();
+  for (const level of view.levels) {
+    const c = column.get(level.location);
+    if (c === undefined) continue;
+    let cells = byItem.get(level.item);
+    if (!cells) {
+      cells = new Array<StockLevel | undefined>(shown.length).fill(undefined);
+      byItem.set(level.item, cells);
+    }
+    cells[c] = level;
+  }
   const rows: Row[] = [];
-  for (const item of view.items) {
-    const cells = locations.map((loc) =>
-      view.levels.find((l) => sameId(l.location, loc.id) && sameId(l.item, item.id)),
-    );
-    if (!cells.some((c) => c) || !item.active) continue;
+  for (const [place, cells] of byItem) {
+    const item = view.items[place];
+    if (!item?.active) continue;
     rows.push({
       item,
       cells,
@@ -91,7 +102,15 @@ export function stockGrid(view: StockView, only?: Uint8Array): { locations: Plac
     });
   }
   rows.sort((a, b) => a.item.name.localeCompare(b.item.name));
-  return { locations, rows };
+  return { locations: shown.map(({ l }) => ({ id: l.location, name: l.name })), rows };
+}
+
+/** The level of `item` at `location`, if the view has one. */
+export function levelAt(view: StockView, location: Uint8Array | string, item: Uint8Array | string): StockLevel | undefined {
+  const same = (a: Uint8Array, b: Uint8Array | string) => (typeof b === "string" ? hex(a) === b : sameId(a, b));
+  const place = view.locations.findIndex((l) => same(l.location, location));
+  const at = view.items.findIndex((i) => same(i.id, item));
+  return view.levels.find((l) => l.location === place && l.item === at);
 }
 
 /** A transfer's lines as the arrival form starts them: everything as it was sent. */

@@ -4,18 +4,18 @@
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { StockItem } from "../gen/mpos/v1/events_pb";
+import type { StockItem, StockUnit } from "../gen/mpos/v1/events_pb";
 import {
   Permission,
   type ChangeStockRequestSchema,
-  type StockLevelView,
+  type StockLevel,
   type StockView,
   type TransferView,
 } from "../gen/mpos/v1/pos_pb";
 import { explain, may, pos } from "./api";
 import { Dialog } from "./dialog";
 import { hex, newId, sameId } from "./ids";
-import { asSent, formatQuantity, parseCounted, parseQuantity, stockGrid, unitName } from "./inventory";
+import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid, unitName } from "./inventory";
 import { parseMoney } from "./money";
 import type { OfficeProps } from "./office";
 
@@ -129,7 +129,7 @@ export function Stock({ session, money, fail }: OfficeProps) {
                   {row.low && <span class="badge low">low</span>}
                 </td>
                 {row.cells.map((c, i) => (
-                  <LevelCell key={i} level={c} />
+                  <LevelCell key={i} level={c} unit={row.item.unit} />
                 ))}
                 {grid.locations.length > 1 && <td class="num total">{formatQuantity(row.total, row.item.unit)}</td>}
                 <td class="num">{money(row.value)}</td>
@@ -217,13 +217,13 @@ export function Stock({ session, money, fail }: OfficeProps) {
   );
 }
 
-function LevelCell({ level }: { level: StockLevelView | undefined }) {
+function LevelCell({ level, unit }: { level: StockLevel | undefined; unit: StockUnit }) {
   if (!level) return <td class="num muted">—</td>;
   return (
     <td class={level.low || level.milli < 0n ? "num bad" : "num"}>
-      {level.quantity}
-      {level.par && <small class="par">par {level.par}</small>}
-      {level.inTransit && <small class="transit">+{level.inTransit} on the way</small>}
+      {formatQuantity(level.milli, unit)}
+      {level.par !== undefined && <small class="par">par {formatQuantity(level.par, unit)}</small>}
+      {level.inTransit !== 0n && <small class="transit">+{formatQuantity(level.inTransit, unit)} on the way</small>}
     </td>
   );
 }
@@ -348,7 +348,7 @@ function MovementDialog({
   const item = view.items.find((i) => hex(i.id) === itemHex);
   const milli = item ? parseQuantity(amount, item.unit) : null;
   const costMinor = cost.trim() === "" ? null : parseMoney(cost, currency);
-  const here = view.levels.find((l) => hex(l.location) === location && hex(l.item) === itemHex);
+  const here = levelAt(view, location, itemHex);
   // Orders sent to this location for this item, to receive against.
   const openOrders = view.purchaseOrders.filter(
     (p) =>
@@ -399,9 +399,9 @@ function MovementDialog({
     <Dialog label={TITLES[kind]} class="editor" onCancel={onCancel} onSubmit={() => void submit()}>
       <header>
         <h2>{TITLES[kind]}</h2>
-        {here && (
+        {here && item && (
           <p class="muted">
-            The books say {here.quantity} {item?.name} at {here.locationName}.
+            The books say {formatQuantity(here.milli, item.unit)} {item.name} at {view.locations[here.location]?.name}.
           </p>
         )}
       </header>
@@ -515,13 +515,13 @@ function TransferDialog({ view, onCancel, onDone }: { view: StockView; onCancel:
         <div class="rows">
           {lines.map((l, i) => {
             const item = parsed[i]?.item;
-            const held = view.levels.find((v) => hex(v.location) === from && hex(v.item) === l.item);
+            const held = levelAt(view, from, l.item);
             return (
               <div class="row transfer-line" key={l.key}>
                 <ItemPicker label={`Item ${i + 1}`} items={view.items} value={l.item} onChange={(h) => set(i, { item: h })} />
                 <label>
                   Quantity{item ? ` (${unitName[item.unit]})` : ""}
-                  <input inputMode="decimal" value={l.amount} placeholder={held ? `${held.quantity} there` : ""} onInput={(e) => set(i, { amount: e.currentTarget.value })} />
+                  <input inputMode="decimal" value={l.amount} placeholder={held && item ? `${formatQuantity(held.milli, item.unit)} there` : ""} onInput={(e) => set(i, { amount: e.currentTarget.value })} />
                 </label>
                 <button type="button" class="ghost" aria-label={`Remove item ${i + 1}`} disabled={lines.length === 1} onClick={() => setLines(lines.filter((_, k) => k !== i))}>
                   ✕

@@ -6,7 +6,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use clap::Subcommand;
-use mpos_domain::inventory::Unit;
+use mpos_domain::inventory::{Quantity, Unit};
 use mpos_proto::inventory::{unit_from_wire, unit_to_wire};
 use mpos_proto::v1;
 use mpos_proto::v1::change_stock_request::Change;
@@ -859,7 +859,46 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
     })
 }
 
+/// The view's levels with their location and item named and their quantities written in
+/// each item's unit, as a change's reply gives them.
+fn named_levels(v: &v1::StockView) -> Vec<v1::StockLevelView> {
+    v.levels
+        .iter()
+        .filter_map(|l| {
+            let place = v.locations.get(l.location as usize)?;
+            let item = v.items.get(l.item as usize)?;
+            let unit = unit_from_wire("item.unit", item.unit).unwrap_or(Unit::Each);
+            let shown = |milli: i64| {
+                Quantity {
+                    dimension: unit.dimension(),
+                    milli,
+                }
+                .display_in(unit)
+                .unwrap_or_else(|_| format!("{milli} ‰"))
+            };
+            Some(v1::StockLevelView {
+                location: place.location.clone(),
+                location_name: place.name.clone(),
+                item: item.id.clone(),
+                item_name: item.name.clone(),
+                unit: unit.symbol().into(),
+                quantity: shown(l.milli),
+                milli: l.milli,
+                value: l.value,
+                par: l.par.map(shown).unwrap_or_default(),
+                low: l.low,
+                in_transit: if l.in_transit == 0 {
+                    String::new()
+                } else {
+                    shown(l.in_transit)
+                },
+            })
+        })
+        .collect()
+}
+
 fn show(v: &v1::StockView, as_json: bool) {
+    let levels = named_levels(v);
     if as_json {
         output::json(&json!({
             "currency": v.currency,
@@ -867,7 +906,7 @@ fn show(v: &v1::StockView, as_json: bool) {
                 "id": show_id(&l.location), "name": l.name, "active": l.active,
                 "value_minor": l.value, "low": l.low,
             })).collect::<Vec<_>>(),
-            "levels": v.levels.iter().map(level_json).collect::<Vec<_>>(),
+            "levels": levels.iter().map(level_json).collect::<Vec<_>>(),
             "in_transit": v.in_transit.iter().map(|t| json!({
                 "id": show_id(&t.id), "from": t.from_name, "to": t.to_name,
                 "lines": t.lines.iter().map(|l| json!({"item": l.item_name, "quantity": l.quantity})).collect::<Vec<_>>(),
@@ -889,7 +928,7 @@ fn show(v: &v1::StockView, as_json: bool) {
             String::new()
         };
         say!("{}{closed}: {} at cost{low}", l.name, money(l.value, &cur));
-        for s in v.levels.iter().filter(|s| s.location == l.location) {
+        for s in levels.iter().filter(|s| s.location == l.location) {
             let par = if s.par.is_empty() {
                 String::new()
             } else {

@@ -399,10 +399,11 @@ async fn two_nodes_on_one_database_write_the_same_order_and_lose_nothing() {
             .await
             .unwrap()
             .into_inner();
+        let flour = v.items.iter().position(|i| i.name == "Flour").unwrap();
         let l = v
             .levels
             .into_iter()
-            .find(|l| l.item_name == "Flour")
+            .find(|l| l.item as usize == flour)
             .unwrap();
         (l.milli, l.value)
     };

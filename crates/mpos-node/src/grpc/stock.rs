@@ -3,7 +3,7 @@
 //! with a unit and are parsed here, so every client gets the same errors; a bare number
 //! is in the stock item's own unit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use mpos_domain::catalog::Channel;
 use mpos_domain::ids::{
@@ -11,8 +11,8 @@ use mpos_domain::ids::{
 };
 use mpos_domain::inventory::food_cost::{FoodCostByItem, cost_of};
 use mpos_domain::inventory::{
-    Ingredient, InventoryCommand, Quantity, Recipe, RecipeFor, StockItem, StockValue, Unit,
-    food_cost_ppm,
+    Ingredient, InventoryCommand, Location, Quantity, Recipe, RecipeFor, StockItem, StockValue,
+    Unit, food_cost_ppm,
 };
 use mpos_domain::menu::Settings;
 use mpos_domain::staff::Permission;
@@ -124,28 +124,6 @@ impl Names {
                 .map(|s| (s.id, s.name))
                 .collect(),
         })
-    }
-
-    /// Each location's and each item's place in name order.
-    fn ranks(&self) -> (HashMap<LocationId, usize>, HashMap<StockItemId, usize>) {
-        let mut locations: Vec<(&String, LocationId)> =
-            self.locations.iter().map(|(l, n)| (n, *l)).collect();
-        locations.sort();
-        let mut items: Vec<(&String, StockItemId)> =
-            self.items.iter().map(|(i, s)| (&s.name, *i)).collect();
-        items.sort();
-        (
-            locations
-                .into_iter()
-                .enumerate()
-                .map(|(n, (_, l))| (l, n))
-                .collect(),
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(n, (_, i))| (i, n))
-                .collect(),
-        )
     }
 
     fn location(&self, l: LocationId) -> String {
@@ -452,58 +430,71 @@ impl PosApi {
                         q.milli = q.milli.saturating_add(line.quantity.milli);
                     }
                 }
-                let mut rows: Vec<(LocationId, StockItemId, StockValue)> =
-                    store.stock_levels(only)?;
-                // Items with a par level or goods on the way but no movement yet.
-                let mut listed: HashSet<(LocationId, StockItemId)> =
-                    rows.iter().map(|(l, i, _)| (*l, *i)).collect();
-                let extra: Vec<(LocationId, StockItemId)> = pars
-                    .keys()
-                    .chain(coming.keys())
-                    .filter(|(l, _)| only.is_none_or(|o| o == *l))
-                    .copied()
-                    .collect();
-                for (l, i) in extra {
-                    if listed.insert((l, i)) {
-                        rows.push((l, i, StockValue::default()));
-                    }
-                }
-                // By location name, then item name: each ranked once, not compared as
-                // text on every step of the sort.
-                let (location_rank, item_rank) = names.ranks();
-                rows.sort_by_cached_key(|(l, i, _)| {
-                    (
-                        location_rank.get(l).copied(),
-                        item_rank.get(i).copied(),
-                        *l,
-                        *i,
-                    )
-                });
-                let mut totals: HashMap<LocationId, (i64, u32)> = HashMap::new();
-                let levels: Vec<v1::StockLevelView> = rows
-                    .into_iter()
-                    .map(|(l, i, v)| {
-                        let par = pars.remove(&(l, i));
-                        let view = level_view(&names, (l, i, v), par, coming.get(&(l, i)).copied());
-                        let total = totals.entry(l).or_default();
-                        total.0 = total.0.saturating_add(view.value);
-                        total.1 += u32::from(view.low);
-                        view
-                    })
-                    .collect();
-                let locations = store
+                // Locations and items are named once; levels point at them by place.
+                let places: Vec<Location> = store
                     .locations()?
                     .into_iter()
                     .filter(|l| only.is_none_or(|o| o == l.id))
-                    .map(|l| {
-                        let (value, low) = totals.get(&l.id).copied().unwrap_or_default();
-                        v1::LocationStock {
-                            location: id(l.id.0),
-                            name: l.name,
-                            active: l.active,
-                            value,
-                            low,
+                    .collect();
+                let mut items: Vec<&StockItem> = names.items.values().collect();
+                items.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+                let place_at: HashMap<LocationId, u32> =
+                    places.iter().zip(0u32..).map(|(l, n)| (l.id, n)).collect();
+                let item_at: HashMap<StockItemId, u32> =
+                    items.iter().zip(0u32..).map(|(i, n)| (i.id, n)).collect();
+                let mut rows: Vec<(u32, u32, StockValue, Option<Quantity>, i64)> =
+                    Vec::with_capacity(pars.len());
+                let mut add = |l: LocationId, i: StockItemId, v: StockValue, par, coming| {
+                    if let (Some(&pl), Some(&it)) = (place_at.get(&l), item_at.get(&i)) {
+                        rows.push((pl, it, v, par, coming));
+                    }
+                };
+                for (l, i, v) in store.stock_levels(only)? {
+                    let par = pars.remove(&(l, i));
+                    let on_way = coming.remove(&(l, i)).map_or(0, |q| q.milli);
+                    add(l, i, v, par, on_way);
+                }
+                // What is left: items with a par level or goods on the way but no
+                // movement yet.
+                let rest: Vec<(LocationId, StockItemId)> =
+                    pars.keys().chain(coming.keys()).copied().collect();
+                for (l, i) in rest {
+                    let par = pars.remove(&(l, i));
+                    let on_way = coming.remove(&(l, i)).map(|q| q.milli);
+                    if par.is_some() || on_way.is_some() {
+                        add(l, i, StockValue::default(), par, on_way.unwrap_or(0));
+                    }
+                }
+                rows.sort_unstable_by_key(|r| (r.0, r.1));
+                let mut totals = vec![(0i64, 0u32); places.len()];
+                let levels: Vec<v1::StockLevel> = rows
+                    .into_iter()
+                    .map(|(location, item, v, par, in_transit)| {
+                        let low = par.is_some_and(|p| v.milli < p.milli);
+                        if let Some(t) = totals.get_mut(location as usize) {
+                            t.0 = t.0.saturating_add(v.value);
+                            t.1 += u32::from(low);
                         }
+                        v1::StockLevel {
+                            location,
+                            item,
+                            milli: v.milli,
+                            value: v.value,
+                            par: par.map(|p| p.milli),
+                            low,
+                            in_transit,
+                        }
+                    })
+                    .collect();
+                let locations = places
+                    .into_iter()
+                    .zip(totals)
+                    .map(|(l, (value, low))| v1::LocationStock {
+                        location: id(l.id.0),
+                        name: l.name,
+                        active: l.active,
+                        value,
+                        low,
                     })
                     .collect();
                 let line = |item: StockItemId, q: Quantity, value: i64| v1::StockLineView {
@@ -556,8 +547,6 @@ impl PosApi {
                             .collect(),
                     })
                     .collect();
-                let mut items: Vec<&StockItem> = names.items.values().collect();
-                items.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
                 Ok(v1::StockView {
                     currency: currency.code().into(),
                     locations,
