@@ -22,7 +22,7 @@ use mpos_ledger::{
 };
 use mpos_store::{
     AppliedRequest, ClosedDay, InventoryStore, LedgerBatch, LedgerItem, LedgerStore, NewPrintJob,
-    PosStore, PrintJob, PrintStore, Printer, Projection, StockUsage, StoreError,
+    PosStore, PrintJob, PrintStore, Printer, Projection, ReportLevel, StockUsage, StoreError,
 };
 use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
@@ -613,6 +613,13 @@ impl InventoryStore for Store {
         match self {
             Store::Sqlite(s) => s.recipe(target),
             Store::Postgres(s) => s.recipe(target),
+        }
+    }
+
+    fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stock_report(location),
+            Store::Postgres(s) => s.stock_report(location),
         }
     }
 

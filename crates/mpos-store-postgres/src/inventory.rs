@@ -15,7 +15,7 @@ use mpos_store::columns::{
     depletion_from, dimension_from, id_bytes, movement_kind, recipe_key, recipe_target,
     recipes_from, unit_from, usage_deltas,
 };
-use mpos_store::{InventoryStore, StockUsage, StoreError};
+use mpos_store::{InventoryStore, ReportLevel, StockUsage, StoreError};
 use postgres::{GenericClient, Row};
 
 use crate::batch::{Delta, StockWrites};
@@ -436,6 +436,16 @@ fn save_movement<C: GenericClient>(
 }
 
 /// A (location, item, quantity) row: a par level, or what an order holds.
+/// Levels and par levels side by side: one read for the stock report.
+const REPORT: &str = "SELECT COALESCE(l.location, p.location) AS location,
+        COALESCE(l.item, p.item) AS item, COALESCE(l.milli, 0) AS milli,
+        COALESCE(l.value, 0) AS value, p.dimension AS par_dimension, p.milli AS par_milli
+    FROM (SELECT location, item, milli, value FROM stock_level
+          WHERE $1::BYTEA IS NULL OR location = $1) l
+    FULL JOIN (SELECT location, item, dimension, milli FROM stock_par
+          WHERE $1::BYTEA IS NULL OR location = $1) p
+      ON p.location = l.location AND p.item = l.item";
+
 fn held(r: &Row) -> Result<(LocationId, StockItemId, Quantity), StoreError> {
     Ok((
         LocationId(id(r, "location")?),
@@ -561,6 +571,31 @@ impl InventoryStore for PgStore {
             target,
             ingredients,
         }))
+    }
+
+    fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError> {
+        self.with(|s| {
+            s.query(REPORT, &[&location.map(|l| id_bytes(l.0).to_vec())])?
+                .iter()
+                .map(|r| {
+                    Ok(ReportLevel {
+                        location: LocationId(id(r, "location")?),
+                        item: StockItemId(id(r, "item")?),
+                        level: StockValue {
+                            milli: get(r, "milli")?,
+                            value: get(r, "value")?,
+                        },
+                        par: match get::<Option<&str>>(r, "par_dimension")? {
+                            Some(d) => Some(Quantity {
+                                dimension: dimension_from(d)?,
+                                milli: get(r, "par_milli")?,
+                            }),
+                            None => None,
+                        },
+                    })
+                })
+                .collect()
+        })
     }
 
     fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {

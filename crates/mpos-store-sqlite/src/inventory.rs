@@ -10,8 +10,8 @@ use mpos_domain::inventory::{
     TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
-use mpos_store::StockUsage;
 use mpos_store::{InventoryStore, StoreError};
+use mpos_store::{ReportLevel, StockUsage};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use mpos_store::columns::{
@@ -551,6 +551,46 @@ impl InventoryStore for SqliteStore {
             target,
             ingredients,
         }))
+    }
+
+    fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT COALESCE(l.location, p.location) AS location,
+                        COALESCE(l.item, p.item) AS item, COALESCE(l.milli, 0) AS milli,
+                        COALESCE(l.value, 0) AS value, p.dimension AS par_dimension,
+                        p.milli AS par_milli
+                 FROM (SELECT location, item, milli, value FROM stock_level
+                       WHERE ?1 IS NULL OR location = ?1) l
+                 FULL JOIN (SELECT location, item, dimension, milli FROM stock_par
+                       WHERE ?1 IS NULL OR location = ?1) p
+                   ON p.location = l.location AND p.item = l.item",
+            )
+            .map_err(db)?;
+        let mut rows = stmt
+            .query([location.map(|l| id_bytes(l.0).to_vec())])
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            let par = match get::<Option<String>>(r, "par_dimension")? {
+                Some(d) => Some(Quantity {
+                    dimension: dimension_from(&d)?,
+                    milli: get(r, "par_milli")?,
+                }),
+                None => None,
+            };
+            out.push(ReportLevel {
+                location: LocationId(read_id(r, "location")?),
+                item: StockItemId(read_id(r, "item")?),
+                level: StockValue {
+                    milli: get(r, "milli")?,
+                    value: get(r, "value")?,
+                },
+                par,
+            });
+        }
+        Ok(out)
     }
 
     fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {

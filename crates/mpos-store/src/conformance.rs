@@ -614,11 +614,11 @@ where
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::{
     Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryEvent, Location, Movement,
-    Quantity, Recipe, RecipeFor, SalesStock, Stock, StockBook, StockItem, Supplier, Unit, deltas,
-    new_levels,
+    Quantity, Recipe, RecipeFor, SalesStock, Stock, StockBook, StockItem, StockValue, Supplier,
+    Unit, deltas, new_levels,
 };
 
-use crate::{InventoryStore, StockUsage};
+use crate::{InventoryStore, ReportLevel, StockUsage};
 
 /// One `#[test]` per check of inventory's projections.
 #[macro_export]
@@ -656,6 +656,46 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
         .map(|((l, i), v)| (*l, *i, *v))
         .collect();
     assert_eq!(store.stock_levels(None).unwrap(), levels);
+    // The report: levels and par levels side by side, for all locations and for each.
+    let mut report: std::collections::BTreeMap<(LocationId, StockItemId), ReportLevel> = books
+        .levels
+        .iter()
+        .map(|((l, i), v)| {
+            let line = ReportLevel {
+                location: *l,
+                item: *i,
+                level: *v,
+                par: books.par.get(&(*l, *i)).copied(),
+            };
+            ((*l, *i), line)
+        })
+        .collect();
+    for ((l, i), q) in &books.par {
+        report.entry((*l, *i)).or_insert(ReportLevel {
+            location: *l,
+            item: *i,
+            level: StockValue::default(),
+            par: Some(*q),
+        });
+    }
+    let sorted = |mut lines: Vec<ReportLevel>| {
+        lines.sort_by_key(|r| (r.location, r.item));
+        lines
+    };
+    assert_eq!(
+        sorted(store.stock_report(None).unwrap()),
+        report.values().copied().collect::<Vec<_>>()
+    );
+    for l in books.locations.keys() {
+        assert_eq!(
+            sorted(store.stock_report(Some(*l)).unwrap()),
+            report
+                .values()
+                .filter(|r| r.location == *l)
+                .copied()
+                .collect::<Vec<_>>()
+        );
+    }
     for ((l, i), v) in &books.levels {
         assert_eq!(store.stock_level(*l, *i).unwrap(), *v);
     }

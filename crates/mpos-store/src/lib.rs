@@ -426,6 +426,9 @@ pub trait InventoryStore {
     fn suppliers(&self) -> Result<Vec<Supplier>, StoreError>;
     /// Every par level, by location and item.
     fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError>;
+    /// Every level and every par level of every location (or of one) in one read, in no
+    /// particular order: what the stock report lists.
+    fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError>;
     /// Transfers sent and not received yet (goods in transit), by id.
     fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError>;
     /// Every purchase order, by id.
@@ -433,6 +436,16 @@ pub trait InventoryStore {
     /// What moved in `[from, to)` (milliseconds), summed per location, item and kind of
     /// movement: quantities and the value they added (negative: took away).
     fn stock_usage(&self, from: u64, to: u64) -> Result<Vec<StockUsage>, StoreError>;
+}
+
+/// One line of [`InventoryStore::stock_report`]: an item at a location with a level, a
+/// par level or both (a level of zero when nothing moved yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportLevel {
+    pub location: LocationId,
+    pub item: StockItemId,
+    pub level: StockValue,
+    pub par: Option<Quantity>,
 }
 
 /// One line of [`InventoryStore::stock_usage`].

@@ -415,11 +415,6 @@ impl PosApi {
                     return Err(NodeError::NotFound(format!("no location {l}")));
                 }
                 let names = Names::read(store)?;
-                let mut pars: HashMap<(LocationId, StockItemId), Quantity> = store
-                    .par_levels()?
-                    .into_iter()
-                    .map(|(l, i, q)| ((l, i), q))
-                    .collect();
                 let in_transit = store.transfers_in_transit()?;
                 let mut coming: HashMap<(LocationId, StockItemId), Quantity> = HashMap::new();
                 for t in &in_transit {
@@ -442,27 +437,20 @@ impl PosApi {
                     places.iter().zip(0u32..).map(|(l, n)| (l.id, n)).collect();
                 let item_at: HashMap<StockItemId, u32> =
                     items.iter().zip(0u32..).map(|(i, n)| (i.id, n)).collect();
-                let mut rows: Vec<(u32, u32, StockValue, Option<Quantity>, i64)> =
-                    Vec::with_capacity(pars.len());
+                let mut rows: Vec<(u32, u32, StockValue, Option<Quantity>, i64)> = Vec::new();
                 let mut add = |l: LocationId, i: StockItemId, v: StockValue, par, coming| {
                     if let (Some(&pl), Some(&it)) = (place_at.get(&l), item_at.get(&i)) {
                         rows.push((pl, it, v, par, coming));
                     }
                 };
-                for (l, i, v) in store.stock_levels(only)? {
-                    let par = pars.remove(&(l, i));
-                    let on_way = coming.remove(&(l, i)).map_or(0, |q| q.milli);
-                    add(l, i, v, par, on_way);
+                for r in store.stock_report(only)? {
+                    let on_way = coming.remove(&(r.location, r.item)).map_or(0, |q| q.milli);
+                    add(r.location, r.item, r.level, r.par, on_way);
                 }
-                // What is left: items with a par level or goods on the way but no
-                // movement yet.
-                let rest: Vec<(LocationId, StockItemId)> =
-                    pars.keys().chain(coming.keys()).copied().collect();
-                for (l, i) in rest {
-                    let par = pars.remove(&(l, i));
-                    let on_way = coming.remove(&(l, i)).map(|q| q.milli);
-                    if par.is_some() || on_way.is_some() {
-                        add(l, i, StockValue::default(), par, on_way.unwrap_or(0));
+                // Goods on the way of an item with no level or par level there yet.
+                for ((l, i), q) in coming {
+                    if only.is_none_or(|o| o == l) {
+                        add(l, i, StockValue::default(), None, q.milli);
                     }
                 }
                 rows.sort_unstable_by_key(|r| (r.0, r.1));
