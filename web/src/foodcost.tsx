@@ -9,7 +9,7 @@ import { pos } from "./api";
 import { hex } from "./ids";
 import type { OfficeProps } from "./office";
 import { percentRounded } from "./percent";
-import { midnight, RANGES } from "./period";
+import { midnight, PeriodTabs } from "./period";
 
 /** Above this share of the price a plate is flagged: most restaurants aim under 35%. */
 export const HIGH_FOOD_COST_PPM = 350_000;
@@ -41,13 +41,7 @@ export function FoodCost({ money, fail }: OfficeProps) {
     <section class="office-section food-cost" aria-label="Food cost">
       <header class="section-head">
         <h1>Food cost</h1>
-        <div class="segmented ranges" role="tablist" aria-label="Period">
-          {RANGES.map((r) => (
-            <button key={r.days} role="tab" aria-selected={days === r.days} class={days === r.days ? "on" : ""} onClick={() => setDays(r.days)}>
-              {r.label}
-            </button>
-          ))}
-        </div>
+        <PeriodTabs days={days} onChange={setDays} />
       </header>
       {unset && <p class="muted">{unset}</p>}
       {view && (

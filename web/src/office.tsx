@@ -14,7 +14,7 @@ import { newId, sameId } from "./ids";
 import { MenuEditor } from "./menu";
 import { formatMoney, parseMoney } from "./money";
 import { percentText } from "./percent";
-import { midnight, RANGES } from "./period";
+import { midnight, PeriodTabs } from "./period";
 import { FoodCost } from "./foodcost";
 import { Stock } from "./stock";
 
@@ -132,13 +132,7 @@ function Sales({ money, fail }: OfficeProps) {
     <section class="office-section" aria-label="Sales">
       <header class="section-head">
         <h1>Sales</h1>
-        <div class="segmented ranges" role="tablist" aria-label="Period">
-          {RANGES.map((r) => (
-            <button key={r.days} role="tab" aria-selected={days === r.days} class={days === r.days ? "on" : ""} onClick={() => setDays(r.days)}>
-              {r.label}
-            </button>
-          ))}
-        </div>
+        <PeriodTabs days={days} onChange={setDays} />
       </header>
       {sales && (
         <>

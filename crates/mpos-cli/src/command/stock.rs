@@ -203,6 +203,12 @@ pub enum StockCommand {
     },
 }
 
+/// The last `days` days up to now, in milliseconds since the epoch: `[from, to)`.
+fn last_days(days: u64) -> (u64, u64) {
+    let to = mpos_node::clock::now_millis().saturating_add(1);
+    (to.saturating_sub(days.max(1) * 24 * 60 * 60 * 1_000), to)
+}
+
 /// Parts per million as a percentage with one decimal: 72,941 → "7.3%".
 fn percent(ppm: u32) -> String {
     let tenths = (ppm + 500) / 1_000;
@@ -737,8 +743,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
             }
             StockCommand::Usage { days, target } => {
                 let mut c = connect(&target.target).await?;
-                let to = mpos_node::clock::now_millis().saturating_add(1);
-                let from = to.saturating_sub(days.max(1) * 24 * 60 * 60 * 1_000);
+                let (from, to) = last_days(days);
                 let u = c
                     .get_stock_usage(authed(v1::GetStockUsageRequest { from, to })?)
                     .await
@@ -775,8 +780,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
             }
             StockCommand::FoodCost { days, target } => {
                 let mut c = connect(&target.target).await?;
-                let to = mpos_node::clock::now_millis().saturating_add(1);
-                let from = to.saturating_sub(days.max(1) * 24 * 60 * 60 * 1_000);
+                let (from, to) = last_days(days);
                 let v = c
                     .get_food_cost(authed(v1::GetFoodCostRequest { from, to })?)
                     .await
