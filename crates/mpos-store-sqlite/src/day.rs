@@ -9,7 +9,7 @@ use mpos_ledger::NodeId;
 use mpos_store::{ClosedDay, StoreError};
 use rusqlite::{Connection, Row, Transaction, params};
 
-use crate::row::{get, read_id, read_u64};
+use crate::row::{get, read_id, read_u64, rows};
 use crate::{corrupt, db, sql_int};
 
 pub(crate) fn save_drawer(tx: &Transaction<'_>, d: &Drawer) -> Result<(), StoreError> {
@@ -82,13 +82,7 @@ fn drawers(
     sql: &str,
     args: impl rusqlite::Params,
 ) -> Result<Vec<Drawer>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-    let mut rows = stmt.query(args).map_err(db)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(db)? {
-        out.push(drawer_row(r)?);
-    }
-    Ok(out)
+    rows(conn, sql, args, drawer_row)
 }
 
 pub(crate) fn drawer(conn: &Connection, id: DrawerId) -> Result<Option<Drawer>, StoreError> {
@@ -217,13 +211,10 @@ fn db_type(e: rusqlite::types::FromSqlError) -> StoreError {
 }
 
 pub(crate) fn open_order_ids(conn: &Connection) -> Result<Vec<u128>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id FROM pos_order WHERE status = 'open' ORDER BY opened_at, id")
-        .map_err(db)?;
-    let mut rows = stmt.query([]).map_err(db)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(db)? {
-        out.push(read_id(r, "id")?);
-    }
-    Ok(out)
+    rows(
+        conn,
+        "SELECT id FROM pos_order WHERE status = 'open' ORDER BY opened_at, id",
+        [],
+        |r| read_id(r, "id"),
+    )
 }

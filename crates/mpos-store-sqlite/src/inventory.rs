@@ -19,7 +19,7 @@ use mpos_store::columns::{
     unit_from, usage_deltas,
 };
 
-use crate::row::{from_id, get, id_bytes, read_id};
+use crate::row::{from_id, get, id_bytes, read_id, rows};
 use crate::{SqliteStore, corrupt, db, sql_int};
 
 fn quantity(row: &Row<'_>, dimension: &str, milli: &str) -> Result<Quantity, StoreError> {
@@ -74,33 +74,30 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
     let Some((from, to, received)) = head else {
         return Ok(None);
     };
-    let mut sent = Vec::new();
-    let mut stmt = conn
-        .prepare_cached("SELECT * FROM stock_transfer_line WHERE transfer = ?1 ORDER BY position")
-        .map_err(db)?;
-    let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
-    while let Some(r) = rows.next().map_err(db)? {
-        sent.push(TransferLine {
-            item: StockItemId(read_id(r, "item")?),
-            quantity: quantity(r, "dimension", "milli")?,
-            value: money(r, "value")?,
-        });
-    }
+    let sent = rows(
+        conn,
+        "SELECT * FROM stock_transfer_line WHERE transfer = ?1 ORDER BY position",
+        [&id_bytes(id.0)[..]],
+        |r| {
+            Ok(TransferLine {
+                item: StockItemId(read_id(r, "item")?),
+                quantity: quantity(r, "dimension", "milli")?,
+                value: money(r, "value")?,
+            })
+        },
+    )?;
     let received = if received {
-        let mut lines = Vec::new();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT * FROM stock_transfer_received WHERE transfer = ?1 ORDER BY position",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
-        while let Some(r) = rows.next().map_err(db)? {
-            lines.push((
-                StockItemId(read_id(r, "item")?),
-                quantity(r, "dimension", "milli")?,
-            ));
-        }
-        Some(lines)
+        Some(rows(
+            conn,
+            "SELECT * FROM stock_transfer_received WHERE transfer = ?1 ORDER BY position",
+            [&id_bytes(id.0)[..]],
+            |r| {
+                Ok((
+                    StockItemId(read_id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ))
+            },
+        )?)
     } else {
         None
     };
@@ -447,16 +444,12 @@ impl InventoryStore for SqliteStore {
     }
 
     fn stock_items(&self) -> Result<Vec<StockItem>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT * FROM stock_item ORDER BY name, id")
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push(stock_item_row(r)?);
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT * FROM stock_item ORDER BY name, id",
+            [],
+            stock_item_row,
+        )
     }
 
     fn supplier(&self, id: SupplierId) -> Result<Option<Supplier>, StoreError> {
@@ -486,28 +479,22 @@ impl InventoryStore for SqliteStore {
         &self,
         location: Option<LocationId>,
     ) -> Result<Vec<(LocationId, StockItemId, StockValue)>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT location, item, milli, value FROM stock_level
-                 WHERE ?1 IS NULL OR location = ?1 ORDER BY location, item",
-            )
-            .map_err(db)?;
-        let mut rows = stmt
-            .query([location.map(|l| id_bytes(l.0).to_vec())])
-            .map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push((
-                LocationId(read_id(r, "location")?),
-                StockItemId(read_id(r, "item")?),
-                StockValue {
-                    milli: get(r, "milli")?,
-                    value: get(r, "value")?,
-                },
-            ));
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT location, item, milli, value FROM stock_level
+             WHERE ?1 IS NULL OR location = ?1 ORDER BY location, item",
+            [location.map(|l| id_bytes(l.0).to_vec())],
+            |r| {
+                Ok((
+                    LocationId(read_id(r, "location")?),
+                    StockItemId(read_id(r, "item")?),
+                    StockValue {
+                        milli: get(r, "milli")?,
+                        value: get(r, "value")?,
+                    },
+                ))
+            },
+        )
     }
 
     fn par_level(
@@ -532,21 +519,18 @@ impl InventoryStore for SqliteStore {
 
     fn recipe(&self, target: RecipeFor) -> Result<Option<Recipe>, StoreError> {
         let (kind, id, variant) = recipe_key(target);
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT stock_item, dimension, milli FROM stock_recipe
-                 WHERE target = ?1 AND target_id = ?2 AND variant_id = ?3 ORDER BY position",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query(params![kind, &id[..], variant]).map_err(db)?;
-        let mut ingredients = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            ingredients.push(Ingredient {
-                stock: StockItemId(read_id(r, "stock_item")?),
-                quantity: quantity(r, "dimension", "milli")?,
-            });
-        }
+        let ingredients = rows(
+            self.conn(),
+            "SELECT stock_item, dimension, milli FROM stock_recipe
+             WHERE target = ?1 AND target_id = ?2 AND variant_id = ?3 ORDER BY position",
+            params![kind, &id[..], variant],
+            |r| {
+                Ok(Ingredient {
+                    stock: StockItemId(read_id(r, "stock_item")?),
+                    quantity: quantity(r, "dimension", "milli")?,
+                })
+            },
+        )?;
         Ok((!ingredients.is_empty()).then_some(Recipe {
             target,
             ingredients,
@@ -554,69 +538,60 @@ impl InventoryStore for SqliteStore {
     }
 
     fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT COALESCE(l.location, p.location) AS location,
-                        COALESCE(l.item, p.item) AS item, COALESCE(l.milli, 0) AS milli,
-                        COALESCE(l.value, 0) AS value, p.dimension AS par_dimension,
-                        p.milli AS par_milli
-                 FROM (SELECT location, item, milli, value FROM stock_level
-                       WHERE ?1 IS NULL OR location = ?1) l
-                 FULL JOIN (SELECT location, item, dimension, milli FROM stock_par
-                       WHERE ?1 IS NULL OR location = ?1) p
-                   ON p.location = l.location AND p.item = l.item",
-            )
-            .map_err(db)?;
-        let mut rows = stmt
-            .query([location.map(|l| id_bytes(l.0).to_vec())])
-            .map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            let par = match get::<Option<String>>(r, "par_dimension")? {
-                Some(d) => Some(Quantity {
-                    dimension: dimension_from(&d)?,
-                    milli: get(r, "par_milli")?,
-                }),
-                None => None,
-            };
-            out.push(ReportLevel {
-                location: LocationId(read_id(r, "location")?),
-                item: StockItemId(read_id(r, "item")?),
-                level: StockValue {
-                    milli: get(r, "milli")?,
-                    value: get(r, "value")?,
-                },
-                par,
-            });
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT COALESCE(l.location, p.location) AS location,
+                    COALESCE(l.item, p.item) AS item, COALESCE(l.milli, 0) AS milli,
+                    COALESCE(l.value, 0) AS value, p.dimension AS par_dimension,
+                    p.milli AS par_milli
+             FROM (SELECT location, item, milli, value FROM stock_level
+                   WHERE ?1 IS NULL OR location = ?1) l
+             FULL JOIN (SELECT location, item, dimension, milli FROM stock_par
+                   WHERE ?1 IS NULL OR location = ?1) p
+               ON p.location = l.location AND p.item = l.item",
+            [location.map(|l| id_bytes(l.0).to_vec())],
+            |r| {
+                let par = match get::<Option<String>>(r, "par_dimension")? {
+                    Some(d) => Some(Quantity {
+                        dimension: dimension_from(&d)?,
+                        milli: get(r, "par_milli")?,
+                    }),
+                    None => None,
+                };
+                Ok(ReportLevel {
+                    location: LocationId(read_id(r, "location")?),
+                    item: StockItemId(read_id(r, "item")?),
+                    level: StockValue {
+                        milli: get(r, "milli")?,
+                        value: get(r, "value")?,
+                    },
+                    par,
+                })
+            },
+        )
     }
 
     fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT target, target_id, variant_id, position, stock_item, dimension, milli
-                 FROM stock_recipe",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            let kind: String = get(r, "target")?;
-            let target_id: Vec<u8> = get(r, "target_id")?;
-            let variant_id: Vec<u8> = get(r, "variant_id")?;
-            out.push((
-                recipe_target(&kind, &target_id, &variant_id)?,
-                get::<i64>(r, "position")?,
-                Ingredient {
-                    stock: StockItemId(read_id(r, "stock_item")?),
-                    quantity: quantity(r, "dimension", "milli")?,
-                },
-            ));
-        }
-        Ok(recipes_from(out))
+        let lines = rows(
+            self.conn(),
+            "SELECT target, target_id, variant_id, position, stock_item, dimension, milli
+             FROM stock_recipe",
+            [],
+            |r| {
+                let kind: String = get(r, "target")?;
+                let target_id: Vec<u8> = get(r, "target_id")?;
+                let variant_id: Vec<u8> = get(r, "variant_id")?;
+                Ok((
+                    recipe_target(&kind, &target_id, &variant_id)?,
+                    get::<i64>(r, "position")?,
+                    Ingredient {
+                        stock: StockItemId(read_id(r, "stock_item")?),
+                        quantity: quantity(r, "dimension", "milli")?,
+                    },
+                ))
+            },
+        )?;
+        Ok(recipes_from(lines))
     }
 
     fn transfer(&self, id: TransferId) -> Result<Option<Transfer>, StoreError> {
@@ -643,20 +618,18 @@ impl InventoryStore for SqliteStore {
     }
 
     fn locations(&self) -> Result<Vec<Location>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT id, name, active FROM stock_location ORDER BY name, id")
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push(Location {
-                id: LocationId(read_id(r, "id")?),
-                name: get(r, "name")?,
-                active: get(r, "active")?,
-            });
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT id, name, active FROM stock_location ORDER BY name, id",
+            [],
+            |r| {
+                Ok(Location {
+                    id: LocationId(read_id(r, "id")?),
+                    name: get(r, "name")?,
+                    active: get(r, "active")?,
+                })
+            },
+        )
     }
 
     fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
@@ -686,20 +659,18 @@ impl InventoryStore for SqliteStore {
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT id, name, contact FROM stock_supplier ORDER BY name, id")
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push(Supplier {
-                id: SupplierId(read_id(r, "id")?),
-                name: get(r, "name")?,
-                contact: get(r, "contact")?,
-            });
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT id, name, contact FROM stock_supplier ORDER BY name, id",
+            [],
+            |r| {
+                Ok(Supplier {
+                    id: SupplierId(read_id(r, "id")?),
+                    name: get(r, "name")?,
+                    contact: get(r, "contact")?,
+                })
+            },
+        )
     }
 
     fn par_levels(&self) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
@@ -728,28 +699,22 @@ impl InventoryStore for SqliteStore {
     }
 
     fn stock_usage(&self, from: u64, to: u64) -> Result<Vec<StockUsage>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT location, item, kind, sum(milli) AS milli, sum(value) AS value
-                 FROM stock_delta WHERE at >= ?1 AND at < ?2
-                 GROUP BY location, item, kind ORDER BY location, item, kind",
-            )
-            .map_err(db)?;
-        let mut rows = stmt
-            .query(params![sql_int(from), sql_int(to)])
-            .map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push(StockUsage {
-                location: LocationId(read_id(r, "location")?),
-                item: StockItemId(read_id(r, "item")?),
-                kind: get(r, "kind")?,
-                milli: get(r, "milli")?,
-                value: get(r, "value")?,
-            });
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT location, item, kind, sum(milli) AS milli, sum(value) AS value
+             FROM stock_delta WHERE at >= ?1 AND at < ?2
+             GROUP BY location, item, kind ORDER BY location, item, kind",
+            params![sql_int(from), sql_int(to)],
+            |r| {
+                Ok(StockUsage {
+                    location: LocationId(read_id(r, "location")?),
+                    item: StockItemId(read_id(r, "item")?),
+                    kind: get(r, "kind")?,
+                    milli: get(r, "milli")?,
+                    value: get(r, "value")?,
+                })
+            },
+        )
     }
 }
 
@@ -759,28 +724,18 @@ fn held(
     sql: &str,
     params: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<(LocationId, StockItemId, Quantity)>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-    let mut rows = stmt.query(params).map_err(db)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(db)? {
-        out.push((
+    rows(conn, sql, params, |r| {
+        Ok((
             LocationId(read_id(r, "location")?),
             StockItemId(read_id(r, "item")?),
             quantity(r, "dimension", "milli")?,
-        ));
-    }
-    Ok(out)
+        ))
+    })
 }
 
 /// The ids a query lists, in its order.
 fn ids(conn: &Connection, sql: &str) -> Result<Vec<u128>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-    let mut rows = stmt.query([]).map_err(db)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(db)? {
-        out.push(read_id(r, "id")?);
-    }
-    Ok(out)
+    rows(conn, sql, [], |r| read_id(r, "id"))
 }
 
 fn purchase_order(
@@ -802,23 +757,23 @@ fn purchase_order(
     let Some((supplier, location, sent)) = head else {
         return Ok(None);
     };
-    let mut stmt = conn
-        .prepare_cached("SELECT * FROM purchase_line WHERE po = ?1 ORDER BY position")
-        .map_err(db)?;
-    let mut rows = stmt.query([&id_bytes(id.0)[..]]).map_err(db)?;
-    let mut lines = Vec::new();
-    while let Some(r) = rows.next().map_err(db)? {
-        let ordered = quantity(r, "dimension", "milli")?;
-        lines.push(PurchaseLine {
-            item: StockItemId(read_id(r, "item")?),
-            quantity: ordered,
-            cost: money(r, "cost")?,
-            received: Quantity {
-                dimension: ordered.dimension,
-                milli: get(r, "received_milli")?,
-            },
-        });
-    }
+    let lines = rows(
+        conn,
+        "SELECT * FROM purchase_line WHERE po = ?1 ORDER BY position",
+        [&id_bytes(id.0)[..]],
+        |r| {
+            let ordered = quantity(r, "dimension", "milli")?;
+            Ok(PurchaseLine {
+                item: StockItemId(read_id(r, "item")?),
+                quantity: ordered,
+                cost: money(r, "cost")?,
+                received: Quantity {
+                    dimension: ordered.dimension,
+                    milli: get(r, "received_milli")?,
+                },
+            })
+        },
+    )?;
     Ok(Some(PurchaseOrder {
         id,
         supplier: SupplierId(from_id(&supplier, "purchase order's supplier")?),

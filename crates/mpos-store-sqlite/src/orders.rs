@@ -25,7 +25,7 @@ use mpos_store::columns::{
     status_from, status_text, tender_from, tender_text,
 };
 
-use crate::row::{get, id_bytes, read_id, read_opt_id};
+use crate::row::{get, id_bytes, read_id, read_opt_id, rows};
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
 
 /// Saves an order's projection, only where the stored order is still at the version the
@@ -712,22 +712,14 @@ impl PosStore for SqliteStore {
         to: u64,
         limit: usize,
     ) -> Result<Vec<OrderId>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT id FROM pos_order INDEXED BY pos_order_closed
-                 WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2
-                 ORDER BY closed_at, id LIMIT ?3",
-            )
-            .map_err(db)?;
-        let mut rows = stmt
-            .query(params![sql_int(from), sql_int(to), sql_int(limit as u64)])
-            .map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push(OrderId(read_id(r, "id")?));
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT id FROM pos_order INDEXED BY pos_order_closed
+             WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2
+             ORDER BY closed_at, id LIMIT ?3",
+            params![sql_int(from), sql_int(to), sql_int(limit as u64)],
+            |r| Ok(OrderId(read_id(r, "id")?)),
+        )
     }
 
     fn open_orders(&self) -> Result<Vec<Order>, StoreError> {

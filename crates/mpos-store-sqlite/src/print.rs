@@ -9,7 +9,7 @@ use mpos_store::columns::{
     job_ids_text, job_state_from, print_request_jobs, stations_bytes, stations_from,
 };
 
-use crate::row::{read_opt_id, read_opt_u64, read_u64};
+use crate::row::{read_opt_id, read_opt_u64, read_u64, rows};
 use crate::{SqliteStore, db, sql_int};
 
 fn job_row(r: &Row<'_>) -> Result<PrintJob, StoreError> {
@@ -96,25 +96,21 @@ impl PrintStore for SqliteStore {
     }
 
     fn printers(&self) -> Result<Vec<Printer>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT name, address, stations, receipts, columns FROM printer ORDER BY name",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            let stations: Vec<u8> = r.get("stations").map_err(db)?;
-            out.push(Printer {
-                name: r.get("name").map_err(db)?,
-                address: r.get("address").map_err(db)?,
-                stations: stations_from(&stations)?,
-                receipts: r.get("receipts").map_err(db)?,
-                columns: r.get("columns").map_err(db)?,
-            });
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT name, address, stations, receipts, columns FROM printer ORDER BY name",
+            [],
+            |r| {
+                let stations: Vec<u8> = r.get("stations").map_err(db)?;
+                Ok(Printer {
+                    name: r.get("name").map_err(db)?,
+                    address: r.get("address").map_err(db)?,
+                    stations: stations_from(&stations)?,
+                    receipts: r.get("receipts").map_err(db)?,
+                    columns: r.get("columns").map_err(db)?,
+                })
+            },
+        )
     }
 
     fn print_cursor(&self, node: NodeId) -> Result<Option<u64>, StoreError> {
@@ -267,17 +263,11 @@ impl PrintStore for SqliteStore {
     }
 
     fn print_jobs(&self, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT * FROM print_job ORDER BY id DESC LIMIT ?1")
-            .map_err(db)?;
-        let mut rows = stmt
-            .query(params![i64::try_from(limit).unwrap_or(i64::MAX)])
-            .map_err(db)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(db)? {
-            out.push(job_row(r)?);
-        }
-        Ok(out)
+        rows(
+            self.conn(),
+            "SELECT * FROM print_job ORDER BY id DESC LIMIT ?1",
+            params![i64::try_from(limit).unwrap_or(i64::MAX)],
+            job_row,
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! Reading typed columns out of a row, with one error for what does not fit.
 
 use mpos_store::StoreError;
-use rusqlite::Row;
+use rusqlite::{Connection, Row};
 
 use crate::db;
 
@@ -31,4 +31,20 @@ pub(crate) fn read_opt_u64(row: &Row<'_>, col: &str) -> Result<Option<u64>, Stor
     get::<Option<i64>>(row, col)?
         .map(|v| unsigned(v, col))
         .transpose()
+}
+
+/// Every row `sql` lists with `params`, each read by `read`, in the query's order.
+pub(crate) fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    mut read: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let mut found = stmt.query(params).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(r) = found.next().map_err(db)? {
+        out.push(read(r)?);
+    }
+    Ok(out)
 }
