@@ -4,7 +4,7 @@
 //! difference between what was counted and what was expected is the variance a manager
 //! answers for on the Z-report.
 
-use crate::ids::{DrawerId, StaffId};
+use crate::ids::{DrawerId, LocationId, StaffId};
 use crate::money::{Currency, Money, MoneyError};
 use crate::refusal::Refusal;
 use crate::staff::{Actor, Permission};
@@ -32,6 +32,8 @@ pub struct Drawer {
     pub id: DrawerId,
     /// Which physical drawer ("front", "bar").
     pub name: String,
+    /// The restaurant it is at (the location of the node that opened it).
+    pub location: Option<LocationId>,
     pub float: Money,
     /// Cash taken for sales, tips included (what stays in the drawer after change).
     pub cash_sales: Money,
@@ -88,10 +90,23 @@ impl Drawer {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DrawerCommand {
-    Open { name: String, float: Money },
-    PayIn { amount: Money, reason: String },
-    PayOut { amount: Money, reason: String },
-    Close { counted: Money },
+    /// The node fills in `location`: the one it sells at.
+    Open {
+        name: String,
+        float: Money,
+        location: Option<LocationId>,
+    },
+    PayIn {
+        amount: Money,
+        reason: String,
+    },
+    PayOut {
+        amount: Money,
+        reason: String,
+    },
+    Close {
+        counted: Money,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +114,7 @@ pub enum DrawerChange {
     Opened {
         name: String,
         float: Money,
+        location: Option<LocationId>,
     },
     PaidIn {
         amount: Money,
@@ -153,7 +169,11 @@ pub fn decide_drawer(
     }
     let Some(d) = drawer else {
         return match command {
-            DrawerCommand::Open { name, float } => {
+            DrawerCommand::Open {
+                name,
+                float,
+                location,
+            } => {
                 let name = name.trim();
                 if name.is_empty() {
                     return Err(Refusal::Invalid(
@@ -169,6 +189,7 @@ pub fn decide_drawer(
                 Ok(vec![DrawerChange::Opened {
                     name: name.to_string(),
                     float: *float,
+                    location: *location,
                 }])
             }
             _ => Err(Refusal::Invalid("no such drawer session".into())),
@@ -223,11 +244,19 @@ pub fn decide_drawer(
 /// Folds a drawer event in (`None` before the session was opened).
 pub fn apply_drawer(drawer: Option<Drawer>, event: &DrawerEvent) -> Option<Drawer> {
     match (drawer, &event.change) {
-        (None, DrawerChange::Opened { name, float }) => {
+        (
+            None,
+            DrawerChange::Opened {
+                name,
+                float,
+                location,
+            },
+        ) => {
             let zero = Money::zero(float.currency());
             Some(Drawer {
                 id: event.drawer,
                 name: name.clone(),
+                location: *location,
                 float: *float,
                 cash_sales: zero,
                 cash_refunds: zero,
@@ -302,6 +331,7 @@ mod tests {
         let open = DrawerCommand::Open {
             name: "front".into(),
             float: m(20_000),
+            location: None,
         };
         let mut d = run(None, open, Role::Cashier).unwrap();
         d.as_mut().unwrap().take_cash(m(4_550)).unwrap();
@@ -343,6 +373,7 @@ mod tests {
         let open = |float| DrawerCommand::Open {
             name: "front".into(),
             float,
+            location: None,
         };
         assert!(matches!(
             run(None, open(m(100)), Role::Server),

@@ -5,7 +5,7 @@
 
 use crate::allocate::allocate;
 use crate::catalog::{Channel, PricedSelection};
-use crate::ids::{DiscountId, DrawerId, LineId, OrderId, PaymentId, StaffId, TableId};
+use crate::ids::{DiscountId, DrawerId, LineId, LocationId, OrderId, PaymentId, StaffId, TableId};
 use crate::money::{Currency, Money, MoneyError};
 use crate::refusal::Refusal;
 use crate::staff::{Actor, Permission, Role};
@@ -148,6 +148,9 @@ pub struct Order {
     pub source: Source,
     pub currency: Currency,
     pub mode: PriceMode,
+    /// The restaurant of the organization it was taken at: the location of the node that
+    /// opened it (none on a node that sells at no location).
+    pub location: Option<LocationId>,
     pub status: Status,
     pub lines: Vec<Line>,
     pub discounts: Vec<Discount>,
@@ -173,6 +176,8 @@ pub enum Command {
         source: Source,
         currency: Currency,
         mode: PriceMode,
+        /// The node fills this in: the location it sells at.
+        location: Option<LocationId>,
     },
     AddLine {
         line: LineId,
@@ -240,6 +245,7 @@ pub enum Change {
         source: Source,
         currency: Currency,
         mode: PriceMode,
+        location: Option<LocationId>,
     },
     LineAdded {
         line: LineId,
@@ -541,6 +547,7 @@ pub fn decide(
                 source,
                 currency,
                 mode,
+                location,
             } => {
                 require(actor, Permission::Sell)?;
                 if actor.role == Role::Guest
@@ -572,6 +579,7 @@ pub fn decide(
                     source: source.clone(),
                     currency: *currency,
                     mode: *mode,
+                    location: *location,
                 }])
             }
             _ => Err(Refusal::UnknownOrder),
@@ -1054,6 +1062,7 @@ pub fn apply(order: Option<Order>, event: &OrderEvent) -> Option<Order> {
                 source,
                 currency,
                 mode,
+                location,
             },
         ) => Some(Order {
             id: event.order,
@@ -1063,6 +1072,7 @@ pub fn apply(order: Option<Order>, event: &OrderEvent) -> Option<Order> {
             source: source.clone(),
             currency: *currency,
             mode: *mode,
+            location: *location,
             status: Status::Open,
             lines: Vec::new(),
             discounts: Vec::new(),

@@ -1,15 +1,15 @@
-//! Sales over a stretch of time, cut by hour of the day, by day, by item, by category and
-//! by staff member: what the back office draws as charts.
+//! Sales over a stretch of time, cut by hour of the day, by day, by item, by category, by
+//! staff member and by location: what the back office draws as charts.
 //!
 //! The figures are the day report's (see `day`): an order counts when it closes, for the
 //! whole of its total (after discounts, with tax and service charge), and for whoever
 //! opened it; items and categories count each line after discounts, tax included. So
-//! hours, days and staff each add up to the total, and items and categories add up to
+//! hours, days, staff and locations each add up to the total, and items and categories add up to
 //! the total less service charges. Refunds are not sales; the day report shows them.
 
 use std::collections::BTreeMap;
 
-use crate::ids::{CategoryId, ItemId, StaffId};
+use crate::ids::{CategoryId, ItemId, LocationId, StaffId};
 use crate::money::{Currency, Money, MoneyError};
 use crate::order::{Order, Status};
 
@@ -36,6 +36,8 @@ pub struct Sales {
     pub items: BTreeMap<ItemId, (String, Bucket)>,
     pub categories: BTreeMap<CategoryId, Bucket>,
     pub staff: BTreeMap<StaffId, Bucket>,
+    /// By the location the order was taken at (none: at no location).
+    pub locations: BTreeMap<Option<LocationId>, Bucket>,
 }
 
 impl Sales {
@@ -53,6 +55,7 @@ impl Sales {
             items: BTreeMap::new(),
             categories: BTreeMap::new(),
             staff: BTreeMap::new(),
+            locations: BTreeMap::new(),
         }
     }
 
@@ -79,6 +82,7 @@ impl Sales {
             t.total,
         )?;
         add(self.staff.entry(o.opened_by).or_insert(zero), 1, t.total)?;
+        add(self.locations.entry(o.location).or_insert(zero), 1, t.total)?;
         for (line, sold) in o.sold_lines(&t) {
             let quantity = u64::from(line.item.quantity);
             let (name, item) = self

@@ -112,8 +112,9 @@ pub fn x_report<S: PosStore>(store: &S, node: NodeId) -> Result<DayReport, NodeE
     let to = store.chain_head(node)?.map_or(0, |h| h.size());
     let mut builder = ReportBuilder::new(day, currency(store)?, from);
     fold(store, node, &mut builder, from, to, &Overlay::default())?;
+    let here = crate::store::node_location(store, node)?;
     builder
-        .finish(&store.open_orders()?, &store.open_drawers()?)
+        .finish(&store.open_orders(here)?, &store.open_drawers(here)?)
         .map_err(|e| NodeError::Internal(format!("the report does not add up: {e}")))
 }
 

@@ -650,6 +650,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
         let open_till = DrawerCommand::Open {
             name: "front".into(),
             float: eur(20_000),
+            location: None,
         };
         run(
             svc,
@@ -722,6 +723,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                     source,
                     currency: eur(0).currency(),
                     mode: PriceMode::Inclusive,
+                    location: None,
                 }),
                 actor,
             )];
@@ -860,6 +862,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
     let open_till = DrawerCommand::Open {
         name: "front".into(),
         float: eur(20_000),
+        location: None,
     };
     run(
         svc,

@@ -638,6 +638,7 @@ impl Pos for PosApi {
             },
             currency: settings.currency,
             mode: settings.price_mode,
+            location: None,
         };
         let action = if r.lines.is_empty() {
             OrderAction::Command(command)
@@ -956,6 +957,7 @@ impl Pos for PosApi {
         let command = DrawerCommand::Open {
             name: r.name,
             float: Money::new(r.float, currency),
+            location: None,
         };
         self.drawer_action(actor, request_id(&r.request_id)?, Some(drawer), command)
             .await
@@ -1010,8 +1012,12 @@ impl Pos for PosApi {
             0 => 20,
             n => n.min(1_000) as usize,
         };
+        let node = self.node;
         let drawers = self
-            .read(move |store| Ok(store.recent_drawers(limit)?))
+            .read(move |store| {
+                let here = crate::store::node_location(store, node)?;
+                Ok(store.recent_drawers(here, limit)?)
+            })
             .await?;
         let drawers = drawers
             .iter()

@@ -16,7 +16,8 @@ use mpos_domain::drawer::{Drawer, DrawerCommand, DrawerEvent, apply_drawer, deci
 use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::floor::{FloorChange, FloorCommand, FloorEvent, Table, apply_floor, decide_floor};
 use mpos_domain::ids::{
-    CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TableId, TaxCategoryId,
+    CategoryId, DrawerId, ItemId, LineId, LocationId, ModifierGroupId, OrderId, StaffId, TableId,
+    TaxCategoryId,
 };
 use mpos_domain::inventory::sale::{self, Taken, sale_movements};
 use mpos_domain::inventory::{
@@ -861,6 +862,7 @@ impl<S: PosStore> PosService<S> {
                                     source: mpos_domain::order::Source::SelfOrder,
                                     currency: settings.currency,
                                     mode: settings.price_mode,
+                                    location: None,
                                 })
                             }
                             Some(o) => {
@@ -913,6 +915,10 @@ impl<S: PosStore> PosService<S> {
                         && !self.floor(w)?.iter().any(|t| t.id == *table && t.active)
                     {
                         return Err(Refusal::UnknownTable(*table).into());
+                    }
+                    let mut command = command;
+                    if let Command::Open { location, .. } = &mut command {
+                        *location = self.location(w)?;
                     }
                     let (command, till) = self.with_drawer(command, current.as_ref(), w)?;
                     let changes = decide(current.as_ref(), &command, actor)?;
@@ -1023,9 +1029,15 @@ impl<S: PosStore> PosService<S> {
         if let Some(s) = *self.cache.sales.borrow() {
             return Ok(s);
         }
-        let s = self.ledger.store().sales_stock()?;
+        let s = self.ledger.store().sales_stock(self.ledger.node_id())?;
         self.cache.sales.borrow_mut().replace(s);
         Ok(s)
+    }
+
+    /// The location this node sells at, as the batch has left it: where its new orders
+    /// and drawer sessions belong, and the one whose lists it shows.
+    fn location(&self, w: &Working) -> Result<Option<LocationId>, NodeError> {
+        Ok(self.sales_policy(w)?.map(|s| s.location))
     }
 
     /// A recipe as the batch has left it.
@@ -1119,19 +1131,23 @@ impl<S: PosStore> PosService<S> {
         Ok(moves)
     }
 
-    /// Drawer sessions open now, as the batch has left them.
+    /// Drawer sessions open now at this node's location, as the batch has left them.
     fn open_drawers(&self, w: &Working) -> Result<Vec<Drawer>, NodeError> {
+        let location = self.location(w)?;
         let mut open: HashMap<DrawerId, Drawer> = self
             .ledger
             .store()
-            .open_drawers()?
+            .open_drawers(location)?
             .into_iter()
             .map(|d| (d.id, d))
             .collect();
         for (id, d) in &w.drawers {
             open.insert(*id, d.clone());
         }
-        let mut open: Vec<Drawer> = open.into_values().filter(Drawer::is_open).collect();
+        let mut open: Vec<Drawer> = open
+            .into_values()
+            .filter(|d| d.is_open() && (location.is_none() || d.location == location))
+            .collect();
         open.sort_by_key(|d| (d.opened_at, d.id));
         Ok(open)
     }
@@ -1263,7 +1279,11 @@ impl<S: PosStore> PosService<S> {
                 }
             },
         };
-        let changes = decide_drawer(state.as_ref(), command, actor, currency, &open)?;
+        let mut command = command.clone();
+        if let DrawerCommand::Open { location, .. } = &mut command {
+            *location = self.location(w)?;
+        }
+        let changes = decide_drawer(state.as_ref(), &command, actor, currency, &open)?;
         let mut current = state;
         let mut events = Vec::with_capacity(changes.len());
         for change in changes {
@@ -1328,14 +1348,15 @@ impl<S: PosStore> PosService<S> {
                 .map_err(|e| NodeError::Internal(format!("a staged entry: {e}")))?;
             record(store, &mut builder, entry.seq, &event, &overlay)?;
         }
+        let location = self.location(w)?;
         let mut open: HashMap<OrderId, Order> = store
-            .open_orders()?
+            .open_orders(location)?
             .into_iter()
             .map(|o| (o.id, o))
             .collect();
         for (id, o) in &w.orders {
             match o {
-                Some(o) if o.status == Status::Open => {
+                Some(o) if o.status == Status::Open && o.location == location => {
                     open.insert(*id, o.clone());
                 }
                 _ => {

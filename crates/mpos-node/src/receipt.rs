@@ -261,6 +261,7 @@ mod tests {
             source: Source::Register,
             currency: Currency::from_code("EUR").unwrap(),
             mode: PriceMode::Inclusive,
+            location: None,
             status: Status::Closed,
             lines: vec![
                 line(1, "Flat white", 490, 1, Some("Large"), &["Oat milk"]),

@@ -342,41 +342,47 @@ impl PosStore for Store {
         }
     }
 
-    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
+    fn open_orders(&self, location: Option<LocationId>) -> Result<Vec<Order>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.open_orders(),
-            Store::Postgres(s) => s.open_orders(),
+            Store::Sqlite(s) => s.open_orders(location),
+            Store::Postgres(s) => s.open_orders(location),
         }
     }
 
     fn recent_orders(
         &self,
+        location: Option<LocationId>,
         before: Option<(u64, OrderId)>,
         number: &str,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.recent_orders(before, number, limit),
-            Store::Postgres(s) => s.recent_orders(before, number, limit),
+            Store::Sqlite(s) => s.recent_orders(location, before, number, limit),
+            Store::Postgres(s) => s.recent_orders(location, before, number, limit),
         }
     }
 
     fn closed_order_ids(
         &self,
+        location: Option<LocationId>,
         from: u64,
         to: u64,
         limit: usize,
     ) -> Result<Vec<OrderId>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.closed_order_ids(from, to, limit),
-            Store::Postgres(s) => s.closed_order_ids(from, to, limit),
+            Store::Sqlite(s) => s.closed_order_ids(location, from, to, limit),
+            Store::Postgres(s) => s.closed_order_ids(location, from, to, limit),
         }
     }
 
-    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError> {
+    fn kitchen_orders(
+        &self,
+        location: Option<LocationId>,
+        bumped_since: u64,
+    ) -> Result<Vec<Order>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.kitchen_orders(bumped_since),
-            Store::Postgres(s) => s.kitchen_orders(bumped_since),
+            Store::Sqlite(s) => s.kitchen_orders(location, bumped_since),
+            Store::Postgres(s) => s.kitchen_orders(location, bumped_since),
         }
     }
 
@@ -387,17 +393,21 @@ impl PosStore for Store {
         }
     }
 
-    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError> {
+    fn open_drawers(&self, location: Option<LocationId>) -> Result<Vec<Drawer>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.open_drawers(),
-            Store::Postgres(s) => s.open_drawers(),
+            Store::Sqlite(s) => s.open_drawers(location),
+            Store::Postgres(s) => s.open_drawers(location),
         }
     }
 
-    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError> {
+    fn recent_drawers(
+        &self,
+        location: Option<LocationId>,
+        limit: usize,
+    ) -> Result<Vec<Drawer>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.recent_drawers(limit),
-            Store::Postgres(s) => s.recent_drawers(limit),
+            Store::Sqlite(s) => s.recent_drawers(location, limit),
+            Store::Postgres(s) => s.recent_drawers(location, limit),
         }
     }
 
@@ -658,10 +668,10 @@ impl InventoryStore for Store {
         }
     }
 
-    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
+    fn sales_stock(&self, node: NodeId) -> Result<Option<SalesStock>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.sales_stock(),
-            Store::Postgres(s) => s.sales_stock(),
+            Store::Sqlite(s) => s.sales_stock(node),
+            Store::Postgres(s) => s.sales_stock(node),
         }
     }
 
@@ -706,4 +716,14 @@ impl InventoryStore for Store {
             Store::Postgres(s) => s.stock_usage(from, to),
         }
     }
+}
+
+/// The location `node` sells at (see `PosStore::sales_stock`): the one whose orders,
+/// drawers and kitchen it lists. None on a node that sells at no location, such as a
+/// head-office node, which lists every location's.
+pub fn node_location<S: PosStore>(
+    store: &S,
+    node: NodeId,
+) -> Result<Option<LocationId>, StoreError> {
+    Ok(store.sales_stock(node)?.map(|s| s.location))
 }

@@ -11,8 +11,8 @@ use mpos_domain::drawer::{DrawerChange, DrawerEvent};
 use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::floor::{FloorChange, FloorEvent, Table};
 use mpos_domain::ids::{
-    CategoryId, DiscountId, DrawerId, ItemId, LineId, ModifierGroupId, ModifierId, OrderId,
-    PaymentId, StaffId, StationId, TableId, TaxCategoryId, VariantId,
+    CategoryId, DiscountId, DrawerId, ItemId, LineId, LocationId, ModifierGroupId, ModifierId,
+    OrderId, PaymentId, StaffId, StationId, TableId, TaxCategoryId, VariantId,
 };
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::{
@@ -235,6 +235,7 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             source,
             currency: c,
             mode,
+            location,
         } => W::Opened(v1::OrderOpened {
             number: number.clone(),
             channel: channel_to_wire(*channel).into(),
@@ -251,6 +252,7 @@ fn order_to_wire(e: &OrderEvent) -> v1::OrderEvent {
             source: Some(source_to_wire(source)),
             currency: c.code().to_string(),
             mode: mode_to_wire(*mode).into(),
+            location: opt_id(location.map(|l| l.0)),
         }),
         Change::LineAdded {
             line,
@@ -374,6 +376,7 @@ fn order_from_wire(w: v1::OrderEvent) -> Result<OrderEvent, DecodeError> {
             currency: Currency::from_code(&o.currency)
                 .map_err(|e| field("opened.currency", e.to_string()))?,
             mode: mode_from_wire("opened.mode", o.mode)?,
+            location: read_opt_id("opened.location", &o.location)?.map(LocationId),
         },
         Some(W::LineAdded(l)) => Change::LineAdded {
             line: LineId(read_id("line_added.line", &l.line)?),
@@ -706,11 +709,16 @@ pub fn menu_item_to_wire(i: &Item) -> v1::Item {
 fn drawer_to_wire(e: &DrawerEvent) -> v1::DrawerEvent {
     use drawer_event::Change as W;
     let (currency, change) = match &e.change {
-        DrawerChange::Opened { name, float } => (
+        DrawerChange::Opened {
+            name,
+            float,
+            location,
+        } => (
             float.currency(),
             W::Opened(v1::DrawerOpened {
                 name: name.clone(),
                 float: float.minor(),
+                location: opt_id(location.map(|l| l.0)),
             }),
         ),
         DrawerChange::PaidIn { amount, reason } => (
@@ -751,6 +759,7 @@ fn drawer_from_wire(w: v1::DrawerEvent) -> Result<DrawerEvent, DecodeError> {
         Some(W::Opened(o)) => DrawerChange::Opened {
             name: o.name,
             float: Money::new(o.float, c),
+            location: read_opt_id("opened.location", &o.location)?.map(LocationId),
         },
         Some(W::PaidIn(m)) => DrawerChange::PaidIn {
             amount: Money::new(m.amount, c),

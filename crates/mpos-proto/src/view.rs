@@ -5,7 +5,7 @@ use mpos_domain::order::{KitchenStatus, Line, Order, Status};
 use mpos_domain::{MoneyError, order::OrderKind};
 
 use crate::event::{
-    channel_to_wire, id, item_to_wire, mode_to_wire, source_to_wire, tender_to_wire,
+    channel_to_wire, id, item_to_wire, mode_to_wire, opt_id, source_to_wire, tender_to_wire,
 };
 use crate::v1;
 
@@ -92,6 +92,7 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
         kitchen: kitchen_status(o.kitchen_status()).into(),
         source: Some(source_to_wire(&o.source)),
         fired_courses: o.fired_courses.clone(),
+        location: opt_id(o.location.map(|l| l.0)),
     })
 }
 
@@ -320,6 +321,7 @@ pub fn sales_view(
     (first_day, last_day): (i64, i64),
     category: impl Fn(mpos_domain::ids::CategoryId) -> String,
     staff: impl Fn(mpos_domain::ids::StaffId) -> String,
+    location: impl Fn(Option<mpos_domain::ids::LocationId>) -> String,
 ) -> v1::SalesView {
     use mpos_domain::sales::{Bucket, civil_date};
     let bar = |key: String, b: &Bucket| v1::SalesBucket {
@@ -367,5 +369,11 @@ pub fn sales_view(
                 .collect(),
         ),
         staff: by_sales(s.staff.iter().map(|(m, b)| bar(staff(*m), b)).collect()),
+        locations: by_sales(
+            s.locations
+                .iter()
+                .map(|(l, b)| bar(location(*l), b))
+                .collect(),
+        ),
     }
 }

@@ -41,6 +41,7 @@ pub(crate) struct NewOrders {
     pub tips: Vec<i64>,
     pub receipt_code: Vec<Option<String>>,
     pub version: Vec<i64>,
+    pub location: Vec<Option<Id>>,
 }
 
 /// Changed `pos_order` rows: each written only if the stored row is still at `before`.
@@ -178,12 +179,13 @@ impl Writes {
             sql.execute(
                 "INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address,
                     source, currency, price_mode, status, service_charge_ppm, fired_courses,
-                    opened_by, opened_at, closed_at, total, paid, tips, receipt_code, version)
+                    opened_by, opened_at, closed_at, total, paid, tips, receipt_code, version,
+                    location)
                  SELECT * FROM UNNEST($1::BYTEA[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
                     $5::BYTEA[], $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[],
                     $11::TEXT[], $12::BIGINT[], $13::TEXT[], $14::BYTEA[], $15::BIGINT[],
                     $16::BIGINT[], $17::BIGINT[], $18::BIGINT[], $19::BIGINT[], $20::TEXT[],
-                    $21::BIGINT[])",
+                    $21::BIGINT[], $22::BYTEA[])",
                 &[
                     &o.id,
                     &o.number,
@@ -206,6 +208,7 @@ impl Writes {
                     &o.tips,
                     &o.receipt_code,
                     &o.version,
+                    &o.location,
                 ],
             )?;
         }

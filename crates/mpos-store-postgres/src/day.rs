@@ -3,14 +3,14 @@
 
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::{Drawer, DrawerCount};
-use mpos_domain::ids::{DrawerId, StaffId};
+use mpos_domain::ids::{DrawerId, LocationId, StaffId};
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
 use mpos_store::columns::id_bytes;
 use mpos_store::{ClosedDay, StoreError};
 use postgres::{GenericClient, Row};
 
-use crate::sql::{Sql, big, get, id, u32_at, u64_at};
+use crate::sql::{Sql, big, get, id, location_key, opt_id, u32_at, u64_at};
 use crate::{corrupt, sql_int};
 
 pub(crate) fn save_drawer<C: GenericClient>(
@@ -20,8 +20,8 @@ pub(crate) fn save_drawer<C: GenericClient>(
     let closed = d.closed.as_ref();
     sql.execute(
         "INSERT INTO drawer (id, name, currency, float, cash_sales, cash_refunds, paid_in,
-            paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at, location)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO UPDATE SET cash_sales = excluded.cash_sales,
             cash_refunds = excluded.cash_refunds, paid_in = excluded.paid_in,
             paid_out = excluded.paid_out, counted = excluded.counted,
@@ -42,13 +42,14 @@ pub(crate) fn save_drawer<C: GenericClient>(
             &closed.map(|c| c.expected.minor()),
             &closed.map(|c| id_bytes(c.by.0).to_vec()),
             &closed.map(|c| sql_int(c.at)),
+            &location_key(d.location),
         ],
     )?;
     Ok(())
 }
 
 const DRAWER_COLUMNS: &str = "id, name, currency, float, cash_sales, cash_refunds, paid_in, \
-    paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at";
+    paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at, location";
 
 fn drawer_row(r: &Row) -> Result<Drawer, StoreError> {
     let currency = Currency::from_code(get(r, "currency")?).map_err(corrupt)?;
@@ -68,6 +69,7 @@ fn drawer_row(r: &Row) -> Result<Drawer, StoreError> {
     Ok(Drawer {
         id: DrawerId(id(r, "id")?),
         name: get(r, "name")?,
+        location: opt_id(r, "location")?.map(LocationId),
         float: money(get(r, "float")?),
         cash_sales: money(get(r, "cash_sales")?),
         cash_refunds: money(get(r, "cash_refunds")?),
@@ -94,12 +96,14 @@ pub(crate) fn drawer<C: GenericClient>(
 
 pub(crate) fn open_drawers<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    location: Option<LocationId>,
 ) -> Result<Vec<Drawer>, StoreError> {
     sql.query(
         &format!(
-            "SELECT {DRAWER_COLUMNS} FROM drawer WHERE closed_at IS NULL ORDER BY opened_at, id"
+            "SELECT {DRAWER_COLUMNS} FROM drawer WHERE closed_at IS NULL
+               AND ($1::BYTEA IS NULL OR location = $1::BYTEA) ORDER BY opened_at, id"
         ),
-        &[],
+        &[&location_key(location)],
     )?
     .iter()
     .map(drawer_row)
@@ -108,11 +112,15 @@ pub(crate) fn open_drawers<C: GenericClient>(
 
 pub(crate) fn recent_drawers<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    location: Option<LocationId>,
     limit: usize,
 ) -> Result<Vec<Drawer>, StoreError> {
     sql.query(
-        &format!("SELECT {DRAWER_COLUMNS} FROM drawer ORDER BY opened_at DESC, id LIMIT $1"),
-        &[&big(limit)],
+        &format!(
+            "SELECT {DRAWER_COLUMNS} FROM drawer WHERE ($2::BYTEA IS NULL OR location = $2::BYTEA)
+             ORDER BY opened_at DESC, id LIMIT $1"
+        ),
+        &[&big(limit), &location_key(location)],
     )?
     .iter()
     .map(drawer_row)

@@ -11,6 +11,7 @@ use mpos_domain::inventory::{
     TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
+use mpos_ledger::NodeId;
 use mpos_store::columns::{
     depletion_from, dimension_from, id_bytes, movement_kind, recipe_key, recipe_target,
     recipes_from, unit_from, usage_deltas,
@@ -116,6 +117,7 @@ fn transfer<C: GenericClient>(
 pub(crate) fn save_event<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     w: &mut StockWrites,
+    node: NodeId,
     e: &InventoryEvent,
 ) -> Result<(), StoreError> {
     match &e.change {
@@ -127,11 +129,18 @@ pub(crate) fn save_event<C: GenericClient>(
             )?;
         }
         InventoryChange::SetSalesStock(sales) => {
-            sql.execute("DELETE FROM stock_sales", &[])?;
+            sql.execute(
+                "DELETE FROM stock_sales WHERE node_id = $1",
+                &[&&node.0[..]],
+            )?;
             if let Some(s) = sales {
                 sql.execute(
-                    "INSERT INTO stock_sales (id, location, depletion) VALUES (1, $1, $2)",
-                    &[&&id_bytes(s.location.0)[..], &s.depletion.name()],
+                    "INSERT INTO stock_sales (node_id, location, depletion) VALUES ($1, $2, $3)",
+                    &[
+                        &&node.0[..],
+                        &&id_bytes(s.location.0)[..],
+                        &s.depletion.name(),
+                    ],
                 )?;
             }
         }
@@ -668,16 +677,19 @@ impl InventoryStore for PgStore {
         })
     }
 
-    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
+    fn sales_stock(&self, node: NodeId) -> Result<Option<SalesStock>, StoreError> {
         self.with(|s| {
-            s.query_opt("SELECT location, depletion FROM stock_sales", &[])?
-                .map(|r| {
-                    Ok(SalesStock {
-                        location: LocationId(id(&r, "location")?),
-                        depletion: depletion_from(get(&r, "depletion")?)?,
-                    })
+            s.query_opt(
+                "SELECT location, depletion FROM stock_sales WHERE node_id = $1",
+                &[&&node.0[..]],
+            )?
+            .map(|r| {
+                Ok(SalesStock {
+                    location: LocationId(id(&r, "location")?),
+                    depletion: depletion_from(get(&r, "depletion")?)?,
                 })
-                .transpose()
+            })
+            .transpose()
         })
     }
 

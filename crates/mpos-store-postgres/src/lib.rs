@@ -26,7 +26,7 @@ use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::drawer::Drawer;
 use mpos_domain::floor::Table;
 use mpos_domain::ids::{
-    CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+    CategoryId, DrawerId, ItemId, LocationId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
 use mpos_domain::menu::Settings;
 use mpos_domain::order::Order;
@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_pos.sql"),
     include_str!("../migrations/0003_stock_locations.sql"),
+    include_str!("../migrations/0004_organization.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.
@@ -550,7 +551,7 @@ impl PosStore for PgStore {
             }
             inventory::lock_levels(s, &mut w.stock, &projection.inventory)?;
             for e in &projection.inventory {
-                inventory::save_event(s, &mut w.stock, e)?;
+                inventory::save_event(s, &mut w.stock, batch.key.node_id(), e)?;
             }
             orders::save_requests(&mut w, requests);
             w.flush(s)
@@ -653,42 +654,52 @@ impl PosStore for PgStore {
         self.with(|s| orders::receipt_code(s, order))
     }
 
-    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
-        self.with(orders::open_orders)
+    fn open_orders(&self, location: Option<LocationId>) -> Result<Vec<Order>, StoreError> {
+        self.with(|s| orders::open_orders(s, location))
     }
 
     fn recent_orders(
         &self,
+        location: Option<LocationId>,
         before: Option<(u64, OrderId)>,
         number: &str,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
-        self.with(|s| orders::recent_orders(s, before, number, limit))
+        self.with(|s| orders::recent_orders(s, location, before, number, limit))
     }
 
     fn closed_order_ids(
         &self,
+        location: Option<LocationId>,
         from: u64,
         to: u64,
         limit: usize,
     ) -> Result<Vec<OrderId>, StoreError> {
-        self.with(|s| orders::closed_order_ids(s, from, to, limit))
+        self.with(|s| orders::closed_order_ids(s, location, from, to, limit))
     }
 
-    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError> {
-        self.with(|s| orders::kitchen_orders(s, bumped_since))
+    fn kitchen_orders(
+        &self,
+        location: Option<LocationId>,
+        bumped_since: u64,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.with(|s| orders::kitchen_orders(s, location, bumped_since))
     }
 
     fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError> {
         self.with(|s| day::drawer(s, id))
     }
 
-    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError> {
-        self.with(day::open_drawers)
+    fn open_drawers(&self, location: Option<LocationId>) -> Result<Vec<Drawer>, StoreError> {
+        self.with(|s| day::open_drawers(s, location))
     }
 
-    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError> {
-        self.with(|s| day::recent_drawers(s, limit))
+    fn recent_drawers(
+        &self,
+        location: Option<LocationId>,
+        limit: usize,
+    ) -> Result<Vec<Drawer>, StoreError> {
+        self.with(|s| day::recent_drawers(s, location, limit))
     }
 
     fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError> {

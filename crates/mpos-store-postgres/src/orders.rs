@@ -4,8 +4,8 @@
 
 use mpos_domain::catalog::{ChosenModifier, PricedSelection};
 use mpos_domain::ids::{
-    CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, StationId,
-    TableId, VariantId,
+    CategoryId, DiscountId, ItemId, LineId, LocationId, ModifierId, OrderId, PaymentId, StaffId,
+    StationId, TableId, VariantId,
 };
 use mpos_domain::order::{Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment};
 use mpos_domain::{Currency, Money};
@@ -18,7 +18,7 @@ use mpos_store::{AppliedRequest, StoreError, order_difference};
 use postgres::{GenericClient, Row};
 
 use crate::batch::Writes;
-use crate::sql::{Sql, big, get, id, opt_id, opt_u32_at, opt_u64_at, u32_at, u64_at};
+use crate::sql::{Sql, big, get, id, location_key, opt_id, opt_u32_at, opt_u64_at, u32_at, u64_at};
 use crate::{corrupt, sql_int};
 
 fn opt_time(t: Option<u64>) -> Option<i64> {
@@ -77,6 +77,7 @@ pub(crate) fn save_order<C: GenericClient>(
             n.tips.push(totals.tips.minor());
             n.receipt_code.push(receipt.map(str::to_string));
             n.version.push(i64::from(o.version));
+            n.location.push(o.location.map(|l| id_bytes(l.0).to_vec()));
             insert_rows(w, o, (0, 0, 0));
             Ok(())
         }
@@ -273,6 +274,7 @@ pub(crate) fn load<C: GenericClient>(
         source: source_from(get(&row, "source")?)?,
         currency,
         mode: mode_from(get(&row, "price_mode")?)?,
+        location: opt_id(&row, "location")?.map(LocationId),
         status: status_from(get(&row, "status")?)?,
         lines: Vec::new(),
         discounts: Vec::new(),
@@ -448,18 +450,22 @@ pub(crate) fn receipt_code<C: GenericClient>(
 
 pub(crate) fn kitchen_orders<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    location: Option<LocationId>,
     bumped_since: u64,
 ) -> Result<Vec<Order>, StoreError> {
     let rows = sql.query(
         "SELECT DISTINCT order_id AS id FROM pos_line
-         WHERE sent AND station IS NOT NULL AND (ready_at IS NULL OR ready_at >= $1)",
-        &[&sql_int(bumped_since)],
+         WHERE sent AND station IS NOT NULL AND (ready_at IS NULL OR ready_at >= $1)
+           AND ($2::BYTEA IS NULL
+                OR order_id IN (SELECT id FROM pos_order WHERE location = $2::BYTEA))",
+        &[&sql_int(bumped_since), &location_key(location)],
     )?;
     load_each(sql, &rows)
 }
 
 pub(crate) fn recent_orders<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    location: Option<LocationId>,
     before: Option<(u64, OrderId)>,
     number: &str,
     limit: usize,
@@ -471,14 +477,22 @@ pub(crate) fn recent_orders<C: GenericClient>(
         "SELECT id FROM pos_order
          WHERE (opened_at < $1 OR (opened_at = $1 AND id < $2))
            AND lower(number) LIKE lower($3) ESCAPE '\\'
+           AND ($5::BYTEA IS NULL OR location = $5::BYTEA)
          ORDER BY opened_at DESC, id DESC LIMIT $4",
-        &[&sql_int(at), &&oid[..], &like_prefix(number), &big(limit)],
+        &[
+            &sql_int(at),
+            &&oid[..],
+            &like_prefix(number),
+            &big(limit),
+            &location_key(location),
+        ],
     )?;
     load_each(sql, &rows)
 }
 
 pub(crate) fn closed_order_ids<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    location: Option<LocationId>,
     from: u64,
     to: u64,
     limit: usize,
@@ -486,8 +500,14 @@ pub(crate) fn closed_order_ids<C: GenericClient>(
     sql.query(
         "SELECT id FROM pos_order
          WHERE status = 'closed' AND closed_at >= $1 AND closed_at < $2
+           AND ($4::BYTEA IS NULL OR location = $4::BYTEA)
          ORDER BY closed_at, id LIMIT $3",
-        &[&sql_int(from), &sql_int(to), &big(limit)],
+        &[
+            &sql_int(from),
+            &sql_int(to),
+            &big(limit),
+            &location_key(location),
+        ],
     )?
     .iter()
     .map(|r| Ok(OrderId(id(r, "id")?)))
@@ -496,10 +516,13 @@ pub(crate) fn closed_order_ids<C: GenericClient>(
 
 pub(crate) fn open_orders<C: GenericClient>(
     sql: &mut Sql<'_, C>,
+    location: Option<LocationId>,
 ) -> Result<Vec<Order>, StoreError> {
     let rows = sql.query(
-        "SELECT id FROM pos_order WHERE status = 'open' ORDER BY opened_at, id",
-        &[],
+        "SELECT id FROM pos_order WHERE status = 'open'
+           AND ($1::BYTEA IS NULL OR location = $1::BYTEA)
+         ORDER BY opened_at, id",
+        &[&location_key(location)],
     )?;
     load_each(sql, &rows)
 }

@@ -5,8 +5,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use mpos_domain::ids::LocationId;
 use mpos_store::StoreError;
-use mpos_store::columns::{corrupt, from_id, unsigned};
+use mpos_store::columns::{corrupt, from_id, id_bytes, unsigned};
 use postgres::types::{FromSql, ToSql};
 use postgres::{GenericClient, Row, Statement};
 
@@ -101,4 +102,9 @@ pub(crate) fn opt_u32_at(row: &Row, col: &str) -> Result<Option<u32>, StoreError
 /// A count or position as a BIGINT parameter.
 pub(crate) fn big(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A location as a query parameter: NULL for none (every location, in the lists).
+pub(crate) fn location_key(location: Option<LocationId>) -> Option<Vec<u8>> {
+    location.map(|l| id_bytes(l.0).to_vec())
 }

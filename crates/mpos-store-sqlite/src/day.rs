@@ -3,21 +3,21 @@
 
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::{Drawer, DrawerCount};
-use mpos_domain::ids::{DrawerId, StaffId};
+use mpos_domain::ids::{DrawerId, LocationId, StaffId};
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
 use mpos_store::{ClosedDay, StoreError};
 use rusqlite::{Connection, Row, Transaction, params};
 
-use crate::row::{get, read_id, read_u64, rows};
+use crate::row::{get, location_key, read_id, read_opt_id, read_u64, rows};
 use crate::{corrupt, db, sql_int};
 
 pub(crate) fn save_drawer(tx: &Transaction<'_>, d: &Drawer) -> Result<(), StoreError> {
     let closed = d.closed.as_ref();
     tx.prepare_cached(
         "INSERT INTO drawer (id, name, currency, float, cash_sales, cash_refunds, paid_in,
-            paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at, location)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (id) DO UPDATE SET cash_sales = excluded.cash_sales,
             cash_refunds = excluded.cash_refunds, paid_in = excluded.paid_in,
             paid_out = excluded.paid_out, counted = excluded.counted,
@@ -40,13 +40,14 @@ pub(crate) fn save_drawer(tx: &Transaction<'_>, d: &Drawer) -> Result<(), StoreE
         closed.map(|c| c.expected.minor()),
         closed.map(|c| c.by.0.to_be_bytes().to_vec()),
         closed.map(|c| sql_int(c.at)),
+        location_key(d.location),
     ])
     .map_err(db)?;
     Ok(())
 }
 
 const DRAWER_COLUMNS: &str = "id, name, currency, float, cash_sales, cash_refunds, paid_in, \
-    paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at";
+    paid_out, opened_by, opened_at, counted, expected, closed_by, closed_at, location";
 
 fn drawer_row(r: &Row<'_>) -> Result<Drawer, StoreError> {
     let currency = Currency::from_code(&get::<String>(r, "currency")?).map_err(corrupt)?;
@@ -66,6 +67,7 @@ fn drawer_row(r: &Row<'_>) -> Result<Drawer, StoreError> {
     Ok(Drawer {
         id: DrawerId(read_id(r, "id")?),
         name: get(r, "name")?,
+        location: read_opt_id(r, "location")?.map(LocationId),
         float: money(get(r, "float")?),
         cash_sales: money(get(r, "cash_sales")?),
         cash_refunds: money(get(r, "cash_refunds")?),
@@ -90,19 +92,33 @@ pub(crate) fn drawer(conn: &Connection, id: DrawerId) -> Result<Option<Drawer>, 
     Ok(drawers(conn, &sql, params![&id.0.to_be_bytes()[..]])?.pop())
 }
 
-pub(crate) fn open_drawers(conn: &Connection) -> Result<Vec<Drawer>, StoreError> {
+pub(crate) fn open_drawers(
+    conn: &Connection,
+    location: Option<LocationId>,
+) -> Result<Vec<Drawer>, StoreError> {
     let sql = format!(
-        "SELECT {DRAWER_COLUMNS} FROM drawer WHERE closed_at IS NULL ORDER BY opened_at, id"
+        "SELECT {DRAWER_COLUMNS} FROM drawer WHERE closed_at IS NULL
+         AND (?1 IS NULL OR location = ?1) ORDER BY opened_at, id"
     );
-    drawers(conn, &sql, [])
+    drawers(conn, &sql, params![location_key(location)])
 }
 
-pub(crate) fn recent_drawers(conn: &Connection, limit: usize) -> Result<Vec<Drawer>, StoreError> {
-    let sql = format!("SELECT {DRAWER_COLUMNS} FROM drawer ORDER BY opened_at DESC, id LIMIT ?1");
+pub(crate) fn recent_drawers(
+    conn: &Connection,
+    location: Option<LocationId>,
+    limit: usize,
+) -> Result<Vec<Drawer>, StoreError> {
+    let sql = format!(
+        "SELECT {DRAWER_COLUMNS} FROM drawer WHERE (?2 IS NULL OR location = ?2)
+         ORDER BY opened_at DESC, id LIMIT ?1"
+    );
     drawers(
         conn,
         &sql,
-        params![i64::try_from(limit).unwrap_or(i64::MAX)],
+        params![
+            i64::try_from(limit).unwrap_or(i64::MAX),
+            location_key(location)
+        ],
     )
 }
 
@@ -210,11 +226,15 @@ fn db_type(e: rusqlite::types::FromSqlError) -> StoreError {
     corrupt(format!("a ledger entry is not a blob: {e}"))
 }
 
-pub(crate) fn open_order_ids(conn: &Connection) -> Result<Vec<u128>, StoreError> {
+pub(crate) fn open_order_ids(
+    conn: &Connection,
+    location: Option<LocationId>,
+) -> Result<Vec<u128>, StoreError> {
     rows(
         conn,
-        "SELECT id FROM pos_order WHERE status = 'open' ORDER BY opened_at, id",
-        [],
+        "SELECT id FROM pos_order WHERE status = 'open' AND (?1 IS NULL OR location = ?1)
+         ORDER BY opened_at, id",
+        params![location_key(location)],
         |r| read_id(r, "id"),
     )
 }

@@ -10,6 +10,7 @@ use mpos_domain::inventory::{
     TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
+use mpos_ledger::NodeId;
 use mpos_store::{InventoryStore, StoreError};
 use mpos_store::{ReportLevel, StockUsage};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -111,7 +112,11 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
 }
 
 /// Applies one inventory event inside the commit's transaction.
-pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(), StoreError> {
+pub(crate) fn save_event(
+    tx: &Transaction<'_>,
+    node: NodeId,
+    e: &InventoryEvent,
+) -> Result<(), StoreError> {
     match &e.change {
         InventoryChange::PutLocation(l) => {
             tx.prepare_cached(
@@ -123,16 +128,20 @@ pub(crate) fn save_event(tx: &Transaction<'_>, e: &InventoryEvent) -> Result<(),
             .map_err(db)?;
         }
         InventoryChange::SetSalesStock(sales) => {
-            tx.prepare_cached("DELETE FROM stock_sales")
+            tx.prepare_cached("DELETE FROM stock_sales WHERE node_id = ?1")
                 .map_err(db)?
-                .execute([])
+                .execute([&node.0[..]])
                 .map_err(db)?;
             if let Some(s) = sales {
                 tx.prepare_cached(
-                    "INSERT INTO stock_sales (id, location, depletion) VALUES (1, ?1, ?2)",
+                    "INSERT INTO stock_sales (node_id, location, depletion) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(db)?
-                .execute(params![&id_bytes(s.location.0)[..], s.depletion.name()])
+                .execute(params![
+                    &node.0[..],
+                    &id_bytes(s.location.0)[..],
+                    s.depletion.name()
+                ])
                 .map_err(db)?;
             }
         }
@@ -632,12 +641,12 @@ impl InventoryStore for SqliteStore {
         )
     }
 
-    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError> {
+    fn sales_stock(&self, node: NodeId) -> Result<Option<SalesStock>, StoreError> {
         let mut stmt = self
             .conn()
-            .prepare_cached("SELECT location, depletion FROM stock_sales")
+            .prepare_cached("SELECT location, depletion FROM stock_sales WHERE node_id = ?1")
             .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
+        let mut rows = stmt.query([&node.0[..]]).map_err(db)?;
         rows.next()
             .map_err(db)?
             .map(|r| {

@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_order_version.sql"),
     include_str!("../migrations/0015_catalog_generation.sql"),
     include_str!("../migrations/0016_stock_locations.sql"),
+    include_str!("../migrations/0017_organization.sql"),
 ];
 
 /// A node's SQLite database.

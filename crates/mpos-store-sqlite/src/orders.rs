@@ -5,11 +5,11 @@ use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::catalog::{ChosenModifier, PricedSelection};
 use mpos_domain::drawer::Drawer;
 use mpos_domain::floor::Table;
-use mpos_domain::ids::DrawerId;
 use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, ModifierId, OrderId, PaymentId, StaffId, StationId,
     TableId, VariantId,
 };
+use mpos_domain::ids::{DrawerId, LocationId};
 use mpos_domain::ids::{ItemId as MenuItemId, ModifierGroupId, TaxCategoryId};
 use mpos_domain::menu::Settings;
 use mpos_domain::order::{Discount, DiscountKind, DiscountTarget, Line, Order, OrderKind, Payment};
@@ -25,7 +25,7 @@ use mpos_store::columns::{
     status_from, status_text, tender_from, tender_text,
 };
 
-use crate::row::{get, id_bytes, read_id, read_opt_id, rows};
+use crate::row::{get, id_bytes, location_key, read_id, read_opt_id, rows};
 use crate::{SqliteStore, append_ledger, corrupt, db, sql_int};
 
 /// Saves an order's projection, only where the stored order is still at the version the
@@ -47,8 +47,8 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
     };
     let written = tx.prepare_cached("INSERT INTO pos_order (id, number, channel, kind, table_id, guests, address, source, currency,
             price_mode, status, service_charge_ppm, fired_courses, opened_by, opened_at, closed_at,
-            total, paid, tips, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+            total, paid, tips, version, location)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?22)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status,
             service_charge_ppm = excluded.service_charge_ppm, fired_courses = excluded.fired_courses,
             closed_at = excluded.closed_at, total = excluded.total, paid = excluded.paid,
@@ -76,6 +76,7 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
             totals.tips.minor(),
             o.version,
             before.map(|b| b.version),
+            o.location.map(|l| id_bytes(l.0).to_vec()),
         ],
     )
     .map_err(db)?;
@@ -311,6 +312,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         source: source_from(&get::<String>(row, "source")?)?,
         currency,
         mode: mode_from(&get::<String>(row, "price_mode")?)?,
+        location: read_opt_id(row, "location")?.map(LocationId),
         status: status_from(&get::<String>(row, "status")?)?,
         lines: Vec::new(),
         discounts: Vec::new(),
@@ -465,7 +467,7 @@ impl PosStore for SqliteStore {
             crate::day::save_day(&tx, d)?;
         }
         for e in &projection.inventory {
-            crate::inventory::save_event(&tx, e)?;
+            crate::inventory::save_event(&tx, batch.key.node_id(), e)?;
         }
         if projection.changes_catalog() {
             tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
@@ -661,16 +663,24 @@ impl PosStore for SqliteStore {
             .flatten())
     }
 
-    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError> {
+    fn kitchen_orders(
+        &self,
+        location: Option<LocationId>,
+        bumped_since: u64,
+    ) -> Result<Vec<Order>, StoreError> {
         let mut stmt = self
             .conn()
             .prepare_cached(
                 "SELECT DISTINCT order_id FROM pos_line INDEXED BY pos_line_in_kitchen
-                 WHERE sent = 1 AND station IS NOT NULL AND (ready_at IS NULL OR ready_at >= ?1)",
+                 WHERE sent = 1 AND station IS NOT NULL AND (ready_at IS NULL OR ready_at >= ?1)
+                   AND (?2 IS NULL OR order_id IN (SELECT id FROM pos_order WHERE location = ?2))",
             )
             .map_err(db)?;
         let ids: Vec<Vec<u8>> = stmt
-            .query_map([sql_int(bumped_since)], |r| r.get(0))
+            .query_map(
+                params![sql_int(bumped_since), location_key(location)],
+                |r| r.get(0),
+            )
             .map_err(db)?
             .collect::<Result<_, _>>()
             .map_err(db)?;
@@ -679,6 +689,7 @@ impl PosStore for SqliteStore {
 
     fn recent_orders(
         &self,
+        location: Option<LocationId>,
         before: Option<(u64, OrderId)>,
         number: &str,
         limit: usize,
@@ -691,13 +702,19 @@ impl PosStore for SqliteStore {
             .prepare_cached(
                 "SELECT id FROM pos_order
                  WHERE (opened_at < ?1 OR (opened_at = ?1 AND id < ?2))
-                   AND number LIKE ?3 ESCAPE '\\'
+                   AND number LIKE ?3 ESCAPE '\\' AND (?5 IS NULL OR location = ?5)
                  ORDER BY opened_at DESC, id DESC LIMIT ?4",
             )
             .map_err(db)?;
         let ids = stmt
             .query_map(
-                params![sql_int(at), &id[..], pattern, sql_int(limit as u64)],
+                params![
+                    sql_int(at),
+                    &id[..],
+                    pattern,
+                    sql_int(limit as u64),
+                    location_key(location)
+                ],
                 |r| r.get::<_, Vec<u8>>(0),
             )
             .map_err(db)?
@@ -708,6 +725,7 @@ impl PosStore for SqliteStore {
 
     fn closed_order_ids(
         &self,
+        location: Option<LocationId>,
         from: u64,
         to: u64,
         limit: usize,
@@ -716,14 +734,20 @@ impl PosStore for SqliteStore {
             self.conn(),
             "SELECT id FROM pos_order INDEXED BY pos_order_closed
              WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2
+               AND (?4 IS NULL OR location = ?4)
              ORDER BY closed_at, id LIMIT ?3",
-            params![sql_int(from), sql_int(to), sql_int(limit as u64)],
+            params![
+                sql_int(from),
+                sql_int(to),
+                sql_int(limit as u64),
+                location_key(location)
+            ],
             |r| Ok(OrderId(read_id(r, "id")?)),
         )
     }
 
-    fn open_orders(&self) -> Result<Vec<Order>, StoreError> {
-        let ids = crate::day::open_order_ids(self.conn())?;
+    fn open_orders(&self, location: Option<LocationId>) -> Result<Vec<Order>, StoreError> {
+        let ids = crate::day::open_order_ids(self.conn(), location)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.extend(load(self.conn(), OrderId(id))?);
@@ -734,12 +758,16 @@ impl PosStore for SqliteStore {
         crate::day::drawer(self.conn(), id)
     }
 
-    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError> {
-        crate::day::open_drawers(self.conn())
+    fn open_drawers(&self, location: Option<LocationId>) -> Result<Vec<Drawer>, StoreError> {
+        crate::day::open_drawers(self.conn(), location)
     }
 
-    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError> {
-        crate::day::recent_drawers(self.conn(), limit)
+    fn recent_drawers(
+        &self,
+        location: Option<LocationId>,
+        limit: usize,
+    ) -> Result<Vec<Drawer>, StoreError> {
+        crate::day::recent_drawers(self.conn(), location, limit)
     }
 
     fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError> {

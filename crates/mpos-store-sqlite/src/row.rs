@@ -1,5 +1,6 @@
 //! Reading typed columns out of a row, with one error for what does not fit.
 
+use mpos_domain::ids::LocationId;
 use mpos_store::StoreError;
 use rusqlite::{Connection, Row};
 
@@ -47,4 +48,9 @@ pub(crate) fn rows<T>(
         out.push(read(r)?);
     }
     Ok(out)
+}
+
+/// A location as a query parameter: NULL for none (every location, in the lists).
+pub(crate) fn location_key(location: Option<LocationId>) -> Option<[u8; 16]> {
+    location.map(|l| id_bytes(l.0))
 }

@@ -267,6 +267,7 @@ macro_rules! pos_conformance_tests {
         $crate::conformance_tests!(@each $make;
             an_order_is_stored_whole_through_its_life,
             orders_list_newest_first_by_number_and_page_without_gaps,
+            orders_and_drawers_are_listed_by_their_location,
         );
     };
 }
@@ -294,7 +295,12 @@ struct Till {
 
 impl Till {
     fn new() -> Till {
-        let key = node_key(9);
+        Till::of(9)
+    }
+
+    /// The till of node `n` (see `node_key`).
+    fn of(n: u8) -> Till {
+        let key = node_key(n);
         Till {
             chain: ChainHead::genesis(key.node_id()),
             key,
@@ -380,6 +386,7 @@ fn open_command(number: &str, table: Option<TableId>) -> Command {
         source: Source::Register,
         currency: Currency::from_code("EUR").unwrap(),
         mode: PriceMode::Inclusive,
+        location: None,
     }
 }
 
@@ -454,9 +461,9 @@ where
         vec![],
     );
     assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&opened));
-    assert_eq!(store.open_orders().unwrap(), vec![opened.clone()]);
+    assert_eq!(store.open_orders(None).unwrap(), vec![opened.clone()]);
     assert!(
-        store.kitchen_orders(0).unwrap().is_empty(),
+        store.kitchen_orders(None, 0).unwrap().is_empty(),
         "nothing sent yet"
     );
 
@@ -491,7 +498,7 @@ where
         vec![],
     );
     assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&sent));
-    assert_eq!(store.kitchen_orders(0).unwrap(), vec![sent.clone()]);
+    assert_eq!(store.kitchen_orders(None, 0).unwrap(), vec![sent.clone()]);
 
     let total = sent.totals().unwrap().total;
     let cash = eur(2_000);
@@ -523,7 +530,7 @@ where
     );
     assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&closed));
     assert!(closed.closed_at.is_some());
-    assert!(store.open_orders().unwrap().is_empty());
+    assert!(store.open_orders(None).unwrap().is_empty());
     assert_eq!(
         store.receipt_code(id).unwrap().as_deref(),
         Some("MPOS1-RECEIPT-CODE")
@@ -531,11 +538,16 @@ where
     let closed_at = closed.closed_at.unwrap();
     assert_eq!(
         store
-            .closed_order_ids(closed_at, closed_at + 1, 10)
+            .closed_order_ids(None, closed_at, closed_at + 1, 10)
             .unwrap(),
         vec![id]
     );
-    assert!(store.closed_order_ids(0, closed_at, 10).unwrap().is_empty());
+    assert!(
+        store
+            .closed_order_ids(None, 0, closed_at, 10)
+            .unwrap()
+            .is_empty()
+    );
 
     let refunded = till.commit(
         &mut store,
@@ -589,21 +601,31 @@ where
     }
     let numbers = |orders: Vec<Order>| orders.into_iter().map(|o| o.number).collect::<Vec<_>>();
     assert_eq!(
-        numbers(store.recent_orders(None, "", 10).unwrap()),
+        numbers(store.recent_orders(None, None, "", 10).unwrap()),
         ["C-a5", "T6-c4", "c-A3", "T5-b2", "C-a1"]
     );
     // A number prefix, ASCII case ignored; a wildcard in it is a plain character.
     assert_eq!(
-        numbers(store.recent_orders(None, "c-a", 10).unwrap()),
+        numbers(store.recent_orders(None, None, "c-a", 10).unwrap()),
         ["C-a5", "c-A3", "C-a1"]
     );
-    assert!(store.recent_orders(None, "C-%", 10).unwrap().is_empty());
-    assert!(store.recent_orders(None, "C_", 10).unwrap().is_empty());
+    assert!(
+        store
+            .recent_orders(None, None, "C-%", 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .recent_orders(None, None, "C_", 10)
+            .unwrap()
+            .is_empty()
+    );
     // Pages of two follow on from the last order shown.
-    let page = store.recent_orders(None, "", 2).unwrap();
+    let page = store.recent_orders(None, None, "", 2).unwrap();
     let last = page.last().unwrap();
     let next = store
-        .recent_orders(Some((last.opened_at, last.id)), "", 2)
+        .recent_orders(None, Some((last.opened_at, last.id)), "", 2)
         .unwrap();
     assert_eq!(numbers(next), ["c-A3", "T5-b2"]);
 }
@@ -719,7 +741,12 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
     for l in &locations {
         assert_eq!(store.location(l.id).unwrap().as_ref(), Some(l));
     }
-    assert_eq!(store.sales_stock().unwrap(), books.sales);
+    // The walk's till (`Till::new`) recorded where it sells; no other node did.
+    assert_eq!(
+        store.sales_stock(node_key(9).node_id()).unwrap(),
+        books.sales
+    );
+    assert_eq!(store.sales_stock(node_key(8).node_id()).unwrap(), None);
     for (order, taken) in &books.sold {
         let mut held: Vec<_> = taken
             .iter()
@@ -1501,6 +1528,7 @@ where
     let drawer = |id: u128, name: &str, at: u64| Drawer {
         id: DrawerId(id),
         name: name.into(),
+        location: None,
         float: eur(10_000),
         cash_sales: eur(0),
         cash_refunds: eur(0),
@@ -1522,7 +1550,7 @@ where
     };
     commit_drawers(&mut store, &mut till, &[&front, &bar]);
     assert_eq!(
-        store.open_drawers().unwrap(),
+        store.open_drawers(None).unwrap(),
         vec![front.clone(), bar.clone()]
     );
     let counted = Drawer {
@@ -1540,9 +1568,9 @@ where
     };
     commit_drawers(&mut store, &mut till, &[&counted]);
     assert_eq!(store.drawer(front.id).unwrap(), Some(counted.clone()));
-    assert_eq!(store.open_drawers().unwrap(), vec![bar.clone()]);
-    assert_eq!(store.recent_drawers(1).unwrap(), vec![bar.clone()]);
-    assert_eq!(store.recent_drawers(5).unwrap(), vec![bar, counted]);
+    assert_eq!(store.open_drawers(None).unwrap(), vec![bar.clone()]);
+    assert_eq!(store.recent_drawers(None, 1).unwrap(), vec![bar.clone()]);
+    assert_eq!(store.recent_drawers(None, 5).unwrap(), vec![bar, counted]);
     assert_eq!(store.drawer(DrawerId(99)).unwrap(), None);
 
     // Business days, per node; a day closed twice is a conflict.
@@ -1705,4 +1733,185 @@ pub fn print_jobs_go_out_in_order_and_an_interrupted_send_is_never_retried<B: Ba
         Some(first.id)
     );
     assert_eq!(s.print_cursor(node).unwrap(), Some(5));
+}
+
+/// Each order and drawer session keeps the location it was opened at, the lists of one
+/// location leave the others' out (none: every location's), and each node keeps its own
+/// setting of where it sells.
+pub fn orders_and_drawers_are_listed_by_their_location<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let (bistro, harbour) = (LocationId(0xb1), LocationId(0xb2));
+    let mut till = Till::of(1);
+    let mut orders = Vec::new();
+    for (n, location) in [Some(bistro), Some(harbour), None, Some(bistro)]
+        .into_iter()
+        .enumerate()
+    {
+        let id = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0200 + n as u128);
+        let mut open = open_command(&format!("L-{n}"), None);
+        if let Command::Open { location: at, .. } = &mut open {
+            *at = location;
+        }
+        let order = till.commit(
+            &mut store,
+            id,
+            None,
+            vec![
+                open,
+                Command::AddLine {
+                    line: LineId(1),
+                    item: dish(20, "Soup", 790, Some(StationId(2))),
+                    seat: None,
+                    course: 1,
+                    note: String::new(),
+                },
+                Command::Send { lines: vec![] },
+            ],
+            vec![],
+        );
+        assert_eq!(order.location, location);
+        assert_eq!(store.load_order(id).unwrap().as_ref(), Some(&order));
+        orders.push(order);
+    }
+    // The last bistro order is paid and closed.
+    let paid = orders.pop().unwrap();
+    let total = paid.totals().unwrap().total;
+    let closed = till.commit(
+        &mut store,
+        paid.id,
+        Some(paid),
+        vec![Command::TakePayment {
+            payment: PaymentId(60),
+            tender: Tender::Card {
+                reference: "AUTH-1".into(),
+            },
+            amount: total,
+            tip: eur(0),
+            cash_received: None,
+            drawer: None,
+        }],
+        vec![],
+    );
+    let numbers = |orders: Vec<Order>| orders.into_iter().map(|o| o.number).collect::<Vec<_>>();
+    assert_eq!(numbers(store.open_orders(Some(bistro)).unwrap()), ["L-0"]);
+    assert_eq!(numbers(store.open_orders(Some(harbour)).unwrap()), ["L-1"]);
+    assert_eq!(
+        numbers(store.open_orders(None).unwrap()),
+        ["L-0", "L-1", "L-2"]
+    );
+    assert_eq!(
+        numbers(store.kitchen_orders(Some(harbour), 0).unwrap()),
+        ["L-1"]
+    );
+    let mut kitchen = numbers(store.kitchen_orders(None, 0).unwrap());
+    kitchen.sort();
+    assert_eq!(kitchen, ["L-0", "L-1", "L-2", "L-3"]);
+    assert_eq!(
+        numbers(store.recent_orders(Some(bistro), None, "", 10).unwrap()),
+        ["L-3", "L-0"]
+    );
+    assert_eq!(
+        numbers(store.recent_orders(Some(harbour), None, "L", 10).unwrap()),
+        ["L-1"]
+    );
+    assert_eq!(store.recent_orders(None, None, "", 10).unwrap().len(), 4);
+    let at = closed.closed_at.unwrap();
+    assert_eq!(
+        store
+            .closed_order_ids(Some(bistro), at, at + 1, 10)
+            .unwrap(),
+        vec![closed.id]
+    );
+    assert!(
+        store
+            .closed_order_ids(Some(harbour), at, at + 1, 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.closed_order_ids(None, at, at + 1, 10).unwrap(),
+        vec![closed.id]
+    );
+
+    // A drawer session at each restaurant, and one at none.
+    let drawer = |id: u128, location: Option<LocationId>, at: u64| Drawer {
+        id: DrawerId(id),
+        name: "front".into(),
+        location,
+        float: eur(10_000),
+        cash_sales: eur(0),
+        cash_refunds: eur(0),
+        paid_in: eur(0),
+        paid_out: eur(0),
+        opened_by: StaffId(7),
+        opened_at: at,
+        closed: None,
+    };
+    let (front, harbour_front, nowhere) = (
+        drawer(1, Some(bistro), 1_000),
+        drawer(2, Some(harbour), 2_000),
+        drawer(3, None, 3_000),
+    );
+    let ledger = till.ledger(1);
+    store
+        .commit(
+            &ledger,
+            &Projection {
+                drawers: vec![&front, &harbour_front, &nowhere],
+                ..Projection::default()
+            },
+            &[],
+        )
+        .unwrap();
+    assert_eq!(store.drawer(front.id).unwrap().as_ref(), Some(&front));
+    assert_eq!(
+        store.open_drawers(Some(harbour)).unwrap(),
+        vec![harbour_front.clone()]
+    );
+    assert_eq!(
+        store.open_drawers(None).unwrap(),
+        vec![front.clone(), harbour_front.clone(), nowhere.clone()]
+    );
+    assert_eq!(store.recent_drawers(Some(bistro), 5).unwrap(), vec![front]);
+    assert_eq!(store.recent_drawers(None, 1).unwrap(), vec![nowhere]);
+
+    // Two nodes sell at different places; a third sells at none.
+    let mut other = Till::of(2);
+    for (t, location) in [(&mut till, bistro), (&mut other, harbour)] {
+        let event = InventoryEvent {
+            by: MANAGER.staff,
+            at: t.at,
+            change: InventoryChange::SetSalesStock(Some(SalesStock {
+                location,
+                depletion: Depletion::OnSend,
+            })),
+        };
+        let ledger = t.ledger(1);
+        store
+            .commit(
+                &ledger,
+                &Projection {
+                    inventory: vec![&event],
+                    ..Projection::default()
+                },
+                &[],
+            )
+            .unwrap();
+    }
+    let sells_at = |store: &B::Store, n: u8| {
+        store
+            .sales_stock(node_key(n).node_id())
+            .unwrap()
+            .map(|s| s.location)
+    };
+    assert_eq!(sells_at(&store, 1), Some(bistro));
+    assert_eq!(sells_at(&store, 2), Some(harbour));
+    assert_eq!(sells_at(&store, 3), None);
+    drop(store);
+    let store = backend.reopen();
+    assert_eq!(sells_at(&store, 2), Some(harbour));
+    assert_eq!(numbers(store.open_orders(Some(harbour)).unwrap()), ["L-1"]);
 }

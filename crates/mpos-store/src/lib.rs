@@ -336,8 +336,10 @@ pub trait PosStore: LedgerStore + InventoryStore {
     /// The signed receipt code of a closed order.
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError>;
 
-    /// Every order still open, oldest first.
-    fn open_orders(&self) -> Result<Vec<Order>, StoreError>;
+    /// Every order still open at `location` (at every location when none), oldest first.
+    /// The lists below are of one location the same way: a node that sells at a location
+    /// sees its own restaurant; a head-office node (no location) sees them all.
+    fn open_orders(&self, location: Option<LocationId>) -> Result<Vec<Order>, StoreError>;
 
     /// Orders before `before` in (opened at, id) order, newest first, at most `limit`;
     /// with a `number` prefix, only orders whose number starts with it (ASCII case
@@ -345,6 +347,7 @@ pub trait PosStore: LedgerStore + InventoryStore {
     /// order, so orders opened in the same millisecond are never skipped.
     fn recent_orders(
         &self,
+        location: Option<LocationId>,
         before: Option<(u64, OrderId)>,
         number: &str,
         limit: usize,
@@ -355,6 +358,7 @@ pub trait PosStore: LedgerStore + InventoryStore {
     /// which load them a few at a time so other reads go between.
     fn closed_order_ids(
         &self,
+        location: Option<LocationId>,
         from: u64,
         to: u64,
         limit: usize,
@@ -362,13 +366,21 @@ pub trait PosStore: LedgerStore + InventoryStore {
 
     /// Orders with lines sent to a kitchen station that are not bumped yet, or were bumped
     /// at or after `bumped_since` (for recall); through an index of those lines only.
-    fn kitchen_orders(&self, bumped_since: u64) -> Result<Vec<Order>, StoreError>;
+    fn kitchen_orders(
+        &self,
+        location: Option<LocationId>,
+        bumped_since: u64,
+    ) -> Result<Vec<Order>, StoreError>;
 
     fn drawer(&self, id: DrawerId) -> Result<Option<Drawer>, StoreError>;
     /// Drawer sessions still open, oldest first.
-    fn open_drawers(&self) -> Result<Vec<Drawer>, StoreError>;
+    fn open_drawers(&self, location: Option<LocationId>) -> Result<Vec<Drawer>, StoreError>;
     /// The latest drawer sessions, open or closed, newest first.
-    fn recent_drawers(&self, limit: usize) -> Result<Vec<Drawer>, StoreError>;
+    fn recent_drawers(
+        &self,
+        location: Option<LocationId>,
+        limit: usize,
+    ) -> Result<Vec<Drawer>, StoreError>;
 
     /// The last business day `node` closed.
     fn last_closed_day(&self, node: NodeId) -> Result<Option<ClosedDay>, StoreError>;
@@ -417,8 +429,9 @@ pub trait InventoryStore {
     fn location(&self, id: LocationId) -> Result<Option<Location>, StoreError>;
     /// Every location, by name.
     fn locations(&self) -> Result<Vec<Location>, StoreError>;
-    /// Where sales take stock from; none: they take nothing.
-    fn sales_stock(&self) -> Result<Option<SalesStock>, StoreError>;
+    /// Where `node` sells (the location its orders belong to and take stock from, and
+    /// when); none: at no location, and its sales take nothing.
+    fn sales_stock(&self, node: NodeId) -> Result<Option<SalesStock>, StoreError>;
     /// What `order` has taken from stock and not given back, by location and item
     /// (items it holds none of left out).
     fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError>;

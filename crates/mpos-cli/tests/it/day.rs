@@ -482,6 +482,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                 from: now - 3_600_000,
                 to: 0,
                 utc_offset_minutes: 330,
+                location: vec![],
             },
         ))
         .await
@@ -527,6 +528,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                 from: now - 10 * 86_400_000,
                 to: now - 9 * 86_400_000,
                 utc_offset_minutes: 0,
+                location: vec![],
             },
         ))
         .await
@@ -543,6 +545,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                 from: now - 3_600_000,
                 to: 0,
                 utc_offset_minutes: 0,
+                location: vec![],
             },
         ))
         .await
@@ -560,6 +563,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                     from,
                     to,
                     utc_offset_minutes: offset,
+                    location: vec![],
                 },
             ))
             .await

@@ -318,6 +318,12 @@ async fn two_nodes_on_one_database_write_the_same_order_and_lose_nothing() {
     {
         stock(ca.clone(), owner_a.clone(), (2 << 64) + n as u128, change).await;
     }
+    // Both nodes serve the City restaurant: B says so in its own ledger too.
+    let city_sales = Stock::SalesStock(v1::SalesStock {
+        location: city.clone(),
+        depletion: v1::StockDepletion::OnClose.into(),
+    });
+    stock(cb.clone(), owner_b.clone(), (2 << 64) + 100, city_sales).await;
     const TICKETS: u128 = 10;
     let mut tasks = Vec::new();
     for n in 0..8u128 {

@@ -1,5 +1,6 @@
 //! What sales take from stock and give back. A sold line takes its recipe when it is sent
-//! to the kitchen or when its order closes (the restaurant's [`SalesStock`] says which);
+//! to the kitchen or when its order closes (the node's [`SalesStock`] says which), from
+//! the location the order was taken at (the node's, for an order placed nowhere);
 //! a voided line that had been taken gives its recipe back, and a voided or wholly
 //! refunded order gives back all it still holds. Nothing is ever given back beyond what
 //! the order took, so a recipe edited between the sale and the void cannot make stock.
@@ -46,7 +47,7 @@ pub fn sale_movements(
                     .iter()
                     .filter(|l| !l.voided && lines.contains(&l.id)),
             )?;
-            Ok(depleted(location, order, sent))
+            Ok(depleted(order.location.unwrap_or(location), order, sent))
         }
         (
             Change::Closed,
@@ -66,7 +67,7 @@ pub fn sale_movements(
                     .sum();
                 q.milli = (q.milli - held).max(0);
             }
-            Ok(depleted(location, order, want))
+            Ok(depleted(order.location.unwrap_or(location), order, want))
         }
         (Change::LineVoided { line, .. }, _) => {
             let Some(line) = order.line(*line).filter(|l| l.sent) else {

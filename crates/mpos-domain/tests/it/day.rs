@@ -111,6 +111,7 @@ fn play(
             source: Source::Register,
             currency: Currency::from_code("EUR").unwrap(),
             mode,
+            location: None,
         },
         server,
     );

@@ -645,6 +645,7 @@ impl Ticket {
             source: Source::Register,
             currency: Currency::from_code("EUR").unwrap(),
             mode: PriceMode::Inclusive,
+            location: None,
         })
         .unwrap();
         t

@@ -68,6 +68,7 @@ fn open(mode: PriceMode, guests: u32) -> Option<Order> {
             source: Source::Register,
             currency: Currency::from_code("EUR").unwrap(),
             mode,
+            location: None,
         },
         CASHIER,
     )
@@ -759,6 +760,7 @@ fn a_guest_orders_only_their_own_self_order_at_a_table() {
         source,
         currency: Currency::from_code("EUR").unwrap(),
         mode: PriceMode::Inclusive,
+        location: None,
     };
     let mut o = None;
     for refused in [

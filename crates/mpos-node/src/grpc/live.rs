@@ -19,6 +19,7 @@ use tonic::{Request as GrpcRequest, Response, Status};
 use super::{PosApi, bad};
 use crate::clock;
 use crate::error::NodeError;
+use crate::store::node_location;
 
 /// How long a live view waits after a change before reading again: under a rush of
 /// sales it reads a few times a second, not once per commit.
@@ -104,8 +105,10 @@ impl PosApi {
         &self,
         include_inactive: bool,
     ) -> Result<v1::ListTablesReply, Status> {
+        let node = self.node;
         self.read(move |store| {
-            let (tables, open) = (store.tables()?, store.open_orders()?);
+            let here = node_location(store, node)?;
+            let (tables, open) = (store.tables()?, store.open_orders(here)?);
             super::back_office::floor_reply(&tables, &open, include_inactive)
         })
         .await
@@ -137,9 +140,11 @@ impl PosApi {
             0 => 8,
             n => n.min(50),
         } as usize;
+        let node = self.node;
         self.read(move |store| {
             let now = clock::now_millis();
-            let orders = store.kitchen_orders(now.saturating_sub(RECALL_MILLIS))?;
+            let here = node_location(store, node)?;
+            let orders = store.kitchen_orders(here, now.saturating_sub(RECALL_MILLIS))?;
             let tables = store.tables()?;
             let name = |t: TableId| {
                 tables

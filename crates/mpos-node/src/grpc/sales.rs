@@ -1,19 +1,22 @@
 //! The register's order list and the back office's sales charts: reads of closed and
 //! recent orders, off the async threads.
 
-use mpos_domain::ids::OrderId;
+use std::collections::HashMap;
+
+use mpos_domain::ids::{LocationId, OrderId};
 use mpos_domain::order::Order;
 use mpos_domain::sales::Sales;
 use mpos_domain::staff::{Actor, Permission};
-use mpos_proto::event::read_id;
+use mpos_proto::event::{read_id, read_opt_id};
 use mpos_proto::v1;
 use mpos_proto::view::{order_view, sales_view};
-use mpos_store::PosStore;
+use mpos_store::{InventoryStore, PosStore};
 use tonic::Status;
 
 use super::{PosApi, bad, status};
 use crate::clock;
 use crate::error::NodeError;
+use crate::store::node_location;
 
 const DAY_MILLIS: u64 = 24 * 60 * 60 * 1_000;
 /// The longest stretch a chart covers: a quarter.
@@ -47,8 +50,10 @@ impl PosApi {
             )),
         };
         let number = r.number.trim().to_string();
+        let node = self.node;
         self.read(move |store| {
-            let orders = store.recent_orders(before, &number, limit)?;
+            let here = node_location(store, node)?;
+            let orders = store.recent_orders(here, before, &number, limit)?;
             let orders = orders
                 .iter()
                 .map(order_view)
@@ -88,16 +93,28 @@ impl PosApi {
                 .div_euclid(DAY_MILLIS as i64)
         };
         let days = (local_day(r.from), local_day(to - 1));
-        let currency = self
+        let asked = read_opt_id("location", &r.location)
+            .map_err(bad)?
+            .map(LocationId);
+        let node = self.node;
+        let (currency, location) = self
             .read(move |store| {
-                store
+                let currency = store
                     .settings()?
                     .map(|s| s.currency)
-                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))
+                    .ok_or_else(|| NodeError::NotFound("the restaurant is not set up".into()))?;
+                let location = match asked {
+                    Some(l) if store.location(l)?.is_none() => {
+                        return Err(NodeError::NotFound(format!("no location {l}")));
+                    }
+                    Some(l) => Some(l),
+                    None => node_location(store, node)?,
+                };
+                Ok((currency, location))
             })
             .await?;
         let mut sales = Sales::new(currency);
-        self.each_closed_order(r.from, to, |o| {
+        self.each_closed_order(location, r.from, to, |o| {
             sales
                 .record(o, offset)
                 .map_err(|e| status(NodeError::Internal(e.to_string())))
@@ -105,6 +122,11 @@ impl PosApi {
         .await?;
         self.read(move |store| {
             let (categories, staff) = super::names(store)?;
+            let locations: HashMap<LocationId, String> = store
+                .locations()?
+                .into_iter()
+                .map(|l| (l.id, l.name))
+                .collect();
             Ok(sales_view(
                 &sales,
                 days,
@@ -115,22 +137,28 @@ impl PosApi {
                         .unwrap_or_else(|| id.to_string())
                 },
                 |id| staff.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+                |l| match l {
+                    Some(l) => locations.get(&l).cloned().unwrap_or_else(|| l.to_string()),
+                    None => String::new(),
+                },
             ))
         })
         .await
     }
 
-    /// Every order closed in `[from, to)`, handed to `each`. A quarter of a busy
+    /// Every order closed in `[from, to)` at `location` (at any, when none), handed to
+    /// `each`. A quarter of a busy
     /// restaurant is tens of thousands of orders: they are read a few hundred at a time,
     /// so the registers' reads go in between.
     pub(super) async fn each_closed_order(
         &self,
+        location: Option<LocationId>,
         from: u64,
         to: u64,
         mut each: impl FnMut(&Order) -> Result<(), Status>,
     ) -> Result<(), Status> {
         let ids = self
-            .read(move |store| Ok(store.closed_order_ids(from, to, MAX_ORDERS + 1)?))
+            .read(move |store| Ok(store.closed_order_ids(location, from, to, MAX_ORDERS + 1)?))
             .await?;
         if ids.len() > MAX_ORDERS {
             return Err(status(NodeError::BadRequest(format!(

@@ -18,6 +18,7 @@ use mpos_domain::menu::Settings;
 use mpos_domain::staff::Permission;
 use mpos_domain::tax::tax_line;
 use mpos_domain::{Currency, Money};
+use mpos_ledger::NodeId;
 use mpos_proto::event::{id, read_id, read_opt_id};
 use mpos_proto::inventory::{
     location_from_wire, recipe_from_wire, recipe_target_to_wire, sales_stock_from_wire,
@@ -407,6 +408,7 @@ impl PosApi {
             .map_err(bad)?
             .map(LocationId);
         let currency = self.currency().await?;
+        let node = self.node;
         let view = self
             .read(move |store| {
                 if let Some(l) = only
@@ -548,7 +550,7 @@ impl PosApi {
                             contact: s.contact,
                         })
                         .collect(),
-                    sales: Some(sales_stock_to_wire(store.sales_stock()?)),
+                    sales: Some(sales_stock_to_wire(store.sales_stock(node)?)),
                     levels,
                     in_transit,
                     purchase_orders,
@@ -623,10 +625,11 @@ impl PosApi {
         }))
     }
 
-    /// Sales less tax and refunds of the orders closed in `[from, to)`, in minor units.
+    /// Sales less tax and refunds of the orders closed in `[from, to)` at every location
+    /// (the usage they are set against is every location's), in minor units.
     async fn net_sales(&self, from: u64, to: u64) -> Result<i64, Status> {
         let mut net = 0i64;
-        self.each_closed_order(from, to, |o| {
+        self.each_closed_order(None, from, to, |o| {
             let t = o
                 .totals()
                 .map_err(|e| status(NodeError::Internal(e.to_string())))?;
@@ -664,8 +667,12 @@ struct Costing {
 
 impl Costing {
     /// None while sales take no stock: there is no location whose costs price them.
-    fn read(store: &Store, settings: &Settings) -> Result<Option<Costing>, NodeError> {
-        let Some(sales) = store.sales_stock()? else {
+    fn read(
+        store: &Store,
+        node: NodeId,
+        settings: &Settings,
+    ) -> Result<Option<Costing>, NodeError> {
+        let Some(sales) = store.sales_stock(node)? else {
             return Ok(None);
         };
         let recipes: HashMap<RecipeFor, Recipe> = store
@@ -788,7 +795,8 @@ impl PosApi {
         let currency = settings.currency;
         let costing = {
             let settings = settings.clone();
-            self.read(move |store| Costing::read(store, &settings))
+            let node = self.node;
+            self.read(move |store| Costing::read(store, node, &settings))
                 .await?
                 .ok_or_else(|| {
                     Status::failed_precondition(
@@ -798,7 +806,7 @@ impl PosApi {
         };
         let recipes = costing.recipes(currency).map_err(status)?;
         let mut by_item = FoodCostByItem::new(currency);
-        self.each_closed_order(r.from, to, |o| {
+        self.each_closed_order(Some(costing.location), r.from, to, |o| {
             by_item
                 .add(
                     o,

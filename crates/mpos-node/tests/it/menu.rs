@@ -119,6 +119,7 @@ fn open(id: u128, order: u128) -> Request {
             source: Source::Register,
             currency: Currency::from_code("EUR").unwrap(),
             mode: PriceMode::Inclusive,
+            location: None,
         },
         CASHIER,
     )

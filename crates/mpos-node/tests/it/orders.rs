@@ -102,6 +102,7 @@ pub fn open_cmd() -> Command {
         source: Source::Register,
         currency: Currency::from_code("EUR").unwrap(),
         mode: PriceMode::Inclusive,
+        location: None,
     }
 }
 

@@ -237,6 +237,7 @@ fn a_session_loses_its_powers_when_its_owner_is_demoted_or_leaves_and_the_last_o
         source: mpos_domain::order::Source::Register,
         currency: mpos_domain::Currency::from_code("EUR").unwrap(),
         mode: mpos_domain::PriceMode::Inclusive,
+        location: None,
     };
     svc.execute_one(
         Request {

@@ -48,6 +48,7 @@ fn every_change() -> Vec<Change> {
             source: Source::Register,
             currency: eur_c,
             mode: PriceMode::Inclusive,
+            location: None,
         },
         Change::Opened {
             number: "W-9".into(),
@@ -58,6 +59,7 @@ fn every_change() -> Vec<Change> {
             source: Source::Aggregator("grabfood".into()),
             currency: eur_c,
             mode: PriceMode::Exclusive,
+            location: Some(LocationId(0x0193_0000_0000_7000_8000_0000_0000_0001)),
         },
         Change::Opened {
             number: "K-1".into(),
@@ -66,6 +68,7 @@ fn every_change() -> Vec<Change> {
             source: Source::SelfOrder,
             currency: eur_c,
             mode: PriceMode::Inclusive,
+            location: None,
         },
         Change::Opened {
             number: "O-1".into(),
@@ -77,6 +80,7 @@ fn every_change() -> Vec<Change> {
             source: Source::Online,
             currency: eur_c,
             mode: PriceMode::Inclusive,
+            location: None,
         },
         Change::LineAdded {
             line: LineId(1),
@@ -321,6 +325,7 @@ fn drawer_and_day_events_round_trip() {
         DrawerChange::Opened {
             name: "front".into(),
             float: eur(20_000),
+            location: Some(LocationId(42)),
         },
         DrawerChange::PaidIn {
             amount: eur(1_000),
