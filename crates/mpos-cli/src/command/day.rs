@@ -10,6 +10,7 @@ use crate::command::client::{
     Target, authed, connect, currency, money, new_id, parse_id, refused, show_id,
 };
 use crate::command::order::{amount, runtime};
+use crate::command::stock::{connect_with_stock, last_days, location as stock_location};
 use crate::output::{self, say};
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +84,77 @@ pub enum ReportCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Sales of the last days: by location, best sellers, categories. This node's
+    /// location by default (every location's on a head-office node); `--location` names
+    /// another.
+    Sales {
+        #[arg(long, default_value_t = 7)]
+        days: u64,
+        #[arg(long)]
+        location: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+async fn sales(days: u64, location: Option<String>, target: Target) -> Result<Outcome> {
+    let (mut c, location) = match location {
+        Some(name) => {
+            let (c, v) = connect_with_stock(&target).await?;
+            let at = stock_location(&v, &name)?.location.clone();
+            (c, at)
+        }
+        None => (connect(&target.target).await?, Vec::new()),
+    };
+    let (from, to) = last_days(days);
+    let v = c
+        .get_sales(authed(v1::GetSalesRequest {
+            from,
+            to,
+            utc_offset_minutes: 0,
+            location,
+        })?)
+        .await
+        .map_err(refused)?
+        .into_inner();
+    let bars = |b: &[v1::SalesBucket]| {
+        b.iter()
+            .map(|b| json!({"name": b.key, "count": b.count, "sales_minor": b.sales}))
+            .collect::<Vec<_>>()
+    };
+    if target.json {
+        output::json(&json!({
+            "currency": v.currency, "orders": v.orders, "total_minor": v.total,
+            "locations": bars(&v.locations), "items": bars(&v.items),
+            "categories": bars(&v.categories), "staff": bars(&v.staff),
+        }));
+        return Ok(Outcome::Ok);
+    }
+    let m = |minor: i64| money(minor, &v.currency);
+    say!(
+        "SALES  last {days} day(s): {} orders, {}",
+        v.orders,
+        m(v.total)
+    );
+    let table = |title: &str, rows: &[v1::SalesBucket], count: &str| {
+        if rows.is_empty() {
+            return;
+        }
+        say!("");
+        say!("{title}");
+        for b in rows.iter().take(10) {
+            let name = if b.key.is_empty() {
+                "(no location)"
+            } else {
+                &b.key
+            };
+            say!("  {name:<28} {:>6} {count}  {:>12}", b.count, m(b.sales));
+        }
+    };
+    table("BY LOCATION", &v.locations, "orders");
+    table("BEST SELLERS", &v.items, "sold  ");
+    table("BY CATEGORY", &v.categories, "sold  ");
+    Ok(Outcome::Ok)
 }
 
 fn opt_id(text: &Option<String>) -> Result<Vec<u8>> {
@@ -411,6 +483,11 @@ fn print_report(r: &v1::DayReportView) {
 pub fn report(cmd: ReportCommand) -> Result<Outcome> {
     runtime()?.block_on(async {
         let (target, r) = match cmd {
+            ReportCommand::Sales {
+                days,
+                location,
+                target,
+            } => return sales(days, location, target).await,
             ReportCommand::X { target } => {
                 let mut c = connect(&target.target).await?;
                 let r = c

@@ -45,8 +45,10 @@ pub enum StockCommand {
         #[command(flatten)]
         target: Target,
     },
-    /// Where this restaurant's sales take stock from, and when: `--on send` (lines sent
-    /// to the kitchen) or `--on close` (order paid); `--off` stops it.
+    /// Where this node sells: the location (restaurant) its orders, drawers and kitchen
+    /// belong to and its sales take stock from, and when: `--on send` (lines sent to the
+    /// kitchen) or `--on close` (order paid). `--off`: at no location (a head office,
+    /// which sees every location's orders), and sales take no stock.
     Sales {
         #[arg(required_unless_present = "off")]
         location: Option<String>,
@@ -204,7 +206,7 @@ pub enum StockCommand {
 }
 
 /// The last `days` days up to now, in milliseconds since the epoch: `[from, to)`.
-fn last_days(days: u64) -> (u64, u64) {
+pub(crate) fn last_days(days: u64) -> (u64, u64) {
     let to = mpos_node::clock::now_millis().saturating_add(1);
     (to.saturating_sub(days.max(1) * 24 * 60 * 60 * 1_000), to)
 }
@@ -223,7 +225,9 @@ async fn view(c: &mut PosClient<Channel>, location: Vec<u8>) -> Result<v1::Stock
 }
 
 /// A connection to the node and its stock as it stands, to name things in.
-async fn connect_with_stock(target: &Target) -> Result<(PosClient<Channel>, v1::StockView)> {
+pub(crate) async fn connect_with_stock(
+    target: &Target,
+) -> Result<(PosClient<Channel>, v1::StockView)> {
     let mut c = connect(&target.target).await?;
     let v = view(&mut c, Vec::new()).await?;
     Ok((c, v))
@@ -239,7 +243,7 @@ async fn change(c: &mut PosClient<Channel>, change: Change) -> Result<v1::Change
     .into_inner())
 }
 
-fn location<'a>(v: &'a v1::StockView, wanted: &str) -> Result<&'a v1::LocationStock> {
+pub(crate) fn location<'a>(v: &'a v1::StockView, wanted: &str) -> Result<&'a v1::LocationStock> {
     pick(
         "location",
         wanted,
@@ -370,9 +374,10 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
             } => {
                 let (mut c, v) = connect_with_stock(&target).await?;
                 let (sales, what) = match (off, at) {
-                    (true, _) | (_, None) => {
-                        (v1::SalesStock::default(), "sales take no stock".to_string())
-                    }
+                    (true, _) | (_, None) => (
+                        v1::SalesStock::default(),
+                        "this node sells at no location; sales take no stock".to_string(),
+                    ),
                     (false, Some(name)) => {
                         let l = location(&v, &name)?;
                         let depletion = if on == "close" {
@@ -386,7 +391,7 @@ pub fn stock(cmd: StockCommand) -> Result<Outcome> {
                                 depletion: depletion.into(),
                             },
                             format!(
-                                "sales take stock from {} when {}",
+                                "this node sells at {}; sales take stock from there when {}",
                                 l.name,
                                 if on == "close" {
                                     "the order closes"

@@ -460,3 +460,312 @@ async fn two_nodes_on_one_database_write_the_same_order_and_lose_nothing() {
     ]);
     assert_eq!(verified["status"], "intact", "{verified}");
 }
+
+/// One organization, two restaurants and a head office: three `mpos serve` processes on
+/// one database. Each restaurant's node sees its own orders, drawers and sales and takes
+/// stock from its own shelves; its Z-report closes its own day whatever the other
+/// restaurant has open; the head office (a node that sells at no location) reads across.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_sells_at_two_restaurants_and_the_head_office_reads_across() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dirs = ["bistro", "harbour", "office"].map(|n| tmp.path().join(n));
+    let database = {
+        let first = dirs[0].clone();
+        tokio::task::spawn_blocking(move || {
+            let database = new_database();
+            set_up_cafe_in(&first, &StoreLocation::Postgres(database.clone()));
+            database
+        })
+        .await
+        .unwrap()
+    };
+    let nodes = dirs.clone().map(|d| start_on(&d, &database));
+    let mut clients = Vec::new();
+    for n in &nodes {
+        let mut c = client(&n.addr).await;
+        let token = login(&mut c, 1, "4821").await;
+        clients.push((c, token));
+    }
+    let [(bistro, t_bistro), (harbour, t_harbour), (office, t_office)]: [_; 3] =
+        clients.try_into().unwrap();
+
+    use v1::change_stock_request::Change as Stock;
+    let change = |mut c: PosClient<Channel>, token: String, rid: u128, change: Stock| async move {
+        c.change_stock(authed(
+            &token,
+            v1::ChangeStockRequest {
+                request_id: id(rid),
+                change: Some(change),
+            },
+        ))
+        .await
+        .unwrap();
+    };
+    let (at_bistro, at_harbour, flour) = (id(910), id(911), id(912));
+    let mut setup = vec![
+        Stock::Location(v1::Location {
+            id: at_bistro.clone(),
+            name: "Bistro".into(),
+            active: true,
+        }),
+        Stock::Location(v1::Location {
+            id: at_harbour.clone(),
+            name: "Harbour".into(),
+            active: true,
+        }),
+        Stock::StockItem(v1::StockItem {
+            id: flour.clone(),
+            name: "Flour".into(),
+            unit: v1::StockUnit::Kilogram.into(),
+            active: true,
+        }),
+        Stock::Recipe(v1::RecipeRequest {
+            target: Some(v1::RecipeTarget {
+                kind: Some(v1::recipe_target::Kind::Item(id(2))),
+            }),
+            ingredients: vec![v1::IngredientRequest {
+                stock: flour.clone(),
+                quantity: "60 g".into(),
+            }],
+        }),
+    ];
+    for at in [&at_bistro, &at_harbour] {
+        setup.push(Stock::Receive(v1::ReceiveStockRequest {
+            location: at.clone(),
+            item: flour.clone(),
+            quantity: "10 kg".into(),
+            cost: 1_200,
+            ..Default::default()
+        }));
+    }
+    for (n, s) in setup.into_iter().enumerate() {
+        change(office.clone(), t_office.clone(), (4 << 64) + n as u128, s).await;
+    }
+    // Each restaurant's node says, in its own ledger, where it sells.
+    for (n, (c, token, at)) in [
+        (&bistro, &t_bistro, &at_bistro),
+        (&harbour, &t_harbour, &at_harbour),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sells = Stock::SalesStock(v1::SalesStock {
+            location: at.clone(),
+            depletion: v1::StockDepletion::OnClose.into(),
+        });
+        change(c.clone(), token.clone(), (5 << 64) + n as u128, sells).await;
+    }
+
+    // Both restaurants open a drawer called "front": one at each, so neither is refused.
+    for (n, (c, token)) in [(&bistro, &t_bistro), (&harbour, &t_harbour)]
+        .into_iter()
+        .enumerate()
+    {
+        c.clone()
+            .open_drawer(authed(
+                token,
+                v1::OpenDrawerRequest {
+                    request_id: id((6 << 64) + n as u128),
+                    drawer: id((6 << 64) + 10 + n as u128),
+                    name: "front".into(),
+                    float: 10_000,
+                },
+            ))
+            .await
+            .unwrap();
+    }
+
+    // The bistro sells three croissants and keeps one order open; the harbour two and one.
+    let sell = |mut c: PosClient<Channel>, token: String, order: u128, pay: bool| async move {
+        c.open_order(authed(
+            &token,
+            v1::OpenOrderRequest {
+                request_id: id(order),
+                order: id(order),
+                number: format!("N-{}", order & 0xff),
+                channel: v1::Channel::Counter.into(),
+                kind: Some(v1::open_order_request::Kind::Takeaway(v1::Takeaway {})),
+                lines: vec![v1::NewLine {
+                    line: id(order),
+                    item: id(2),
+                    quantity: 1,
+                    ..Default::default()
+                }],
+                source: None,
+            },
+        ))
+        .await
+        .unwrap();
+        if pay {
+            c.take_payment(authed(
+                &token,
+                v1::TakePaymentRequest {
+                    request_id: id(order + (1 << 32)),
+                    order: id(order),
+                    payment: id(order + (1 << 32)),
+                    tender: Some(v1::Tender {
+                        kind: Some(v1::tender::Kind::Cash(v1::TenderCash {})),
+                    }),
+                    amount: 290,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap();
+        }
+    };
+    for n in 0..4u128 {
+        sell(bistro.clone(), t_bistro.clone(), (7 << 64) + n, n < 3).await;
+    }
+    for n in 0..3u128 {
+        sell(harbour.clone(), t_harbour.clone(), (8 << 64) + n, n < 2).await;
+    }
+
+    let listed = |mut c: PosClient<Channel>, token: String| async move {
+        c.list_orders(authed(&token, v1::ListOrdersRequest::default()))
+            .await
+            .unwrap()
+            .into_inner()
+            .orders
+            .into_iter()
+            .map(|o| (o.location, o.status))
+            .collect::<Vec<_>>()
+    };
+    let at =
+        |orders: &[(Vec<u8>, i32)], place: &[u8]| orders.iter().filter(|(l, _)| l == place).count();
+    let seen = listed(bistro.clone(), t_bistro.clone()).await;
+    assert_eq!((seen.len(), at(&seen, &at_bistro)), (4, 4), "{seen:?}");
+    let seen = listed(harbour.clone(), t_harbour.clone()).await;
+    assert_eq!((seen.len(), at(&seen, &at_harbour)), (3, 3), "{seen:?}");
+    let seen = listed(office.clone(), t_office.clone()).await;
+    assert_eq!(
+        (seen.len(), at(&seen, &at_bistro), at(&seen, &at_harbour)),
+        (7, 4, 3)
+    );
+
+    let since = mpos_node::clock::now_millis() - 86_400_000;
+    let sales = |mut c: PosClient<Channel>, token: String, location: Vec<u8>| async move {
+        c.get_sales(authed(
+            &token,
+            v1::GetSalesRequest {
+                from: since,
+                to: 0,
+                utc_offset_minutes: 0,
+                location,
+            },
+        ))
+        .await
+        .map(|r| r.into_inner())
+    };
+    let here = sales(bistro.clone(), t_bistro.clone(), vec![])
+        .await
+        .unwrap();
+    assert_eq!((here.orders, here.total), (3, 870));
+    let across = sales(office.clone(), t_office.clone(), vec![])
+        .await
+        .unwrap();
+    assert_eq!((across.orders, across.total), (5, 1_450));
+    let by_place: Vec<(&str, u64, i64)> = across
+        .locations
+        .iter()
+        .map(|b| (b.key.as_str(), b.count, b.sales))
+        .collect();
+    assert_eq!(by_place, [("Bistro", 3, 870), ("Harbour", 2, 580)]);
+    let one = sales(office.clone(), t_office.clone(), at_harbour.clone())
+        .await
+        .unwrap();
+    assert_eq!((one.orders, one.total), (2, 580));
+    let unknown = sales(office.clone(), t_office.clone(), id(999))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown}");
+
+    // Stock: each restaurant's sales took from its own shelf.
+    let stock = office
+        .clone()
+        .get_stock(authed(&t_office, v1::GetStockRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let level = |name: &str| {
+        let place = stock.locations.iter().position(|l| l.name == name).unwrap();
+        stock
+            .levels
+            .iter()
+            .find(|l| l.location as usize == place)
+            .unwrap()
+            .milli
+    };
+    assert_eq!(level("Bistro"), 10_000_000 - 3 * 60_000);
+    assert_eq!(level("Harbour"), 10_000_000 - 2 * 60_000);
+
+    // The bistro counts its drawer and closes its day while the harbour's drawer is still
+    // open: its Z-report holds its own sales, cash and open order only.
+    bistro
+        .clone()
+        .close_drawer(authed(
+            &t_bistro,
+            v1::CloseDrawerRequest {
+                request_id: id(9 << 64),
+                drawer: vec![],
+                counted: 10_870,
+            },
+        ))
+        .await
+        .unwrap();
+    let z = bistro
+        .clone()
+        .close_day(authed(
+            &t_bistro,
+            v1::CloseDayRequest {
+                request_id: id((9 << 64) + 1),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((z.orders, z.open_orders, z.cash_variance), (3, 1, 0));
+    // The harbour cannot close before counting its own drawer.
+    let refused = harbour
+        .clone()
+        .close_day(authed(
+            &t_harbour,
+            v1::CloseDayRequest {
+                request_id: id((9 << 64) + 2),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused}");
+    assert!(
+        refused.message().contains("drawer front is still open"),
+        "{refused}"
+    );
+
+    // The owner asks the head office from the command line.
+    let session = tmp.path().join("session.json");
+    let cli = |args: &[&str]| {
+        let out = crate::support::mpos()
+            .args(args)
+            .env("MPOS_SESSION", &session)
+            .env("MPOS_TARGET", &nodes[2].addr)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["login", "--staff", "Ana", "--pin", "4821"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&cli(&["report", "sales", "--days", "1", "--json"])).unwrap();
+    assert_eq!(report["total_minor"], 1_450, "{report}");
+    assert_eq!(report["locations"][1]["name"], "Harbour", "{report}");
+    assert_eq!(report["locations"][1]["count"], 2, "{report}");
+    let text = cli(&["report", "sales", "--days", "1", "--location", "harbour"]);
+    assert!(text.contains("2 orders"), "{text}");
+    assert!(text.contains("Harbour"), "{text}");
+    assert!(!text.contains("Bistro"), "{text}");
+}
