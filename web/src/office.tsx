@@ -165,6 +165,13 @@ function Sales({ money, fail }: OfficeProps) {
               bars={sales.hours.map((b) => ({ label: b.key.padStart(2, "0"), value: b.sales, detail: `${b.count} orders` }))}
               tick={(_, i) => i % 3 === 0}
             />
+            {sales.locations.length > 1 && (
+              <Ranking
+                title="By restaurant"
+                money={money}
+                bars={bars(sales.locations, "orders").map((b) => ({ ...b, label: b.label || "No location" }))}
+              />
+            )}
             <Ranking title="Best sellers" money={money} bars={bars(sales.items, "sold")} />
             <Ranking title="By category" money={money} bars={bars(sales.categories, "sold")} />
             <Ranking title="By staff member" money={money} bars={bars(sales.staff, "orders")} />

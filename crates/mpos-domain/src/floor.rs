@@ -3,7 +3,7 @@
 //! pointing at a table that existed. Which orders are open at a table is not stored here:
 //! it is read from the open orders.
 
-use crate::ids::{StaffId, TableId};
+use crate::ids::{LocationId, StaffId, TableId};
 use crate::refusal::Refusal;
 use crate::staff::{Actor, Permission};
 
@@ -23,6 +23,9 @@ pub struct Table {
     pub active: bool,
     /// The secret of the table's self-ordering link (`/t/<token>`); empty: no link.
     pub token: String,
+    /// The restaurant it stands in: the location of the node that set it up (none on a
+    /// node that sells at no location). Its orders belong there.
+    pub location: Option<LocationId>,
 }
 
 /// Shortest self-ordering token: 96 random bits in base64url is 16 characters.
@@ -83,9 +86,12 @@ pub fn decide_floor(
                 ));
             }
             if table.active
-                && let Some(other) = tables
-                    .iter()
-                    .find(|t| t.active && t.id != table.id && t.name.eq_ignore_ascii_case(name))
+                && let Some(other) = tables.iter().find(|t| {
+                    t.active
+                        && t.id != table.id
+                        && t.location == table.location
+                        && t.name.eq_ignore_ascii_case(name)
+                })
             {
                 return Err(Refusal::Invalid(format!(
                     "another table in service is already called {}",
@@ -155,6 +161,7 @@ mod tests {
             area: String::new(),
             active: true,
             token: String::new(),
+            location: None,
         }
     }
 
@@ -199,6 +206,17 @@ mod tests {
             ..table(1, "T1")
         }];
         assert!(put(&table(2, "T1"), &retired, Role::Manager).is_ok());
+    }
+
+    #[test]
+    fn each_restaurant_of_an_organization_has_its_own_table_names() {
+        let at = |id, location| Table {
+            location: Some(LocationId(location)),
+            ..table(id, "T1")
+        };
+        let floor = vec![at(1, 10)];
+        assert!(put(&at(2, 11), &floor, Role::Manager).is_ok());
+        assert!(put(&at(2, 10), &floor, Role::Manager).is_err());
     }
 
     #[test]

@@ -594,6 +594,7 @@ pub fn seed<S: PosStore>(svc: &mut PosService<S>, now_millis: u64) -> Result<See
                     area: if n <= 8 { "Dining room" } else { "Terrace" }.into(),
                     active: true,
                     token: crate::grpc::new_table_token()?,
+                    location: None,
                 })),
                 actor: Some(owner),
             })

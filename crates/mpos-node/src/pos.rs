@@ -798,7 +798,16 @@ impl<S: PosStore> PosService<S> {
             }
             Action::CloseDay => self.close_day(actor, w, now_millis),
             Action::Floor(command) => {
-                let changes = decide_floor(command, actor, &self.floor(w)?)?;
+                // A table stays in the restaurant it was set up in; a new one is set up
+                // where this node sells.
+                let floor = self.floor(w)?;
+                let FloorCommand::PutTable(table) = command;
+                let mut table = table.clone();
+                table.location = match floor.iter().find(|t| t.id == table.id) {
+                    Some(t) => t.location,
+                    None => self.location(w)?,
+                };
+                let changes = decide_floor(&FloorCommand::PutTable(table), actor, &floor)?;
                 Ok(Staged::events(
                     changes
                         .into_iter()
@@ -917,8 +926,23 @@ impl<S: PosStore> PosService<S> {
                         return Err(Refusal::UnknownTable(*table).into());
                     }
                     let mut command = command;
-                    if let Command::Open { location, .. } = &mut command {
-                        *location = self.location(w)?;
+                    // An order belongs to the restaurant of its table, else to the one
+                    // this node sells at.
+                    if let Command::Open { location, kind, .. } = &mut command {
+                        let at_table = match kind {
+                            OrderKind::DineIn {
+                                table: Some(table), ..
+                            } => self
+                                .floor(w)?
+                                .iter()
+                                .find(|t| t.id == *table)
+                                .and_then(|t| t.location),
+                            _ => None,
+                        };
+                        *location = match at_table {
+                            Some(l) => Some(l),
+                            None => self.location(w)?,
+                        };
                     }
                     let (command, till) = self.with_drawer(command, current.as_ref(), w)?;
                     let changes = decide(current.as_ref(), &command, actor)?;

@@ -829,6 +829,7 @@ pub fn table_to_wire(t: &Table) -> v1::Table {
         area: t.area.clone(),
         active: t.active,
         token: t.token.clone(),
+        location: opt_id(t.location.map(|l| l.0)),
     }
 }
 
@@ -840,6 +841,7 @@ pub fn table_from_wire(t: v1::Table) -> Result<Table, DecodeError> {
         area: t.area,
         active: t.active,
         token: t.token,
+        location: read_opt_id("table.location", &t.location)?.map(LocationId),
     })
 }
 

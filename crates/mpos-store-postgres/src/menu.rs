@@ -5,8 +5,8 @@
 use mpos_domain::catalog::{Category, Item, ModifierGroup, ModifierOption, TaxCategory, Variant};
 use mpos_domain::floor::{FloorChange, Table};
 use mpos_domain::ids::{
-    CategoryId, ItemId, ModifierGroupId, ModifierId, StaffId, StationId, TableId, TaxCategoryId,
-    VariantId,
+    CategoryId, ItemId, LocationId, ModifierGroupId, ModifierId, StaffId, StationId, TableId,
+    TaxCategoryId, VariantId,
 };
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::staff::{Role, StaffChange, StaffMember};
@@ -18,7 +18,7 @@ use mpos_store::columns::{
 use postgres::{GenericClient, Row};
 
 use crate::corrupt;
-use crate::sql::{Sql, big, get, id, opt_id, u32_at};
+use crate::sql::{Sql, big, get, id, location_key, opt_id, u32_at};
 
 /// Applies one menu change inside the commit's transaction.
 pub(crate) fn save_change<C: GenericClient>(
@@ -506,10 +506,11 @@ pub(crate) fn save_floor<C: GenericClient>(
     match change {
         FloorChange::TablePut(t) => {
             sql.execute(
-                "INSERT INTO floor_table (id, name, seats, area, active, token)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO floor_table (id, name, seats, area, active, token, location)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, seats = excluded.seats,
-                    area = excluded.area, active = excluded.active, token = excluded.token",
+                    area = excluded.area, active = excluded.active, token = excluded.token,
+                    location = excluded.location",
                 &[
                     &&id_bytes(t.id.0)[..],
                     &t.name,
@@ -517,6 +518,7 @@ pub(crate) fn save_floor<C: GenericClient>(
                     &t.area,
                     &t.active,
                     &t.token,
+                    &location_key(t.location),
                 ],
             )?;
         }
@@ -527,7 +529,7 @@ pub(crate) fn save_floor<C: GenericClient>(
 /// Every table, in service or not, by area and then name (T2 before T10).
 pub(crate) fn tables<C: GenericClient>(sql: &mut Sql<'_, C>) -> Result<Vec<Table>, StoreError> {
     sql.query(
-        "SELECT id, name, seats, area, active, token FROM floor_table
+        "SELECT id, name, seats, area, active, token, location FROM floor_table
          ORDER BY area, length(name), name",
         &[],
     )?
@@ -540,6 +542,7 @@ pub(crate) fn tables<C: GenericClient>(sql: &mut Sql<'_, C>) -> Result<Vec<Table
             area: get(r, "area")?,
             active: get(r, "active")?,
             token: get(r, "token")?,
+            location: opt_id(r, "location")?.map(LocationId),
         })
     })
     .collect()

@@ -1373,6 +1373,8 @@ where
         area: area.into(),
         active: true,
         token: format!("tok-{id}"),
+        // Tables at two restaurants, and one at none.
+        location: (id > 1).then_some(LocationId(0xb0 + id % 2)),
     };
     commit_catalog(
         &mut store,

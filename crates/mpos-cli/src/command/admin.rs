@@ -1080,6 +1080,7 @@ pub fn table(cmd: TableCommand) -> Result<Outcome> {
                 let mut c = connect(&target.target).await?;
                 let t = v1::Table {
                     token: String::new(),
+                    location: Vec::new(),
                     id: new_id(),
                     name,
                     seats,

@@ -369,6 +369,7 @@ async fn a_restaurant_set_up_and_run_from_the_command_line() {
         request_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
         table: Some(v1::Table {
             token: String::new(),
+            location: Vec::new(),
             id: uuid::Uuid::now_v7().as_bytes().to_vec(),
             name: "Bar 1".into(),
             seats: 1,

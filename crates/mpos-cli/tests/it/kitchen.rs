@@ -46,6 +46,7 @@ fn set_up_bistro(data: &Path) {
             area: String::new(),
             active: true,
             token: TOKEN.into(),
+            location: None,
         })),
     ];
     for (n, action) in actions.into_iter().enumerate() {

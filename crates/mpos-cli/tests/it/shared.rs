@@ -556,6 +556,68 @@ async fn an_organization_sells_at_two_restaurants_and_the_head_office_reads_acro
         change(c.clone(), token.clone(), (5 << 64) + n as u128, sells).await;
     }
 
+    // Each restaurant sets up its own table T1: the same name, at two places.
+    let mut tables = Vec::new();
+    for (n, (c, token)) in [(&bistro, &t_bistro), (&harbour, &t_harbour)]
+        .into_iter()
+        .enumerate()
+    {
+        let table = id((6 << 64) + 20 + n as u128);
+        c.clone()
+            .put_table(authed(
+                token,
+                v1::PutTableRequest {
+                    request_id: id((6 << 64) + 30 + n as u128),
+                    table: Some(v1::Table {
+                        id: table.clone(),
+                        name: "T1".into(),
+                        seats: 4,
+                        active: true,
+                        ..Default::default()
+                    }),
+                    new_link: false,
+                },
+            ))
+            .await
+            .unwrap();
+        tables.push(table);
+    }
+    let floor = |mut c: PosClient<Channel>, token: String| async move {
+        c.list_tables(authed(&token, v1::ListTablesRequest::default()))
+            .await
+            .unwrap()
+            .into_inner()
+            .tables
+            .into_iter()
+            .map(|t| t.table.unwrap())
+            .map(|t| (t.name, t.location))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        floor(harbour.clone(), t_harbour.clone()).await,
+        [("T1".to_string(), at_harbour.clone())]
+    );
+    assert_eq!(floor(office.clone(), t_office.clone()).await.len(), 2);
+    // An order the head office opens at the harbour's table is the harbour's.
+    office
+        .clone()
+        .open_order(authed(
+            &t_office,
+            v1::OpenOrderRequest {
+                request_id: id((6 << 64) + 50),
+                order: id((6 << 64) + 40),
+                number: "T1-1".into(),
+                channel: v1::Channel::Table.into(),
+                kind: Some(v1::open_order_request::Kind::DineIn(v1::DineIn {
+                    table: tables[1].clone(),
+                    guests: 2,
+                })),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
+
     // Both restaurants open a drawer called "front": one at each, so neither is refused.
     for (n, (c, token)) in [(&bistro, &t_bistro), (&harbour, &t_harbour)]
         .into_iter()
@@ -636,11 +698,11 @@ async fn an_organization_sells_at_two_restaurants_and_the_head_office_reads_acro
     let seen = listed(bistro.clone(), t_bistro.clone()).await;
     assert_eq!((seen.len(), at(&seen, &at_bistro)), (4, 4), "{seen:?}");
     let seen = listed(harbour.clone(), t_harbour.clone()).await;
-    assert_eq!((seen.len(), at(&seen, &at_harbour)), (3, 3), "{seen:?}");
+    assert_eq!((seen.len(), at(&seen, &at_harbour)), (4, 4), "{seen:?}");
     let seen = listed(office.clone(), t_office.clone()).await;
     assert_eq!(
         (seen.len(), at(&seen, &at_bistro), at(&seen, &at_harbour)),
-        (7, 4, 3)
+        (8, 4, 4)
     );
 
     let since = mpos_node::clock::now_millis() - 86_400_000;

@@ -108,7 +108,12 @@ impl PosApi {
         let node = self.node;
         self.read(move |store| {
             let here = node_location(store, node)?;
-            let (tables, open) = (store.tables()?, store.open_orders(here)?);
+            let tables: Vec<_> = store
+                .tables()?
+                .into_iter()
+                .filter(|t| here.is_none() || t.location == here)
+                .collect();
+            let open = store.open_orders(here)?;
             super::back_office::floor_reply(&tables, &open, include_inactive)
         })
         .await

@@ -379,6 +379,7 @@ fn floor_events_round_trip() {
     for table in [
         Table {
             token: "4f1c2a9e8b7d6c5a4f3e2d1c".into(),
+            location: None,
             id: TableId(7),
             name: "Patio 2".into(),
             seats: 6,
@@ -387,6 +388,7 @@ fn floor_events_round_trip() {
         },
         Table {
             token: String::new(),
+            location: None,
             id: TableId(8),
             name: "T8".into(),
             seats: 2,
