@@ -1380,7 +1380,10 @@ impl<S: PosStore> PosService<S> {
             .collect();
         for (id, o) in &w.orders {
             match o {
-                Some(o) if o.status == Status::Open && o.location == location => {
+                Some(o)
+                    if o.status == Status::Open
+                        && (location.is_none() || o.location == location) =>
+                {
                     open.insert(*id, o.clone());
                 }
                 _ => {
