@@ -23,9 +23,18 @@ pub struct Table {
     pub active: bool,
     /// The secret of the table's self-ordering link (`/t/<token>`); empty: no link.
     pub token: String,
-    /// The restaurant it stands in: the location of the node that set it up (none on a
-    /// node that sells at no location). Its orders belong there.
+    /// The restaurant it stands in: the location of the node that set it up. Its orders
+    /// belong there. None (set up on a node that sold at no location yet): it is on
+    /// every restaurant's floor.
     pub location: Option<LocationId>,
+}
+
+impl Table {
+    /// Whether both stand on one floor: at one restaurant, or one of them at none (on
+    /// every floor).
+    pub fn shares_floor_with(&self, other: &Table) -> bool {
+        self.location.is_none() || other.location.is_none() || self.location == other.location
+    }
 }
 
 /// Shortest self-ordering token: 96 random bits in base64url is 16 characters.
@@ -89,7 +98,7 @@ pub fn decide_floor(
                 && let Some(other) = tables.iter().find(|t| {
                     t.active
                         && t.id != table.id
-                        && t.location == table.location
+                        && t.shares_floor_with(table)
                         && t.name.eq_ignore_ascii_case(name)
                 })
             {
@@ -217,6 +226,9 @@ mod tests {
         let floor = vec![at(1, 10)];
         assert!(put(&at(2, 11), &floor, Role::Manager).is_ok());
         assert!(put(&at(2, 10), &floor, Role::Manager).is_err());
+        // A table placed nowhere is on every floor.
+        assert!(put(&table(2, "T1"), &floor, Role::Manager).is_err());
+        assert!(put(&at(2, 11), &[table(1, "T1")], Role::Manager).is_err());
     }
 
     #[test]

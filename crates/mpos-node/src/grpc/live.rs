@@ -111,7 +111,7 @@ impl PosApi {
             let tables: Vec<_> = store
                 .tables()?
                 .into_iter()
-                .filter(|t| here.is_none() || t.location == here)
+                .filter(|t| here.is_none() || t.location.is_none() || t.location == here)
                 .collect();
             let open = store.open_orders(here)?;
             super::back_office::floor_reply(&tables, &open, include_inactive)
