@@ -1527,21 +1527,8 @@ where
 {
     let mut store = backend.fresh();
     let mut till = Till::new();
-    let drawer = |id: u128, name: &str, at: u64| Drawer {
-        id: DrawerId(id),
-        name: name.into(),
-        location: None,
-        float: eur(10_000),
-        cash_sales: eur(0),
-        cash_refunds: eur(0),
-        paid_in: eur(0),
-        paid_out: eur(0),
-        opened_by: StaffId(7),
-        opened_at: at,
-        closed: None,
-    };
-    let front = drawer(1, "front", 1_000);
-    let bar = drawer(2, "bar", 2_000);
+    let front = open_drawer(1, "front", None, 1_000);
+    let bar = open_drawer(2, "bar", None, 2_000);
     let commit_drawers = |store: &mut B::Store, till: &mut Till, drawers: &[&Drawer]| {
         let ledger = till.ledger(1);
         let projection = Projection {
@@ -1839,23 +1826,10 @@ where
     );
 
     // A drawer session at each restaurant, and one at none.
-    let drawer = |id: u128, location: Option<LocationId>, at: u64| Drawer {
-        id: DrawerId(id),
-        name: "front".into(),
-        location,
-        float: eur(10_000),
-        cash_sales: eur(0),
-        cash_refunds: eur(0),
-        paid_in: eur(0),
-        paid_out: eur(0),
-        opened_by: StaffId(7),
-        opened_at: at,
-        closed: None,
-    };
     let (front, harbour_front, nowhere) = (
-        drawer(1, Some(bistro), 1_000),
-        drawer(2, Some(harbour), 2_000),
-        drawer(3, None, 3_000),
+        open_drawer(1, "front", Some(bistro), 1_000),
+        open_drawer(2, "front", Some(harbour), 2_000),
+        open_drawer(3, "front", None, 3_000),
     );
     let ledger = till.ledger(1);
     store
@@ -1916,4 +1890,21 @@ where
     let store = backend.reopen();
     assert_eq!(sells_at(&store, 2), Some(harbour));
     assert_eq!(numbers(store.open_orders(Some(harbour)).unwrap()), ["L-1"]);
+}
+
+/// A drawer session just opened with a float of 100.00.
+fn open_drawer(id: u128, name: &str, location: Option<LocationId>, at: u64) -> Drawer {
+    Drawer {
+        id: DrawerId(id),
+        name: name.into(),
+        location,
+        float: eur(10_000),
+        cash_sales: eur(0),
+        cash_refunds: eur(0),
+        paid_in: eur(0),
+        paid_out: eur(0),
+        opened_by: StaffId(7),
+        opened_at: at,
+        closed: None,
+    }
 }
