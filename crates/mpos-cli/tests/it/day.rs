@@ -6,7 +6,7 @@ use mpos_proto::v1::{self, pos_client::PosClient};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::serve::{authed, client, id, login, set_up_cafe, start};
+use crate::serve::{authed, cli_ok, client, id, login, set_up_cafe, start};
 use crate::support::{json, ok, s};
 
 const FLAT_WHITE: i64 = 380;
@@ -702,20 +702,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
     assert_eq!(missing.code(), Code::NotFound);
 
     let session = tmp.path().join("session.json");
-    let cli = |args: &[&str]| {
-        let out = crate::support::mpos()
-            .args(args)
-            .env("MPOS_SESSION", &session)
-            .env("MPOS_TARGET", &server.addr)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let cli = |args: &[&str]| cli_ok(&server.addr, &session, args);
     cli(&["login", "--staff", "Ana", "--pin", "4821"]);
     let report: serde_json::Value =
         serde_json::from_str(&cli(&["report", "day", "1", "--json"])).unwrap();

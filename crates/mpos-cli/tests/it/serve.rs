@@ -757,6 +757,13 @@ pub fn cli(addr: &str, session: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `cli`, which must succeed: its standard output.
+pub fn cli_ok(addr: &str, session: &Path, args: &[&str]) -> String {
+    let (code, out, err) = cli(addr, session, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
 #[test]
 fn a_sale_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();

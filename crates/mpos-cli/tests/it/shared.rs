@@ -8,7 +8,7 @@ use mpos_proto::v1::{self, pos_client::PosClient};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::serve::{authed, client, id, login, set_up_cafe_in, start_on};
+use crate::serve::{authed, cli_ok, client, id, login, set_up_cafe_in, start_on};
 use crate::support::{json, s};
 
 /// A new, empty schema on the tests' PostgreSQL server (`scripts/test.sh` starts one and
@@ -104,6 +104,29 @@ async fn void_lines(c: PosClient<Channel>, token: String, order: u128, lines: Ve
         .await;
     }
     retries
+}
+
+/// Flour, a stock item counted in kilograms, and the croissant's recipe (item 2 of the
+/// cafe): 60 g of it.
+fn flour_for_croissants(flour: &[u8]) -> [v1::change_stock_request::Change; 2] {
+    use v1::change_stock_request::Change as Stock;
+    [
+        Stock::StockItem(v1::StockItem {
+            id: flour.to_vec(),
+            name: "Flour".into(),
+            unit: v1::StockUnit::Kilogram.into(),
+            active: true,
+        }),
+        Stock::Recipe(v1::RecipeRequest {
+            target: Some(v1::RecipeTarget {
+                kind: Some(v1::recipe_target::Kind::Item(id(2))),
+            }),
+            ingredients: vec![v1::IngredientRequest {
+                stock: flour.to_vec(),
+                quantity: "60 g".into(),
+            }],
+        }),
+    ]
 }
 
 async fn order_view(c: &mut PosClient<Channel>, token: &str, order: u128) -> v1::OrderView {
@@ -280,27 +303,15 @@ async fn two_nodes_on_one_database_write_the_same_order_and_lose_nothing() {
     };
     use v1::change_stock_request::Change as Stock;
     let (city, flour) = (id(900), id(901));
+    let [item, recipe] = flour_for_croissants(&flour);
     for (n, change) in [
         Stock::Location(v1::Location {
             id: city.clone(),
             name: "City".into(),
             active: true,
         }),
-        Stock::StockItem(v1::StockItem {
-            id: flour.clone(),
-            name: "Flour".into(),
-            unit: v1::StockUnit::Kilogram.into(),
-            active: true,
-        }),
-        Stock::Recipe(v1::RecipeRequest {
-            target: Some(v1::RecipeTarget {
-                kind: Some(v1::recipe_target::Kind::Item(id(2))),
-            }),
-            ingredients: vec![v1::IngredientRequest {
-                stock: flour.clone(),
-                quantity: "60 g".into(),
-            }],
-        }),
+        item,
+        recipe,
         Stock::SalesStock(v1::SalesStock {
             location: city.clone(),
             depletion: v1::StockDepletion::OnClose.into(),
@@ -513,22 +524,8 @@ async fn an_organization_sells_at_two_restaurants_and_the_head_office_reads_acro
             name: "Harbour".into(),
             active: true,
         }),
-        Stock::StockItem(v1::StockItem {
-            id: flour.clone(),
-            name: "Flour".into(),
-            unit: v1::StockUnit::Kilogram.into(),
-            active: true,
-        }),
-        Stock::Recipe(v1::RecipeRequest {
-            target: Some(v1::RecipeTarget {
-                kind: Some(v1::recipe_target::Kind::Item(id(2))),
-            }),
-            ingredients: vec![v1::IngredientRequest {
-                stock: flour.clone(),
-                quantity: "60 g".into(),
-            }],
-        }),
     ];
+    setup.extend(flour_for_croissants(&flour));
     for at in [&at_bistro, &at_harbour] {
         setup.push(Stock::Receive(v1::ReceiveStockRequest {
             location: at.clone(),
@@ -806,20 +803,7 @@ async fn an_organization_sells_at_two_restaurants_and_the_head_office_reads_acro
 
     // The owner asks the head office from the command line.
     let session = tmp.path().join("session.json");
-    let cli = |args: &[&str]| {
-        let out = crate::support::mpos()
-            .args(args)
-            .env("MPOS_SESSION", &session)
-            .env("MPOS_TARGET", &nodes[2].addr)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let cli = |args: &[&str]| cli_ok(&nodes[2].addr, &session, args);
     cli(&["login", "--staff", "Ana", "--pin", "4821"]);
     let report: serde_json::Value =
         serde_json::from_str(&cli(&["report", "sales", "--days", "1", "--json"])).unwrap();
