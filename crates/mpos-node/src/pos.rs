@@ -5,6 +5,7 @@
 //! before any reply. A request id seen before is not applied again: its first result is
 //! returned. Lines are priced here, from the menu; a client never sends a price.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
@@ -34,7 +35,8 @@ use mpos_domain::{Event, Refusal};
 use mpos_ledger::{EntryRef, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
 use mpos_store::{
-    AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PosStore, Projection, StoreError,
+    AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PosStore, Projection, StockWanted,
+    StoreError,
 };
 
 use crate::day::{Overlay, currency, fold, open_day, record};
@@ -504,9 +506,9 @@ fn inventory_fingerprint(c: &InventoryCommand) -> String {
 }
 
 /// The rows an inventory command reads: what it names and the levels it weighs.
-fn stock_needs(command: &InventoryCommand) -> StockNeeds {
+fn stock_needs(command: &InventoryCommand) -> StockWanted {
     use InventoryCommand as C;
-    let mut n = StockNeeds::default();
+    let mut n = StockWanted::default();
     match command {
         C::PutLocation(_) | C::PutStockItem(_) | C::PutSupplier(_) => {}
         C::SetSalesStock(s) => n.locations.extend(s.map(|s| s.location)),
@@ -567,16 +569,6 @@ fn stock_needs(command: &InventoryCommand) -> StockNeeds {
     n
 }
 
-#[derive(Default)]
-struct StockNeeds {
-    locations: Vec<mpos_domain::ids::LocationId>,
-    items: Vec<mpos_domain::ids::StockItemId>,
-    suppliers: Vec<mpos_domain::ids::SupplierId>,
-    transfers: Vec<mpos_domain::ids::TransferId>,
-    purchase_orders: Vec<mpos_domain::ids::PurchaseOrderId>,
-    levels: Vec<(mpos_domain::ids::LocationId, mpos_domain::ids::StockItemId)>,
-}
-
 /// What a batch has decided so far and not yet committed; later requests of the batch
 /// see it as if it were stored.
 #[derive(Default)]
@@ -599,6 +591,9 @@ struct Working {
     /// Orders the batch names that are neither cached nor stored (new orders): nothing to
     /// read for them.
     absent: HashSet<OrderId>,
+    /// What every inventory command of the batch weighs, read at once when the batch
+    /// began, with the batch's inventory events laid over it as they are accepted.
+    stock: Option<Stock>,
 }
 
 fn reused(id: u128) -> NodeError {
@@ -779,7 +774,7 @@ impl<S: PosStore> PosService<S> {
             }
             Action::Inventory(command) => {
                 let book = self.stock_book(command, w)?;
-                let changes = mpos_domain::inventory::decide(&book, actor, command)?;
+                let changes = mpos_domain::inventory::decide(book.as_ref(), actor, command)?;
                 Ok(Staged::events(
                     changes
                         .into_iter()
@@ -1001,45 +996,44 @@ impl<S: PosStore> PosService<S> {
     }
 
     /// The books an inventory command is decided against: the rows it names, as stored,
-    /// with the batch's earlier inventory events laid over them.
-    fn stock_book(&self, command: &InventoryCommand, w: &Working) -> Result<Stock, NodeError> {
+    /// with the batch's earlier inventory events laid over them. Levels the command does
+    /// not weigh may be wrong in them (they start from zero): only weighed ones are read.
+    fn stock_book<'w>(
+        &self,
+        command: &InventoryCommand,
+        w: &'w Working,
+    ) -> Result<Cow<'w, Stock>, NodeError> {
+        if let Some(book) = &w.stock {
+            return Ok(Cow::Borrowed(book));
+        }
+        // The batch's read failed: this command reads for itself.
         let store = self.ledger.store();
-        let needs = stock_needs(command);
         let mut book = Stock::new(currency(store)?);
-        for id in needs.locations {
-            if let Some(l) = store.location(id)? {
-                book.locations.insert(id, l);
-            }
-        }
-        for id in needs.items {
-            if let Some(i) = store.stock_item(id)? {
-                book.items.insert(id, i);
-            }
-        }
-        for id in needs.suppliers {
-            if let Some(s) = store.supplier(id)? {
-                book.suppliers.insert(id, s);
-            }
-        }
-        for id in needs.transfers {
-            if let Some(t) = store.transfer(id)? {
-                book.transfers.insert(id, t);
-            }
-        }
-        for id in needs.purchase_orders {
-            if let Some(po) = store.purchase_order(id)? {
-                book.purchase_orders.insert(id, po);
-            }
-        }
-        for (l, i) in needs.levels {
-            book.levels.insert((l, i), store.stock_level(l, i)?);
-        }
-        // Levels the command does not weigh may come out wrong here (they start from
-        // zero); only the ones it weighs were read.
+        store.read_stock(&stock_needs(command), &mut book)?;
         for e in &w.inventory {
             book.apply(&e.change);
         }
-        Ok(book)
+        Ok(Cow::Owned(book))
+    }
+
+    /// Every row the batch's inventory commands weigh, in one read, for the batch's book.
+    fn read_stock_ahead(&self, requests: &[Request]) -> Result<Option<Stock>, NodeError> {
+        let mut wanted = StockWanted::default();
+        let mut any = false;
+        for r in requests {
+            if let Action::Inventory(command) = &r.action {
+                wanted.extend(stock_needs(command));
+                any = true;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        wanted.dedup();
+        let store = self.ledger.store();
+        let mut book = Stock::new(currency(store)?);
+        store.read_stock(&wanted, &mut book)?;
+        Ok(Some(book))
     }
 
     /// Where sales take stock from, as the batch has left it.
@@ -1577,6 +1571,7 @@ impl<S: PosStore> PosService<S> {
     /// answers each question in one round trip instead of one per request. If a read
     /// fails, each request reads for itself (and meets the failure there).
     fn read_ahead(&self, requests: &[Request], w: &mut Working) {
+        w.stock = self.read_stock_ahead(requests).ok().flatten();
         let store = self.ledger.store();
         let ids: Vec<u128> = requests.iter().map(|r| r.id).collect();
         w.applied_before = store
@@ -1703,7 +1698,12 @@ impl<S: PosStore> PosService<S> {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
                         Event::Staff(s) => w.staff.push(s.change.clone()),
                         Event::Floor(f) => w.floor.push(f.change.clone()),
-                        Event::Inventory(i) => w.inventory.push(i.clone()),
+                        Event::Inventory(i) => {
+                            if let Some(book) = &mut w.stock {
+                                book.apply(&i.change);
+                            }
+                            w.inventory.push(i.clone());
+                        }
                         _ => {}
                     }
                 }

@@ -11,7 +11,7 @@ use mpos_domain::ids::{
 };
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    Location, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue,
+    Location, PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, Stock, StockItem, StockValue,
     Supplier, Transfer,
 };
 use mpos_domain::menu::Settings;
@@ -22,7 +22,8 @@ use mpos_ledger::{
 };
 use mpos_store::{
     AppliedRequest, ClosedDay, InventoryStore, LedgerBatch, LedgerItem, LedgerStore, NewPrintJob,
-    PosStore, PrintJob, PrintStore, Printer, Projection, ReportLevel, StockUsage, StoreError,
+    PosStore, PrintJob, PrintStore, Printer, Projection, ReportLevel, StockUsage, StockWanted,
+    StoreError,
 };
 use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
@@ -714,6 +715,13 @@ impl InventoryStore for Store {
         match self {
             Store::Sqlite(s) => s.stock_usage(from, to),
             Store::Postgres(s) => s.stock_usage(from, to),
+        }
+    }
+
+    fn read_stock(&self, wanted: &StockWanted, book: &mut Stock) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_stock(wanted, book),
+            Store::Postgres(s) => s.read_stock(wanted, book),
         }
     }
 }

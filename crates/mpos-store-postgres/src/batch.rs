@@ -7,13 +7,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mpos_domain::ids::{LocationId, OrderId, StockItemId};
-use mpos_domain::inventory::StockValue;
+use mpos_domain::ids::{LocationId, OrderId, StockItemId, TransferId};
+use mpos_domain::inventory::{StockValue, Transfer};
 use mpos_store::StoreError;
-use mpos_store::columns::id_bytes;
 use postgres::GenericClient;
 
-use crate::sql::Sql;
+use crate::sql::{Sql, big, keys};
 
 type Id = Vec<u8>;
 
@@ -152,6 +151,12 @@ pub(crate) struct StockWrites {
     pub deltas: BTreeMap<(LocationId, StockItemId, &'static str, i64), (i64, i64)>,
     /// What each order holds, as added up over the batch: (dimension, thousandths).
     pub held: BTreeMap<(OrderId, LocationId, StockItemId), (&'static str, i64)>,
+    /// Transfers the batch read or sent, as the batch leaves them.
+    pub transfers: HashMap<TransferId, Transfer>,
+    /// Transfers the batch sent (new rows), in the order sent.
+    pub sent: Vec<TransferId>,
+    /// Transfers the batch received, in the order received.
+    pub arrived: Vec<TransferId>,
 }
 
 /// Everything a commit writes to the busy tables, written by `flush`.
@@ -165,10 +170,6 @@ pub(crate) struct Writes {
     pub payments: NewPayments,
     pub requests: NewRequests,
     pub stock: StockWrites,
-}
-
-fn ids<'a>(keys: impl Iterator<Item = &'a u128>) -> Vec<Id> {
-    keys.map(|k| id_bytes(*k).to_vec()).collect()
 }
 
 impl Writes {
@@ -386,8 +387,8 @@ impl StockWrites {
 
     fn flush<C: GenericClient>(self, sql: &mut Sql<'_, C>) -> Result<(), StoreError> {
         if !self.changed.is_empty() {
-            let locations = ids(self.changed.keys().map(|(l, _)| &l.0));
-            let items = ids(self.changed.keys().map(|(_, i)| &i.0));
+            let locations = keys(self.changed.keys().map(|(l, _)| l.0));
+            let items = keys(self.changed.keys().map(|(_, i)| i.0));
             let milli: Vec<i64> = self.changed.values().map(|v| v.milli).collect();
             let value: Vec<i64> = self.changed.values().map(|v| v.value).collect();
             sql.execute(
@@ -400,8 +401,8 @@ impl StockWrites {
         }
         if !self.deltas.is_empty() {
             let d = &self.deltas;
-            let locations = ids(d.keys().map(|k| &k.0.0));
-            let items = ids(d.keys().map(|k| &k.1.0));
+            let locations = keys(d.keys().map(|k| k.0.0));
+            let items = keys(d.keys().map(|k| k.1.0));
             let kinds: Vec<&str> = d.keys().map(|k| k.2).collect();
             let at: Vec<i64> = d.keys().map(|k| k.3).collect();
             let milli: Vec<i64> = d.values().map(|v| v.0).collect();
@@ -414,9 +415,9 @@ impl StockWrites {
             )?;
         }
         if !self.held.is_empty() {
-            let orders = ids(self.held.keys().map(|(o, _, _)| &o.0));
-            let locations = ids(self.held.keys().map(|(_, l, _)| &l.0));
-            let items = ids(self.held.keys().map(|(_, _, i)| &i.0));
+            let orders = keys(self.held.keys().map(|(o, _, _)| o.0));
+            let locations = keys(self.held.keys().map(|(_, l, _)| l.0));
+            let items = keys(self.held.keys().map(|(_, _, i)| i.0));
             let dimensions: Vec<&str> = self.held.values().map(|(d, _)| *d).collect();
             let milli: Vec<i64> = self.held.values().map(|(_, m)| *m).collect();
             sql.execute(
@@ -426,6 +427,100 @@ impl StockWrites {
                  ON CONFLICT (order_id, location, item) DO UPDATE
                     SET milli = stock_sale.milli + excluded.milli",
                 &[&orders, &locations, &items, &dimensions, &milli],
+            )?;
+        }
+        self.flush_transfers(sql)
+    }
+
+    fn flush_transfers<C: GenericClient>(&self, sql: &mut Sql<'_, C>) -> Result<(), StoreError> {
+        let sent: Vec<&Transfer> = self
+            .sent
+            .iter()
+            .filter_map(|t| self.transfers.get(t))
+            .collect();
+        if !sent.is_empty() {
+            sql.execute(
+                "INSERT INTO stock_transfer (id, from_location, to_location, received)
+                 SELECT id, f, t, FALSE FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BYTEA[])
+                    AS u(id, f, t)",
+                &[
+                    &keys(sent.iter().map(|t| t.id.0)),
+                    &keys(sent.iter().map(|t| t.from.0)),
+                    &keys(sent.iter().map(|t| t.to.0)),
+                ],
+            )?;
+            let lines: Vec<(TransferId, usize, &mpos_domain::inventory::TransferLine)> = sent
+                .iter()
+                .flat_map(|t| t.sent.iter().enumerate().map(|(n, l)| (t.id, n, l)))
+                .collect();
+            sql.execute(
+                "INSERT INTO stock_transfer_line (transfer, position, item, dimension, milli,
+                    value, currency)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[],
+                    $5::BIGINT[], $6::BIGINT[], $7::TEXT[])",
+                &[
+                    &keys(lines.iter().map(|(t, _, _)| t.0)),
+                    &lines.iter().map(|(_, n, _)| big(*n)).collect::<Vec<_>>(),
+                    &keys(lines.iter().map(|(_, _, l)| l.item.0)),
+                    &lines
+                        .iter()
+                        .map(|(_, _, l)| l.quantity.dimension.name())
+                        .collect::<Vec<_>>(),
+                    &lines
+                        .iter()
+                        .map(|(_, _, l)| l.quantity.milli)
+                        .collect::<Vec<_>>(),
+                    &lines
+                        .iter()
+                        .map(|(_, _, l)| l.value.minor())
+                        .collect::<Vec<_>>(),
+                    &lines
+                        .iter()
+                        .map(|(_, _, l)| l.value.currency().code().to_owned())
+                        .collect::<Vec<_>>(),
+                ],
+            )?;
+        }
+        let arrived: Vec<(
+            TransferId,
+            &[(StockItemId, mpos_domain::inventory::Quantity)],
+        )> = self
+            .arrived
+            .iter()
+            .filter_map(|t| {
+                let lines = self.transfers.get(t)?.received.as_deref()?;
+                Some((*t, lines))
+            })
+            .collect();
+        if !arrived.is_empty() {
+            let ids = keys(arrived.iter().map(|(t, _)| t.0));
+            sql.execute(
+                "UPDATE stock_transfer SET received = TRUE WHERE id = ANY($1)",
+                &[&ids],
+            )?;
+            let lines: Vec<(
+                TransferId,
+                usize,
+                StockItemId,
+                mpos_domain::inventory::Quantity,
+            )> = arrived
+                .iter()
+                .flat_map(|(t, lines)| lines.iter().enumerate().map(|(n, (i, q))| (*t, n, *i, *q)))
+                .collect();
+            sql.execute(
+                "INSERT INTO stock_transfer_received (transfer, position, item, dimension, milli)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[],
+                    $5::BIGINT[])",
+                &[
+                    &keys(lines.iter().map(|(t, _, _, _)| t.0)),
+                    &lines.iter().map(|(_, n, _, _)| big(*n)).collect::<Vec<_>>(),
+                    &keys(lines.iter().map(|(_, _, i, _)| i.0)),
+                    &lines
+                        .iter()
+                        .map(|(_, _, _, q)| q.dimension.name())
+                        .collect::<Vec<_>>(),
+                    &lines.iter().map(|(_, _, _, q)| q.milli).collect::<Vec<_>>(),
+                ],
             )?;
         }
         Ok(())

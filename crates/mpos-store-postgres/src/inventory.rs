@@ -3,11 +3,13 @@
 //! the domain's `new_levels`, from levels read under a row lock: movements committed by
 //! several nodes at once queue on the rows they touch and add up.
 
+use std::collections::{BTreeMap, HashMap};
+
 use mpos_domain::ids::{LocationId, OrderId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
     Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
-    Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue, Supplier, Transfer,
+    Quantity, Recipe, RecipeFor, SalesStock, Stock, StockItem, StockValue, Supplier, Transfer,
     TransferLine, deltas, new_levels,
 };
 use mpos_domain::{Currency, Money};
@@ -16,11 +18,11 @@ use mpos_store::columns::{
     depletion_from, dimension_from, id_bytes, movement_kind, recipe_key, recipe_target,
     recipes_from, unit_from, usage_deltas,
 };
-use mpos_store::{InventoryStore, ReportLevel, StockUsage, StoreError};
+use mpos_store::{InventoryStore, ReportLevel, StockUsage, StockWanted, StoreError};
 use postgres::{GenericClient, Row};
 
 use crate::batch::{Delta, StockWrites};
-use crate::sql::{Sql, big, get, id};
+use crate::sql::{Sql, big, get, id, keys};
 use crate::{PgStore, corrupt, sql_int};
 
 fn quantity(row: &Row, dimension: &str, milli: &str) -> Result<Quantity, StoreError> {
@@ -58,59 +60,6 @@ fn level<C: GenericClient>(
         })
         .transpose()?
         .unwrap_or_default())
-}
-
-fn transfer<C: GenericClient>(
-    sql: &mut Sql<'_, C>,
-    tid: TransferId,
-) -> Result<Option<Transfer>, StoreError> {
-    let key = id_bytes(tid.0);
-    let Some(head) = sql.query_opt(
-        "SELECT from_location, to_location, received FROM stock_transfer WHERE id = $1",
-        &[&&key[..]],
-    )?
-    else {
-        return Ok(None);
-    };
-    let sent = sql
-        .query(
-            "SELECT * FROM stock_transfer_line WHERE transfer = $1 ORDER BY position",
-            &[&&key[..]],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(TransferLine {
-                item: StockItemId(id(r, "item")?),
-                quantity: quantity(r, "dimension", "milli")?,
-                value: money(r, "value")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let received = if get::<bool>(&head, "received")? {
-        Some(
-            sql.query(
-                "SELECT * FROM stock_transfer_received WHERE transfer = $1 ORDER BY position",
-                &[&&key[..]],
-            )?
-            .iter()
-            .map(|r| {
-                Ok((
-                    StockItemId(id(r, "item")?),
-                    quantity(r, "dimension", "milli")?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?,
-        )
-    } else {
-        None
-    };
-    Ok(Some(Transfer {
-        id: tid,
-        from: LocationId(id(&head, "from_location")?),
-        to: LocationId(id(&head, "to_location")?),
-        sent,
-        received,
-    }))
 }
 
 /// Applies one inventory event inside the commit's transaction.
@@ -248,30 +197,59 @@ pub(crate) fn save_event<C: GenericClient>(
 
 /// Reads, under a row lock, every level the batch's movements will change that is not
 /// read yet: one statement, rows locked in (location, item) order, so two nodes moving the
-/// same items never wait on each other in a cycle. A movement whose rows are only known
-/// once its transfer is read (an arrival) reads the rest itself.
+/// same items never wait on each other in a cycle. The transfers that arrive are read
+/// first (where they arrive is in them), in one go.
 pub(crate) fn lock_levels<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     w: &mut StockWrites,
     events: &[&InventoryEvent],
 ) -> Result<(), StoreError> {
-    let mut keys: Vec<(LocationId, StockItemId)> = events
+    let arriving: Vec<TransferId> = events
         .iter()
         .filter_map(|e| match &e.change {
-            InventoryChange::Moved(m) => Some(deltas(m, |_| None)),
+            InventoryChange::Moved(Movement::TransferReceived { transfer, .. }) => Some(*transfer),
+            _ => None,
+        })
+        .filter(|t| !w.transfers.contains_key(t))
+        .collect();
+    if !arriving.is_empty() {
+        for t in transfers(sql, &arriving)? {
+            w.transfers.insert(t.id, t);
+        }
+    }
+    // A transfer sent in this batch arrives where it was sent to.
+    let sent_to: HashMap<TransferId, LocationId> = events
+        .iter()
+        .filter_map(|e| match &e.change {
+            InventoryChange::Moved(Movement::TransferSent { transfer, to, .. }) => {
+                Some((*transfer, *to))
+            }
+            _ => None,
+        })
+        .collect();
+    let to = |t: TransferId| {
+        sent_to
+            .get(&t)
+            .copied()
+            .or_else(|| w.transfers.get(&t).map(|t| t.to))
+    };
+    let mut wanted: Vec<(LocationId, StockItemId)> = events
+        .iter()
+        .filter_map(|e| match &e.change {
+            InventoryChange::Moved(m) => Some(deltas(m, to)),
             _ => None,
         })
         .flatten()
         .map(|(l, i, _)| (l, i))
         .filter(|k| !w.levels.contains_key(k))
         .collect();
-    keys.sort_by_key(|(l, i)| (l.0, i.0));
-    keys.dedup();
-    if keys.is_empty() {
+    wanted.sort_by_key(|(l, i)| (l.0, i.0));
+    wanted.dedup();
+    if wanted.is_empty() {
         return Ok(());
     }
-    let locations: Vec<Vec<u8>> = keys.iter().map(|(l, _)| id_bytes(l.0).to_vec()).collect();
-    let items: Vec<Vec<u8>> = keys.iter().map(|(_, i)| id_bytes(i.0).to_vec()).collect();
+    let locations = keys(wanted.iter().map(|(l, _)| l.0));
+    let items = keys(wanted.iter().map(|(_, i)| i.0));
     for r in sql.query(
         "SELECT s.location, s.item, s.milli, s.value FROM stock_level s
          JOIN UNNEST($1::BYTEA[], $2::BYTEA[]) AS k(location, item)
@@ -292,10 +270,26 @@ pub(crate) fn lock_levels<C: GenericClient>(
         );
     }
     // No row yet: nothing held.
-    for k in keys {
+    for k in wanted {
         w.levels.entry(k).or_default();
     }
     Ok(())
+}
+
+/// A transfer as the batch has left it (sent in it, or read once).
+fn known_transfer<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    w: &mut StockWrites,
+    t: TransferId,
+) -> Result<Option<Transfer>, StoreError> {
+    if let Some(known) = w.transfers.get(&t) {
+        return Ok(Some(known.clone()));
+    }
+    let read = transfers(sql, &[t])?.pop();
+    if let Some(read) = &read {
+        w.transfers.insert(t, read.clone());
+    }
+    Ok(read)
 }
 
 fn save_movement<C: GenericClient>(
@@ -305,7 +299,7 @@ fn save_movement<C: GenericClient>(
     at: u64,
 ) -> Result<(), StoreError> {
     let received = match m {
-        Movement::TransferReceived { transfer: t, .. } => transfer(sql, *t)?,
+        Movement::TransferReceived { transfer: t, .. } => known_transfer(sql, w, *t)?,
         _ => None,
     };
     let to = received.as_ref().map(|t| t.to);
@@ -395,49 +389,25 @@ fn save_movement<C: GenericClient>(
             to,
             lines,
         } => {
-            let key = id_bytes(transfer.0);
-            sql.execute(
-                "INSERT INTO stock_transfer (id, from_location, to_location, received)
-                 VALUES ($1, $2, $3, FALSE)",
-                &[&&key[..], &&id_bytes(from.0)[..], &&id_bytes(to.0)[..]],
-            )?;
-            for (n, l) in lines.iter().enumerate() {
-                sql.execute(
-                    "INSERT INTO stock_transfer_line (transfer, position, item, dimension, milli,
-                        value, currency) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[
-                        &&key[..],
-                        &big(n),
-                        &&id_bytes(l.item.0)[..],
-                        &l.quantity.dimension.name(),
-                        &l.quantity.milli,
-                        &l.value.minor(),
-                        &l.value.currency().code(),
-                    ],
-                )?;
-            }
+            w.transfers.insert(
+                *transfer,
+                Transfer {
+                    id: *transfer,
+                    from: *from,
+                    to: *to,
+                    sent: lines.clone(),
+                    received: None,
+                },
+            );
+            w.sent.push(*transfer);
         }
         Movement::TransferReceived {
             transfer, lines, ..
         } if received.is_some() => {
-            let key = id_bytes(transfer.0);
-            sql.execute(
-                "UPDATE stock_transfer SET received = TRUE WHERE id = $1",
-                &[&&key[..]],
-            )?;
-            for (n, (item, q)) in lines.iter().enumerate() {
-                sql.execute(
-                    "INSERT INTO stock_transfer_received (transfer, position, item, dimension,
-                        milli) VALUES ($1, $2, $3, $4, $5)",
-                    &[
-                        &&key[..],
-                        &big(n),
-                        &&id_bytes(item.0)[..],
-                        &q.dimension.name(),
-                        &q.milli,
-                    ],
-                )?;
+            if let Some(t) = w.transfers.get_mut(transfer) {
+                t.received = Some(lines.clone());
             }
+            w.arrived.push(*transfer);
         }
         _ => {}
     }
@@ -445,16 +415,6 @@ fn save_movement<C: GenericClient>(
 }
 
 /// A (location, item, quantity) row: a par level, or what an order holds.
-/// Levels and par levels side by side: one read for the stock report.
-const REPORT: &str = "SELECT COALESCE(l.location, p.location) AS location,
-        COALESCE(l.item, p.item) AS item, COALESCE(l.milli, 0) AS milli,
-        COALESCE(l.value, 0) AS value, p.dimension AS par_dimension, p.milli AS par_milli
-    FROM (SELECT location, item, milli, value FROM stock_level
-          WHERE $1::BYTEA IS NULL OR location = $1) l
-    FULL JOIN (SELECT location, item, dimension, milli FROM stock_par
-          WHERE $1::BYTEA IS NULL OR location = $1) p
-      ON p.location = l.location AND p.item = l.item";
-
 fn held(r: &Row) -> Result<(LocationId, StockItemId, Quantity), StoreError> {
     Ok((
         LocationId(id(r, "location")?),
@@ -472,7 +432,139 @@ fn stock_item_row(r: &Row) -> Result<StockItem, StoreError> {
     })
 }
 
+/// Transfers by id, each with what was sent and what arrived: three reads for any number.
+fn transfers<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    ids: &[TransferId],
+) -> Result<Vec<Transfer>, StoreError> {
+    let k = keys(ids.iter().map(|t| t.0));
+    let mut found: BTreeMap<TransferId, Transfer> = BTreeMap::new();
+    for r in sql.query(
+        "SELECT id, from_location, to_location, received FROM stock_transfer
+         WHERE id = ANY($1)",
+        &[&k],
+    )? {
+        let tid = TransferId(id(&r, "id")?);
+        let received = get::<bool>(&r, "received")?.then(Vec::new);
+        found.insert(
+            tid,
+            Transfer {
+                id: tid,
+                from: LocationId(id(&r, "from_location")?),
+                to: LocationId(id(&r, "to_location")?),
+                sent: Vec::new(),
+                received,
+            },
+        );
+    }
+    for r in sql.query(
+        "SELECT * FROM stock_transfer_line WHERE transfer = ANY($1) ORDER BY transfer, position",
+        &[&k],
+    )? {
+        if let Some(t) = found.get_mut(&TransferId(id(&r, "transfer")?)) {
+            t.sent.push(TransferLine {
+                item: StockItemId(id(&r, "item")?),
+                quantity: quantity(&r, "dimension", "milli")?,
+                value: money(&r, "value")?,
+            });
+        }
+    }
+    for r in sql.query(
+        "SELECT * FROM stock_transfer_received WHERE transfer = ANY($1)
+         ORDER BY transfer, position",
+        &[&k],
+    )? {
+        if let Some(arrived) = found
+            .get_mut(&TransferId(id(&r, "transfer")?))
+            .and_then(|t| t.received.as_mut())
+        {
+            arrived.push((
+                StockItemId(id(&r, "item")?),
+                quantity(&r, "dimension", "milli")?,
+            ));
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
 impl InventoryStore for PgStore {
+    fn read_stock(&self, wanted: &StockWanted, book: &mut Stock) -> Result<(), StoreError> {
+        self.with(|s| {
+            if !wanted.locations.is_empty() {
+                for r in s.query(
+                    "SELECT id, name, active FROM stock_location WHERE id = ANY($1)",
+                    &[&keys(wanted.locations.iter().map(|l| l.0))],
+                )? {
+                    let l = Location {
+                        id: LocationId(id(&r, "id")?),
+                        name: get(&r, "name")?,
+                        active: get(&r, "active")?,
+                    };
+                    book.locations.insert(l.id, l);
+                }
+            }
+            if !wanted.items.is_empty() {
+                for r in s.query(
+                    "SELECT * FROM stock_item WHERE id = ANY($1)",
+                    &[&keys(wanted.items.iter().map(|i| i.0))],
+                )? {
+                    let i = stock_item_row(&r)?;
+                    book.items.insert(i.id, i);
+                }
+            }
+            if !wanted.suppliers.is_empty() {
+                for r in s.query(
+                    "SELECT id, name, contact FROM stock_supplier WHERE id = ANY($1)",
+                    &[&keys(wanted.suppliers.iter().map(|i| i.0))],
+                )? {
+                    let supplier = Supplier {
+                        id: SupplierId(id(&r, "id")?),
+                        name: get(&r, "name")?,
+                        contact: get(&r, "contact")?,
+                    };
+                    book.suppliers.insert(supplier.id, supplier);
+                }
+            }
+            if !wanted.transfers.is_empty() {
+                for t in transfers(s, &wanted.transfers)? {
+                    book.transfers.insert(t.id, t);
+                }
+            }
+            // Purchase orders are few per batch: one read each.
+            for &po in &wanted.purchase_orders {
+                if let Some(p) = purchase_order(s, po)? {
+                    book.purchase_orders.insert(po, p);
+                }
+            }
+            if !wanted.levels.is_empty() {
+                for &key in &wanted.levels {
+                    book.levels.insert(key, StockValue::default());
+                }
+                let locations = keys(wanted.levels.iter().map(|(l, _)| l.0));
+                let items = keys(wanted.levels.iter().map(|(_, i)| i.0));
+                for r in s.query(
+                    "SELECT s.location, s.item, s.milli, s.value FROM stock_level s
+                     JOIN UNNEST($1::BYTEA[], $2::BYTEA[]) AS k(location, item)
+                        ON s.location = k.location AND s.item = k.item
+                     WHERE s.location = ANY($1) AND s.item = ANY($2)",
+                    &[&locations, &items],
+                )? {
+                    book.levels.insert(
+                        (
+                            LocationId(id(&r, "location")?),
+                            StockItemId(id(&r, "item")?),
+                        ),
+                        StockValue {
+                            milli: get(&r, "milli")?,
+                            value: get(&r, "value")?,
+                        },
+                    );
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn stock_item(&self, sid: StockItemId) -> Result<Option<StockItem>, StoreError> {
         self.with(|s| {
             s.query_opt(
@@ -583,27 +675,39 @@ impl InventoryStore for PgStore {
     }
 
     fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError> {
+        // Two plain scans merged here: PostgreSQL's FULL JOIN of 50,000 levels with their
+        // par levels took longer than both scans and the merge (so did sending each scan
+        // as one row of arrays).
+        let only = location.map(|l| id_bytes(l.0).to_vec());
         self.with(|s| {
-            s.query(REPORT, &[&location.map(|l| id_bytes(l.0).to_vec())])?
+            let levels = s
+                .query(
+                    "SELECT location, item, milli, value FROM stock_level
+                     WHERE $1::BYTEA IS NULL OR location = $1",
+                    &[&only],
+                )?
                 .iter()
                 .map(|r| {
-                    Ok(ReportLevel {
-                        location: LocationId(id(r, "location")?),
-                        item: StockItemId(id(r, "item")?),
-                        level: StockValue {
+                    Ok((
+                        LocationId(id(r, "location")?),
+                        StockItemId(id(r, "item")?),
+                        StockValue {
                             milli: get(r, "milli")?,
                             value: get(r, "value")?,
                         },
-                        par: match get::<Option<&str>>(r, "par_dimension")? {
-                            Some(d) => Some(Quantity {
-                                dimension: dimension_from(d)?,
-                                milli: get(r, "par_milli")?,
-                            }),
-                            None => None,
-                        },
-                    })
+                    ))
                 })
-                .collect()
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let pars = s
+                .query(
+                    "SELECT location, item, dimension, milli FROM stock_par
+                     WHERE $1::BYTEA IS NULL OR location = $1",
+                    &[&only],
+                )?
+                .iter()
+                .map(held)
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(ReportLevel::side_by_side(levels, pars))
         })
     }
 
@@ -635,7 +739,7 @@ impl InventoryStore for PgStore {
     }
 
     fn transfer(&self, tid: TransferId) -> Result<Option<Transfer>, StoreError> {
-        self.with(|s| transfer(s, tid))
+        self.with(|s| Ok(transfers(s, &[tid])?.pop()))
     }
 
     fn purchase_order(&self, pid: PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
@@ -744,11 +848,9 @@ impl InventoryStore for PgStore {
                     &[],
                 )?
                 .iter()
-                .map(|r| id(r, "id"))
+                .map(|r| Ok(TransferId(id(r, "id")?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            ids.into_iter()
-                .filter_map(|t| transfer(s, TransferId(t)).transpose())
-                .collect()
+            transfers(s, &ids)
         })
     }
 

@@ -18,7 +18,9 @@ use mpos_store::{AppliedRequest, StoreError, order_difference};
 use postgres::{GenericClient, Row};
 
 use crate::batch::Writes;
-use crate::sql::{Sql, big, get, id, location_key, opt_id, opt_u32_at, opt_u64_at, u32_at, u64_at};
+use crate::sql::{
+    Sql, big, get, id, keys, location_key, opt_id, opt_u32_at, opt_u64_at, u32_at, u64_at,
+};
 use crate::{corrupt, sql_int};
 
 fn opt_time(t: Option<u64>) -> Option<i64> {
@@ -423,7 +425,7 @@ pub(crate) fn applied_requests<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     requests: &[u128],
 ) -> Result<Vec<AppliedRequest>, StoreError> {
-    let keys: Vec<Vec<u8>> = requests.iter().map(|r| id_bytes(*r).to_vec()).collect();
+    let keys = keys(requests.iter().copied());
     sql.query(
         "SELECT id, order_id, node_id, first_seq, last_seq, action FROM request
          WHERE id = ANY($1)",
@@ -531,7 +533,7 @@ pub(crate) fn order_versions<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     ids: &[OrderId],
 ) -> Result<Vec<(OrderId, u32)>, StoreError> {
-    let keys: Vec<Vec<u8>> = ids.iter().map(|o| id_bytes(o.0).to_vec()).collect();
+    let keys = keys(ids.iter().map(|o| o.0));
     sql.query(
         "SELECT id, version FROM pos_order WHERE id = ANY($1)",
         &[&keys],

@@ -108,3 +108,8 @@ pub(crate) fn big(n: usize) -> i64 {
 pub(crate) fn location_key(location: Option<LocationId>) -> Option<Vec<u8>> {
     location.map(|l| id_bytes(l.0).to_vec())
 }
+
+/// Ids as a `BYTEA[]` parameter, for `= ANY($n)` and `UNNEST`.
+pub(crate) fn keys(ids: impl IntoIterator<Item = u128>) -> Vec<Vec<u8>> {
+    ids.into_iter().map(|i| id_bytes(i).to_vec()).collect()
+}

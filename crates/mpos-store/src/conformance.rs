@@ -640,7 +640,7 @@ use mpos_domain::inventory::{
     Unit, deltas, new_levels,
 };
 
-use crate::{InventoryStore, ReportLevel, StockUsage};
+use crate::{InventoryStore, ReportLevel, StockUsage, StockWanted};
 
 /// One `#[test]` per check of inventory's projections.
 #[macro_export]
@@ -770,6 +770,39 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
     assert_eq!(store.transfers_in_transit().unwrap(), in_transit);
     let orders: Vec<_> = books.purchase_orders.values().cloned().collect();
     assert_eq!(store.purchase_orders().unwrap(), orders);
+
+    // What a batch of decisions reads at once: every row named, none made up; a level
+    // never moved reads as zero.
+    let unknown = 0xdead_u128;
+    let mut wanted = StockWanted {
+        locations: books.locations.keys().copied().collect(),
+        items: books.items.keys().copied().collect(),
+        suppliers: books.suppliers.keys().copied().collect(),
+        transfers: books.transfers.keys().copied().collect(),
+        purchase_orders: books.purchase_orders.keys().copied().collect(),
+        levels: books.levels.keys().copied().collect(),
+    };
+    wanted.extend(StockWanted {
+        locations: vec![LocationId(unknown)],
+        items: vec![StockItemId(unknown)],
+        suppliers: vec![SupplierId(unknown)],
+        transfers: vec![TransferId(unknown)],
+        purchase_orders: vec![PurchaseOrderId(unknown)],
+        levels: vec![(LocationId(unknown), StockItemId(unknown))],
+    });
+    let mut read = Stock::new(books.currency);
+    store.read_stock(&wanted, &mut read).unwrap();
+    assert_eq!(read.locations, books.locations);
+    assert_eq!(read.items, books.items);
+    assert_eq!(read.suppliers, books.suppliers);
+    assert_eq!(read.transfers, books.transfers);
+    assert_eq!(read.purchase_orders, books.purchase_orders);
+    let mut levels = books.levels.clone();
+    levels.insert(
+        (LocationId(unknown), StockItemId(unknown)),
+        StockValue::default(),
+    );
+    assert_eq!(read.levels, levels);
 }
 
 /// One movement's usage rows, as `stock_usage` sums them: (at, location, item, kind,
