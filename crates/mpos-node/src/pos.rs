@@ -594,6 +594,9 @@ struct Working {
     /// What every inventory command of the batch weighs, read at once when the batch
     /// began, with the batch's inventory events laid over it as they are accepted.
     stock: Option<Stock>,
+    /// What the stored orders the batch names held when it began, read at once (when
+    /// sales move stock); an order not in it is read when needed.
+    held_before: HashMap<OrderId, Taken>,
 }
 
 fn reused(id: u128) -> NodeError {
@@ -1110,7 +1113,10 @@ impl<S: PosStore> PosService<S> {
         // Depleting on send needs only the recipes; anything else weighs what the order
         // holds.
         if !matches!(change, Change::LinesSent { .. }) && held.is_none() {
-            let mut all = self.ledger.store().order_stock(order.id)?;
+            let mut all = match w.held_before.get(&order.id) {
+                Some(before) => before.clone(),
+                None => self.ledger.store().order_stock(order.id)?,
+            };
             sale::add_taken(&mut all, moved);
             *held = Some(all);
         }
@@ -1589,15 +1595,29 @@ impl<S: PosStore> PosService<S> {
             ids.dedup();
             ids
         };
-        if unknown.is_empty() {
-            return;
-        }
-        if let Ok(stored) = store.order_versions(&unknown) {
+        if !unknown.is_empty()
+            && let Ok(stored) = store.order_versions(&unknown)
+        {
             let stored: HashSet<OrderId> = stored.into_iter().map(|(id, _)| id).collect();
             w.absent = unknown
                 .into_iter()
                 .filter(|id| !stored.contains(id))
                 .collect();
+        }
+        // Closing, voiding or refunding an order that takes stock weighs what it holds.
+        if matches!(self.sales_policy(w), Ok(Some(_))) {
+            let mut stored: Vec<OrderId> = requests
+                .iter()
+                .filter_map(Request::order)
+                .filter(|id| !w.absent.contains(id))
+                .collect();
+            stored.sort_unstable_by_key(|id| id.0);
+            stored.dedup();
+            if !stored.is_empty()
+                && let Ok(held) = store.orders_stock(&stored)
+            {
+                w.held_before = held;
+            }
         }
     }
 

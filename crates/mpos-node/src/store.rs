@@ -27,6 +27,7 @@ use mpos_store::{
 };
 use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
+use std::collections::HashMap;
 
 /// Which store a node runs on.
 #[derive(Clone, PartialEq, Eq)]
@@ -715,6 +716,13 @@ impl InventoryStore for Store {
         match self {
             Store::Sqlite(s) => s.stock_usage(from, to),
             Store::Postgres(s) => s.stock_usage(from, to),
+        }
+    }
+
+    fn orders_stock(&self, orders: &[OrderId]) -> Result<HashMap<OrderId, Taken>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.orders_stock(orders),
+            Store::Postgres(s) => s.orders_stock(orders),
         }
     }
 

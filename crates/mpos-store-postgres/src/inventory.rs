@@ -810,6 +810,22 @@ impl InventoryStore for PgStore {
         })
     }
 
+    fn orders_stock(&self, orders: &[OrderId]) -> Result<HashMap<OrderId, Taken>, StoreError> {
+        let mut all: HashMap<OrderId, Taken> = orders.iter().map(|o| (*o, Taken::new())).collect();
+        self.with(|s| {
+            for r in s.query(
+                "SELECT order_id, location, item, dimension, milli FROM stock_sale
+                 WHERE order_id = ANY($1) AND milli <> 0 ORDER BY order_id, location, item",
+                &[&keys(orders.iter().map(|o| o.0))],
+            )? {
+                if let Some(taken) = all.get_mut(&OrderId(id(&r, "order_id")?)) {
+                    taken.push(held(&r)?);
+                }
+            }
+            Ok(all)
+        })
+    }
+
     fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
         self.with(|s| {
             s.query(

@@ -756,6 +756,15 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
         held.sort_by_key(|(l, i, _)| (*l, *i));
         assert_eq!(store.order_stock(*order).unwrap(), held, "{order}");
     }
+    // All at once: the same, and an order that holds nothing is there, empty.
+    let mut orders: Vec<OrderId> = books.sold.keys().copied().collect();
+    orders.push(OrderId(0xdead));
+    let at_once = store.orders_stock(&orders).unwrap();
+    assert_eq!(at_once.len(), orders.len());
+    for order in &orders {
+        assert_eq!(at_once[order], store.order_stock(*order).unwrap(), "{order}");
+    }
+    assert!(at_once[&OrderId(0xdead)].is_empty());
     let mut suppliers: Vec<Supplier> = books.suppliers.values().cloned().collect();
     suppliers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
     assert_eq!(store.suppliers().unwrap(), suppliers);

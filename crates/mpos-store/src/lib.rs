@@ -9,6 +9,8 @@ pub mod columns;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+use std::collections::HashMap;
+
 use mpos_domain::catalog::{Category, Item, ModifierGroup, TaxCategory};
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::Drawer;
@@ -435,6 +437,15 @@ pub trait InventoryStore {
     /// What `order` has taken from stock and not given back, by location and item
     /// (items it holds none of left out).
     fn order_stock(&self, order: OrderId) -> Result<Taken, StoreError>;
+    /// [`order_stock`](Self::order_stock) of each of `orders` (every one of them a key;
+    /// one that holds nothing: empty). A store across a network overrides this to answer
+    /// in one round trip.
+    fn orders_stock(&self, orders: &[OrderId]) -> Result<HashMap<OrderId, Taken>, StoreError> {
+        orders
+            .iter()
+            .map(|o| Ok((*o, self.order_stock(*o)?)))
+            .collect()
+    }
     /// Every supplier, by name.
     fn suppliers(&self) -> Result<Vec<Supplier>, StoreError>;
     /// Every par level, by location and item.
