@@ -547,37 +547,19 @@ impl InventoryStore for SqliteStore {
     }
 
     fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError> {
-        rows(
+        // Two scans merged here: SQLite ran the FULL JOIN of 50,000 levels with their par
+        // levels as a nested loop (minutes).
+        let only = location.map(|l| id_bytes(l.0).to_vec());
+        let pars = held(
             self.conn(),
-            "SELECT COALESCE(l.location, p.location) AS location,
-                    COALESCE(l.item, p.item) AS item, COALESCE(l.milli, 0) AS milli,
-                    COALESCE(l.value, 0) AS value, p.dimension AS par_dimension,
-                    p.milli AS par_milli
-             FROM (SELECT location, item, milli, value FROM stock_level
-                   WHERE ?1 IS NULL OR location = ?1) l
-             FULL JOIN (SELECT location, item, dimension, milli FROM stock_par
-                   WHERE ?1 IS NULL OR location = ?1) p
-               ON p.location = l.location AND p.item = l.item",
-            [location.map(|l| id_bytes(l.0).to_vec())],
-            |r| {
-                let par = match get::<Option<String>>(r, "par_dimension")? {
-                    Some(d) => Some(Quantity {
-                        dimension: dimension_from(&d)?,
-                        milli: get(r, "par_milli")?,
-                    }),
-                    None => None,
-                };
-                Ok(ReportLevel {
-                    location: LocationId(read_id(r, "location")?),
-                    item: StockItemId(read_id(r, "item")?),
-                    level: StockValue {
-                        milli: get(r, "milli")?,
-                        value: get(r, "value")?,
-                    },
-                    par,
-                })
-            },
-        )
+            "SELECT location, item, dimension, milli FROM stock_par
+             WHERE ?1 IS NULL OR location = ?1",
+            &[&only],
+        )?;
+        Ok(ReportLevel::side_by_side(
+            self.stock_levels(location)?,
+            pars,
+        ))
     }
 
     fn recipes(&self) -> Result<Vec<Recipe>, StoreError> {

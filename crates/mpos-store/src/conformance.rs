@@ -762,7 +762,11 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
     let at_once = store.orders_stock(&orders).unwrap();
     assert_eq!(at_once.len(), orders.len());
     for order in &orders {
-        assert_eq!(at_once[order], store.order_stock(*order).unwrap(), "{order}");
+        assert_eq!(
+            at_once[order],
+            store.order_stock(*order).unwrap(),
+            "{order}"
+        );
     }
     assert!(at_once[&OrderId(0xdead)].is_empty());
     let mut suppliers: Vec<Supplier> = books.suppliers.values().cloned().collect();
