@@ -383,23 +383,11 @@ fn save_movement<C: GenericClient>(
                 ],
             )?;
         }
-        Movement::TransferSent {
-            transfer,
-            from,
-            to,
-            lines,
-        } => {
-            w.transfers.insert(
-                *transfer,
-                Transfer {
-                    id: *transfer,
-                    from: *from,
-                    to: *to,
-                    sent: lines.clone(),
-                    received: None,
-                },
-            );
-            w.sent.push(*transfer);
+        Movement::TransferSent { .. } => {
+            if let Some(t) = m.sent_transfer() {
+                w.sent.push(t.id);
+                w.transfers.insert(t.id, t);
+            }
         }
         Movement::TransferReceived {
             transfer, lines, ..

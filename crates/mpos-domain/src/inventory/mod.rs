@@ -225,6 +225,27 @@ pub enum Movement {
     },
 }
 
+impl Movement {
+    /// The transfer a `TransferSent` starts, as it is while in transit.
+    pub fn sent_transfer(&self) -> Option<Transfer> {
+        match self {
+            Movement::TransferSent {
+                transfer,
+                from,
+                to,
+                lines,
+            } => Some(Transfer {
+                id: *transfer,
+                from: *from,
+                to: *to,
+                sent: lines.clone(),
+                received: None,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PurchaseOrderStatus {
     Draft,
@@ -971,22 +992,10 @@ impl Stock {
                     line.received.milli = line.received.milli.saturating_add(quantity.milli);
                 }
             }
-            Movement::TransferSent {
-                transfer,
-                from,
-                to,
-                lines,
-            } => {
-                self.transfers.insert(
-                    *transfer,
-                    Transfer {
-                        id: *transfer,
-                        from: *from,
-                        to: *to,
-                        sent: lines.clone(),
-                        received: None,
-                    },
-                );
+            Movement::TransferSent { .. } => {
+                if let Some(t) = m.sent_transfer() {
+                    self.transfers.insert(t.id, t);
+                }
             }
             Movement::TransferReceived {
                 transfer, lines, ..
