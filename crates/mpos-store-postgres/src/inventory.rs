@@ -411,6 +411,22 @@ fn held(r: &Row) -> Result<(LocationId, StockItemId, Quantity), StoreError> {
     ))
 }
 
+fn location_row(r: &Row) -> Result<Location, StoreError> {
+    Ok(Location {
+        id: LocationId(id(r, "id")?),
+        name: get(r, "name")?,
+        active: get(r, "active")?,
+    })
+}
+
+fn supplier_row(r: &Row) -> Result<Supplier, StoreError> {
+    Ok(Supplier {
+        id: SupplierId(id(r, "id")?),
+        name: get(r, "name")?,
+        contact: get(r, "contact")?,
+    })
+}
+
 fn stock_item_row(r: &Row) -> Result<StockItem, StoreError> {
     Ok(StockItem {
         id: StockItemId(id(r, "id")?),
@@ -483,11 +499,7 @@ impl InventoryStore for PgStore {
                     "SELECT id, name, active FROM stock_location WHERE id = ANY($1)",
                     &[&keys(wanted.locations.iter().map(|l| l.0))],
                 )? {
-                    let l = Location {
-                        id: LocationId(id(&r, "id")?),
-                        name: get(&r, "name")?,
-                        active: get(&r, "active")?,
-                    };
+                    let l = location_row(&r)?;
                     book.locations.insert(l.id, l);
                 }
             }
@@ -505,11 +517,7 @@ impl InventoryStore for PgStore {
                     "SELECT id, name, contact FROM stock_supplier WHERE id = ANY($1)",
                     &[&keys(wanted.suppliers.iter().map(|i| i.0))],
                 )? {
-                    let supplier = Supplier {
-                        id: SupplierId(id(&r, "id")?),
-                        name: get(&r, "name")?,
-                        contact: get(&r, "contact")?,
-                    };
+                    let supplier = supplier_row(&r)?;
                     book.suppliers.insert(supplier.id, supplier);
                 }
             }
@@ -577,16 +585,11 @@ impl InventoryStore for PgStore {
     fn supplier(&self, sid: SupplierId) -> Result<Option<Supplier>, StoreError> {
         self.with(|s| {
             s.query_opt(
-                "SELECT name, contact FROM stock_supplier WHERE id = $1",
+                "SELECT id, name, contact FROM stock_supplier WHERE id = $1",
                 &[&&id_bytes(sid.0)[..]],
             )?
-            .map(|r| {
-                Ok(Supplier {
-                    id: sid,
-                    name: get(&r, "name")?,
-                    contact: get(&r, "contact")?,
-                })
-            })
+            .as_ref()
+            .map(supplier_row)
             .transpose()
         })
     }
@@ -737,16 +740,11 @@ impl InventoryStore for PgStore {
     fn location(&self, lid: LocationId) -> Result<Option<Location>, StoreError> {
         self.with(|s| {
             s.query_opt(
-                "SELECT name, active FROM stock_location WHERE id = $1",
+                "SELECT id, name, active FROM stock_location WHERE id = $1",
                 &[&&id_bytes(lid.0)[..]],
             )?
-            .map(|r| {
-                Ok(Location {
-                    id: lid,
-                    name: get(&r, "name")?,
-                    active: get(&r, "active")?,
-                })
-            })
+            .as_ref()
+            .map(location_row)
             .transpose()
         })
     }
@@ -758,13 +756,7 @@ impl InventoryStore for PgStore {
                 &[],
             )?
             .iter()
-            .map(|r| {
-                Ok(Location {
-                    id: LocationId(id(r, "id")?),
-                    name: get(r, "name")?,
-                    active: get(r, "active")?,
-                })
-            })
+            .map(location_row)
             .collect()
         })
     }
@@ -821,13 +813,7 @@ impl InventoryStore for PgStore {
                 &[],
             )?
             .iter()
-            .map(|r| {
-                Ok(Supplier {
-                    id: SupplierId(id(r, "id")?),
-                    name: get(r, "name")?,
-                    contact: get(r, "contact")?,
-                })
-            })
+            .map(supplier_row)
             .collect()
         })
     }
