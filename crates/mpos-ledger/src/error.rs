@@ -33,3 +33,30 @@ pub enum LedgerError {
     #[error("saved chain state is corrupt: {0}")]
     CorruptState(String),
 }
+
+/// Why entries or a checkpoint received from a peer do not continue the chain held of
+/// their node: each is a sign of forgery, alteration, reordering or a broken peer.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ChainBreak {
+    #[error("entry {seq} is not an entry: {detail}")]
+    Malformed { seq: u64, detail: String },
+    #[error("entry {seq} belongs to another node's chain")]
+    WrongNode { seq: u64 },
+    #[error("expected entry {expected} next, got entry {got}")]
+    OutOfOrder { expected: u64, got: u64 },
+    #[error("entry {seq} does not link to the entry before it (altered or inserted)")]
+    BrokenLink { seq: u64 },
+    #[error("entry {seq} is not later than the entry before it")]
+    ClockWentBackwards { seq: u64 },
+    #[error("entry {seq}'s payload of {len} bytes is over the limit")]
+    PayloadTooLarge { seq: u64, len: usize },
+    #[error("the checkpoint at {tree_size} does not state the entries received: {detail}")]
+    CheckpointMismatch {
+        tree_size: u64,
+        detail: &'static str,
+    },
+    #[error("the checkpoint at {tree_size} is not signed by its node's key")]
+    BadSignature { tree_size: u64 },
+    #[error("entries arrived without a checkpoint that covers them")]
+    Unsigned,
+}

@@ -24,7 +24,7 @@ pub mod verify;
 pub use chain::{ChainHead, SealedEntry};
 pub use checkpoint::{Checkpoint, SignedCheckpoint, WitnessSignature};
 pub use entry::{EntryRef, entry_hash};
-pub use error::{LedgerError, ParseError};
+pub use error::{ChainBreak, LedgerError, ParseError};
 pub use export::{ExportReader, ExportWriter, FormatError, Record};
 pub use hash::Hash;
 pub use hlc::Hlc;
