@@ -146,6 +146,18 @@ impl LedgerStore for Store {
         }
     }
 
+    fn checkpoints_after(
+        &self,
+        node: NodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SignedCheckpoint>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.checkpoints_after(node, after, limit),
+            Store::Postgres(s) => s.checkpoints_after(node, after, limit),
+        }
+    }
+
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Store::Sqlite(s) => s.entry(node, seq),
@@ -182,6 +194,17 @@ impl PosStore for Store {
         match self {
             Store::Sqlite(s) => s.commit(batch, projection, requests),
             Store::Postgres(s) => s.commit(batch, projection, requests),
+        }
+    }
+
+    fn commit_replica(
+        &mut self,
+        batches: &[LedgerBatch],
+        projection: &Projection<'_>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.commit_replica(batches, projection),
+            Store::Postgres(s) => s.commit_replica(batches, projection),
         }
     }
 

@@ -314,6 +314,23 @@ impl LedgerStore for PgStore {
         row.map(|r| Self::checkpoint(r.get(0))).transpose()
     }
 
+    fn checkpoints_after(
+        &self,
+        node: NodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SignedCheckpoint>, StoreError> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT signed FROM ledger_checkpoint WHERE node_id = $1 AND tree_size > $2
+                 ORDER BY tree_size LIMIT $3",
+                &[&&node.0[..], &sql_int(after), &sql_int(limit as u64)],
+            )
+            .map_err(db)?;
+        rows.into_iter().map(|r| Self::checkpoint(r.get(0))).collect()
+    }
+
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let row = self
             .conn()?
@@ -492,6 +509,62 @@ pub(crate) fn append_ledger<C: postgres::GenericClient>(
     Ok(())
 }
 
+/// Gathers what a batch of `node`'s events changed in the projections into `w`, writing
+/// the rows that are not batched.
+fn save_projection(
+    s: &mut Sql<'_, Transaction<'_>>,
+    w: &mut Writes,
+    node: NodeId,
+    projection: &Projection<'_>,
+) -> Result<(), StoreError> {
+    for change in &projection.menu {
+        menu::save_change(s, change)?;
+    }
+    // A receipt code is written with its order's row: the orders a batch closed are
+    // among those it changed.
+    let receipts: HashMap<OrderId, &str> = projection
+        .receipts
+        .iter()
+        .map(|(o, code)| (*o, code.as_str()))
+        .collect();
+    for o in &projection.orders {
+        let receipt = receipts.get(&o.after.id).copied();
+        orders::save_order(s, w, o.before, o.after, receipt)?;
+    }
+    if let Some((order, _)) = projection
+        .receipts
+        .iter()
+        .find(|(o, _)| !projection.orders.iter().any(|u| u.after.id == *o))
+    {
+        return Err(StoreError::Backend(format!(
+            "a receipt code for order {order} that the batch did not change"
+        )));
+    }
+    for change in &projection.staff {
+        menu::save_staff(s, change)?;
+    }
+    for (staff, hash) in &projection.pins {
+        menu::save_pin(s, *staff, hash)?;
+    }
+    for change in &projection.floor {
+        menu::save_floor(s, change)?;
+    }
+    if projection.changes_catalog() {
+        s.execute("UPDATE catalog_generation SET n = n + 1 WHERE id = 1", &[])?;
+    }
+    for d in &projection.drawers {
+        day::save_drawer(s, d)?;
+    }
+    for d in &projection.days {
+        day::save_day(s, d)?;
+    }
+    inventory::lock_levels(s, &mut w.stock, &projection.inventory)?;
+    for e in &projection.inventory {
+        inventory::save_event(s, &mut w.stock, node, e)?;
+    }
+    Ok(())
+}
+
 impl PosStore for PgStore {
     fn commit(
         &mut self,
@@ -507,53 +580,33 @@ impl PosStore for PgStore {
                 &batch.checkpoint,
                 &batch.head,
             )?;
-            for change in &projection.menu {
-                menu::save_change(s, change)?;
+            let mut w = Writes::default();
+            save_projection(s, &mut w, batch.key.node_id(), projection)?;
+            orders::save_requests(&mut w, requests);
+            w.flush(s)
+        })
+    }
+
+    fn commit_replica(
+        &mut self,
+        batches: &[LedgerBatch],
+        projection: &Projection<'_>,
+    ) -> Result<(), StoreError> {
+        let Some(first) = batches.first() else {
+            return Ok(());
+        };
+        let node = first.key.node_id();
+        if batches.iter().any(|b| b.key.node_id() != node) {
+            return Err(StoreError::Backend(
+                "a replicated commit holds batches of several nodes".into(),
+            ));
+        }
+        self.transaction(|s| {
+            for b in batches {
+                append_ledger(s, &b.key, &b.entries, &b.checkpoint, &b.head)?;
             }
             let mut w = Writes::default();
-            // A receipt code is written with its order's row: the orders a batch closed are
-            // among those it changed.
-            let receipts: HashMap<OrderId, &str> = projection
-                .receipts
-                .iter()
-                .map(|(o, code)| (*o, code.as_str()))
-                .collect();
-            for o in &projection.orders {
-                let receipt = receipts.get(&o.after.id).copied();
-                orders::save_order(s, &mut w, o.before, o.after, receipt)?;
-            }
-            if let Some((order, _)) = projection
-                .receipts
-                .iter()
-                .find(|(o, _)| !projection.orders.iter().any(|u| u.after.id == *o))
-            {
-                return Err(StoreError::Backend(format!(
-                    "a receipt code for order {order} that the batch did not change"
-                )));
-            }
-            for change in &projection.staff {
-                menu::save_staff(s, change)?;
-            }
-            for (staff, hash) in &projection.pins {
-                menu::save_pin(s, *staff, hash)?;
-            }
-            for change in &projection.floor {
-                menu::save_floor(s, change)?;
-            }
-            if projection.changes_catalog() {
-                s.execute("UPDATE catalog_generation SET n = n + 1 WHERE id = 1", &[])?;
-            }
-            for d in &projection.drawers {
-                day::save_drawer(s, d)?;
-            }
-            for d in &projection.days {
-                day::save_day(s, d)?;
-            }
-            inventory::lock_levels(s, &mut w.stock, &projection.inventory)?;
-            for e in &projection.inventory {
-                inventory::save_event(s, &mut w.stock, batch.key.node_id(), e)?;
-            }
-            orders::save_requests(&mut w, requests);
+            save_projection(s, &mut w, node, projection)?;
             w.flush(s)
         })
     }

@@ -344,6 +344,32 @@ impl LedgerStore for SqliteStore {
         signed.map(Self::checkpoint_row).transpose()
     }
 
+    fn checkpoints_after(
+        &self,
+        node: NodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SignedCheckpoint>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT signed FROM ledger_checkpoint WHERE node_id = ?1 AND tree_size > ?2
+                 ORDER BY tree_size LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(
+                params![&node.0[..], sql_int(after), sql_int(limit as u64)],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for signed in rows {
+            out.push(Self::checkpoint_row(signed.map_err(db)?)?);
+        }
+        Ok(out)
+    }
+
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
             .prepare_cached("SELECT bytes FROM ledger_entry WHERE node_id = ?1 AND seq = ?2")

@@ -427,6 +427,51 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
     Ok(Some(order))
 }
 
+/// Writes what a batch of `node`'s events changed in the projections.
+fn save_projection(
+    tx: &rusqlite::Transaction<'_>,
+    node: NodeId,
+    projection: &Projection<'_>,
+) -> Result<(), StoreError> {
+        for change in &projection.menu {
+            crate::menu::save_change(tx, change)?;
+        }
+        for o in &projection.orders {
+            save_order(tx, o.before, o.after)?;
+        }
+        for change in &projection.staff {
+            crate::staff::save_change(tx, change)?;
+        }
+        for (staff, hash) in &projection.pins {
+            crate::staff::save_pin(tx, *staff, hash)?;
+        }
+        for change in &projection.floor {
+            crate::floor::save_change(tx, change)?;
+        }
+        for d in &projection.drawers {
+            crate::day::save_drawer(tx, d)?;
+        }
+        for d in &projection.days {
+            crate::day::save_day(tx, d)?;
+        }
+        for e in &projection.inventory {
+            crate::inventory::save_event(tx, node, e)?;
+        }
+        if projection.changes_catalog() {
+            tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
+                .map_err(db)?
+                .execute([])
+                .map_err(db)?;
+        }
+        for (order, code) in &projection.receipts {
+            tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
+                .map_err(db)?
+                .execute(params![&id_bytes(order.0)[..], code])
+                .map_err(db)?;
+        }
+    Ok(())
+}
+
 impl PosStore for SqliteStore {
     fn commit(
         &mut self,
@@ -445,42 +490,7 @@ impl PosStore for SqliteStore {
             &batch.checkpoint,
             &batch.head,
         )?;
-        for change in &projection.menu {
-            crate::menu::save_change(&tx, change)?;
-        }
-        for o in &projection.orders {
-            save_order(&tx, o.before, o.after)?;
-        }
-        for change in &projection.staff {
-            crate::staff::save_change(&tx, change)?;
-        }
-        for (staff, hash) in &projection.pins {
-            crate::staff::save_pin(&tx, *staff, hash)?;
-        }
-        for change in &projection.floor {
-            crate::floor::save_change(&tx, change)?;
-        }
-        for d in &projection.drawers {
-            crate::day::save_drawer(&tx, d)?;
-        }
-        for d in &projection.days {
-            crate::day::save_day(&tx, d)?;
-        }
-        for e in &projection.inventory {
-            crate::inventory::save_event(&tx, batch.key.node_id(), e)?;
-        }
-        if projection.changes_catalog() {
-            tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
-                .map_err(db)?
-                .execute([])
-                .map_err(db)?;
-        }
-        for (order, code) in &projection.receipts {
-            tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
-                .map_err(db)?
-                .execute(params![&id_bytes(order.0)[..], code])
-                .map_err(db)?;
-        }
+        save_projection(&tx, batch.key.node_id(), projection)?;
         {
             let mut insert = tx
                 .prepare_cached(
@@ -510,6 +520,31 @@ impl PosStore for SqliteStore {
                     })?;
             }
         }
+        tx.commit().map_err(db)
+    }
+
+    fn commit_replica(
+        &mut self,
+        batches: &[LedgerBatch],
+        projection: &Projection<'_>,
+    ) -> Result<(), StoreError> {
+        let Some(first) = batches.first() else {
+            return Ok(());
+        };
+        let node = first.key.node_id();
+        if batches.iter().any(|b| b.key.node_id() != node) {
+            return Err(StoreError::Backend(
+                "a replicated commit holds batches of several nodes".into(),
+            ));
+        }
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        for b in batches {
+            append_ledger(&tx, &b.key, &b.entries, &b.checkpoint, &b.head)?;
+        }
+        save_projection(&tx, node, projection)?;
         tx.commit().map_err(db)
     }
 

@@ -268,6 +268,7 @@ macro_rules! pos_conformance_tests {
             an_order_is_stored_whole_through_its_life,
             orders_list_newest_first_by_number_and_page_without_gaps,
             orders_and_drawers_are_listed_by_their_location,
+            a_peers_batches_commit_as_a_replica_all_or_nothing,
         );
     };
 }
@@ -402,6 +403,100 @@ fn dish(item: u128, name: &str, price: i64, station: Option<StationId>) -> Price
         category: CategoryId(1),
         station,
     }
+}
+
+pub fn a_peers_batches_commit_as_a_replica_all_or_nothing<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    // This store's own node has written something already.
+    let mut own = Till::new();
+    let first = own.ledger(2);
+    store
+        .commit(&first, &Projection::default(), &[])
+        .expect("the store's own batch");
+
+    let mut peer = Till::of(5);
+    let node = peer.key.node_id();
+    let id = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0501);
+    let event = OrderEvent {
+        order: id,
+        by: MANAGER.staff,
+        at: peer.at,
+        change: mpos_domain::order::decide(None, &open_command("P5-0001", None), MANAGER)
+            .unwrap()
+            .remove(0),
+    };
+    let opened = mpos_domain::order::apply(None, &event).unwrap();
+    let (a, b, c) = (peer.ledger(2), peer.ledger(1), peer.ledger(3));
+    let with_order = Projection {
+        orders: vec![OrderUpdate {
+            before: None,
+            after: &opened,
+        }],
+        ..Projection::default()
+    };
+
+    // A batch that skips one of the peer's: refused, nothing written.
+    assert!(matches!(
+        store.commit_replica(&[a.clone(), c.clone()], &with_order),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.chain_head(node).unwrap(), None);
+    assert_eq!(store.load_order(id).unwrap(), None);
+    // Batches of two nodes in one replicated commit: refused.
+    let mut other = Till::of(6);
+    assert!(
+        store
+            .commit_replica(&[a.clone(), other.ledger(1)], &with_order)
+            .is_err()
+    );
+    assert_eq!(store.chain_head(node).unwrap(), None);
+
+    store
+        .commit_replica(&[a.clone(), b.clone()], &with_order)
+        .unwrap();
+    drop(store);
+    let mut store = backend.reopen();
+    assert_eq!(store.chain_head(node).unwrap(), Some(b.head.clone()));
+    assert_eq!(store.load_order(id).unwrap(), Some(opened.clone()));
+    assert_eq!(
+        store.chain_head(own.key.node_id()).unwrap(),
+        Some(first.head.clone()),
+        "the store's own chain is untouched"
+    );
+    // Replaying what is held is refused too: it does not continue the chain.
+    assert!(matches!(
+        store.commit_replica(std::slice::from_ref(&b), &Projection::default()),
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .commit_replica(std::slice::from_ref(&c), &Projection::default())
+        .unwrap();
+
+    // What a peer holding `after` entries lacks, batch by batch.
+    let sizes = |after, limit| {
+        store
+            .checkpoints_after(node, after, limit)
+            .unwrap()
+            .into_iter()
+            .map(|cp| cp.checkpoint.tree_size)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sizes(0, 10), vec![2, 3, 6]);
+    assert_eq!(sizes(2, 10), vec![3, 6]);
+    assert_eq!(sizes(2, 1), vec![3]);
+    assert_eq!(sizes(6, 10), Vec::<u64>::new());
+    assert_eq!(
+        store.checkpoints_after(node, 0, 10).unwrap()[2],
+        c.checkpoint
+    );
+    let mut keys = store.node_keys().unwrap();
+    keys.sort_by_key(|k| k.node_id());
+    let mut expected = vec![own.key.public(), peer.key.public()];
+    expected.sort_by_key(|k| k.node_id());
+    assert_eq!(keys, expected);
 }
 
 pub fn an_order_is_stored_whole_through_its_life<B: Backend>(backend: &mut B)

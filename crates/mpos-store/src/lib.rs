@@ -94,6 +94,15 @@ pub trait LedgerStore {
         tree_size: u64,
     ) -> Result<Option<SignedCheckpoint>, StoreError>;
 
+    /// Up to `limit` of `node`'s checkpoints after tree size `after`, oldest first: the
+    /// committed batches a peer that holds `after` entries lacks.
+    fn checkpoints_after(
+        &self,
+        node: NodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SignedCheckpoint>, StoreError>;
+
     /// Entry `seq` of `node`, as stored bytes.
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
 
@@ -272,6 +281,16 @@ pub trait PosStore: LedgerStore + InventoryStore {
 
     /// The current state of an order.
     fn load_order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
+
+    /// Commits batches of another node's ledger, received from a peer and verified, with
+    /// the projections their events change, in one transaction: all of `batches` are of
+    /// one node and continue its stored chain in order, or nothing is written. Replicated
+    /// events answer no request of this node's, so no request ids are recorded.
+    fn commit_replica(
+        &mut self,
+        batches: &[LedgerBatch],
+        projection: &Projection<'_>,
+    ) -> Result<(), StoreError>;
 
     /// Whether other nodes may write to this store too (several server-mode nodes on one
     /// PostgreSQL database). A writer that keeps rows in memory must then check them
