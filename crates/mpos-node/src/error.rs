@@ -32,6 +32,10 @@ pub enum NodeError {
     /// request id is safe.
     #[error("{0}")]
     Unavailable(String),
+    /// A peer's entries do not verify (forged, altered, reordered, or of a schema this
+    /// node cannot read); nothing of its message was written.
+    #[error("refused a peer's entries: {0}")]
+    Peer(#[from] crate::pos::ReplicaRefusal),
     /// A failure inside the node; logged, never shown to clients.
     #[error("{0}")]
     Internal(String),

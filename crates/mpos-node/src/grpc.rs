@@ -122,6 +122,7 @@ pub fn status(e: NodeError) -> Status {
         NodeError::WrongPin => Status::unauthenticated(e.to_string()),
         NodeError::Locked { .. } => Status::resource_exhausted(e.to_string()),
         NodeError::Unavailable(m) => Status::unavailable(m),
+        NodeError::Peer(_) => Status::invalid_argument(e.to_string()),
         other => {
             tracing::error!(error = %other, "request failed inside the node");
             Status::internal("the node could not complete the request; it was not applied")

@@ -39,6 +39,10 @@ use mpos_store::{
     StoreError,
 };
 
+mod replica;
+
+pub use replica::{PeerBatch, ReplicaRefusal, Replicated, batches_after};
+
 use crate::day::{Overlay, currency, fold, open_day, record};
 use crate::error::NodeError;
 use crate::ledger::Ledger;
@@ -191,6 +195,9 @@ pub struct PosService<S> {
     /// service is the only writer of its store, so the cache cannot go stale; it holds
     /// only committed state (a failed batch never reaches it).
     cache: Cache,
+    /// The latest time seen in another node's entries: this node's next entries come
+    /// after it (hybrid logical clock).
+    observed: mpos_ledger::Hlc,
 }
 
 /// Open orders and menu rows as last committed.
@@ -648,6 +655,7 @@ impl<S: PosStore> PosService<S> {
         PosService {
             ledger,
             cache: Cache::default(),
+            observed: mpos_ledger::Hlc(0),
         }
     }
 
@@ -1637,7 +1645,7 @@ impl<S: PosStore> PosService<S> {
         let mut applied: Vec<AppliedRequest> = Vec::new();
         let mut results: Vec<Result<Applied, NodeError>> = Vec::with_capacity(requests.len());
         let mut pending: Vec<usize> = Vec::new();
-        let mut time = staged.last_hlc();
+        let mut time = staged.last_hlc().max(self.observed);
 
         for request in requests {
             let result = (|| -> Result<Applied, NodeError> {

@@ -328,7 +328,9 @@ impl LedgerStore for PgStore {
                 &[&&node.0[..], &sql_int(after), &sql_int(limit as u64)],
             )
             .map_err(db)?;
-        rows.into_iter().map(|r| Self::checkpoint(r.get(0))).collect()
+        rows.into_iter()
+            .map(|r| Self::checkpoint(r.get(0)))
+            .collect()
     }
 
     fn entry(&self, node: NodeId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -433,42 +433,42 @@ fn save_projection(
     node: NodeId,
     projection: &Projection<'_>,
 ) -> Result<(), StoreError> {
-        for change in &projection.menu {
-            crate::menu::save_change(tx, change)?;
-        }
-        for o in &projection.orders {
-            save_order(tx, o.before, o.after)?;
-        }
-        for change in &projection.staff {
-            crate::staff::save_change(tx, change)?;
-        }
-        for (staff, hash) in &projection.pins {
-            crate::staff::save_pin(tx, *staff, hash)?;
-        }
-        for change in &projection.floor {
-            crate::floor::save_change(tx, change)?;
-        }
-        for d in &projection.drawers {
-            crate::day::save_drawer(tx, d)?;
-        }
-        for d in &projection.days {
-            crate::day::save_day(tx, d)?;
-        }
-        for e in &projection.inventory {
-            crate::inventory::save_event(tx, node, e)?;
-        }
-        if projection.changes_catalog() {
-            tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
-                .map_err(db)?
-                .execute([])
-                .map_err(db)?;
-        }
-        for (order, code) in &projection.receipts {
-            tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
-                .map_err(db)?
-                .execute(params![&id_bytes(order.0)[..], code])
-                .map_err(db)?;
-        }
+    for change in &projection.menu {
+        crate::menu::save_change(tx, change)?;
+    }
+    for o in &projection.orders {
+        save_order(tx, o.before, o.after)?;
+    }
+    for change in &projection.staff {
+        crate::staff::save_change(tx, change)?;
+    }
+    for (staff, hash) in &projection.pins {
+        crate::staff::save_pin(tx, *staff, hash)?;
+    }
+    for change in &projection.floor {
+        crate::floor::save_change(tx, change)?;
+    }
+    for d in &projection.drawers {
+        crate::day::save_drawer(tx, d)?;
+    }
+    for d in &projection.days {
+        crate::day::save_day(tx, d)?;
+    }
+    for e in &projection.inventory {
+        crate::inventory::save_event(tx, node, e)?;
+    }
+    if projection.changes_catalog() {
+        tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
+            .map_err(db)?
+            .execute([])
+            .map_err(db)?;
+    }
+    for (order, code) in &projection.receipts {
+        tx.prepare_cached("UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1")
+            .map_err(db)?
+            .execute(params![&id_bytes(order.0)[..], code])
+            .map_err(db)?;
+    }
     Ok(())
 }
 

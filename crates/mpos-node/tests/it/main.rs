@@ -8,5 +8,6 @@
 mod menu;
 mod orders;
 mod printing;
+mod replica;
 mod staff;
 mod writer;

@@ -77,7 +77,7 @@ pub fn staffed(dir: &Path) -> PosService<SqliteStore> {
     svc
 }
 
-fn item(unit: i64) -> PricedSelection {
+pub fn item(unit: i64) -> PricedSelection {
     PricedSelection {
         station: None,
         item: ItemId(1),

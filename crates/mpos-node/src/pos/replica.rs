@@ -1,0 +1,317 @@
+//! Other nodes' ledgers, received from a peer: verified entry by entry against the chain
+//! this node holds of each, then folded into the projections and committed with them in
+//! one transaction, the same path a node's own events take from the ledger down.
+//!
+//! Nothing here decides: another node already decided these events and signed them. A
+//! batch that does not verify is refused whole, and nothing of the message it came in is
+//! written. A batch this node already holds is skipped, so duplicated and replayed
+//! messages change nothing.
+
+use std::collections::HashMap;
+
+use mpos_domain::Event;
+use mpos_domain::drawer::{Drawer, apply_drawer};
+use mpos_domain::ids::{DrawerId, OrderId};
+use mpos_domain::order::{Order, Status, apply};
+use mpos_ledger::{ChainBreak, ChainHead, EntryRef, Hlc, NodeId, PublicKey, SignedCheckpoint};
+use mpos_proto::event::{SCHEMA, decode};
+use mpos_store::{ClosedDay, LedgerBatch, OrderUpdate, PosStore, Projection, StoreError};
+
+use super::PosService;
+use crate::error::NodeError;
+
+/// How far ahead of this node's clock a peer's entry may be and still move its hybrid
+/// logical clock: a peer with a wild clock must not drag every later entry here with it.
+const MAX_DRIFT_MILLIS: u64 = 5 * 60 * 1_000;
+
+/// One committed batch of another node's ledger as a peer sent it: not yet verified.
+#[derive(Debug, Clone)]
+pub struct PeerBatch {
+    pub key: PublicKey,
+    pub entries: Vec<Vec<u8>>,
+    pub checkpoint: SignedCheckpoint,
+}
+
+/// What a replicated message changed here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replicated {
+    /// Entries verified and written.
+    pub entries: u64,
+    /// Batches skipped because this node held them already.
+    pub held: u64,
+}
+
+/// Why a peer's message was refused; nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaRefusal {
+    #[error("node {node}: {reason}")]
+    Chain { node: NodeId, reason: ChainBreak },
+    #[error("node {node}, entry {seq}: {reason}")]
+    Event {
+        node: NodeId,
+        seq: u64,
+        reason: String,
+    },
+    #[error("node {node}: entries of this node's own ledger that it does not hold")]
+    OwnLedger { node: NodeId },
+}
+
+/// A verified run of one node's batches and the events they carry.
+struct Verified {
+    node: NodeId,
+    batches: Vec<LedgerBatch>,
+    /// Each event with its entry's seq and time.
+    events: Vec<(u64, Hlc, Event)>,
+}
+
+impl<S: PosStore> PosService<S> {
+    /// Verifies `batches` (a peer's message) and writes every batch this node lacks, with
+    /// its projections. All of the message verifies or none of it is written.
+    pub fn replicate(
+        &mut self,
+        batches: Vec<PeerBatch>,
+        now_millis: u64,
+    ) -> Result<Replicated, NodeError> {
+        let mut heads: HashMap<NodeId, ChainHead> = HashMap::new();
+        let mut runs: Vec<Verified> = Vec::new();
+        let mut done = Replicated::default();
+        let own = self.ledger.node_id();
+        for batch in batches {
+            let node = batch.key.node_id();
+            let size = batch.checkpoint.checkpoint.tree_size;
+            let head = match heads.get_mut(&node) {
+                Some(h) => h,
+                None => {
+                    let stored = self
+                        .ledger
+                        .store()
+                        .chain_head(node)?
+                        .unwrap_or_else(|| ChainHead::genesis(node));
+                    heads.entry(node).or_insert(stored)
+                }
+            };
+            if size <= head.size() {
+                done.held += 1;
+                continue;
+            }
+            if node == own {
+                return Err(refused(ReplicaRefusal::OwnLedger { node }));
+            }
+            let mut staged = head.clone();
+            let chain = |reason| refused(ReplicaRefusal::Chain { node, reason });
+            let mut entries = Vec::with_capacity(batch.entries.len());
+            let mut events = Vec::with_capacity(batch.entries.len());
+            for bytes in batch.entries {
+                let sealed = staged.accept(bytes).map_err(chain)?;
+                let entry = EntryRef::decode(&sealed.bytes).map_err(|e| {
+                    chain(ChainBreak::Malformed {
+                        seq: sealed.seq,
+                        detail: e.to_string(),
+                    })
+                })?;
+                let event_error = |reason: String| {
+                    refused(ReplicaRefusal::Event {
+                        node,
+                        seq: sealed.seq,
+                        reason,
+                    })
+                };
+                if entry.schema != SCHEMA {
+                    return Err(event_error(format!(
+                        "payload schema {} is not one this node reads (a newer M_POS?)",
+                        entry.schema
+                    )));
+                }
+                let event = decode(entry.payload).map_err(|e| event_error(e.to_string()))?;
+                events.push((sealed.seq, sealed.hlc, event));
+                entries.push(sealed);
+            }
+            if entries.is_empty() {
+                return Err(chain(ChainBreak::Unsigned));
+            }
+            staged
+                .accept_checkpoint(&batch.checkpoint, &batch.key)
+                .map_err(chain)?;
+            *head = staged.clone();
+            let ledger = LedgerBatch {
+                key: batch.key,
+                entries,
+                checkpoint: batch.checkpoint,
+                head: staged,
+            };
+            match runs.last_mut() {
+                Some(run) if run.node == node => {
+                    run.batches.push(ledger);
+                    run.events.extend(events);
+                }
+                _ => runs.push(Verified {
+                    node,
+                    batches: vec![ledger],
+                    events,
+                }),
+            }
+        }
+        for run in runs {
+            done.entries += self.commit_run(run, now_millis)?;
+        }
+        Ok(done)
+    }
+
+    /// Folds one node's verified events into the projections and commits them with its
+    /// batches; returns the entries written.
+    fn commit_run(&mut self, run: Verified, now_millis: u64) -> Result<u64, NodeError> {
+        let store = self.ledger.store();
+        let mut orders: HashMap<OrderId, (Option<Order>, Option<Order>)> = HashMap::new();
+        let mut drawers: HashMap<DrawerId, Drawer> = HashMap::new();
+        let mut menu = Vec::new();
+        let mut staff = Vec::new();
+        let mut floor = Vec::new();
+        let mut days = Vec::new();
+        let mut inventory = Vec::new();
+        let mut latest = Hlc(0);
+        for (seq, hlc, event) in &run.events {
+            latest = latest.max(*hlc);
+            match event {
+                Event::Order(e) => {
+                    let slot = match orders.entry(e.order) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            let cached = self.cache.open_orders.borrow().get(&e.order).cloned();
+                            let stored = match cached {
+                                Some(o) => Some(o),
+                                None => store.load_order(e.order)?,
+                            };
+                            v.insert((stored.clone(), stored))
+                        }
+                    };
+                    match apply(slot.1.take(), e) {
+                        Some(after) => slot.1 = Some(after),
+                        None => {
+                            // An order's later events reached this node before the one that
+                            // opened it (they came through another peer). Its entries are
+                            // held all the same; the order appears when its opening does.
+                            tracing::warn!(
+                                node = %run.node,
+                                seq,
+                                order = %e.order,
+                                "replicated an event of an order this node has not seen opened"
+                            );
+                        }
+                    }
+                }
+                Event::Drawer(e) => {
+                    let before = match drawers.remove(&e.drawer) {
+                        Some(d) => Some(d),
+                        None => store.drawer(e.drawer)?,
+                    };
+                    if let Some(after) = apply_drawer(before, e) {
+                        drawers.insert(e.drawer, after);
+                    }
+                }
+                Event::Menu(e) => menu.push(e.change.clone()),
+                Event::Staff(e) => staff.push(e.change.clone()),
+                Event::Floor(e) => floor.push(e.change.clone()),
+                Event::DayClosed(summary) => days.push(ClosedDay {
+                    node: run.node,
+                    close_seq: *seq,
+                    summary: summary.clone(),
+                }),
+                Event::Inventory(e) => inventory.push(e.clone()),
+            }
+        }
+        let updates: Vec<OrderUpdate<'_>> = orders
+            .values()
+            .filter_map(|(before, after)| {
+                Some(OrderUpdate {
+                    before: before.as_ref(),
+                    after: after.as_ref()?,
+                })
+            })
+            .collect();
+        let projection = Projection {
+            orders: updates,
+            menu: menu.iter().collect(),
+            staff: staff.iter().collect(),
+            floor: floor.iter().collect(),
+            pins: Vec::new(),
+            receipts: Vec::new(),
+            drawers: drawers.values().collect(),
+            days: days.iter().collect(),
+            inventory: inventory.iter().collect(),
+        };
+        let entries: u64 = run.batches.iter().map(|b| b.entries.len() as u64).sum();
+        let changes_catalog = projection.changes_catalog();
+        self.ledger
+            .store_mut()
+            .commit_replica(&run.batches, &projection)?;
+        drop(projection);
+
+        // What this node keeps in memory follows what was committed.
+        {
+            let mut open = self.cache.open_orders.borrow_mut();
+            for (id, (_, after)) in orders {
+                match after {
+                    Some(o) if o.status == Status::Open => {
+                        open.insert(id, o);
+                    }
+                    _ => {
+                        open.remove(&id);
+                    }
+                }
+            }
+        }
+        if changes_catalog {
+            self.cache.forget_catalog();
+        }
+        // This node's next entries come after everything it has seen.
+        match self.observed.observe(latest, now_millis, MAX_DRIFT_MILLIS) {
+            Ok(t) => self.observed = t,
+            Err(_) => tracing::warn!(
+                node = %run.node,
+                ahead_ms = latest.millis().saturating_sub(now_millis),
+                "a peer's clock is far ahead of this node's; its time is not followed"
+            ),
+        }
+        Ok(entries)
+    }
+}
+
+/// What a peer holding `after` entries of `node`'s ledger lacks: up to `limit` of its
+/// committed batches, each closed by its checkpoint, oldest first.
+pub fn batches_after<S: PosStore + ?Sized>(
+    store: &S,
+    key: &PublicKey,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<PeerBatch>, StoreError> {
+    let node = key.node_id();
+    let checkpoints = store.checkpoints_after(node, after, limit)?;
+    let mut out = Vec::with_capacity(checkpoints.len());
+    let mut from = after;
+    for checkpoint in checkpoints {
+        let to = checkpoint.checkpoint.tree_size;
+        let mut entries = Vec::with_capacity((to - from) as usize);
+        store.visit_entries(node, from + 1, to, &mut |bytes| {
+            entries.push(bytes.to_vec());
+            Ok(())
+        })?;
+        if entries.len() as u64 != to - from {
+            return Err(StoreError::Corrupt(format!(
+                "node {node}'s entries {} to {to} are not all stored",
+                from + 1
+            )));
+        }
+        out.push(PeerBatch {
+            key: *key,
+            entries,
+            checkpoint,
+        });
+        from = to;
+    }
+    Ok(out)
+}
+
+fn refused(reason: ReplicaRefusal) -> NodeError {
+    tracing::warn!(%reason, "refused a peer's entries; nothing of the message was written");
+    NodeError::Peer(reason)
+}
