@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/mpos/v1/events.proto",
         "proto/mpos/v1/pos.proto",
         "proto/mpos/v1/guest.proto",
+        "proto/mpos/v1/sync.proto",
     ];
     let includes = ["proto"];
     for p in protos {

@@ -36,6 +36,9 @@ mod guest;
 mod live;
 mod sales;
 mod stock;
+mod sync;
+
+pub use sync::SyncApi;
 
 pub use guest::GuestApi;
 

@@ -14,6 +14,8 @@ pub struct Metrics {
     pub syncs: AtomicU64,
     pub batch_requests: AtomicU64,
     pub ledger_entries: AtomicU64,
+    pub replicated_entries: AtomicU64,
+    pub peer_refusals: AtomicU64,
     pub logins_ok: AtomicU64,
     pub logins_refused: AtomicU64,
 }
@@ -68,6 +70,18 @@ impl Metrics {
             "gauge",
             "Entries in this node's ledger.",
             &[("", get(&self.ledger_entries))],
+        );
+        family(
+            "mpos_replicated_entries_total",
+            "counter",
+            "Other nodes' ledger entries received from peers, verified and written.",
+            &[("", get(&self.replicated_entries))],
+        );
+        family(
+            "mpos_peer_refusals_total",
+            "counter",
+            "Messages from peers refused because their entries did not verify.",
+            &[("", get(&self.peer_refusals))],
         );
         family(
             "mpos_logins_total",

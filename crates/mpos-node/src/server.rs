@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use mpos_proto::v1::guest_server::GuestServer;
 use mpos_proto::v1::pos_server::PosServer;
+use mpos_proto::v1::sync_server::SyncServer;
 use tokio::net::TcpListener;
 
 use mpos_store::StoreError;
@@ -34,6 +35,8 @@ pub struct Node {
     spooler: crate::printing::Spooler,
     /// SQLite's WAL checkpoints; none on PostgreSQL.
     checkpointer: Option<crate::checkpoint::Checkpointer>,
+    /// Sync: none when off; else the peers to pull from (answering pulls is on).
+    sync: Option<Vec<String>>,
     /// Held until the node stops.
     _lock: crate::data_dir::WriterLock,
 }
@@ -98,8 +101,15 @@ impl Node {
             writer_thread,
             spooler,
             checkpointer,
+            sync: None,
             _lock: lock,
         })
+    }
+
+    /// Answers other nodes' sync pulls, and pulls from each of `peers` (`host:port`).
+    pub fn with_sync(mut self, peers: Vec<String>) -> Node {
+        self.sync = Some(peers);
+        self
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, NodeError> {
@@ -124,9 +134,19 @@ impl Node {
             shutdown.await;
             closing.send_replace(true);
         };
-        let guest = crate::grpc::GuestApi::new(self.api.clone());
-        let router = tonic::service::Routes::new(PosServer::new(self.api))
-            .add_service(GuestServer::new(guest))
+        let api = self.api;
+        let guest = crate::grpc::GuestApi::new(api.clone());
+        let mut routes = tonic::service::Routes::new(GuestServer::new(guest));
+        if let Some(peers) = self.sync {
+            routes = routes.add_service(SyncServer::new(crate::grpc::SyncApi::new(api.clone())));
+            for peer in peers {
+                api.pull_from(peer);
+            }
+        }
+        // Every handle on the writer goes with the router (and with the pulls, which end
+        // when the node stops): then the writer drains its queue and stops.
+        let routes = routes.add_service(PosServer::new(api));
+        let router = routes
             .add_service(health_service)
             .add_service(reflection)
             .into_axum_router()

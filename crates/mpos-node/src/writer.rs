@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::clock;
 use crate::error::NodeError;
 use crate::metrics::Metrics;
-use crate::pos::{Applied, PosService, Request};
+use crate::pos::{Applied, PeerBatch, PosService, Replicated, Request};
 
 /// Most requests folded into one batch: bounds a batch's latency under a flood.
 const MAX_BATCH: usize = 512;
@@ -29,40 +29,81 @@ const MAX_BATCH: usize = 512;
 const SYNC_QUEUE: usize = 64;
 
 type Reply = oneshot::Sender<Result<Applied, NodeError>>;
-type Job = (Request, Reply);
+type ReplicaReply = oneshot::Sender<Result<Replicated, NodeError>>;
 
-/// How many of the ledger's entries are known to be on disk. The print spooler reads no
-/// further, so the kitchen never cooks what power loss could take back; live views
-/// (`watch`) refresh when it grows, so they never show what could be taken back either.
+/// What the writer is asked to do: a client's request, or a peer's batches to verify and
+/// write.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every job is a request: boxing it would allocate once per request"
+)]
+enum Job {
+    Request(Request, Reply),
+    Replicate(Vec<PeerBatch>, ReplicaReply),
+}
+
+/// How many of the node's own ledger entries are known to be on disk. The print spooler
+/// reads no further, so the kitchen never cooks what power loss could take back; live
+/// views and sync peers (`watch`) refresh when the durable entries of any node's ledger
+/// grow, so they never show what could be taken back either.
 #[derive(Clone, Debug)]
-pub struct DurableSize(Arc<watch::Sender<u64>>);
+pub struct DurableSize {
+    own: Arc<watch::Sender<u64>>,
+    /// Entries made durable since the node started, its own and those replicated from
+    /// peers: grows with every durable commit.
+    all: Arc<watch::Sender<u64>>,
+}
 
 impl Default for DurableSize {
     fn default() -> DurableSize {
-        DurableSize(Arc::new(watch::Sender::new(0)))
+        DurableSize {
+            own: Arc::new(watch::Sender::new(0)),
+            all: Arc::new(watch::Sender::new(0)),
+        }
     }
 }
 
 impl DurableSize {
+    /// The node's own durable ledger size.
     pub fn get(&self) -> u64 {
-        *self.0.borrow()
+        *self.own.borrow()
     }
 
-    fn set(&self, size: u64) {
-        self.0.send_replace(size);
+    fn set(&self, own: u64, all: u64) {
+        self.own.send_if_modified(|v| {
+            let grew = own > *v;
+            *v = (*v).max(own);
+            grew
+        });
+        self.all.send_if_modified(|v| {
+            let grew = all > *v;
+            *v = (*v).max(all);
+            grew
+        });
     }
 
-    /// Wakes on every growth of the durable ledger.
+    /// Wakes on every durable commit, of the node's own entries or a peer's.
     pub fn watch(&self) -> watch::Receiver<u64> {
-        self.0.subscribe()
+        self.all.subscribe()
     }
 }
 
-/// A committed batch's answers, held until the ledger is durable up to `size`.
+/// What one answer waits to send.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every answer is a request's: boxing it would allocate once per request"
+)]
+enum Answer {
+    Request(Reply, Result<Applied, NodeError>),
+    Replica(ReplicaReply, Result<Replicated, NodeError>),
+}
+
+/// A committed batch's answers, held until the ledger is durable up to `size` of the
+/// node's own entries and `all` entries in total.
 struct Answers {
-    replies: Vec<Reply>,
-    results: Vec<Result<Applied, NodeError>>,
+    answers: Vec<Answer>,
     size: u64,
+    all: u64,
 }
 
 fn disk_failed() -> NodeError {
@@ -97,7 +138,7 @@ impl Writer {
         // are in the WAL, and made durable now, before anything is answered from them.
         sync().map_err(std::io::Error::other)?;
         let durable = DurableSize::default();
-        durable.set(committed);
+        durable.set(committed, committed);
         let failed = Arc::new(AtomicBool::new(false));
         let (to_syncer, answers) = std::sync::mpsc::sync_channel::<Answers>(SYNC_QUEUE);
         let syncer = {
@@ -112,11 +153,13 @@ impl Writer {
                         let mut ready = vec![first];
                         ready.extend(answers.try_iter());
                         let needed = ready.iter().map(|a| a.size).max().unwrap_or(0);
-                        if needed > durable.get() && !failed.load(Ordering::Acquire) {
+                        let all = ready.iter().map(|a| a.all).max().unwrap_or(0);
+                        let known = *durable.all.borrow();
+                        if all > known && !failed.load(Ordering::Acquire) {
                             match sync() {
                                 Ok(()) => {
                                     Metrics::add(&metrics.syncs, 1);
-                                    durable.set(needed);
+                                    durable.set(needed, all);
                                 }
                                 Err(e) => {
                                     tracing::error!(error = %e, "syncing the ledger failed; the node takes no more writes");
@@ -126,14 +169,24 @@ impl Writer {
                         }
                         let in_doubt = failed.load(Ordering::Acquire);
                         for batch in ready {
-                            for (reply, result) in batch.replies.into_iter().zip(batch.results)
-                            {
+                            for answer in batch.answers {
                                 // The client may have gone; its request stands all the same.
-                                let _ = reply.send(if in_doubt {
-                                    Err(disk_failed())
-                                } else {
-                                    result
-                                });
+                                match answer {
+                                    Answer::Request(reply, result) => {
+                                        let _ = reply.send(if in_doubt {
+                                            Err(disk_failed())
+                                        } else {
+                                            result
+                                        });
+                                    }
+                                    Answer::Replica(reply, result) => {
+                                        let _ = reply.send(if in_doubt {
+                                            Err(disk_failed())
+                                        } else {
+                                            result
+                                        });
+                                    }
+                                }
                             }
                         }
                     }
@@ -144,47 +197,97 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("mpos-writer".into())
             .spawn(move || {
-                while let Some(first) = jobs.blocking_recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match jobs.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+                // Entries committed since start, the node's own and peers': what the syncer
+                // makes durable.
+                let mut all = committed;
+                let mut held: Option<Job> = None;
+                loop {
+                    let first = match held.take() {
+                        Some(job) => job,
+                        None => match jobs.blocking_recv() {
+                            Some(job) => job,
+                            None => break,
+                        },
+                    };
+                    let mut answers = Vec::new();
+                    match first {
+                        Job::Replicate(batches, reply) => {
+                            let result = if failed.load(Ordering::Acquire) {
+                                Err(disk_failed())
+                            } else {
+                                service.replicate(batches, clock::now_millis())
+                            };
+                            match &result {
+                                Ok(done) => {
+                                    all += done.entries;
+                                    Metrics::add(&metrics.replicated_entries, done.entries);
+                                }
+                                Err(NodeError::Peer(_)) => {
+                                    Metrics::add(&metrics.peer_refusals, 1);
+                                }
+                                Err(_) => {}
+                            }
+                            answers.push(Answer::Replica(reply, result));
                         }
-                    }
-                    let (requests, replies): (Vec<Request>, Vec<_>) = batch.into_iter().unzip();
-                    if failed.load(Ordering::Acquire) {
-                        for reply in replies {
-                            let _ = reply.send(Err(disk_failed()));
+                        Job::Request(request, reply) => {
+                            // Requests queued behind it share its batch; a peer's batches
+                            // wait for the next turn.
+                            let mut requests = vec![request];
+                            let mut replies = vec![reply];
+                            while requests.len() < MAX_BATCH {
+                                match jobs.try_recv() {
+                                    Ok(Job::Request(r, tx)) => {
+                                        requests.push(r);
+                                        replies.push(tx);
+                                    }
+                                    Ok(replica) => {
+                                        held = Some(replica);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            if failed.load(Ordering::Acquire) {
+                                for reply in replies {
+                                    let _ = reply.send(Err(disk_failed()));
+                                }
+                                continue;
+                            }
+                            let before = service.ledger().head().size();
+                            let count = requests.len() as u64;
+                            let results = service.execute(requests, clock::now_millis());
+                            let size = service.ledger().head().size();
+                            if size > before {
+                                Metrics::add(&metrics.batches, 1);
+                                Metrics::add(&metrics.ledger_entries, size - before);
+                                all += size - before;
+                            }
+                            Metrics::add(&metrics.batch_requests, count);
+                            for r in &results {
+                                let counter = match r {
+                                    Ok(a) if a.replayed => &metrics.requests_replayed,
+                                    Ok(_) => &metrics.requests_applied,
+                                    Err(
+                                        NodeError::Refused(_)
+                                        | NodeError::BadRequest(_)
+                                        | NodeError::NotFound(_),
+                                    ) => &metrics.requests_refused,
+                                    Err(_) => &metrics.requests_failed,
+                                };
+                                Metrics::add(counter, 1);
+                            }
+                            answers.extend(
+                                replies
+                                    .into_iter()
+                                    .zip(results)
+                                    .map(|(reply, result)| Answer::Request(reply, result)),
+                            );
                         }
-                        continue;
-                    }
-                    let before = service.ledger().head().size();
-                    let count = requests.len() as u64;
-                    let results = service.execute(requests, clock::now_millis());
-                    let size = service.ledger().head().size();
-                    if size > before {
-                        Metrics::add(&metrics.batches, 1);
-                        Metrics::add(&metrics.ledger_entries, size - before);
-                    }
-                    Metrics::add(&metrics.batch_requests, count);
-                    for r in &results {
-                        let counter = match r {
-                            Ok(a) if a.replayed => &metrics.requests_replayed,
-                            Ok(_) => &metrics.requests_applied,
-                            Err(
-                                NodeError::Refused(_)
-                                | NodeError::BadRequest(_)
-                                | NodeError::NotFound(_),
-                            ) => &metrics.requests_refused,
-                            Err(_) => &metrics.requests_failed,
-                        };
-                        Metrics::add(counter, 1);
                     }
                     let answers = Answers {
-                        replies,
-                        results,
-                        size,
+                        answers,
+                        size: service.ledger().head().size(),
+                        all,
                     };
                     if to_syncer.send(answers).is_err() {
                         tracing::error!("the syncer stopped; the writer stops");
@@ -210,7 +313,7 @@ impl Writer {
     pub async fn apply(&self, request: Request) -> Result<Applied, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.queue
-            .send((request, tx))
+            .send(Job::Request(request, tx))
             .await
             .map_err(|_| NodeError::Unavailable("the node is shutting down; retry".into()))?;
         rx.await.map_err(|_| {
@@ -218,5 +321,17 @@ impl Writer {
                 "the node stopped before answering; retry with the same request id".into(),
             )
         })?
+    }
+
+    /// Queues a peer's batches to verify and write; answers once they are durable (or
+    /// refused, nothing written).
+    pub async fn replicate(&self, batches: Vec<PeerBatch>) -> Result<Replicated, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue
+            .send(Job::Replicate(batches, tx))
+            .await
+            .map_err(|_| NodeError::Unavailable("the node is shutting down".into()))?;
+        rx.await
+            .map_err(|_| NodeError::Unavailable("the node stopped before answering".into()))?
     }
 }

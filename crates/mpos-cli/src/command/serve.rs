@@ -21,6 +21,14 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub store: StoreArg,
+    /// Answer other nodes' sync pulls (`mpos.v1.Sync`) on the same port. Peers are not
+    /// authenticated yet: use it only on a network you trust.
+    #[arg(long)]
+    pub sync: bool,
+    /// A peer (HOST:PORT) to pull every node's ledger from, kept in sync for as long as
+    /// the node runs; repeat for several. Implies --sync.
+    #[arg(long = "peer", value_name = "HOST:PORT")]
+    pub peers: Vec<String>,
 }
 
 /// `--store`: where a node's ledger and projections live.
@@ -62,7 +70,10 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
+        let mut node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
+        if args.sync || !args.peers.is_empty() {
+            node = node.with_sync(args.peers.clone());
+        }
         let addr = node.local_addr()?;
         // The first line on stdout is the address: scripts and tests read it.
         say!("listening on {addr}");

@@ -14,3 +14,4 @@ mod serve;
 mod shared;
 mod stock;
 mod support;
+mod sync;

@@ -3,9 +3,10 @@
 //! one transaction, the same path a node's own events take from the ledger down.
 //!
 //! Nothing here decides: another node already decided these events and signed them. A
-//! batch that does not verify is refused whole, and nothing of the message it came in is
-//! written. A batch this node already holds is skipped, so duplicated and replayed
-//! messages change nothing.
+//! batch that does not verify is refused whole, with everything handed over with it in
+//! the same call; batches written by earlier calls stand, since each verified on its own
+//! against the checkpoint its node signed. A batch this node already holds is skipped, so
+//! duplicated and replayed messages change nothing.
 
 use std::collections::HashMap;
 
@@ -65,8 +66,8 @@ struct Verified {
 }
 
 impl<S: PosStore> PosService<S> {
-    /// Verifies `batches` (a peer's message) and writes every batch this node lacks, with
-    /// its projections. All of the message verifies or none of it is written.
+    /// Verifies `batches` (what a peer sent) and writes every batch this node lacks, with
+    /// its projections. All of `batches` verifies or none of it is written.
     pub fn replicate(
         &mut self,
         batches: Vec<PeerBatch>,

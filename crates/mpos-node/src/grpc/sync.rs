@@ -1,0 +1,320 @@
+//! `mpos.v1.Sync`, the serving side of replication: what this node holds of each node's
+//! ledger (`Heads`), and the committed batches a peer lacks (`Pull`), merged across nodes
+//! in the order of their checkpoints' times. A node that saw another's entry before
+//! writing its own has a later clock, so a peer receives what an entry builds on (an
+//! order's opening on another terminal) before the entry itself.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use mpos_ledger::{NodeId, PublicKey};
+use mpos_proto::v1::{self, sync_client::SyncClient, sync_server::Sync};
+use mpos_store::{LedgerStore, PosStore};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::PosApi;
+use crate::error::NodeError;
+use crate::pos::{PeerBatch, batches_after};
+
+/// Batches read from the store at a time for one node of a pull.
+const READ_AHEAD: usize = 64;
+
+/// The service behind `mpos.v1.Sync`; it shares the register's node handles.
+#[derive(Debug, Clone)]
+pub struct SyncApi {
+    pos: PosApi,
+}
+
+impl SyncApi {
+    pub fn new(pos: PosApi) -> SyncApi {
+        SyncApi { pos }
+    }
+}
+
+fn node_id(bytes: &[u8]) -> Result<NodeId, Status> {
+    let array: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| Status::invalid_argument("a node id is 16 bytes"))?;
+    Ok(NodeId(array))
+}
+
+/// One node's part of a pull: what the peer holds, what was read and not sent yet, and
+/// whether the store has more.
+struct Cursor {
+    key: PublicKey,
+    held: u64,
+    queue: VecDeque<PeerBatch>,
+    more: bool,
+}
+
+/// Every node this store holds more of than `held` says, with what the peer holds.
+fn cursors(store: &impl PosStore, held: &HashMap<NodeId, u64>) -> Result<Vec<Cursor>, NodeError> {
+    let mut out = Vec::new();
+    for key in store.node_keys()? {
+        let node = key.node_id();
+        let size = store.chain_head(node)?.map_or(0, |h| h.size());
+        let have = held.get(&node).copied().unwrap_or(0);
+        if size > have {
+            out.push(Cursor {
+                key,
+                held: have,
+                queue: VecDeque::new(),
+                more: true,
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl PosApi {
+    /// Sends everything the store holds beyond `held`, oldest checkpoint time first across
+    /// nodes (a k-way merge: a node's next batch goes only once no other node has an
+    /// earlier one), updating `held` as it goes. Returns false when the peer left.
+    async fn send_lacking(
+        &self,
+        held: &mut HashMap<NodeId, u64>,
+        tx: &mpsc::Sender<Result<v1::SyncBatch, Status>>,
+    ) -> Result<bool, Status> {
+        let wanted = held.clone();
+        let mut cursors = self.read(move |store| cursors(store, &wanted)).await?;
+        loop {
+            for c in cursors.iter_mut().filter(|c| c.queue.is_empty() && c.more) {
+                let (key, from) = (c.key, c.held);
+                let read = self
+                    .read(move |store| Ok(batches_after(store, &key, from, READ_AHEAD)?))
+                    .await?;
+                c.more = read.len() == READ_AHEAD;
+                c.queue.extend(read);
+            }
+            cursors.retain(|c| !c.queue.is_empty());
+            let Some(next) = cursors
+                .iter_mut()
+                .min_by_key(|c| c.queue.front().map(|b| b.checkpoint.checkpoint.time))
+            else {
+                return Ok(true);
+            };
+            let Some(batch) = next.queue.pop_front() else {
+                return Ok(true);
+            };
+            next.held = batch.checkpoint.checkpoint.tree_size;
+            held.insert(next.key.node_id(), next.held);
+            let message = v1::SyncBatch {
+                public_key: batch.key.to_bytes().to_vec(),
+                entries: batch.entries,
+                checkpoint: batch.checkpoint.to_bytes().to_vec(),
+            };
+            if tx.send(Ok(message)).await.is_err() {
+                return Ok(false);
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl Sync for SyncApi {
+    async fn heads(
+        &self,
+        _request: Request<v1::HeadsRequest>,
+    ) -> Result<Response<v1::HeadsReply>, Status> {
+        let node = self.pos.node;
+        let heads = self
+            .pos
+            .read(move |store| {
+                let mut heads = Vec::new();
+                for key in store.node_keys()? {
+                    let id = key.node_id();
+                    let size = store.chain_head(id)?.map_or(0, |h| h.size());
+                    let checkpoint = store
+                        .latest_checkpoint(id)?
+                        .map(|c| c.to_bytes().to_vec())
+                        .unwrap_or_default();
+                    heads.push(v1::NodeHead {
+                        public_key: key.to_bytes().to_vec(),
+                        size,
+                        checkpoint,
+                    });
+                }
+                Ok(heads)
+            })
+            .await?;
+        Ok(Response::new(v1::HeadsReply {
+            node_id: node.0.to_vec(),
+            heads,
+        }))
+    }
+
+    type PullStream = ReceiverStream<Result<v1::SyncBatch, Status>>;
+
+    async fn pull(
+        &self,
+        request: Request<v1::PullRequest>,
+    ) -> Result<Response<Self::PullStream>, Status> {
+        let request = request.into_inner();
+        let mut held = HashMap::new();
+        for h in &request.held {
+            held.insert(node_id(&h.node_id)?, h.size);
+        }
+        let follow = request.follow;
+        let (tx, rx) = mpsc::channel(16);
+        let api = self.pos.clone();
+        let mut durable = api.writer.durable().watch();
+        let mut closing = api.closing.subscribe();
+        tokio::spawn(async move {
+            loop {
+                durable.borrow_and_update();
+                match api.send_lacking(&mut held, &tx).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+                if !follow {
+                    return;
+                }
+                tokio::select! {
+                    changed = durable.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                    }
+                    () = tx.closed() => return,
+                    _ = closing.wait_for(|c| *c) => return,
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+/// A `SyncBatch` as received, before verification.
+pub fn peer_batch(message: v1::SyncBatch) -> Result<PeerBatch, Status> {
+    let key: [u8; 32] = message
+        .public_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| Status::invalid_argument("a public key is 32 bytes"))?;
+    let key = PublicKey::from_bytes(&key).map_err(|e| Status::invalid_argument(e.to_string()))?;
+    let checkpoint = mpos_ledger::SignedCheckpoint::from_bytes(&message.checkpoint)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+    Ok(PeerBatch {
+        key,
+        entries: message.entries,
+        checkpoint,
+    })
+}
+
+/// How long a puller waits before trying a peer again: doubling from the first to the
+/// last after each failure, back to the first once a pull works.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_LAST: Duration = Duration::from_secs(30);
+/// Most batches handed to the writer at once.
+const REPLICATE_AT_ONCE: usize = 256;
+
+impl PosApi {
+    /// Pulls from `peer` (`host:port`) for as long as the node runs: everything it holds
+    /// that this node lacks, then each batch as it becomes durable there. Starts again by
+    /// itself after any failure, from what this node holds then, waiting longer each time.
+    pub fn pull_from(&self, peer: String) {
+        let api = self.clone();
+        tokio::spawn(async move {
+            let mut closing = api.closing.subscribe();
+            let mut wait = RETRY_FIRST;
+            loop {
+                let pulled = tokio::select! {
+                    r = api.pull_once(&peer) => r,
+                    _ = closing.wait_for(|c| *c) => return,
+                };
+                match pulled {
+                    Ok(()) => wait = RETRY_FIRST,
+                    Err(e) => {
+                        tracing::warn!(%peer, error = %e, retry_in_ms = wait.as_millis() as u64, "sync with a peer failed");
+                        tokio::select! {
+                            () = tokio::time::sleep(wait) => {}
+                            _ = closing.wait_for(|c| *c) => return,
+                        }
+                        wait = (wait * 2).min(RETRY_LAST);
+                    }
+                }
+            }
+        });
+    }
+
+    /// One pull: connects, asks for what this node lacks and follows until the stream
+    /// ends. A peer's refused message ends it too (the next pull asks again from what is
+    /// held, and a peer that keeps sending forgeries keeps being refused).
+    async fn pull_once(&self, peer: &str) -> Result<(), NodeError> {
+        let failed = |e: &dyn std::fmt::Display| NodeError::Unavailable(format!("{peer}: {e}"));
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{peer}"))
+            .map_err(|e| failed(&e))?
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true);
+        let channel = endpoint.connect().await.map_err(|e| failed(&e))?;
+        let mut client = SyncClient::new(channel).max_decoding_message_size(64 << 20);
+        let held = self
+            .read(|store| {
+                let mut held = Vec::new();
+                for key in store.node_keys()? {
+                    let id = key.node_id();
+                    let size = store.chain_head(id)?.map_or(0, |h| h.size());
+                    held.push(v1::Held {
+                        node_id: id.0.to_vec(),
+                        size,
+                    });
+                }
+                Ok(held)
+            })
+            .await
+            .map_err(|e| failed(&e.message()))?;
+        let mut stream = client
+            .pull(v1::PullRequest { held, follow: true })
+            .await
+            .map_err(|e| failed(&e.message()))?
+            .into_inner();
+        tracing::info!(%peer, "pulling from a peer");
+        // The stream is read on its own task, so what already arrived can go to the writer
+        // together: one commit per node's run instead of one per batch.
+        let (arrived, mut inbox) =
+            mpsc::channel::<Result<v1::SyncBatch, Status>>(REPLICATE_AT_ONCE);
+        let reading = tokio::spawn(async move {
+            loop {
+                let next = stream.message().await.transpose();
+                let Some(next) = next else { return };
+                let stop = next.is_err();
+                if arrived.send(next).await.is_err() || stop {
+                    return;
+                }
+            }
+        });
+        let _stop_reading = AbortOnDrop(reading);
+        while let Some(first) = inbox.recv().await {
+            let mut batches = vec![
+                peer_batch(first.map_err(|e| failed(&e.message()))?)
+                    .map_err(|e| failed(&e.message()))?,
+            ];
+            while batches.len() < REPLICATE_AT_ONCE {
+                match inbox.try_recv() {
+                    Ok(m) => batches.push(
+                        peer_batch(m.map_err(|e| failed(&e.message()))?)
+                            .map_err(|e| failed(&e.message()))?,
+                    ),
+                    Err(_) => break,
+                }
+            }
+            self.writer.replicate(batches).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Stops a task when the pull that started it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
