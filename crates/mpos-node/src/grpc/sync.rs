@@ -79,13 +79,23 @@ impl PosApi {
     ) -> Result<bool, Status> {
         let wanted = held.clone();
         let mut cursors = self.read(move |store| cursors(store, &wanted)).await?;
+        // This node's own entries go out only once they are on disk here: a peer must never
+        // hold an entry that power loss could take from its writer, who would then write
+        // another entry under the same seq. Other nodes' entries are durable where they
+        // were written, and a copy lost here is pulled again.
+        let durable = self.writer.durable().get();
         loop {
             for c in cursors.iter_mut().filter(|c| c.queue.is_empty() && c.more) {
                 let (key, from) = (c.key, c.held);
-                let read = self
+                let mut read = self
                     .read(move |store| Ok(batches_after(store, &key, from, READ_AHEAD)?))
                     .await?;
                 c.more = read.len() == READ_AHEAD;
+                if key.node_id() == self.node {
+                    let before = read.len();
+                    read.retain(|b| b.checkpoint.checkpoint.tree_size <= durable);
+                    c.more &= read.len() == before;
+                }
                 c.queue.extend(read);
             }
             cursors.retain(|c| !c.queue.is_empty());
