@@ -96,16 +96,21 @@ impl ChainHead {
             payload,
         }
         .encode_into(&mut bytes);
+        Ok(self.seal(seq, hlc, bytes))
+    }
+
+    /// Puts an entry's bytes on the head: the new last entry, hash and time.
+    fn seal(&mut self, seq: u64, hlc: Hlc, bytes: Vec<u8>) -> SealedEntry {
         let hash = entry_hash(&bytes);
         self.frontier.push(hash);
         self.head = hash;
         self.last_hlc = hlc;
-        Ok(SealedEntry {
+        SealedEntry {
             seq,
             hlc,
             hash,
             bytes,
-        })
+        }
     }
 
     /// Signs the state after the entries appended so far, linking to the previous
@@ -156,16 +161,7 @@ impl ChainHead {
             });
         }
         let hlc = entry.hlc;
-        let hash = entry_hash(&bytes);
-        self.frontier.push(hash);
-        self.head = hash;
-        self.last_hlc = hlc;
-        Ok(SealedEntry {
-            seq,
-            hlc,
-            hash,
-            bytes,
-        })
+        Ok(self.seal(seq, hlc, bytes))
     }
 
     /// Takes the checkpoint that closes entries just accepted, if it states exactly this

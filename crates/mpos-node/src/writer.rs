@@ -106,6 +106,16 @@ struct Answers {
     all: u64,
 }
 
+/// Sends an answer, or the disk's failure when the sync it waited on failed. The client
+/// may have gone; its request stands all the same.
+fn send<T>(
+    reply: oneshot::Sender<Result<T, NodeError>>,
+    result: Result<T, NodeError>,
+    in_doubt: bool,
+) {
+    let _ = reply.send(if in_doubt { Err(disk_failed()) } else { result });
+}
+
 fn disk_failed() -> NodeError {
     NodeError::Unavailable(
         "the node could not make its writes durable (the disk failed); restart it, then \
@@ -170,21 +180,12 @@ impl Writer {
                         let in_doubt = failed.load(Ordering::Acquire);
                         for batch in ready {
                             for answer in batch.answers {
-                                // The client may have gone; its request stands all the same.
                                 match answer {
                                     Answer::Request(reply, result) => {
-                                        let _ = reply.send(if in_doubt {
-                                            Err(disk_failed())
-                                        } else {
-                                            result
-                                        });
+                                        send(reply, result, in_doubt)
                                     }
                                     Answer::Replica(reply, result) => {
-                                        let _ = reply.send(if in_doubt {
-                                            Err(disk_failed())
-                                        } else {
-                                            result
-                                        });
+                                        send(reply, result, in_doubt)
                                     }
                                 }
                             }

@@ -594,15 +594,9 @@ impl PosStore for PgStore {
         batches: &[LedgerBatch],
         projection: &Projection<'_>,
     ) -> Result<(), StoreError> {
-        let Some(first) = batches.first() else {
+        let Some(node) = mpos_store::replica_node(batches)? else {
             return Ok(());
         };
-        let node = first.key.node_id();
-        if batches.iter().any(|b| b.key.node_id() != node) {
-            return Err(StoreError::Backend(
-                "a replicated commit holds batches of several nodes".into(),
-            ));
-        }
         self.transaction(|s| {
             for b in batches {
                 append_ledger(s, &b.key, &b.entries, &b.checkpoint, &b.head)?;

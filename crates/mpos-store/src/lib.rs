@@ -177,6 +177,21 @@ impl Projection<'_> {
     }
 }
 
+/// The node whose batches a replicated commit writes (none: nothing to write); refuses
+/// batches of several nodes, which `PosStore::commit_replica` never takes together.
+pub fn replica_node(batches: &[LedgerBatch]) -> Result<Option<NodeId>, StoreError> {
+    let Some(first) = batches.first() else {
+        return Ok(None);
+    };
+    let node = first.key.node_id();
+    if batches.iter().any(|b| b.key.node_id() != node) {
+        return Err(StoreError::Backend(
+            "a replicated commit holds batches of several nodes".into(),
+        ));
+    }
+    Ok(Some(node))
+}
+
 /// An order a batch changed: as stored before the batch (none for a new order) and after
 /// it. The store may write only the difference.
 #[derive(Debug, Clone, Copy)]

@@ -161,8 +161,15 @@ pub fn start(data: &Path) -> Server {
 
 /// A node on the store `store` (`--store`, passed as MPOS_STORE as an operator would).
 pub fn start_on(data: &Path, store: &str) -> Server {
+    start_with(data, store, &["--listen", "127.0.0.1:0"])
+}
+
+/// `mpos serve --data DATA` on `store` with `args` (at least `--listen`); returns once
+/// it prints its address.
+pub fn start_with(data: &Path, store: &str, args: &[&str]) -> Server {
     let mut child = mpos()
-        .args(["serve", "--data", s(data), "--listen", "127.0.0.1:0"])
+        .args(["serve", "--data", s(data)])
+        .args(args)
         .env("MPOS_STORE", store)
         .stdout(Stdio::piped())
         .stderr(

@@ -4,15 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mpos_proto::v1::{self, sync_client::SyncClient, sync_server::Sync as SyncService};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
-use crate::serve::{Server, authed, client, login, sell_ticket, set_up_cafe};
-use crate::support::{mpos, s};
+use crate::serve::{Server, authed, client, login, sell_ticket, set_up_cafe, start_with};
+use crate::support::s;
 
 /// A loopback port nothing listens on now (the node binds it next).
 fn free_port() -> u16 {
@@ -25,36 +24,12 @@ fn free_port() -> u16 {
 
 /// `mpos serve --sync` on `port`, pulling from `peers`.
 fn serve_synced(data: &Path, port: u16, peers: &[&str]) -> Server {
-    use std::io::{BufRead, BufReader};
-    let mut cmd = mpos();
-    cmd.args([
-        "serve",
-        "--data",
-        s(data),
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--sync",
-    ]);
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = vec!["--listen", &listen, "--sync"];
     for p in peers {
-        cmd.args(["--peer", p]);
+        args.extend(["--peer", p]);
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(
-            std::env::var_os("MPOS_TEST_NODE_LOGS").map_or_else(Stdio::null, |_| Stdio::inherit()),
-        )
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
-    Server { child, addr }
+    start_with(data, "sqlite", &args)
 }
 
 /// What a node holds of each node's ledger: node id -> entries.

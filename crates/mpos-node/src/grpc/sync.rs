@@ -49,23 +49,30 @@ struct Cursor {
     more: bool,
 }
 
-/// Every node this store holds more of than `held` says, with what the peer holds.
-fn cursors(store: &impl PosStore, held: &HashMap<NodeId, u64>) -> Result<Vec<Cursor>, NodeError> {
+/// Every node whose ledger this store holds, with how many of its entries.
+fn holding(store: &impl PosStore) -> Result<Vec<(PublicKey, u64)>, NodeError> {
     let mut out = Vec::new();
     for key in store.node_keys()? {
-        let node = key.node_id();
-        let size = store.chain_head(node)?.map_or(0, |h| h.size());
-        let have = held.get(&node).copied().unwrap_or(0);
-        if size > have {
-            out.push(Cursor {
+        let size = store.chain_head(key.node_id())?.map_or(0, |h| h.size());
+        out.push((key, size));
+    }
+    Ok(out)
+}
+
+/// Every node this store holds more of than `held` says, with what the peer holds.
+fn cursors(store: &impl PosStore, held: &HashMap<NodeId, u64>) -> Result<Vec<Cursor>, NodeError> {
+    Ok(holding(store)?
+        .into_iter()
+        .filter_map(|(key, size)| {
+            let have = held.get(&key.node_id()).copied().unwrap_or(0);
+            (size > have).then(|| Cursor {
                 key,
                 held: have,
                 queue: VecDeque::new(),
                 more: true,
-            });
-        }
-    }
-    Ok(out)
+            })
+        })
+        .collect())
 }
 
 impl PosApi {
@@ -133,11 +140,9 @@ impl Sync for SyncApi {
             .pos
             .read(move |store| {
                 let mut heads = Vec::new();
-                for key in store.node_keys()? {
-                    let id = key.node_id();
-                    let size = store.chain_head(id)?.map_or(0, |h| h.size());
+                for (key, size) in holding(store)? {
                     let checkpoint = store
-                        .latest_checkpoint(id)?
+                        .latest_checkpoint(key.node_id())?
                         .map(|c| c.to_bytes().to_vec())
                         .unwrap_or_default();
                     heads.push(v1::NodeHead {
@@ -266,16 +271,13 @@ impl PosApi {
         let mut client = SyncClient::new(channel).max_decoding_message_size(64 << 20);
         let held = self
             .read(|store| {
-                let mut held = Vec::new();
-                for key in store.node_keys()? {
-                    let id = key.node_id();
-                    let size = store.chain_head(id)?.map_or(0, |h| h.size());
-                    held.push(v1::Held {
-                        node_id: id.0.to_vec(),
+                Ok(holding(store)?
+                    .into_iter()
+                    .map(|(key, size)| v1::Held {
+                        node_id: key.node_id().0.to_vec(),
                         size,
-                    });
-                }
-                Ok(held)
+                    })
+                    .collect())
             })
             .await
             .map_err(|e| failed(&e.message()))?;
@@ -300,17 +302,14 @@ impl PosApi {
             }
         });
         let _stop_reading = AbortOnDrop(reading);
+        let received = |m: Result<v1::SyncBatch, Status>| {
+            m.and_then(peer_batch).map_err(|e| failed(&e.message()))
+        };
         while let Some(first) = inbox.recv().await {
-            let mut batches = vec![
-                peer_batch(first.map_err(|e| failed(&e.message()))?)
-                    .map_err(|e| failed(&e.message()))?,
-            ];
+            let mut batches = vec![received(first)?];
             while batches.len() < REPLICATE_AT_ONCE {
                 match inbox.try_recv() {
-                    Ok(m) => batches.push(
-                        peer_batch(m.map_err(|e| failed(&e.message()))?)
-                            .map_err(|e| failed(&e.message()))?,
-                    ),
+                    Ok(m) => batches.push(received(m)?),
                     Err(_) => break,
                 }
             }

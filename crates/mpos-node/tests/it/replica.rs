@@ -27,11 +27,19 @@ fn add(line: u128) -> Command {
     }
 }
 
+/// Node A with its staff, and node B, empty; with their data directories.
+fn two_nodes() -> (
+    PosService<SqliteStore>,
+    PosService<SqliteStore>,
+    [tempfile::TempDir; 2],
+) {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    (staffed(dirs[0].path()), service(dirs[1].path()), dirs)
+}
+
 #[test]
 fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut a = staffed(a_dir.path());
-    let mut b = service(b_dir.path());
+    let (mut a, mut b, _dirs) = two_nodes();
     let a_node = a.ledger().node_id();
     a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
         .unwrap();
@@ -105,9 +113,7 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
 
 #[test]
 fn altered_reordered_and_forged_batches_are_refused_and_nothing_is_written() {
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut a = staffed(a_dir.path());
-    let mut b = service(b_dir.path());
+    let (mut a, mut b, _dirs) = two_nodes();
     let a_node = a.ledger().node_id();
     a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
         .unwrap();
