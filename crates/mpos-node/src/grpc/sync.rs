@@ -243,16 +243,24 @@ impl PosApi {
                     r = api.pull_once(&peer) => r,
                     _ = closing.wait_for(|c| *c) => return,
                 };
-                match pulled {
-                    Ok(()) => wait = RETRY_FIRST,
+                // A pull that ended cleanly (the peer stopped) is tried again after the first
+                // wait too: a peer that ends every stream at once must not be called in a
+                // tight loop.
+                let pause = match pulled {
+                    Ok(()) => {
+                        wait = RETRY_FIRST;
+                        wait
+                    }
                     Err(e) => {
                         tracing::warn!(%peer, error = %e, retry_in_ms = wait.as_millis() as u64, "sync with a peer failed");
-                        tokio::select! {
-                            () = tokio::time::sleep(wait) => {}
-                            _ = closing.wait_for(|c| *c) => return,
-                        }
+                        let pause = wait;
                         wait = (wait * 2).min(RETRY_LAST);
+                        pause
                     }
+                };
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    _ = closing.wait_for(|c| *c) => return,
                 }
             }
         });
