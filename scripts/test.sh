@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# A run from a fresh clone builds everything once: incremental compilation's caches would
+# only double what target/ holds on disk. Set CARGO_INCREMENTAL=1 to keep them while editing.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "toolchain"
 cargo --version
 if ! cargo nextest --version >/dev/null 2>&1; then
