@@ -9,6 +9,7 @@ pub mod day;
 pub mod demo;
 pub mod ledger;
 pub mod order;
+pub mod pair;
 pub mod print;
 pub mod serve;
 pub mod setup;

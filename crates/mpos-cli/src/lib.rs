@@ -65,6 +65,12 @@ enum Command {
     /// purchase orders and food cost.
     #[command(subcommand)]
     Stock(command::stock::StockCommand),
+    /// Pair a new terminal into the organization with a one-time code.
+    #[command(subcommand)]
+    Pair(command::pair::PairCommand),
+    /// The organization's nodes: where each sells, when it was last heard from; revoke one.
+    #[command(subcommand)]
+    Node(command::pair::NodeCommand),
     /// Measure the node's throughput.
     #[command(subcommand)]
     Bench(command::bench::BenchCommand),
@@ -104,6 +110,8 @@ pub fn run() -> ExitCode {
         Command::Printer(cmd) => command::print::printer(cmd),
         Command::Print(cmd) => command::print::print(cmd),
         Command::Stock(cmd) => command::stock::stock(cmd),
+        Command::Pair(cmd) => command::pair::pair(cmd),
+        Command::Node(cmd) => command::pair::node(cmd),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -270,7 +270,8 @@ impl ReportBuilder {
             | Event::Staff(_)
             | Event::DayClosed(_)
             | Event::Floor(_)
-            | Event::Inventory(_) => Ok(()),
+            | Event::Inventory(_)
+            | Event::Trust(_) => Ok(()),
         }
     }
 

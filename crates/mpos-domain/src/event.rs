@@ -20,6 +20,8 @@ pub enum Event {
     /// Tables set up, renamed or taken out of service.
     Floor(FloorEvent),
     Inventory(InventoryEvent),
+    /// A node of the organization certified, or revoked.
+    Trust(TrustEvent),
 }
 
 impl Event {
@@ -33,6 +35,7 @@ impl Event {
             Event::DayClosed(e) => e.at,
             Event::Floor(e) => e.at,
             Event::Inventory(e) => e.at,
+            Event::Trust(e) => e.at,
         }
     }
 }
@@ -51,4 +54,24 @@ pub struct MenuEvent {
     pub by: StaffId,
     pub at: u64,
     pub change: MenuChange,
+}
+
+/// A node joining or leaving the organization, as the organization's root key signed it.
+/// The signed statements are bytes that `mpos_ledger` reads and checks (`NodeCertificate`,
+/// `Revocation`): the restaurant's rules only carry them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustEvent {
+    /// Who paired or revoked the node; none for a node's own certificate.
+    pub by: Option<StaffId>,
+    pub at: u64,
+    pub change: TrustChange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrustChange {
+    /// A node's certificate. Every node's ledger begins with its own, and the node that
+    /// paired a new terminal records the certificate it issued.
+    NodeCertified { certificate: Vec<u8> },
+    /// The root key's revocation of a node, with the owner's reason.
+    NodeRevoked { revocation: Vec<u8>, reason: String },
 }

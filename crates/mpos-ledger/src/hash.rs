@@ -79,7 +79,7 @@ pub fn empty_root() -> Hash {
 }
 
 /// Plain SHA-256, used to derive node ids.
-pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p);

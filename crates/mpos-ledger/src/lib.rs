@@ -1,5 +1,6 @@
 //! `mpos-ledger` owns M_POS's tamper-evident transaction history, as bytes in and bytes out:
-//! node identity (Ed25519), the entry envelope and its canonical encoding, the per-node hash
+//! node identity (Ed25519), the organization's certificates and revocations of node keys,
+//! the entry envelope and its canonical encoding, the per-node hash
 //! chain, RFC 9162 Merkle checkpoints, inclusion and consistency proofs, witness
 //! countersignatures, signed receipt codes, the export file format and its streaming
 //! verifier.
@@ -18,6 +19,7 @@ pub mod hash;
 pub mod hlc;
 pub mod identity;
 pub mod merkle;
+pub mod organization;
 pub mod receipt;
 pub mod verify;
 
@@ -30,6 +32,7 @@ pub use hash::Hash;
 pub use hlc::Hlc;
 pub use identity::{NodeId, NodeKey, PublicKey};
 pub use merkle::{ConsistencyProof, Frontier, InclusionProof, ProofError, RangeHasher};
+pub use organization::{NodeCertificate, OrganizationId, Revocation, TrustError};
 pub use receipt::{Receipt, ReceiptError};
 pub use verify::{
     Finding, NodeSummary, Reason, Summary, VerifyError, VerifyOptions, WitnessTally, verify,

@@ -894,7 +894,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::open_or_create(dir.path()).unwrap();
         let store = data.store().unwrap();
-        let mut svc = PosService::new(Ledger::open(store, data.into_key()).unwrap());
+        let mut svc = PosService::new(Ledger::open(store, data.into_identity()).unwrap());
         let now = 1_764_000_000_000;
         let seeded = seed(&mut svc, now).unwrap();
         assert_eq!(seeded.items, 40);

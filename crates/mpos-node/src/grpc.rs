@@ -34,6 +34,7 @@ use crate::writer::Writer;
 mod back_office;
 mod guest;
 mod live;
+mod nodes;
 mod sales;
 mod stock;
 mod sync;
@@ -81,6 +82,12 @@ pub struct PosApi {
     /// The restaurant's settings once set: every order and payment needs the currency.
     /// Settings change only through this API (`forget_settings`).
     settings: Arc<Mutex<Option<mpos_domain::menu::Settings>>>,
+    /// The node's key, certificate and organization, for sync and pairing.
+    trust: Arc<crate::identity::NodeTrust>,
+    /// Terminals invited to pair and not paired yet.
+    invitations: Arc<Mutex<crate::pairing::Invitations>>,
+    /// Where this node answers sync, once it does.
+    sync_address: Arc<Mutex<Option<String>>>,
 }
 
 /// One mapping from node errors to gRPC statuses. Internal causes are logged, never sent.
@@ -170,16 +177,16 @@ async fn blocking<T: Send + 'static>(
 impl PosApi {
     pub fn new(
         writer: Writer,
-        node: mpos_ledger::NodeId,
         reader: Store,
         print_queue: Store,
         pins: PinDesk,
         signer: SessionSigner,
         metrics: Arc<crate::metrics::Metrics>,
+        trust: crate::identity::NodeTrust,
     ) -> PosApi {
         PosApi {
             writer,
-            node,
+            node: trust.key.node_id(),
             reader: Arc::new(Mutex::new(reader)),
             print_queue: Arc::new(Mutex::new(print_queue)),
             logins: Arc::new(Mutex::new(LoginGuard::default())),
@@ -189,6 +196,25 @@ impl PosApi {
             sessions: Arc::new(Mutex::new(HashMap::new())),
             metrics,
             settings: Arc::new(Mutex::new(None)),
+            trust: Arc::new(trust),
+            invitations: Arc::new(Mutex::new(crate::pairing::Invitations::default())),
+            sync_address: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The node's key, certificate and organization.
+    pub fn trust(&self) -> &crate::identity::NodeTrust {
+        &self.trust
+    }
+
+    /// Where this node answers sync, if it does.
+    pub fn sync_address(&self) -> Option<String> {
+        self.sync_address.lock().ok().and_then(|a| a.clone())
+    }
+
+    pub(crate) fn set_sync_address(&self, addr: String) {
+        if let Ok(mut a) = self.sync_address.lock() {
+            *a = Some(addr);
         }
     }
 
@@ -1406,6 +1432,27 @@ impl Pos for PosApi {
         request: GrpcRequest<v1::GetFoodCostRequest>,
     ) -> Result<Response<v1::FoodCostView>, Status> {
         self.food_cost(request).await
+    }
+
+    async fn list_nodes(
+        &self,
+        request: GrpcRequest<v1::ListNodesRequest>,
+    ) -> Result<Response<v1::ListNodesReply>, Status> {
+        self.organization_nodes(request).await
+    }
+
+    async fn invite_node(
+        &self,
+        request: GrpcRequest<v1::InviteNodeRequest>,
+    ) -> Result<Response<v1::InviteNodeReply>, Status> {
+        self.invite_terminal(request).await
+    }
+
+    async fn revoke_node(
+        &self,
+        request: GrpcRequest<v1::RevokeNodeRequest>,
+    ) -> Result<Response<v1::ChangeReply>, Status> {
+        self.revoke(request).await
     }
 
     async fn get_sales(

@@ -12,6 +12,7 @@ use mpos_ledger::{
 use mpos_store::{LedgerItem, LedgerStore, StoreError};
 
 use crate::error::NodeError;
+use crate::identity::Identity;
 
 /// One event to record: its payload schema version and canonical bytes.
 #[derive(Debug, Clone)]
@@ -24,7 +25,7 @@ pub struct Event {
 #[derive(Debug)]
 pub struct Ledger<S> {
     store: S,
-    key: NodeKey,
+    identity: Identity,
     head: ChainHead,
 }
 
@@ -46,8 +47,11 @@ pub struct Consistency {
 }
 
 impl<S: LedgerStore> Ledger<S> {
-    /// Opens the node's ledger, resuming from the stored head (no replay).
-    pub fn open(store: S, key: NodeKey) -> Result<Ledger<S>, NodeError> {
+    /// Opens the node's ledger, resuming from the stored head (no replay). A node with a
+    /// certificate (`Identity`) begins its ledger with it.
+    pub fn open(store: S, identity: impl Into<Identity>) -> Result<Ledger<S>, NodeError> {
+        let identity = identity.into();
+        let key = identity.key();
         let head = store
             .chain_head(key.node_id())?
             .unwrap_or_else(|| ChainHead::genesis(key.node_id()));
@@ -56,15 +60,23 @@ impl<S: LedgerStore> Ledger<S> {
                 StoreError::Corrupt("stored chain head belongs to another node".into()).into(),
             );
         }
-        Ok(Ledger { store, key, head })
+        Ok(Ledger {
+            store,
+            identity,
+            head,
+        })
     }
 
     pub fn node_id(&self) -> NodeId {
-        self.key.node_id()
+        self.identity.node_id()
     }
 
     pub fn key(&self) -> &NodeKey {
-        &self.key
+        self.identity.key()
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     pub fn head(&self) -> &ChainHead {
@@ -104,9 +116,9 @@ impl<S: LedgerStore> Ledger<S> {
             time = time.tick(physical_millis);
             entries.push(next.append(time, e.schema, &e.payload)?);
         }
-        let checkpoint = next.checkpoint(&self.key)?;
+        let checkpoint = next.checkpoint(self.identity.key())?;
         self.store
-            .append_batch(&self.key.public(), &entries, &checkpoint, &next)?;
+            .append_batch(&self.identity.key().public(), &entries, &checkpoint, &next)?;
         self.head = next;
         Ok(checkpoint)
     }

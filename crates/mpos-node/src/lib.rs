@@ -19,8 +19,10 @@ pub mod demo;
 pub mod error;
 pub mod escpos;
 pub mod grpc;
+pub mod identity;
 pub mod ledger;
 pub mod metrics;
+pub mod pairing;
 pub mod pos;
 pub mod printing;
 pub mod receipt;
@@ -28,6 +30,7 @@ pub mod server;
 pub mod setup;
 pub mod staff;
 pub mod store;
+pub mod tls;
 pub mod web;
 pub mod writer;
 

@@ -32,16 +32,18 @@ use mpos_domain::order::{
 use mpos_domain::staff::{Actor, GUEST, Permission, Role};
 use mpos_domain::staff::{StaffChange, StaffCommand, StaffMember, decide_staff};
 use mpos_domain::{Event, Refusal};
-use mpos_ledger::{EntryRef, SealedEntry};
+use mpos_ledger::{EntryRef, NodeId, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
 use mpos_store::{
-    AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PosStore, Projection, StockWanted,
-    StoreError,
+    AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection,
+    StockWanted, StoreError,
 };
 
 mod replica;
+mod trust;
 
 pub use replica::{PeerBatch, ReplicaRefusal, Replicated, batches_after};
+pub use trust::{TrustCommand, Trusted};
 
 use crate::day::{Overlay, currency, fold, open_day, record};
 use crate::error::NodeError;
@@ -67,6 +69,8 @@ pub enum Action {
     Floor(FloorCommand),
     /// Stock: locations, items, recipes, movements, purchase orders.
     Inventory(InventoryCommand),
+    /// The organization's nodes: pair a new terminal, revoke one.
+    Trust(TrustCommand),
 }
 
 /// A change to an order: a domain command, a line to price from the menu first, or an
@@ -221,6 +225,8 @@ struct Cache {
     /// The store's catalog generation the menu, staff, floor, recipes and sales stock
     /// above were read at (a shared store only: other nodes may change them).
     generation: RefCell<Option<u64>>,
+    /// Revoked nodes and how many of their entries stand.
+    revoked: RefCell<Option<HashMap<NodeId, u64>>>,
 }
 
 /// Reads through a cache map: the stored value, fetched once.
@@ -469,6 +475,8 @@ fn fingerprint(action: &Action) -> String {
         Action::CloseDay => "close the business day".into(),
         Action::Floor(FloorCommand::PutTable(t)) => format!("floor: table {}", t.id),
         Action::Inventory(c) => format!("inventory: {}", inventory_fingerprint(c)),
+        Action::Trust(TrustCommand::Pair { key, .. }) => format!("trust: pair {key}"),
+        Action::Trust(TrustCommand::Revoke { node, .. }) => format!("trust: revoke {node}"),
     }
 }
 
@@ -589,6 +597,8 @@ struct Working {
     days: Vec<ClosedDay>,
     floor: Vec<FloorChange>,
     inventory: Vec<InventoryEvent>,
+    /// Nodes certified or revoked by the batch.
+    trust: Vec<Trusted>,
     /// What the batch has moved for each order so far (the store holds the rest).
     taken: HashMap<OrderId, Taken>,
     /// The batch's ledger entries so far.
@@ -803,6 +813,7 @@ impl<S: PosStore> PosService<S> {
                 self.drawer_events(actor, *drawer, command, w, now_millis)
             }
             Action::CloseDay => self.close_day(actor, w, now_millis),
+            Action::Trust(command) => self.trust_events(actor, command, &w.trust, now_millis),
             Action::Floor(command) => {
                 // A table stays in the restaurant it was set up in; a new one is set up
                 // where this node sells.
@@ -1640,12 +1651,40 @@ impl<S: PosStore> PosService<S> {
         let key = self.ledger.key().public();
         let mut w = Working::default();
         self.read_ahead(requests, &mut w);
-        let mut pins: Vec<(StaffId, String)> = Vec::new();
+        let mut pins: Vec<PinHash> = Vec::new();
         let mut receipts: Vec<(OrderId, String)> = Vec::new();
         let mut applied: Vec<AppliedRequest> = Vec::new();
         let mut results: Vec<Result<Applied, NodeError>> = Vec::with_capacity(requests.len());
         let mut pending: Vec<usize> = Vec::new();
         let mut time = staged.last_hlc().max(self.observed);
+        // A certified node's ledger begins with its certificate, so whoever holds the
+        // ledger holds what vouches for the key that signed it. Committed only with the
+        // first request that records something.
+        let mut introduced = 0;
+        if staged.size() == 0
+            && let Some(certificate) = self.ledger.identity().certificate()
+        {
+            time = time.tick(now_millis);
+            match staged.append(
+                time,
+                SCHEMA,
+                &encode(&trust::introduction(certificate, now_millis)),
+            ) {
+                Ok(entry) => {
+                    w.entries.push(entry);
+                    w.trust.push(Trusted::Certified(certificate.clone()));
+                    introduced = 1;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    let failed = requests
+                        .iter()
+                        .map(|_| Err(NodeError::Internal(message.clone())))
+                        .collect();
+                    return (failed, Vec::new());
+                }
+            }
+        }
 
         for request in requests {
             let result = (|| -> Result<Applied, NodeError> {
@@ -1732,6 +1771,15 @@ impl<S: PosStore> PosService<S> {
                             }
                             w.inventory.push(i.clone());
                         }
+                        Event::Trust(t) => {
+                            // Signed here with the root key a moment ago.
+                            let root = self.ledger.identity().root_key().map(|k| k.public());
+                            if let Some(checked) =
+                                root.and_then(|r| Trusted::check(&t.change, &r).ok())
+                            {
+                                w.trust.push(checked);
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -1739,7 +1787,12 @@ impl<S: PosStore> PosService<S> {
                     w.taken.insert(id, t);
                 }
                 w.entries.extend(new_entries);
-                pins.extend(pin);
+                // Set when the entry that records the change was written.
+                pins.extend(pin.map(|(staff, hash)| PinHash {
+                    staff,
+                    hash,
+                    changed_at: time.0,
+                }));
                 if let (Some(id), Some(o)) = (request.order(), &order) {
                     w.orders.insert(id, Some(o.clone()));
                     if let Some(before) = stored {
@@ -1775,7 +1828,7 @@ impl<S: PosStore> PosService<S> {
             results.push(result);
         }
 
-        if w.entries.is_empty() {
+        if w.entries.len() == introduced {
             return (results, Vec::new());
         }
         let commit = (|| -> Result<(), NodeError> {
@@ -1805,6 +1858,7 @@ impl<S: PosStore> PosService<S> {
                 drawers: w.drawers.values().collect(),
                 days: w.days.iter().collect(),
                 inventory: w.inventory.iter().collect(),
+                trust: w.trust.iter().map(Trusted::update).collect(),
             };
             self.ledger
                 .store_mut()
@@ -1836,6 +1890,9 @@ impl<S: PosStore> PosService<S> {
                 }
                 if w.inventory.iter().any(|e| e.change.changes_sales()) {
                     self.cache.forget_stock();
+                }
+                if !w.trust.is_empty() {
+                    self.cache.revoked.borrow_mut().take();
                 }
             }
             Err(NodeError::Store(StoreError::Conflict(m))) if self.ledger.store().shared() => {

@@ -1,7 +1,9 @@
 //! `mpos serve`: one TCP port carrying gRPC (`mpos.v1.Pos`, the standard health service,
 //! server reflection), the same API as gRPC-Web for browsers, and plain HTTP
-//! (`/healthz`, `/metrics`, and the web app). Stops on SIGTERM or Ctrl-C: it stops
-//! accepting, lets the writer apply every queued request, and exits.
+//! (`/healthz`, `/metrics`, and the web app); with `--sync`, a second port where other
+//! nodes of the organization pull this node's ledgers (`mpos.v1.Sync`, TLS only). Stops
+//! on SIGTERM or Ctrl-C: it stops accepting, lets the writer apply every queued request,
+//! and exits.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -35,8 +37,10 @@ pub struct Node {
     spooler: crate::printing::Spooler,
     /// SQLite's WAL checkpoints; none on PostgreSQL.
     checkpointer: Option<crate::checkpoint::Checkpointer>,
-    /// Sync: none when off; else the peers to pull from (answering pulls is on).
-    sync: Option<Vec<String>>,
+    /// Where other nodes pull from this one (TLS), if anywhere.
+    sync_listener: Option<TcpListener>,
+    /// Peers (`host:port` of their sync listeners) this node pulls from.
+    peers: Vec<String>,
     /// Held until the node stops.
     _lock: crate::data_dir::WriterLock,
 }
@@ -79,7 +83,9 @@ impl Node {
             };
         // Sessions are signed with the node's key, so they outlive a restart.
         let sessions = crate::staff::SessionSigner::new(dir.key());
-        let ledger = Ledger::open(store, dir.into_key())?;
+        let identity = dir.into_identity();
+        let trust = identity.trust();
+        let ledger = Ledger::open(store, identity)?;
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), store = ?at, "ledger opened");
         let metrics = Arc::new(Metrics::default());
         let node = ledger.node_id();
@@ -90,26 +96,55 @@ impl Node {
             listener,
             api: PosApi::new(
                 writer,
-                node,
                 reader,
                 print_queue,
                 crate::staff::PinDesk::start()?,
                 sessions,
                 metrics.clone(),
+                trust,
             ),
             metrics,
             writer_thread,
             spooler,
             checkpointer,
-            sync: None,
+            sync_listener: None,
+            peers: Vec::new(),
             _lock: lock,
         })
     }
 
-    /// Answers other nodes' sync pulls, and pulls from each of `peers` (`host:port`).
-    pub fn with_sync(mut self, peers: Vec<String>) -> Node {
-        self.sync = Some(peers);
-        self
+    /// Answers other nodes' pulls and pairing on `listen` (if given), over TLS, and pulls
+    /// from each of `peers` (`host:port` of their sync listeners). Refused for a node
+    /// without a certificate: nobody would take its ledger.
+    pub async fn with_sync(
+        mut self,
+        listen: Option<SocketAddr>,
+        peers: Vec<String>,
+    ) -> Result<Node, NodeError> {
+        if self.api.trust().certificate.is_none() {
+            return Err(NodeError::BadRequest(
+                "this data directory belongs to no organization (it was set up before \
+                 organizations, or its pairing did not finish), so it cannot sync: run it \
+                 without --sync and --peer, or set up a new one"
+                    .into(),
+            ));
+        }
+        if let Some(addr) = listen {
+            let listener = TcpListener::bind(addr).await?;
+            self.api
+                .set_sync_address(listener.local_addr()?.to_string());
+            self.sync_listener = Some(listener);
+        }
+        self.peers = peers;
+        Ok(self)
+    }
+
+    /// Where other nodes pull from this one, if it answers them.
+    pub fn sync_addr(&self) -> Result<Option<SocketAddr>, NodeError> {
+        Ok(match &self.sync_listener {
+            Some(l) => Some(l.local_addr()?),
+            None => None,
+        })
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, NodeError> {
@@ -136,12 +171,13 @@ impl Node {
         };
         let api = self.api;
         let guest = crate::grpc::GuestApi::new(api.clone());
-        let mut routes = tonic::service::Routes::new(GuestServer::new(guest));
-        if let Some(peers) = self.sync {
-            routes = routes.add_service(SyncServer::new(crate::grpc::SyncApi::new(api.clone())));
-            for peer in peers {
-                api.pull_from(peer);
-            }
+        let routes = tonic::service::Routes::new(GuestServer::new(guest));
+        let sync_server = match self.sync_listener {
+            Some(listener) => Some(serve_sync(listener, api.clone())?),
+            None => None,
+        };
+        for peer in self.peers {
+            api.pull_from(peer);
         }
         // Every handle on the writer goes with the router (and with the pulls, which end
         // when the node stops): then the writer drains its queue and stops.
@@ -177,12 +213,74 @@ impl Node {
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;
+        // The sync server ends with the same signal; its handles on the writer go with it.
+        if let Some(server) = sync_server {
+            let _ = server.await;
+        }
         // The router (and with it every writer handle) is gone: the writer drains and stops.
         let _ = tokio::task::spawn_blocking(move || self.writer_thread.join()).await;
         drop(self.spooler);
         drop(self.checkpointer);
         Ok(())
     }
+}
+
+/// How long an accepted sync connection has to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `mpos.v1.Sync` on `listener` over TLS until the node closes. Handshakes run on
+/// their own tasks, so a slow or silent client never holds up the next one.
+fn serve_sync(
+    listener: TcpListener,
+    api: PosApi,
+) -> Result<tokio::task::JoinHandle<()>, NodeError> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(crate::tls::server_config(&api.trust().key)?);
+    let (accepted, incoming) =
+        tokio::sync::mpsc::channel::<Result<crate::tls::PeerStream, std::io::Error>>(64);
+    let mut closing = api.closing().subscribe();
+    let accepting = tokio::spawn(async move {
+        loop {
+            let (tcp, addr) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sync listener cannot accept");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let (acceptor, accepted) = (acceptor.clone(), accepted.clone());
+            tokio::spawn(async move {
+                let handshake = crate::tls::PeerStream::accept(&acceptor, tcp, addr);
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                    Ok(Ok(stream)) => {
+                        let _ = accepted.send(Ok(stream)).await;
+                    }
+                    Ok(Err(e)) => {
+                        tracing::info!(from = %addr, error = %e, "a sync connection failed its TLS handshake")
+                    }
+                    Err(_) => {
+                        tracing::info!(from = %addr, "a sync connection did not finish its TLS handshake")
+                    }
+                }
+            });
+        }
+    });
+    let stop = async move {
+        let _ = closing.wait_for(|c| *c).await;
+    };
+    Ok(tokio::spawn(async move {
+        let served = tonic::transport::Server::builder()
+            .add_service(SyncServer::new(crate::grpc::SyncApi::new(api)))
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::ReceiverStream::new(incoming),
+                stop,
+            )
+            .await;
+        accepting.abort();
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the sync server failed");
+        }
+    }))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

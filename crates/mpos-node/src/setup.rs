@@ -36,7 +36,7 @@ pub fn set_up(data: &Path, new: &NewRestaurant) -> Result<StaffId, NodeError> {
     let dir = DataDir::open_or_create(data)?;
     let _lock = dir.lock_for_writing()?;
     let store = dir.store()?;
-    let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
+    let mut svc = PosService::new(Ledger::open(store, dir.into_identity())?);
     // A batch commits the requests it accepts: everything that could be refused is checked
     // first, so a bad PIN or name leaves no half set-up restaurant behind.
     mpos_domain::staff::check_pin(&new.owner_pin)?;

@@ -22,8 +22,8 @@ use mpos_ledger::{
 };
 use mpos_store::{
     AppliedRequest, ClosedDay, InventoryStore, LedgerBatch, LedgerItem, LedgerStore, NewPrintJob,
-    PosStore, PrintJob, PrintStore, Printer, Projection, ReportLevel, StockUsage, StockWanted,
-    StoreError,
+    OrganizationNode, PinHash, PosStore, PrintJob, PrintStore, Printer, Projection, ReportLevel,
+    RevokedNode, StockUsage, StockWanted, StoreError,
 };
 use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
@@ -254,6 +254,34 @@ impl PosStore for Store {
         match self {
             Store::Sqlite(s) => s.settings(),
             Store::Postgres(s) => s.settings(),
+        }
+    }
+
+    fn pin_hashes(&self) -> Result<Vec<PinHash>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.pin_hashes(),
+            Store::Postgres(s) => s.pin_hashes(),
+        }
+    }
+
+    fn save_pins(&mut self, pins: &[PinHash]) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.save_pins(pins),
+            Store::Postgres(s) => s.save_pins(pins),
+        }
+    }
+
+    fn organization_nodes(&self) -> Result<Vec<OrganizationNode>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.organization_nodes(),
+            Store::Postgres(s) => s.organization_nodes(),
+        }
+    }
+
+    fn revocations(&self) -> Result<Vec<RevokedNode>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.revocations(),
+            Store::Postgres(s) => s.revocations(),
         }
     }
 

@@ -22,6 +22,7 @@ use crate::clock;
 use crate::error::NodeError;
 use crate::metrics::Metrics;
 use crate::pos::{Applied, PeerBatch, PosService, Replicated, Request};
+use mpos_store::PinHash;
 
 /// Most requests folded into one batch: bounds a batch's latency under a flood.
 const MAX_BATCH: usize = 512;
@@ -39,7 +40,7 @@ type ReplicaReply = oneshot::Sender<Result<Replicated, NodeError>>;
 )]
 enum Job {
     Request(Request, Reply),
-    Replicate(Vec<PeerBatch>, ReplicaReply),
+    Replicate(Vec<PeerBatch>, Vec<PinHash>, ReplicaReply),
 }
 
 /// How many of the node's own ledger entries are known to be on disk. The print spooler
@@ -212,11 +213,11 @@ impl Writer {
                     };
                     let mut answers = Vec::new();
                     match first {
-                        Job::Replicate(batches, reply) => {
+                        Job::Replicate(batches, pins, reply) => {
                             let result = if failed.load(Ordering::Acquire) {
                                 Err(disk_failed())
                             } else {
-                                service.replicate(batches, clock::now_millis())
+                                service.replicate(batches, pins, clock::now_millis())
                             };
                             match &result {
                                 Ok(done) => {
@@ -324,12 +325,16 @@ impl Writer {
         })?
     }
 
-    /// Queues a peer's batches to verify and write; answers once they are durable (or
-    /// refused, nothing written).
-    pub async fn replicate(&self, batches: Vec<PeerBatch>) -> Result<Replicated, NodeError> {
+    /// Queues a peer's batches to verify and write, with its PIN hashes; answers once they
+    /// are durable (or refused, nothing written).
+    pub async fn replicate(
+        &self,
+        batches: Vec<PeerBatch>,
+        pins: Vec<PinHash>,
+    ) -> Result<Replicated, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.queue
-            .send(Job::Replicate(batches, tx))
+            .send(Job::Replicate(batches, pins, tx))
             .await
             .map_err(|_| NodeError::Unavailable("the node is shutting down".into()))?;
         rx.await

@@ -8,7 +8,7 @@ use mpos_domain::catalog::{
 };
 use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::{DrawerChange, DrawerEvent};
-use mpos_domain::event::{MenuEvent, StaffEvent};
+use mpos_domain::event::{MenuEvent, StaffEvent, TrustChange, TrustEvent};
 use mpos_domain::floor::{FloorChange, FloorEvent, Table};
 use mpos_domain::ids::{
     CategoryId, DiscountId, DrawerId, ItemId, LineId, LocationId, ModifierGroupId, ModifierId,
@@ -24,6 +24,7 @@ use prost::Message;
 
 use crate::v1::{
     self, drawer_event, event, floor_event, menu_event, order_event, order_opened, staff_event,
+    trust_event,
 };
 use crate::{DecodeError, field};
 
@@ -41,6 +42,7 @@ pub fn encode(event: &DomainEvent) -> Vec<u8> {
         DomainEvent::DayClosed(e) => event::Kind::DayClosed(day_closed_to_wire(e)),
         DomainEvent::Floor(e) => event::Kind::Floor(floor_to_wire(e)),
         DomainEvent::Inventory(e) => event::Kind::Inventory(crate::inventory::inventory_to_wire(e)),
+        DomainEvent::Trust(e) => event::Kind::Trust(trust_to_wire(e)),
     };
     v1::Event { kind: Some(kind) }.encode_to_vec()
 }
@@ -57,6 +59,7 @@ pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
         Some(event::Kind::Inventory(i)) => Ok(DomainEvent::Inventory(
             crate::inventory::inventory_from_wire(i)?,
         )),
+        Some(event::Kind::Trust(t)) => Ok(DomainEvent::Trust(trust_from_wire(t)?)),
         None => Err(field("event", "empty")),
     }
 }
@@ -863,6 +866,51 @@ fn floor_from_wire(w: v1::FloorEvent) -> Result<FloorEvent, DecodeError> {
     };
     Ok(FloorEvent {
         by: StaffId(read_id("floor_event.by", &w.by)?),
+        at: w.at,
+        change,
+    })
+}
+
+fn trust_to_wire(e: &TrustEvent) -> v1::TrustEvent {
+    let change = match &e.change {
+        TrustChange::NodeCertified { certificate } => {
+            trust_event::Change::NodeCertified(certificate.clone())
+        }
+        TrustChange::NodeRevoked { revocation, reason } => {
+            trust_event::Change::NodeRevoked(v1::NodeRevoked {
+                revocation: revocation.clone(),
+                reason: reason.clone(),
+            })
+        }
+    };
+    v1::TrustEvent {
+        by: opt_id(e.by.map(|s| s.0)),
+        at: e.at,
+        change: Some(change),
+    }
+}
+
+/// Reads a trust event; the signed statements it carries must parse (their signatures are
+/// checked by whoever decides to trust them, against the organization's root key).
+fn trust_from_wire(w: v1::TrustEvent) -> Result<TrustEvent, DecodeError> {
+    let change = match w.change {
+        Some(trust_event::Change::NodeCertified(certificate)) => {
+            mpos_ledger::NodeCertificate::from_bytes(&certificate)
+                .map_err(|e| field("trust_event.node_certified", e.to_string()))?;
+            TrustChange::NodeCertified { certificate }
+        }
+        Some(trust_event::Change::NodeRevoked(r)) => {
+            mpos_ledger::Revocation::from_bytes(&r.revocation)
+                .map_err(|e| field("trust_event.node_revoked.revocation", e.to_string()))?;
+            TrustChange::NodeRevoked {
+                revocation: r.revocation,
+                reason: r.reason,
+            }
+        }
+        None => return Err(field("trust_event.change", "missing")),
+    };
+    Ok(TrustEvent {
+        by: read_opt_id("trust_event.by", &w.by)?.map(StaffId),
         at: w.at,
         change,
     })

@@ -18,6 +18,7 @@ mod menu;
 mod orders;
 mod print;
 mod sql;
+mod trust;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_pos.sql"),
     include_str!("../migrations/0003_stock_locations.sql"),
     include_str!("../migrations/0004_organization.sql"),
+    include_str!("../migrations/0005_trust.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.
@@ -545,8 +547,8 @@ fn save_projection(
     for change in &projection.staff {
         menu::save_staff(s, change)?;
     }
-    for (staff, hash) in &projection.pins {
-        menu::save_pin(s, *staff, hash)?;
+    for pin in &projection.pins {
+        menu::save_pin(s, pin)?;
     }
     for change in &projection.floor {
         menu::save_floor(s, change)?;
@@ -563,6 +565,9 @@ fn save_projection(
     inventory::lock_levels(s, &mut w.stock, &projection.inventory)?;
     for e in &projection.inventory {
         inventory::save_event(s, &mut w.stock, node, e)?;
+    }
+    for update in &projection.trust {
+        trust::save_update(s, update)?;
     }
     Ok(())
 }
@@ -638,6 +643,14 @@ impl PosStore for PgStore {
         self.with(menu::settings)
     }
 
+    fn organization_nodes(&self) -> Result<Vec<mpos_store::OrganizationNode>, StoreError> {
+        self.with(trust::nodes)
+    }
+
+    fn revocations(&self) -> Result<Vec<mpos_store::RevokedNode>, StoreError> {
+        self.with(trust::revocations)
+    }
+
     fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError> {
         self.with(|s| menu::item(s, id))
     }
@@ -697,6 +710,19 @@ impl PosStore for PgStore {
 
     fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError> {
         self.with(|s| menu::pin_hash(s, id))
+    }
+
+    fn pin_hashes(&self) -> Result<Vec<mpos_store::PinHash>, StoreError> {
+        self.with(menu::pin_hashes)
+    }
+
+    fn save_pins(&mut self, pins: &[mpos_store::PinHash]) -> Result<(), StoreError> {
+        self.transaction(|s| {
+            for pin in pins {
+                menu::save_pin(s, pin)?;
+            }
+            Ok(())
+        })
     }
 
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {

@@ -11,10 +11,10 @@ use mpos_domain::ids::{
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::staff::{Role, StaffChange, StaffMember};
 use mpos_domain::{Currency, Money};
-use mpos_store::StoreError;
 use mpos_store::columns::{
     channel_from, id_bytes, mode_from, mode_text, rates_from, rates_text, search_words,
 };
+use mpos_store::{PinHash, StoreError};
 use postgres::{GenericClient, Row};
 
 use crate::corrupt;
@@ -439,17 +439,43 @@ pub(crate) fn save_staff<C: GenericClient>(
     Ok(())
 }
 
+/// Keeps `pin` unless the stored hash was set later (ties go to the greater hash, so
+/// every node keeps the same one).
 pub(crate) fn save_pin<C: GenericClient>(
     sql: &mut Sql<'_, C>,
-    staff: StaffId,
-    hash: &str,
+    pin: &PinHash,
 ) -> Result<(), StoreError> {
     sql.execute(
-        "INSERT INTO staff_pin (staff_id, hash) VALUES ($1, $2)
-         ON CONFLICT (staff_id) DO UPDATE SET hash = excluded.hash",
-        &[&&id_bytes(staff.0)[..], &hash],
+        "INSERT INTO staff_pin (staff_id, hash, changed_at) VALUES ($1, $2, $3)
+         ON CONFLICT (staff_id) DO UPDATE SET hash = excluded.hash,
+            changed_at = excluded.changed_at
+         WHERE (excluded.changed_at, excluded.hash COLLATE \"C\")
+             > (staff_pin.changed_at, staff_pin.hash COLLATE \"C\")",
+        &[
+            &&id_bytes(pin.staff.0)[..],
+            &pin.hash,
+            &mpos_store::columns::sql_int(pin.changed_at),
+        ],
     )?;
     Ok(())
+}
+
+pub(crate) fn pin_hashes<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+) -> Result<Vec<PinHash>, StoreError> {
+    sql.query(
+        "SELECT staff_id, hash, changed_at FROM staff_pin ORDER BY staff_id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(PinHash {
+            staff: StaffId(id(r, "staff_id")?),
+            hash: get(r, "hash")?,
+            changed_at: crate::sql::u64_at(r, "changed_at")?,
+        })
+    })
+    .collect()
 }
 
 fn member_from(r: &Row) -> Result<StaffMember, StoreError> {

@@ -25,6 +25,7 @@ mod orders;
 mod print;
 mod row;
 mod staff;
+mod trust;
 
 use mpos_ledger::{
     ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_catalog_generation.sql"),
     include_str!("../migrations/0016_stock_locations.sql"),
     include_str!("../migrations/0017_organization.sql"),
+    include_str!("../migrations/0018_trust.sql"),
 ];
 
 /// A node's SQLite database.

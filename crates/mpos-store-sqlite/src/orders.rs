@@ -442,8 +442,8 @@ fn save_projection(
     for change in &projection.staff {
         crate::staff::save_change(tx, change)?;
     }
-    for (staff, hash) in &projection.pins {
-        crate::staff::save_pin(tx, *staff, hash)?;
+    for pin in &projection.pins {
+        crate::staff::save_pin(tx, pin)?;
     }
     for change in &projection.floor {
         crate::floor::save_change(tx, change)?;
@@ -456,6 +456,9 @@ fn save_projection(
     }
     for e in &projection.inventory {
         crate::inventory::save_event(tx, node, e)?;
+    }
+    for update in &projection.trust {
+        crate::trust::save_update(tx, update)?;
     }
     if projection.changes_catalog() {
         tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
@@ -615,6 +618,14 @@ impl PosStore for SqliteStore {
         crate::menu::settings(self.conn())
     }
 
+    fn organization_nodes(&self) -> Result<Vec<mpos_store::OrganizationNode>, StoreError> {
+        crate::trust::nodes(self.conn())
+    }
+
+    fn revocations(&self) -> Result<Vec<mpos_store::RevokedNode>, StoreError> {
+        crate::trust::revocations(self.conn())
+    }
+
     fn item(&self, id: MenuItemId) -> Result<Option<Item>, StoreError> {
         crate::menu::item(self.conn(), id)
     }
@@ -677,6 +688,21 @@ impl PosStore for SqliteStore {
 
     fn pin_hash(&self, id: mpos_domain::ids::StaffId) -> Result<Option<String>, StoreError> {
         crate::staff::pin_hash(self.conn(), id)
+    }
+
+    fn pin_hashes(&self) -> Result<Vec<mpos_store::PinHash>, StoreError> {
+        crate::staff::pin_hashes(self.conn())
+    }
+
+    fn save_pins(&mut self, pins: &[mpos_store::PinHash]) -> Result<(), StoreError> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        for pin in pins {
+            crate::staff::save_pin(&tx, pin)?;
+        }
+        tx.commit().map_err(db)
     }
 
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {

@@ -2,11 +2,11 @@
 
 use mpos_domain::ids::StaffId;
 use mpos_domain::staff::{Role, StaffChange, StaffMember};
-use mpos_store::StoreError;
+use mpos_store::{PinHash, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::row::from_id;
-use crate::{corrupt, db};
+use crate::{corrupt, db, sql_int};
 
 pub(crate) fn save_change(tx: &Transaction<'_>, change: &StaffChange) -> Result<(), StoreError> {
     if let StaffChange::Put(m) = change {
@@ -27,15 +27,38 @@ pub(crate) fn save_change(tx: &Transaction<'_>, change: &StaffChange) -> Result<
     Ok(())
 }
 
-pub(crate) fn save_pin(tx: &Transaction<'_>, staff: StaffId, hash: &str) -> Result<(), StoreError> {
+/// Keeps `pin` unless the stored hash was set later (ties go to the greater hash, so
+/// every node keeps the same one).
+pub(crate) fn save_pin(tx: &Transaction<'_>, pin: &PinHash) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO staff_pin (staff_id, hash) VALUES (?1, ?2)
-         ON CONFLICT (staff_id) DO UPDATE SET hash = excluded.hash",
+        "INSERT INTO staff_pin (staff_id, hash, changed_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (staff_id) DO UPDATE SET hash = excluded.hash,
+            changed_at = excluded.changed_at
+         WHERE (excluded.changed_at, excluded.hash) > (staff_pin.changed_at, staff_pin.hash)",
     )
     .map_err(db)?
-    .execute(params![&staff.0.to_be_bytes()[..], hash])
+    .execute(params![
+        &pin.staff.0.to_be_bytes()[..],
+        pin.hash,
+        sql_int(pin.changed_at)
+    ])
     .map_err(db)?;
     Ok(())
+}
+
+pub(crate) fn pin_hashes(conn: &Connection) -> Result<Vec<PinHash>, StoreError> {
+    crate::row::rows(
+        conn,
+        "SELECT staff_id, hash, changed_at FROM staff_pin ORDER BY staff_id",
+        [],
+        |r| {
+            Ok(PinHash {
+                staff: StaffId(crate::row::read_id(r, "staff_id")?),
+                hash: crate::row::get(r, "hash")?,
+                changed_at: crate::row::read_u64(r, "changed_at")?,
+            })
+        },
+    )
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, String, String, bool)> {

@@ -1250,7 +1250,7 @@ use mpos_domain::ids::{DrawerId, ModifierGroupId, TaxCategoryId};
 use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::staff::{StaffChange, StaffMember};
 
-use crate::{ClosedDay, JobState, NewPrintJob, PrintStore};
+use crate::{ClosedDay, JobState, NewPrintJob, PinHash, PrintStore, TrustUpdate};
 
 /// One `#[test]` per check of what a shared store must refuse, and of the rows beside
 /// the orders.
@@ -1262,6 +1262,7 @@ macro_rules! catalog_conformance_tests {
             menu_staff_and_floor_read_back_as_written,
             drawers_and_business_days_read_back,
             print_jobs_go_out_in_order_and_an_interrupted_send_is_never_retried,
+            pins_and_the_organizations_nodes_read_back,
         );
     };
 }
@@ -1402,7 +1403,7 @@ fn commit_catalog<S: PosStore>(
     menu: &[MenuChange],
     staff: &[StaffChange],
     floor: &[FloorChange],
-    pins: Vec<(StaffId, String)>,
+    pins: Vec<PinHash>,
 ) {
     let n = (menu.len() + staff.len() + floor.len()).max(1) as u64;
     let ledger = till.ledger(n);
@@ -1527,7 +1528,11 @@ where
             FloorChange::TablePut(table(1, "T2", "Main")),
             FloorChange::TablePut(table(2, "B1", "Bar")),
         ],
-        vec![(ana.id, "$argon2id$v=19$m=7168,t=5,p=1$c2FsdA$aGFzaA".into())],
+        vec![PinHash {
+            staff: ana.id,
+            hash: "$argon2id$v=19$m=7168,t=5,p=1$c2FsdA$aGFzaA".into(),
+            changed_at: 1,
+        }],
     );
     assert!(store.catalog_generation().unwrap() > generation);
 
@@ -2048,4 +2053,85 @@ fn open_drawer(id: u128, name: &str, location: Option<LocationId>, at: u64) -> D
         opened_at: at,
         closed: None,
     }
+}
+
+/// PIN hashes keep the latest change whoever sent it; a node's certificate is recorded once
+/// however many ledgers carry it; a revocation is kept even for a node never seen, and the
+/// earliest cut of two stands. All of it survives a restart.
+pub fn pins_and_the_organizations_nodes_read_back<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    use mpos_ledger::{NodeCertificate, Revocation};
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let (ana, ben) = (StaffId(1), StaffId(2));
+    let pin = |staff, hash: &str, changed_at| PinHash {
+        staff,
+        hash: hash.into(),
+        changed_at,
+    };
+    commit_catalog(
+        &mut store,
+        &mut till,
+        &[],
+        &[],
+        &[],
+        vec![pin(ana, "ana-2", 20)],
+    );
+    // A peer's hashes: an older one for Ana is not taken, Ben's is.
+    store
+        .save_pins(&[pin(ana, "ana-1", 10), pin(ben, "ben-1", 15)])
+        .unwrap();
+    assert_eq!(store.pin_hash(ana).unwrap().as_deref(), Some("ana-2"));
+    assert_eq!(store.pin_hash(ben).unwrap().as_deref(), Some("ben-1"));
+    store.save_pins(&[pin(ana, "ana-3", 30)]).unwrap();
+    let mut all = store.pin_hashes().unwrap();
+    all.sort_by_key(|p| p.staff.0);
+    assert_eq!(all, vec![pin(ana, "ana-3", 30), pin(ben, "ben-1", 15)]);
+
+    let root = NodeKey::from_secret(&[0x61; 32]);
+    let (till_2, bar) = (
+        NodeKey::from_secret(&[0x62; 32]),
+        NodeKey::from_secret(&[0x63; 32]),
+    );
+    let certified = NodeCertificate::issue(&root, till_2.public(), "Till 2", 5).unwrap();
+    let again = NodeCertificate::issue(&root, till_2.public(), "Renamed", 6).unwrap();
+    let first_cut = Revocation::issue(&root, bar.node_id(), 7, 100);
+    let later_cut = Revocation::issue(&root, bar.node_id(), 9, 200);
+    let ledger = till.ledger(1);
+    let projection = Projection {
+        trust: vec![
+            TrustUpdate::Certified(&certified),
+            TrustUpdate::Certified(&again),
+            TrustUpdate::Revoked {
+                revocation: &later_cut,
+                reason: "lost",
+            },
+            TrustUpdate::Revoked {
+                revocation: &first_cut,
+                reason: "stolen",
+            },
+        ],
+        ..Projection::default()
+    };
+    store.commit(&ledger, &projection, &[]).unwrap();
+    drop(store);
+    let store = backend.reopen();
+    let nodes = store.organization_nodes().unwrap();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].certificate, certified);
+    assert_eq!(nodes[0].revoked, None);
+    let revoked = store.revocations().unwrap();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(
+        (
+            revoked[0].node,
+            revoked[0].after,
+            revoked[0].at,
+            revoked[0].reason.as_str()
+        ),
+        (bar.node_id(), 7, 100, "stolen")
+    );
+    assert_eq!(store.pin_hash(ana).unwrap().as_deref(), Some("ana-3"));
 }

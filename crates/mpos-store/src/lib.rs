@@ -28,7 +28,8 @@ use mpos_domain::menu::{MenuChange, Settings};
 use mpos_domain::order::Order;
 use mpos_domain::staff::{StaffChange, StaffMember};
 use mpos_ledger::{
-    ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
+    ChainHead, Hash, NodeCertificate, NodeId, PublicKey, Revocation, SealedEntry, SignedCheckpoint,
+    WitnessSignature,
 };
 
 /// Failures of a storage backend. Business refusals never come from here.
@@ -151,9 +152,8 @@ pub struct Projection<'a> {
     pub menu: Vec<&'a MenuChange>,
     pub staff: Vec<&'a StaffChange>,
     pub floor: Vec<&'a FloorChange>,
-    /// New PIN hashes (argon2 PHC strings): stored beside the projections, never in the
-    /// ledger.
-    pub pins: Vec<(StaffId, String)>,
+    /// New PIN hashes: stored beside the projections, never in the ledger.
+    pub pins: Vec<PinHash>,
     /// Receipt codes of orders closed in the batch.
     pub receipts: Vec<(OrderId, String)>,
     /// The new state of each drawer session the batch changed.
@@ -163,6 +163,46 @@ pub struct Projection<'a> {
     /// Inventory changes in order: each applied to the projections as the domain's
     /// `inventory::new_levels` says (levels, value, transfers, purchase orders).
     pub inventory: Vec<&'a InventoryEvent>,
+    /// Nodes certified or revoked, checked against the organization's root key before
+    /// they get here.
+    pub trust: Vec<TrustUpdate<'a>>,
+}
+
+/// A staff member's PIN hash (an argon2 PHC string) and when it was set: the time (HLC) of
+/// the ledger entry that recorded the change. Hashes travel between the organization's
+/// nodes beside their ledgers; of two for one member, the later change stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinHash {
+    pub staff: StaffId,
+    pub hash: String,
+    pub changed_at: u64,
+}
+
+/// A node's certificate or revocation, for the organization's list of nodes.
+#[derive(Debug, Clone, Copy)]
+pub enum TrustUpdate<'a> {
+    /// Recorded once per node, however many ledgers carry it.
+    Certified(&'a NodeCertificate),
+    Revoked {
+        revocation: &'a Revocation,
+        reason: &'a str,
+    },
+}
+
+/// A node of the organization, as its certificate says, and its revocation if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationNode {
+    pub certificate: NodeCertificate,
+    pub revoked: Option<RevokedNode>,
+}
+
+/// What a revocation says of a node: its first `after` entries stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedNode {
+    pub node: NodeId,
+    pub after: u64,
+    pub at: u64,
+    pub reason: String,
 }
 
 impl Projection<'_> {
@@ -338,6 +378,12 @@ pub trait PosStore: LedgerStore + InventoryStore {
     }
 
     fn settings(&self) -> Result<Option<Settings>, StoreError>;
+
+    /// Every node of the organization whose certificate this store holds, by name, with
+    /// its revocation if any.
+    fn organization_nodes(&self) -> Result<Vec<OrganizationNode>, StoreError>;
+    /// Every revocation this store holds, also of nodes whose certificate it never saw.
+    fn revocations(&self) -> Result<Vec<RevokedNode>, StoreError>;
     fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError>;
     fn category(&self, id: CategoryId) -> Result<Option<Category>, StoreError>;
     fn modifier_group(&self, id: ModifierGroupId) -> Result<Option<ModifierGroup>, StoreError>;
@@ -369,6 +415,11 @@ pub trait PosStore: LedgerStore + InventoryStore {
     fn staff(&self) -> Result<Vec<StaffMember>, StoreError>;
     /// The argon2 hash of a staff member's PIN.
     fn pin_hash(&self, id: StaffId) -> Result<Option<String>, StoreError>;
+    /// Every staff member's PIN hash, with when it was set.
+    fn pin_hashes(&self) -> Result<Vec<PinHash>, StoreError>;
+    /// Keeps each of `pins` that was set later than the hash stored for its member (a
+    /// peer's): durable on return.
+    fn save_pins(&mut self, pins: &[PinHash]) -> Result<(), StoreError>;
     /// The signed receipt code of a closed order.
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError>;
 

@@ -112,7 +112,7 @@ fn ledger(
     let dir = DataDir::open_or_create(&data)?;
     let _lock = dir.lock_for_writing()?;
     let store = dir.store()?;
-    let mut ledger = Ledger::open(store, dir.into_key())?;
+    let mut ledger = Ledger::open(store, dir.into_identity())?;
     if ledger.head().size() > 0 {
         bail!(
             "{} already holds a ledger of {} entries; the benchmark writes synthetic events, so give it a fresh directory",
@@ -277,7 +277,7 @@ fn menu(data: PathBuf, items: u64, queries: u64, as_json: bool) -> Result<Outcom
     let dir = DataDir::open_or_create(&data)?;
     let _lock = dir.lock_for_writing()?;
     let store = dir.store()?;
-    let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
+    let mut svc = PosService::new(Ledger::open(store, dir.into_identity())?);
     if svc.ledger().head().size() > 0 {
         bail!(
             "{} already holds a ledger; the benchmark needs a fresh directory",

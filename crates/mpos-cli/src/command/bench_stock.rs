@@ -172,7 +172,7 @@ fn fill(args: &StockArgs, at: &StoreLocation) -> Result<Option<Duration>> {
     let dir = DataDir::open_or_create(&args.data)?;
     let _lock = dir.lock_for_writing()?;
     let store = dir.open_store(at)?;
-    let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
+    let mut svc = PosService::new(Ledger::open(store, dir.into_identity())?);
     if svc.ledger().head().size() > 0 {
         if !args.json {
             say!(

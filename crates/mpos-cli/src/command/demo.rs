@@ -47,7 +47,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         let dir = DataDir::open_or_create(&data)?;
         let _lock = dir.lock_for_writing()?;
         let store = dir.open_store(&at)?;
-        let mut svc = PosService::new(Ledger::open(store, dir.into_key())?);
+        let mut svc = PosService::new(Ledger::open(store, dir.into_identity())?);
         if svc.ledger().head().size() == 0 {
             say!("setting up the demo restaurant and a week of sales...");
             let seeded = demo::seed(&mut svc, clock::now_millis()).context("seeding the demo")?;

@@ -156,7 +156,7 @@ pub fn run(cmd: LedgerCommand) -> Result<Outcome> {
 fn open_ledger(data: &Path, store: &StoreArg) -> Result<Ledger<Store>> {
     let dir = DataDir::open(data)?;
     let store = dir.open_store(&store.location()?)?;
-    Ok(Ledger::open(store, dir.into_key())?)
+    Ok(Ledger::open(store, dir.into_identity())?)
 }
 
 fn parse_key(text: &str) -> Result<PublicKey> {

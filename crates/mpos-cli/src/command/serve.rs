@@ -21,12 +21,12 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub store: StoreArg,
-    /// Answer other nodes' sync pulls (`mpos.v1.Sync`) on the same port. Peers are not
-    /// authenticated yet: use it only on a network you trust.
-    #[arg(long)]
-    pub sync: bool,
-    /// A peer (HOST:PORT) to pull every node's ledger from, kept in sync for as long as
-    /// the node runs; repeat for several. Implies --sync.
+    /// Answer other nodes of the organization on this address (`mpos.v1.Sync` over TLS,
+    /// each node showing its key and certificate): their pulls, and new terminals pairing.
+    #[arg(long, value_name = "ADDR")]
+    pub sync: Option<SocketAddr>,
+    /// A peer's sync address (HOST:PORT) to pull every node's ledger from, kept in sync
+    /// for as long as the node runs; repeat for several.
     #[arg(long = "peer", value_name = "HOST:PORT")]
     pub peers: Vec<String>,
 }
@@ -71,12 +71,16 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let mut node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
-        if args.sync || !args.peers.is_empty() {
-            node = node.with_sync(args.peers.clone());
+        if args.sync.is_some() || !args.peers.is_empty() {
+            node = node.with_sync(args.sync, args.peers.clone()).await?;
         }
         let addr = node.local_addr()?;
         // The first line on stdout is the address: scripts and tests read it.
         say!("listening on {addr}");
+        if let Some(sync) = node.sync_addr()? {
+            say!("sync on {sync}");
+            tracing::info!(%sync, "answering other nodes over TLS");
+        }
         tracing::info!(%addr, data = %args.data.display(), "serving");
         node.serve(shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())

@@ -23,7 +23,7 @@ fn set_up_bistro(data: &Path) {
     set_up_cafe(data);
     let dir = DataDir::open_or_create(data).unwrap();
     let store = dir.store().unwrap();
-    let mut svc = PosService::new(Ledger::open(store, dir.into_key()).unwrap());
+    let mut svc = PosService::new(Ledger::open(store, dir.into_identity()).unwrap());
     let owner = Some(Actor {
         staff: StaffId(1),
         role: Role::Owner,

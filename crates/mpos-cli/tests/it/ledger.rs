@@ -117,7 +117,7 @@ fn garbage_empty_missing_and_truncated_files_exit_2_with_a_message() {
 fn append(data: &std::path::Path, n: usize, millis: u64) {
     let dir = DataDir::open(data).unwrap();
     let store = dir.store().unwrap();
-    let mut ledger = Ledger::open(store, dir.into_key()).unwrap();
+    let mut ledger = Ledger::open(store, dir.into_identity()).unwrap();
     let events: Vec<Event> = (0..n)
         .map(|i| Event {
             schema: 1,

@@ -31,7 +31,7 @@ pub fn set_up_cafe(data: &Path) {
 pub fn set_up_cafe_in(data: &Path, at: &StoreLocation) {
     let dir = DataDir::open_or_create(data).unwrap();
     let store = dir.open_store(at).unwrap();
-    let mut svc = PosService::new(Ledger::open(store, dir.into_key()).unwrap());
+    let mut svc = PosService::new(Ledger::open(store, dir.into_identity()).unwrap());
     let owner = Actor {
         staff: StaffId(1),
         role: Role::Owner,
@@ -178,9 +178,10 @@ pub fn start_with(data: &Path, store: &str, args: &[&str]) -> Server {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // The node may say more (`sync on ...`): its stdout stays open until it exits.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let addr = line
         .trim()
         .strip_prefix("listening on ")
@@ -600,8 +601,9 @@ async fn a_sale_over_grpc_with_retries_refusals_and_a_restart() {
         value("mpos_requests_total{outcome=\"refused\"}").unwrap() >= 4,
         "{metrics}"
     );
-    // 4 staff and 6 menu entries at set-up; order 7: opened, 2 lines, paid, closed; order 8 opened.
-    assert_eq!(value("mpos_ledger_entries"), Some(16), "{metrics}");
+    // The node's certificate, 4 staff and 6 menu entries at set-up; order 7: opened, 2
+    // lines, paid, closed; order 8 opened.
+    assert_eq!(value("mpos_ledger_entries"), Some(17), "{metrics}");
 
     // A graceful stop, a restart: everything is there and the ledger verifies.
     let pid = server.child.id().to_string();

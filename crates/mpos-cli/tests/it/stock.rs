@@ -426,8 +426,8 @@ fn the_stock_benchmark_fills_a_node_and_reads_every_level_back() {
     let again = crate::support::json(&args);
     assert_eq!(again["levels"], 21);
     assert!(again["fill_seconds"].is_null(), "not filled twice: {again}");
-    // 3 setup requests (staff, PIN, settings) and 3 + 7 + 21 set-up events before the
-    // movements: the ledger holds every movement once.
+    // The node's certificate, 3 setup requests (staff, PIN, settings) and 3 + 7 + 21 set-up
+    // events before the movements: the ledger holds every movement once.
     let file = dir.path().join("bench.mposledger");
     let exported = crate::support::json(&[
         "ledger",
@@ -440,7 +440,7 @@ fn the_stock_benchmark_fills_a_node_and_reads_every_level_back() {
     ]);
     assert_eq!(
         exported["entries"].as_u64(),
-        Some(3 + 3 + 7 + 21 + 300),
+        Some(1 + 3 + 3 + 7 + 21 + 300),
         "{exported}"
     );
 }

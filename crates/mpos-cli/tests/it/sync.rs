@@ -1,16 +1,23 @@
-//! Sync between real `mpos serve` processes on loopback: two registers sell while apart,
-//! then pull each other's ledgers and hold the same sales; a peer that sends altered
-//! entries is refused and nothing of it is written.
+//! Sync between real `mpos serve` processes on loopback, over TLS: a register paired into
+//! the organization with `mpos pair` takes its menu, staff, PINs and sales; two registers
+//! sell apart and hold the same sales once they sync; a member that sends altered entries
+//! is refused and nothing of it is written; nodes of other organizations, callers without
+//! a certificate and revoked nodes are not heard.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mpos_ledger::{NodeCertificate, NodeKey};
+use mpos_node::DataDir;
 use mpos_proto::v1::{self, sync_client::SyncClient, sync_server::Sync as SyncService};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::Channel;
+use tonic::service::interceptor::InterceptedService;
 
-use crate::serve::{Server, authed, client, login, sell_ticket, set_up_cafe, start_with};
+use crate::serve::{
+    Server, authed, cli, cli_ok, client, login, sell_ticket, set_up_cafe, start_with,
+};
 use crate::support::s;
 
 /// A loopback port nothing listens on now (the node binds it next).
@@ -22,28 +29,49 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `mpos serve --sync` on `port`, pulling from `peers`.
-fn serve_synced(data: &Path, port: u16, peers: &[&str]) -> Server {
-    let listen = format!("127.0.0.1:{port}");
-    let mut args = vec!["--listen", &listen, "--sync"];
+/// A node's two ports: gRPC and HTTP, and sync.
+#[derive(Clone, Copy)]
+struct Ports {
+    api: u16,
+    sync: u16,
+}
+
+impl Ports {
+    fn new() -> Ports {
+        Ports {
+            api: free_port(),
+            sync: free_port(),
+        }
+    }
+
+    fn sync_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.sync)
+    }
+}
+
+/// `mpos serve` answering sync on its sync port and pulling from `peers` (sync addresses).
+fn serve_synced(data: &Path, ports: Ports, peers: &[String]) -> Server {
+    let listen = format!("127.0.0.1:{}", ports.api);
+    let sync = ports.sync_addr();
+    let mut args = vec!["--listen", &listen, "--sync", &sync];
     for p in peers {
-        args.extend(["--peer", p]);
+        args.extend(["--peer", p.as_str()]);
     }
     start_with(data, "sqlite", &args)
 }
 
-/// What a node holds of each node's ledger: node id -> entries.
+/// What a node holds of each node's ledger (node id -> entries), as the owner sees it.
 async fn heads(addr: &str) -> BTreeMap<Vec<u8>, u64> {
-    let mut c = SyncClient::connect(format!("http://{addr}")).await.unwrap();
-    let reply = c.heads(v1::HeadsRequest {}).await.unwrap().into_inner();
-    reply
-        .heads
+    let mut c = client(addr).await;
+    let token = login(&mut c, 1, "4821").await;
+    c.list_nodes(authed(&token, v1::ListNodesRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .nodes
         .into_iter()
-        .map(|h| {
-            let key: [u8; 32] = h.public_key.as_slice().try_into().unwrap();
-            let key = mpos_ledger::PublicKey::from_bytes(&key).unwrap();
-            (key.node_id().0.to_vec(), h.size)
-        })
+        .filter(|n| n.entries > 0)
+        .map(|n| (n.node_id, n.entries))
         .collect()
 }
 
@@ -87,15 +115,120 @@ where
     }
 }
 
+/// Whether staff member `staff` can log in at `addr` with `pin`.
+async fn logs_in(addr: &str, staff: u128, pin: &str) -> bool {
+    let mut c = client(addr).await;
+    c.login(v1::LoginRequest {
+        approval: false,
+        staff: crate::serve::id(staff),
+        pin: pin.into(),
+    })
+    .await
+    .is_ok()
+}
+
+/// The owner, logged in with the CLI against `addr`, asks for a pairing code.
+fn invite(addr: &str, session: &Path, name: &str) -> String {
+    cli_ok(addr, session, &["login", "--staff", "Ana", "--pin", "4821"]);
+    let out = cli_ok(addr, session, &["pair", "new", "--name", name, "--json"]);
+    let reply: serde_json::Value = serde_json::from_str(&out).unwrap();
+    reply["code"].as_str().unwrap().to_string()
+}
+
+fn stop(mut server: Server) {
+    let pid = server.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(sent.unwrap().success());
+    let start = Instant::now();
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the node did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server.child.wait().unwrap().success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_registers_sell_apart_and_hold_the_same_sales_once_they_sync() {
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    set_up_cafe(a_dir.path());
-    set_up_cafe(b_dir.path());
-    let (pa, pb) = (free_port(), free_port());
+async fn a_paired_register_takes_the_organization_and_two_registers_converge_after_selling_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let session = tmp.path().join("session.json");
+    set_up_cafe(&a_dir);
+    let (pa, pb) = (Ports::new(), Ports::new());
+    let a = serve_synced(&a_dir, pa, &[]);
+
+    // The owner invites a register; a mistyped code, then the right one.
+    let code = invite(&a.addr, &session, "Register 2");
+    let mut wrong = code.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    let (status, _, err) = crate::support::run(&[
+        "pair",
+        "join",
+        "--data",
+        s(&b_dir),
+        "--peer",
+        &pa.sync_addr(),
+        "--code",
+        &wrong,
+    ]);
+    assert_eq!(status, 2, "{err}");
+    assert!(
+        err.contains("no such invitation") || err.contains("not the node whose code"),
+        "{err}"
+    );
+    let joined = crate::support::ok(&[
+        "pair",
+        "join",
+        "--data",
+        s(&b_dir),
+        "--peer",
+        &pa.sync_addr(),
+        "--code",
+        &code,
+    ]);
+    assert!(joined.contains("as \"Register 2\""), "{joined}");
+    // Once only.
+    let (status, _, err) = crate::support::run(&[
+        "pair",
+        "join",
+        "--data",
+        s(&tmp.path().join("c")),
+        "--peer",
+        &pa.sync_addr(),
+        "--code",
+        &code,
+    ]);
+    assert_eq!(status, 2, "{err}");
+
+    // The new register takes the organization: menu, staff and their PINs, whose hashes
+    // travel only between nodes. A pulls from it too.
+    let b = serve_synced(&b_dir, pb, &[pa.sync_addr()]);
+    drop(a);
+    let a = serve_synced(&a_dir, pa, &[pb.sync_addr()]);
+    eventually("Bao logging in at the new register", || async {
+        logs_in(&b.addr, 2, "1357").await
+    })
+    .await;
+    let listed = cli_ok(&a.addr, &session, &["node", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["holds_root_key"], true);
+    let names: Vec<&str> = listed["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Register 2"), "{listed}");
+
     // Apart: each sells on its own.
-    let a = serve_synced(a_dir.path(), pa, &[]);
-    let b = serve_synced(b_dir.path(), pb, &[]);
+    drop((a, b));
+    let a = serve_synced(&a_dir, pa, &[]);
+    let b = serve_synced(&b_dir, pb, &[]);
     for (server, orders) in [(&a, 1..4u128), (&b, 11..14)] {
         let mut c = client(&server.addr).await;
         let token = login(&mut c, 2, "1357").await;
@@ -105,12 +238,11 @@ async fn two_registers_sell_apart_and_hold_the_same_sales_once_they_sync() {
     }
     assert_eq!(self::orders(&a.addr).await.len(), 3);
     assert_eq!(self::orders(&b.addr).await.len(), 3);
-    let (a_addr, b_addr) = (a.addr.clone(), b.addr.clone());
 
     // Together again: each pulls from the other.
     drop((a, b));
-    let a = serve_synced(a_dir.path(), pa, &[&b_addr]);
-    let b = serve_synced(b_dir.path(), pb, &[&a_addr]);
+    let a = serve_synced(&a_dir, pa, &[pb.sync_addr()]);
+    let b = serve_synced(&b_dir, pb, &[pa.sync_addr()]);
     eventually("both nodes holding both ledgers whole", || async {
         let (ha, hb) = (heads(&a.addr).await, heads(&b.addr).await);
         ha.len() == 2 && ha == hb
@@ -134,42 +266,215 @@ async fn two_registers_sell_apart_and_hold_the_same_sales_once_they_sync() {
     .await;
     assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
 
-    // A node pulling and pulled from still stops on SIGTERM, and both ledgers, as B
-    // holds them, verify.
-    for mut server in [b, a] {
-        let pid = server.child.id().to_string();
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status();
-        assert!(sent.unwrap().success());
-        let start = Instant::now();
-        while server.child.try_wait().unwrap().is_none() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the node did not stop"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(server.child.wait().unwrap().success());
-    }
-    let out = b_dir.path().join("b.mposledger");
-    let (code, _, err) = crate::support::run(&[
-        "ledger",
-        "export",
-        "--data",
-        s(b_dir.path()),
-        "--out",
-        s(&out),
-    ]);
+    // A node pulling and pulled from still stops on SIGTERM, and both ledgers, as B holds
+    // them, verify.
+    stop(b);
+    stop(a);
+    let out = tmp.path().join("b.mposledger");
+    let (code, _, err) =
+        crate::support::run(&["ledger", "export", "--data", s(&b_dir), "--out", s(&out)]);
     assert_eq!(code, 0, "{err}");
     let (code, text, err) = crate::support::run(&["ledger", "verify", s(&out)]);
     assert_eq!(code, 0, "{text}{err}");
 }
 
-/// A peer that answers pulls with batches it was given, altered or not.
+/// A node identity for a test's own sync clients and servers: a key, and a certificate
+/// issued by the organization whose founding data directory is `founder` (none: none).
+struct Member {
+    key: NodeKey,
+    certificate: Vec<u8>,
+}
+
+impl Member {
+    fn of(founder: &Path, secret: u8, name: &str) -> Member {
+        let identity = DataDir::open(founder).unwrap().into_identity();
+        let root = identity.root_key().unwrap();
+        let key = NodeKey::from_secret(&[secret; 32]);
+        let certificate = NodeCertificate::issue(root, key.public(), name, 1)
+            .unwrap()
+            .to_bytes();
+        Member { key, certificate }
+    }
+
+    /// A sync client to `addr` over TLS, sending `certificate` (none: no header).
+    async fn client(
+        &self,
+        addr: &str,
+        certificate: Option<Vec<u8>>,
+    ) -> SyncClient<InterceptedService<tonic::transport::Channel, ShowCertificate>> {
+        let tls = mpos_node::tls::pinning_first_key(&self.key).unwrap();
+        let channel = mpos_node::tls::channel(tls, addr.to_string(), Arc::new(Mutex::new(None)))
+            .await
+            .unwrap();
+        SyncClient::with_interceptor(channel, ShowCertificate(certificate))
+    }
+}
+
+/// Sends a node certificate with every call, as a node's puller does.
+#[derive(Clone)]
+struct ShowCertificate(Option<Vec<u8>>);
+
+impl tonic::service::Interceptor for ShowCertificate {
+    fn call(&mut self, mut r: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(c) = &self.0 {
+            r.metadata_mut().insert_bin(
+                "mpos-certificate-bin",
+                tonic::metadata::MetadataValue::from_bytes(c),
+            );
+        }
+        Ok(r)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_certified_unrevoked_nodes_of_the_organization_are_heard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, other_dir) = (tmp.path().join("a"), tmp.path().join("other"));
+    set_up_cafe(&a_dir);
+    set_up_cafe(&other_dir);
+    let pa = Ports::new();
+    let a = serve_synced(&a_dir, pa, &[]);
+    let sync = pa.sync_addr();
+
+    let member = Member::of(&a_dir, 0x31, "Till 9");
+    let mut ok = member.client(&sync, Some(member.certificate.clone())).await;
+    let answered = ok.heads(v1::HeadsRequest {}).await.unwrap().into_inner();
+    assert_eq!(answered.heads.len(), 1);
+    let theirs = NodeCertificate::from_bytes(&answered.certificate).unwrap();
+    assert_eq!(
+        theirs.root,
+        DataDir::open(&a_dir).unwrap().certificate().unwrap().root
+    );
+
+    let denied = |code: tonic::Code, what: &str, got: Result<_, tonic::Status>| match got {
+        Err(s) => assert_eq!(s.code(), code, "{what}: {s:?}"),
+        Ok(_) => panic!("{what}: answered"),
+    };
+    // No certificate at all.
+    let mut none = member.client(&sync, None).await;
+    denied(
+        tonic::Code::Unauthenticated,
+        "no certificate",
+        none.heads(v1::HeadsRequest {}).await.map(|_| ()),
+    );
+    // Another organization's node.
+    let stranger = Member::of(&other_dir, 0x32, "Elsewhere");
+    let mut theirs = stranger
+        .client(&sync, Some(stranger.certificate.clone()))
+        .await;
+    denied(
+        tonic::Code::PermissionDenied,
+        "another organization",
+        theirs
+            .pull(v1::PullRequest {
+                held: vec![],
+                follow: false,
+            })
+            .await
+            .map(|_| ()),
+    );
+    // A member's certificate shown with another key.
+    let thief = Member {
+        key: NodeKey::from_secret(&[0x33; 32]),
+        certificate: member.certificate.clone(),
+    };
+    let mut stolen = thief.client(&sync, Some(thief.certificate.clone())).await;
+    denied(
+        tonic::Code::PermissionDenied,
+        "a stolen certificate",
+        stolen.heads(v1::HeadsRequest {}).await.map(|_| ()),
+    );
+    // Plain gRPC without TLS gets nowhere.
+    let plain = tokio::time::timeout(
+        Duration::from_secs(10),
+        SyncClient::connect(format!("http://{sync}")),
+    )
+    .await;
+    if let Ok(Ok(mut c)) = plain {
+        assert!(c.heads(v1::HeadsRequest {}).await.is_err());
+    }
+    // A node of another organization pulling from A takes nothing, and A lists it nowhere.
+    let po = Ports::new();
+    let other = serve_synced(&other_dir, po, std::slice::from_ref(&sync));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(heads(&other.addr).await.len(), 1, "only its own ledger");
+    assert_eq!(heads(&a.addr).await.len(), 1);
+    drop(other);
+
+    // Revoked: the owner withdraws Till 9 (known to A once A holds its certificate; here A
+    // pairs it the way `mpos pair` records it), and its calls are refused from then on.
+    let session = tmp.path().join("session.json");
+    let code = invite(&a.addr, &session, "Register 3");
+    let b_dir = tmp.path().join("b");
+    crate::support::ok(&[
+        "pair",
+        "join",
+        "--data",
+        s(&b_dir),
+        "--peer",
+        &sync,
+        "--code",
+        &code,
+    ]);
+    let b_cert = DataDir::open(&b_dir)
+        .unwrap()
+        .certificate()
+        .unwrap()
+        .clone();
+    let b_identity = DataDir::open(&b_dir).unwrap().into_identity();
+    let b_member = Member {
+        key: NodeKey::from_secret(&b_identity.key().secret_bytes()),
+        certificate: b_cert.to_bytes(),
+    };
+    let mut b_client = b_member
+        .client(&sync, Some(b_member.certificate.clone()))
+        .await;
+    assert!(b_client.heads(v1::HeadsRequest {}).await.is_ok());
+    let revoked = cli_ok(
+        &a.addr,
+        &session,
+        &[
+            "node",
+            "revoke",
+            "Register 3",
+            "--reason",
+            "stolen from the bar",
+        ],
+    );
+    assert!(revoked.contains("revoked \"Register 3\""), "{revoked}");
+    let mut b_client = b_member
+        .client(&sync, Some(b_member.certificate.clone()))
+        .await;
+    denied(
+        tonic::Code::PermissionDenied,
+        "a revoked node",
+        b_client.heads(v1::HeadsRequest {}).await.map(|_| ()),
+    );
+    let list = cli_ok(&a.addr, &session, &["node", "list"]);
+    assert!(list.contains("stolen from the bar"), "{list}");
+    // Only an owner revokes, on the node holding the root key; not twice.
+    let (code, _, err) = cli(
+        &a.addr,
+        &session,
+        &["node", "revoke", "Register 3", "--reason", "again"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("revoked already"), "{err}");
+    cli_ok(
+        &a.addr,
+        &session,
+        &["login", "--staff", "Bao", "--pin", "1357"],
+    );
+    let (code, _, err) = cli(&a.addr, &session, &["pair", "new", "--name", "Till 10"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not allowed"), "{err}");
+}
+
+/// A certified member gone bad: answers pulls with batches it was given, altered or not.
 #[derive(Clone)]
 struct Forger {
-    batches: std::sync::Arc<std::sync::Mutex<Vec<v1::SyncBatch>>>,
+    certificate: Vec<u8>,
+    batches: Arc<Mutex<Vec<v1::SyncBatch>>>,
 }
 
 #[tonic::async_trait]
@@ -178,7 +483,10 @@ impl SyncService for Forger {
         &self,
         _: tonic::Request<v1::HeadsRequest>,
     ) -> Result<tonic::Response<v1::HeadsReply>, tonic::Status> {
-        Ok(tonic::Response::new(v1::HeadsReply::default()))
+        Ok(tonic::Response::new(v1::HeadsReply {
+            certificate: self.certificate.clone(),
+            ..Default::default()
+        }))
     }
 
     type PullStream = ReceiverStream<Result<v1::SyncBatch, tonic::Status>>;
@@ -194,11 +502,38 @@ impl SyncService for Forger {
         }
         Ok(tonic::Response::new(ReceiverStream::new(rx)))
     }
+
+    async fn join(
+        &self,
+        _: tonic::Request<v1::JoinRequest>,
+    ) -> Result<tonic::Response<v1::JoinReply>, tonic::Status> {
+        Err(tonic::Status::unimplemented("a forger pairs nobody"))
+    }
+
+    async fn pins(
+        &self,
+        _: tonic::Request<v1::PinsRequest>,
+    ) -> Result<tonic::Response<v1::PinsReply>, tonic::Status> {
+        Ok(tonic::Response::new(v1::PinsReply::default()))
+    }
 }
 
-/// How many of `node`'s entries `addr` holds.
-async fn held(addr: &str, node: &[u8]) -> u64 {
-    heads(addr).await.get(node).copied().unwrap_or(0)
+/// How many of `node`'s entries the node answering sync at `sync` holds, asked by `who`.
+async fn held(who: &Member, sync: &str, node: &[u8]) -> u64 {
+    let mut c = who.client(sync, Some(who.certificate.clone())).await;
+    let heads = c.heads(v1::HeadsRequest {}).await.unwrap().into_inner();
+    heads
+        .heads
+        .iter()
+        .find(|h| {
+            let key: [u8; 32] = h.public_key.as_slice().try_into().unwrap();
+            mpos_ledger::PublicKey::from_bytes(&key)
+                .unwrap()
+                .node_id()
+                .0
+                == node
+        })
+        .map_or(0, |h| h.size)
 }
 
 /// The tree size a batch's checkpoint closes.
@@ -207,23 +542,6 @@ fn size_of(batch: &v1::SyncBatch) -> u64 {
         .unwrap()
         .checkpoint
         .tree_size
-}
-
-async fn pull_all(addr: &str) -> Vec<v1::SyncBatch> {
-    let mut c: SyncClient<Channel> = SyncClient::connect(format!("http://{addr}")).await.unwrap();
-    let mut stream = c
-        .pull(v1::PullRequest {
-            held: vec![],
-            follow: false,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(b) = stream.message().await.unwrap() {
-        out.push(b);
-    }
-    out
 }
 
 async fn metric(addr: &str, name: &str) -> u64 {
@@ -247,41 +565,103 @@ async fn metric(addr: &str, name: &str) -> u64 {
     .unwrap()
 }
 
+/// Serves `forger` over TLS with `key`, as a node's sync listener does; returns its address.
+async fn serve_forger(forger: Forger, key: &NodeKey) -> String {
+    let acceptor = tokio_rustls::TlsAcceptor::from(mpos_node::tls::server_config(key).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, from) = listener.accept().await.unwrap();
+            let stream = mpos_node::tls::PeerStream::accept(&acceptor, tcp, from).await;
+            if tx.send(stream).await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(v1::sync_server::SyncServer::new(forger))
+            .serve_with_incoming(ReceiverStream::new(rx))
+            .await
+            .unwrap();
+    });
+    addr
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_sending_altered_or_reordered_entries_is_refused_and_nothing_is_written() {
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    set_up_cafe(a_dir.path());
-    let a = serve_synced(a_dir.path(), free_port(), &[]);
+async fn a_member_sending_altered_or_reordered_entries_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    set_up_cafe(&a_dir);
+    let pa = Ports::new();
+    let a = serve_synced(&a_dir, pa, &[]);
     let mut c = client(&a.addr).await;
     let token = login(&mut c, 2, "1357").await;
     sell_ticket(&mut c, &token, 1).await;
     sell_ticket(&mut c, &token, 2).await;
-    let honest = pull_all(&a.addr).await;
+    let reader = Member::of(&a_dir, 0x41, "Reader");
+    let mut pulls = reader
+        .client(&pa.sync_addr(), Some(reader.certificate.clone()))
+        .await;
+    let mut stream = pulls
+        .pull(v1::PullRequest {
+            held: vec![],
+            follow: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut honest = Vec::new();
+    while let Some(b) = stream.message().await.unwrap() {
+        honest.push(b);
+    }
     let a_node = heads(&a.addr).await;
     drop(a);
     assert!(honest.len() > 3);
 
-    // The forger serves A's batches with one entry's payload altered.
+    // The forger, a member of A's organization, serves A's batches with one entry's
+    // payload altered.
+    let forger_key = NodeKey::from_secret(&[0x42; 32]);
+    let forger_certificate = NodeCertificate::issue(
+        DataDir::open(&a_dir)
+            .unwrap()
+            .into_identity()
+            .root_key()
+            .unwrap(),
+        forger_key.public(),
+        "Forger",
+        1,
+    )
+    .unwrap()
+    .to_bytes();
     let mut altered = honest.clone();
     let last = altered.len() - 1;
     let entry = &mut altered[last].entries[0];
     let end = entry.len() - 1;
     entry[end] ^= 0x01;
     let forger = Forger {
-        batches: std::sync::Arc::new(std::sync::Mutex::new(altered)),
+        certificate: forger_certificate,
+        batches: Arc::new(Mutex::new(altered)),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let forger_addr = listener.local_addr().unwrap().to_string();
-    let served = forger.clone();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(v1::sync_server::SyncServer::new(served))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-            .await
-            .unwrap();
-    });
+    let forger_addr = serve_forger(forger.clone(), &forger_key).await;
 
-    let b = serve_synced(b_dir.path(), free_port(), &[&forger_addr]);
+    // B, a member too (paired the way `mpos pair join` leaves it), pulls from the forger.
+    let mut b_data = DataDir::create_for_joining(&b_dir).unwrap();
+    let root_identity = DataDir::open(&a_dir).unwrap().into_identity();
+    let b_certificate = NodeCertificate::issue(
+        root_identity.root_key().unwrap(),
+        b_data.key().public(),
+        "B",
+        1,
+    )
+    .unwrap();
+    b_data.join(b_certificate).unwrap();
+    drop(b_data);
+    let pb = Ports::new();
+    let b = serve_synced(&b_dir, pb, std::slice::from_ref(&forger_addr));
+    let b_sync = pb.sync_addr();
     eventually("B refusing the altered batch", || async {
         metric(&b.addr, "mpos_peer_refusals_total").await >= 1
     })
@@ -290,7 +670,7 @@ async fn a_peer_sending_altered_or_reordered_entries_is_refused_and_nothing_is_w
     // before the altered one may be taken, nothing of it or after it.
     let a_id = a_node.keys().next().unwrap().clone();
     assert_eq!(a_node.len(), 1);
-    assert!(held(&b.addr, &a_id).await <= size_of(&honest[last - 1]));
+    assert!(held(&reader, &b_sync, &a_id).await <= size_of(&honest[last - 1]));
 
     // Reordered: the last batch's entries (its payment and the close) swapped.
     let mut reordered = honest.clone();
@@ -302,12 +682,12 @@ async fn a_peer_sending_altered_or_reordered_entries_is_refused_and_nothing_is_w
         metric(&b.addr, "mpos_peer_refusals_total").await > before
     })
     .await;
-    assert!(held(&b.addr, &a_id).await <= size_of(&honest[last - 1]));
+    assert!(held(&reader, &b_sync, &a_id).await <= size_of(&honest[last - 1]));
 
     // The same peer turned honest: B takes A's ledger whole.
     *forger.batches.lock().unwrap() = honest;
     eventually("B taking the honest ledger", || async {
-        heads(&b.addr).await == a_node
+        held(&reader, &b_sync, &a_id).await == a_node[&a_id]
     })
     .await;
 }

@@ -4,7 +4,8 @@
 //! stands in docs/ledger-format.md, and this test checks that it does.
 
 use mpos_ledger::{
-    ChainHead, ExportWriter, Hlc, InclusionProof, NodeKey, Receipt, VerifyOptions, merkle, verify,
+    ChainHead, ExportWriter, Hlc, InclusionProof, NodeCertificate, NodeKey, OrganizationId,
+    Receipt, Revocation, VerifyOptions, merkle, verify,
 };
 
 pub struct Vectors {
@@ -116,6 +117,18 @@ pub fn rendered(v: &Vectors) -> String {
     line("inclusion proof of seq 1 in size 3", path.join(" "));
     line("receipt code of seq 3", v.receipt.clone());
     line("export file", hex::encode(&v.export));
+    // Added with organizations; the lines above are unchanged.
+    let root = NodeKey::from_secret(&[0x03; 32]);
+    line("organization root public key", root.public().to_string());
+    line(
+        "organization id",
+        OrganizationId::of(&root.public()).to_string(),
+    );
+    let certificate =
+        NodeCertificate::issue(&root, v.node_a.public(), "Till 1", 1_764_000_000_000).unwrap();
+    line("certificate of node A", hex::encode(certificate.to_bytes()));
+    let revocation = Revocation::issue(&root, v.node_b.node_id(), 0, 1_764_000_060_000);
+    line("revocation of node B", hex::encode(revocation.to_bytes()));
     out
 }
 

@@ -1,22 +1,38 @@
-//! `mpos.v1.Sync`, the serving side of replication: what this node holds of each node's
-//! ledger (`Heads`), and the committed batches a peer lacks (`Pull`), merged across nodes
-//! in the order of their checkpoints' times. A node that saw another's entry before
-//! writing its own has a later clock, so a peer receives what an entry builds on (an
-//! order's opening on another terminal) before the entry itself.
+//! `mpos.v1.Sync`, both sides of replication. Serving: what this node holds of each
+//! node's ledger (`Heads`), the committed batches a peer lacks (`Pull`), merged across
+//! nodes in the order of their checkpoints' times, and pairing (`Join`). A node that saw
+//! another's entry before writing its own has a later clock, so a peer receives what an
+//! entry builds on (an order's opening on another terminal) before the entry itself.
+//! Pulling: `PosApi::pull_from`, for as long as the node runs.
+//!
+//! Only nodes of this node's organization are answered or pulled from: each side shows
+//! its node key in TLS (`crate::tls`) and its certificate in the call (the caller in
+//! `mpos-certificate-bin`, the answering node in `HeadsReply`), and the certificate must
+//! name that key, be signed by the organization's root key and not be revoked.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mpos_ledger::{NodeId, PublicKey};
+use mpos_domain::Event;
+use mpos_domain::event::TrustChange;
+use mpos_domain::ids::StaffId;
+use mpos_ledger::{NodeCertificate, NodeId, PublicKey};
 use mpos_proto::v1::{self, sync_client::SyncClient, sync_server::Sync};
-use mpos_store::{LedgerStore, PosStore};
+use mpos_store::{LedgerStore, PinHash, PosStore};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status};
 
 use super::PosApi;
+use crate::clock;
 use crate::error::NodeError;
-use crate::pos::{PeerBatch, batches_after};
+use crate::pos::{Action, PeerBatch, Request as NodeRequest, TrustCommand, batches_after};
+use crate::tls::PeerConnection;
+
+/// The metadata that carries a caller's node certificate.
+pub const CERTIFICATE_HEADER: &str = "mpos-certificate-bin";
 
 /// Batches read from the store at a time for one node of a pull.
 const READ_AHEAD: usize = 64;
@@ -30,6 +46,56 @@ pub struct SyncApi {
 impl SyncApi {
     pub fn new(pos: PosApi) -> SyncApi {
         SyncApi { pos }
+    }
+}
+
+impl PosApi {
+    /// Checks a certificate against the organization: issued by its root key for `key`, and
+    /// not revoked as far as this node knows.
+    async fn check_member(
+        &self,
+        certificate: &[u8],
+        key: PublicKey,
+    ) -> Result<NodeCertificate, Status> {
+        let root = self.trust.root.ok_or_else(|| {
+            Status::failed_precondition("this node belongs to no organization: it does not sync")
+        })?;
+        let certificate = NodeCertificate::from_bytes(certificate)
+            .map_err(|e| Status::unauthenticated(format!("node certificate: {e}")))?;
+        certificate.verify_for(&root, &key).map_err(|e| {
+            Status::permission_denied(format!("not a node of this organization: {e}"))
+        })?;
+        let node = key.node_id();
+        let revoked = self
+            .read(move |store| Ok(store.revocations()?.into_iter().any(|r| r.node == node)))
+            .await?;
+        if revoked {
+            return Err(Status::permission_denied(format!(
+                "node {node} was revoked by the organization"
+            )));
+        }
+        Ok(certificate)
+    }
+}
+
+impl SyncApi {
+    /// The node calling: the key it showed in TLS, with the certificate it sent for it.
+    async fn caller<T>(&self, request: &Request<T>) -> Result<NodeCertificate, Status> {
+        let peer = request
+            .extensions()
+            .get::<PeerConnection>()
+            .ok_or_else(|| Status::unauthenticated("sync is answered over TLS only"))?;
+        let certificate = request
+            .metadata()
+            .get_bin(CERTIFICATE_HEADER)
+            .ok_or_else(|| {
+                Status::unauthenticated(format!(
+                    "send the node's certificate in {CERTIFICATE_HEADER}"
+                ))
+            })?
+            .to_bytes()
+            .map_err(|_| Status::unauthenticated("the node certificate is not base64"))?;
+        self.pos.check_member(&certificate, peer.key).await
     }
 }
 
@@ -133,8 +199,9 @@ impl PosApi {
 impl Sync for SyncApi {
     async fn heads(
         &self,
-        _request: Request<v1::HeadsRequest>,
+        request: Request<v1::HeadsRequest>,
     ) -> Result<Response<v1::HeadsReply>, Status> {
+        self.caller(&request).await?;
         let node = self.pos.node;
         let heads = self
             .pos
@@ -157,6 +224,13 @@ impl Sync for SyncApi {
         Ok(Response::new(v1::HeadsReply {
             node_id: node.0.to_vec(),
             heads,
+            certificate: self
+                .pos
+                .trust
+                .certificate
+                .as_ref()
+                .map(NodeCertificate::to_bytes)
+                .unwrap_or_default(),
         }))
     }
 
@@ -166,6 +240,8 @@ impl Sync for SyncApi {
         &self,
         request: Request<v1::PullRequest>,
     ) -> Result<Response<Self::PullStream>, Status> {
+        let caller = self.caller(&request).await?;
+        tracing::info!(peer = %caller.node.node_id(), name = %caller.name, "a peer pulls");
         let request = request.into_inner();
         let mut held = HashMap::new();
         for h in &request.held {
@@ -203,6 +279,78 @@ impl Sync for SyncApi {
         });
         Ok(Response::new(ReceiverStream::new(rx)))
     }
+
+    async fn join(
+        &self,
+        request: Request<v1::JoinRequest>,
+    ) -> Result<Response<v1::JoinReply>, Status> {
+        let peer = *request
+            .extensions()
+            .get::<PeerConnection>()
+            .ok_or_else(|| Status::unauthenticated("pairing is answered over TLS only"))?;
+        if !self.pos.trust.holds_root_key {
+            return Err(Status::failed_precondition(
+                "this node does not hold the organization's root key: join through the node \
+                 that printed the code",
+            ));
+        }
+        let invitation = self
+            .pos
+            .invitations
+            .lock()
+            .map_err(|_| Status::internal("invitations poisoned"))?
+            .redeem(&request.get_ref().secret, clock::now_millis());
+        let invitation = invitation.map_err(|e| {
+            tracing::warn!(from = %peer.addr, "a pairing attempt with a wrong code");
+            Status::permission_denied(e.to_string())
+        })?;
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| Status::internal(format!("no randomness: {e}")))?;
+        let applied = self
+            .pos
+            .writer
+            .apply(NodeRequest {
+                id: u128::from_be_bytes(id),
+                action: Action::Trust(TrustCommand::Pair {
+                    key: peer.key,
+                    name: invitation.name.clone(),
+                }),
+                actor: Some(invitation.by),
+            })
+            .await
+            .map_err(super::status)?;
+        let certificate = applied
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::Trust(t) => match &t.change {
+                    TrustChange::NodeCertified { certificate } => Some(certificate.clone()),
+                    TrustChange::NodeRevoked { .. } => None,
+                },
+                _ => None,
+            })
+            .ok_or_else(|| Status::internal("pairing recorded no certificate"))?;
+        tracing::info!(node = %peer.key.node_id(), name = %invitation.name, from = %peer.addr, "paired a terminal");
+        Ok(Response::new(v1::JoinReply { certificate }))
+    }
+
+    async fn pins(
+        &self,
+        request: Request<v1::PinsRequest>,
+    ) -> Result<Response<v1::PinsReply>, Status> {
+        self.caller(&request).await?;
+        let pins = self.pos.read(|store| Ok(store.pin_hashes()?)).await?;
+        Ok(Response::new(v1::PinsReply {
+            pins: pins
+                .into_iter()
+                .map(|p| v1::StaffPin {
+                    staff: p.staff.0.to_be_bytes().to_vec(),
+                    hash: p.hash,
+                    changed_at: p.changed_at,
+                })
+                .collect(),
+        }))
+    }
 }
 
 /// A `SyncBatch` as received, before verification.
@@ -221,6 +369,33 @@ pub fn peer_batch(message: v1::SyncBatch) -> Result<PeerBatch, Status> {
         checkpoint,
     })
 }
+
+/// A peer's PIN hashes as received: 16-byte staff ids and argon2 PHC strings, or refused.
+fn peer_pins(reply: v1::PinsReply) -> Result<Vec<PinHash>, Status> {
+    reply
+        .pins
+        .into_iter()
+        .map(|p| {
+            let staff = <[u8; 16]>::try_from(p.staff.as_slice())
+                .map(|b| StaffId(u128::from_be_bytes(b)))
+                .map_err(|_| Status::invalid_argument("a staff id is 16 bytes"))?;
+            if !p.hash.starts_with("$argon2") || p.hash.len() > 512 {
+                return Err(Status::invalid_argument(
+                    "a PIN hash is an argon2 PHC string",
+                ));
+            }
+            Ok(PinHash {
+                staff,
+                hash: p.hash,
+                changed_at: p.changed_at,
+            })
+        })
+        .collect()
+}
+
+/// How often a following pull asks for the peer's PIN hashes even when no PIN change came
+/// through it (one may have reached the peer from a third node after the change itself).
+const PIN_REFRESH: Duration = Duration::from_secs(30);
 
 /// How long a puller waits before trying a peer again: doubling from the first to the
 /// last after each failure, back to the first once a pull works.
@@ -266,17 +441,45 @@ impl PosApi {
         });
     }
 
-    /// One pull: connects, asks for what this node lacks and follows until the stream
-    /// ends. A peer's refused message ends it too (the next pull asks again from what is
-    /// held, and a peer that keeps sending forgeries keeps being refused).
+    /// One pull: connects over TLS, checks the peer is a node of the organization, asks
+    /// for what this node lacks and follows until the stream ends. A peer's refused
+    /// message ends it too (the next pull asks again from what is held, and a peer that
+    /// keeps sending forgeries keeps being refused).
     async fn pull_once(&self, peer: &str) -> Result<(), NodeError> {
         let failed = |e: &dyn std::fmt::Display| NodeError::Unavailable(format!("{peer}: {e}"));
-        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{peer}"))
-            .map_err(|e| failed(&e))?
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true);
-        let channel = endpoint.connect().await.map_err(|e| failed(&e))?;
-        let mut client = SyncClient::new(channel).max_decoding_message_size(64 << 20);
+        let certificate = self
+            .trust
+            .certificate
+            .as_ref()
+            .map(NodeCertificate::to_bytes)
+            .ok_or_else(|| NodeError::BadRequest("this node has no certificate".into()))?;
+        let seen = Arc::new(Mutex::new(None));
+        let tls = crate::tls::pinning_first_key(&self.trust.key)?;
+        let channel = crate::tls::channel(tls, peer.to_string(), seen.clone())
+            .await
+            .map_err(|e| failed(&e))?;
+        let header = MetadataValue::from_bytes(&certificate);
+        let mut client = SyncClient::with_interceptor(channel, move |mut r: Request<()>| {
+            r.metadata_mut()
+                .insert_bin(CERTIFICATE_HEADER, header.clone());
+            Ok(r)
+        })
+        .max_decoding_message_size(64 << 20);
+        let theirs = client
+            .heads(v1::HeadsRequest {})
+            .await
+            .map_err(|e| failed(&e.message()))?
+            .into_inner()
+            .certificate;
+        let key = seen
+            .lock()
+            .ok()
+            .and_then(|k| *k)
+            .ok_or_else(|| failed(&"the peer showed no node key"))?;
+        let theirs = self
+            .check_member(&theirs, key)
+            .await
+            .map_err(|e| failed(&e.message()))?;
         let held = self
             .read(|store| {
                 Ok(holding(store)?
@@ -294,7 +497,7 @@ impl PosApi {
             .await
             .map_err(|e| failed(&e.message()))?
             .into_inner();
-        tracing::info!(%peer, "pulling from a peer");
+        tracing::info!(%peer, node = %key.node_id(), name = %theirs.name, "pulling from a peer");
         // The stream is read on its own task, so what already arrived can go to the writer
         // together: one commit per node's run instead of one per batch.
         let (arrived, mut inbox) =
@@ -313,15 +516,47 @@ impl PosApi {
         let received = |m: Result<v1::SyncBatch, Status>| {
             m.and_then(peer_batch).map_err(|e| failed(&e.message()))
         };
-        while let Some(first) = inbox.recv().await {
-            let mut batches = vec![received(first)?];
-            while batches.len() < REPLICATE_AT_ONCE {
-                match inbox.try_recv() {
-                    Ok(m) => batches.push(received(m)?),
-                    Err(_) => break,
+        // Staff log in at every register: the peer's PIN hashes come first, then again
+        // whenever a PIN change comes through, and now and then in case one reached the
+        // peer from elsewhere.
+        let mut refresh = tokio::time::interval(PIN_REFRESH);
+        loop {
+            tokio::select! {
+                next = inbox.recv() => {
+                    let Some(first) = next else { return Ok(()) };
+                    let mut batches = vec![received(first)?];
+                    while batches.len() < REPLICATE_AT_ONCE {
+                        match inbox.try_recv() {
+                            Ok(m) => batches.push(received(m)?),
+                            Err(_) => break,
+                        }
+                    }
+                    let done = self.writer.replicate(batches, Vec::new()).await?;
+                    if done.pins_changed {
+                        self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
+                    }
+                }
+                _ = refresh.tick() => {
+                    self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
                 }
             }
-            self.writer.replicate(batches).await?;
+        }
+    }
+
+    /// Asks a peer for its PIN hashes and keeps those set later than this node's.
+    async fn take_pins<T>(&self, client: &mut SyncClient<T>) -> Result<(), Status>
+    where
+        T: tonic::client::GrpcService<tonic::body::Body>,
+        T::Error: Into<tonic::codegen::StdError>,
+        T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+        <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    {
+        let pins = peer_pins(client.pins(v1::PinsRequest {}).await?.into_inner())?;
+        if !pins.is_empty() {
+            self.writer
+                .replicate(Vec::new(), pins)
+                .await
+                .map_err(super::status)?;
         }
         Ok(())
     }

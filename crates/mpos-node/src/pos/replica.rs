@@ -2,8 +2,11 @@
 //! this node holds of each, then folded into the projections and committed with them in
 //! one transaction, the same path a node's own events take from the ledger down.
 //!
-//! Nothing here decides: another node already decided these events and signed them. A
-//! batch that does not verify is refused whole, with everything handed over with it in
+//! Nothing here decides: another node already decided these events and signed them. Only
+//! nodes of this node's organization are heard: a ledger must begin with its node's
+//! certificate, signed by the organization's root key; every certificate or revocation in
+//! it must be signed by that key too; and a revoked node's entries after those its
+//! revocation lets stand are refused. A batch that does not verify is refused whole, with everything handed over with it in
 //! the same call; batches written by earlier calls stand, since each verified on its own
 //! against the checkpoint its node signed. A batch this node already holds is skipped, so
 //! duplicated and replayed messages change nothing.
@@ -14,11 +17,12 @@ use mpos_domain::Event;
 use mpos_domain::drawer::{Drawer, apply_drawer};
 use mpos_domain::ids::{DrawerId, OrderId};
 use mpos_domain::order::{Order, Status, apply};
+use mpos_domain::staff::StaffChange;
 use mpos_ledger::{ChainBreak, ChainHead, EntryRef, Hlc, NodeId, PublicKey, SignedCheckpoint};
 use mpos_proto::event::{SCHEMA, decode};
-use mpos_store::{ClosedDay, LedgerBatch, OrderUpdate, PosStore, Projection, StoreError};
+use mpos_store::{ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection, StoreError};
 
-use super::PosService;
+use super::{PosService, Trusted};
 use crate::error::NodeError;
 
 /// How far ahead of this node's clock a peer's entry may be and still move its hybrid
@@ -40,6 +44,9 @@ pub struct Replicated {
     pub entries: u64,
     /// Batches skipped because this node held them already.
     pub held: u64,
+    /// Whether a staff member's PIN changed in what was written: the peer's PIN hashes
+    /// are then worth asking for.
+    pub pins_changed: bool,
 }
 
 /// Why a peer's message was refused; nothing of it was written.
@@ -55,6 +62,14 @@ pub enum ReplicaRefusal {
     },
     #[error("node {node}: entries of this node's own ledger that it does not hold")]
     OwnLedger { node: NodeId },
+    #[error(
+        "node {node}: its ledger does not begin with a certificate from this organization's root key"
+    )]
+    Uncertified { node: NodeId },
+    #[error("node {node} was revoked: only its first {after} entries stand")]
+    Revoked { node: NodeId, after: u64 },
+    #[error("this node belongs to no organization (no certificate): it takes no peer's entries")]
+    NoOrganization,
 }
 
 /// A verified run of one node's batches and the events they carry.
@@ -63,20 +78,31 @@ struct Verified {
     batches: Vec<LedgerBatch>,
     /// Each event with its entry's seq and time.
     events: Vec<(u64, Hlc, Event)>,
+    /// Its certificates and revocations, checked.
+    trusted: Vec<Trusted>,
 }
 
 impl<S: PosStore> PosService<S> {
     /// Verifies `batches` (what a peer sent) and writes every batch this node lacks, with
-    /// its projections. All of `batches` verifies or none of it is written.
+    /// its projections, then keeps those of the peer's PIN hashes `pins` set later than
+    /// this node's. All of `batches` verifies or none of it is written.
     pub fn replicate(
         &mut self,
         batches: Vec<PeerBatch>,
+        pins: Vec<PinHash>,
         now_millis: u64,
     ) -> Result<Replicated, NodeError> {
         let mut heads: HashMap<NodeId, ChainHead> = HashMap::new();
         let mut runs: Vec<Verified> = Vec::new();
         let mut done = Replicated::default();
         let own = self.ledger.node_id();
+        let root = self
+            .ledger
+            .identity()
+            .organization_root()
+            .ok_or_else(|| refused(ReplicaRefusal::NoOrganization))?;
+        // Revocations that arrive in this message count for the batches after them.
+        let mut revoked = self.revoked()?;
         for batch in batches {
             let node = batch.key.node_id();
             let size = batch.checkpoint.checkpoint.tree_size;
@@ -98,10 +124,16 @@ impl<S: PosStore> PosService<S> {
             if node == own {
                 return Err(refused(ReplicaRefusal::OwnLedger { node }));
             }
+            if let Some(&after) = revoked.get(&node)
+                && size > after
+            {
+                return Err(refused(ReplicaRefusal::Revoked { node, after }));
+            }
             let mut staged = head.clone();
             let chain = |reason| refused(ReplicaRefusal::Chain { node, reason });
             let mut entries = Vec::with_capacity(batch.entries.len());
             let mut events = Vec::with_capacity(batch.entries.len());
+            let mut trusted = Vec::new();
             for bytes in batch.entries {
                 let sealed = staged.accept(bytes).map_err(chain)?;
                 let entry = EntryRef::decode(&sealed.bytes).map_err(|e| {
@@ -117,13 +149,42 @@ impl<S: PosStore> PosService<S> {
                         reason,
                     })
                 };
-                if entry.schema != SCHEMA {
-                    return Err(event_error(format!(
+                let decoded = if entry.schema == SCHEMA {
+                    decode(entry.payload).map_err(|e| e.to_string())
+                } else {
+                    Err(format!(
                         "payload schema {} is not one this node reads (a newer M_POS?)",
                         entry.schema
-                    )));
+                    ))
+                };
+                // A ledger begins with its node's certificate: anything else there, readable
+                // or not, is a node this organization never vouched for.
+                if sealed.seq == 1 {
+                    let introduced = match &decoded {
+                        Ok(Event::Trust(t)) => matches!(
+                            Trusted::check(&t.change, &root),
+                            Ok(Trusted::Certified(c)) if c.node == batch.key
+                        ),
+                        _ => false,
+                    };
+                    if !introduced {
+                        return Err(refused(ReplicaRefusal::Uncertified { node }));
+                    }
                 }
-                let event = decode(entry.payload).map_err(|e| event_error(e.to_string()))?;
+                let event = decoded.map_err(&event_error)?;
+                if let Event::Trust(t) = &event {
+                    let checked = Trusted::check(&t.change, &root).map_err(&event_error)?;
+                    if let Trusted::Revoked { revocation, .. } = &checked {
+                        let after = revoked.entry(revocation.node).or_insert(revocation.after);
+                        *after = (*after).min(revocation.after);
+                    }
+                    trusted.push(checked);
+                }
+                if let Event::Staff(s) = &event
+                    && matches!(s.change, StaffChange::PinChanged { .. })
+                {
+                    done.pins_changed = true;
+                }
                 events.push((sealed.seq, sealed.hlc, event));
                 entries.push(sealed);
             }
@@ -144,16 +205,23 @@ impl<S: PosStore> PosService<S> {
                 Some(run) if run.node == node => {
                     run.batches.push(ledger);
                     run.events.extend(events);
+                    run.trusted.extend(trusted);
                 }
                 _ => runs.push(Verified {
                     node,
                     batches: vec![ledger],
                     events,
+                    trusted,
                 }),
             }
         }
         for run in runs {
             done.entries += self.commit_run(run, now_millis)?;
+        }
+        // Hashes of staff this node has never heard of are kept too: the member arrives
+        // with the ledger that added them.
+        if !pins.is_empty() {
+            self.ledger.store_mut().save_pins(&pins)?;
         }
         Ok(done)
     }
@@ -218,6 +286,8 @@ impl<S: PosStore> PosService<S> {
                     summary: summary.clone(),
                 }),
                 Event::Inventory(e) => inventory.push(e.clone()),
+                // Checked with the batch; written from `run.trusted` below.
+                Event::Trust(_) => {}
             }
         }
         let updates: Vec<OrderUpdate<'_>> = orders
@@ -239,6 +309,7 @@ impl<S: PosStore> PosService<S> {
             drawers: drawers.values().collect(),
             days: days.iter().collect(),
             inventory: inventory.iter().collect(),
+            trust: run.trusted.iter().map(Trusted::update).collect(),
         };
         let entries: u64 = run.batches.iter().map(|b| b.entries.len() as u64).sum();
         let changes_catalog = projection.changes_catalog();
@@ -263,6 +334,9 @@ impl<S: PosStore> PosService<S> {
         }
         if changes_catalog {
             self.cache.forget_catalog();
+        }
+        if !run.trusted.is_empty() {
+            self.cache.revoked.borrow_mut().take();
         }
         // This node's next entries come after everything it has seen.
         match self.observed.observe(latest, now_millis, MAX_DRIFT_MILLIS) {

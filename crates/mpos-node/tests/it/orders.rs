@@ -26,6 +26,10 @@ pub const MANAGER: Actor = Actor {
     staff: StaffId(2),
     role: Role::Manager,
 };
+pub const OWNER: Actor = Actor {
+    staff: StaffId(9),
+    role: Role::Owner,
+};
 
 pub fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::from_code("EUR").unwrap())
@@ -34,7 +38,7 @@ pub fn eur(minor: i64) -> Money {
 pub fn service(dir: &Path) -> PosService<SqliteStore> {
     let data = DataDir::open_or_create(dir).unwrap();
     let store = data.store().unwrap();
-    PosService::new(Ledger::open(store, data.into_key()).unwrap())
+    PosService::new(Ledger::open(store, data.into_identity()).unwrap())
 }
 
 /// A service whose staff list holds the actors these tests use: an owner (who set the
@@ -180,8 +184,8 @@ fn an_order_is_paid_survives_a_restart_and_its_ledger_replays_to_the_projection(
     let size = svc.ledger().head().size();
     assert_eq!(
         size,
-        3 + 6,
-        "3 staff set-up entries; open, 2 lines, send, payment, close"
+        1 + 3 + 6,
+        "the node's certificate; 3 staff set-up entries; open, 2 lines, send, payment, close"
     );
     drop(svc);
 
@@ -193,7 +197,7 @@ fn an_order_is_paid_survives_a_restart_and_its_ledger_replays_to_the_projection(
     assert_eq!(replay_ledger(&svc)[&OrderId(7)], stored);
     let (file, _) = svc.ledger().export(Vec::new()).unwrap();
     let summary = mpos_ledger::verify(file.as_slice(), &VerifyOptions::default()).unwrap();
-    assert_eq!(summary.entries, 3 + 6);
+    assert_eq!(summary.entries, size);
 }
 
 #[test]

@@ -3,13 +3,13 @@
 
 use mpos_domain::ids::{LineId, OrderId, PaymentId};
 use mpos_domain::order::{Command, Status, Tender};
-use mpos_ledger::{EntryRef, Hlc};
-use mpos_node::NodeError;
-use mpos_node::pos::{PeerBatch, PosService, batches_after};
+use mpos_ledger::{EntryRef, Hlc, NodeCertificate, NodeKey};
+use mpos_node::pos::{PeerBatch, PosService, ReplicaRefusal, TrustCommand, batches_after};
+use mpos_node::{DataDir, Ledger, NodeError};
 use mpos_store::{LedgerStore, PosStore};
 use mpos_store_sqlite::SqliteStore;
 
-use crate::orders::{CASHIER, eur, open_cmd, req, service, staffed};
+use crate::orders::{CASHIER, OWNER, eur, open_cmd, req, staffed};
 
 /// Everything of `from`'s own ledger after `after` entries, as a peer would send it.
 fn lacking(from: &PosService<SqliteStore>, after: u64) -> Vec<PeerBatch> {
@@ -27,14 +27,33 @@ fn add(line: u128) -> Command {
     }
 }
 
-/// Node A with its staff, and node B, empty; with their data directories.
+/// A node that joined the organization whose root key is `root`, as `mpos pair join` leaves
+/// it: a key, and the certificate the root key issued for it.
+pub fn member(dir: &std::path::Path, root: &NodeKey, name: &str) -> PosService<SqliteStore> {
+    let mut data = DataDir::create_for_joining(dir).unwrap();
+    let certificate = NodeCertificate::issue(root, data.key().public(), name, 1).unwrap();
+    data.join(certificate).unwrap();
+    let store = data.store().unwrap();
+    PosService::new(Ledger::open(store, data.into_identity()).unwrap())
+}
+
+/// The organization's root key, as the node it was founded on holds it.
+pub fn root_of(founder: &PosService<SqliteStore>) -> NodeKey {
+    let root = founder.ledger().identity().root_key().unwrap();
+    NodeKey::from_secret(&root.secret_bytes())
+}
+
+/// Node A with its staff (the organization was founded on it), and node B, empty, paired
+/// into A's organization; with their data directories.
 fn two_nodes() -> (
     PosService<SqliteStore>,
     PosService<SqliteStore>,
     [tempfile::TempDir; 2],
 ) {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    (staffed(dirs[0].path()), service(dirs[1].path()), dirs)
+    let a = staffed(dirs[0].path());
+    let b = member(dirs[1].path(), &root_of(&a), "B");
+    (a, b, dirs)
 }
 
 #[test]
@@ -52,7 +71,7 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
         4,
         "the staff set-up's batch, then one per request"
     );
-    let done = b.replicate(sent.clone(), 3_000).unwrap();
+    let done = b.replicate(sent.clone(), vec![], 3_000).unwrap();
     assert_eq!((done.entries, done.held), (a.ledger().head().size(), 0));
     let store = b.ledger().store();
     assert_eq!(
@@ -64,7 +83,7 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
     assert_eq!(store.open_orders(None).unwrap().len(), 1);
 
     // The same message again (a duplicate, a replay): nothing changes.
-    let again = b.replicate(sent, 3_100).unwrap();
+    let again = b.replicate(sent, vec![], 3_100).unwrap();
     assert_eq!((again.entries, again.held), (0, 4));
 
     // B takes the payment of A's order; its entry is later than everything it saw of A.
@@ -101,7 +120,7 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
     );
 
     // A takes B's ledger back: both hold the same order, closed.
-    let done = a.replicate(lacking(&b, 0), 4_000).unwrap();
+    let done = a.replicate(lacking(&b, 0), vec![], 4_000).unwrap();
     assert_eq!(done.entries, b.ledger().head().size());
     assert_eq!(a.order(OrderId(7)).unwrap(), b.order(OrderId(7)).unwrap());
     assert!(a.ledger().store().open_orders(None).unwrap().is_empty());
@@ -126,7 +145,7 @@ fn altered_reordered_and_forged_batches_are_refused_and_nothing_is_written() {
     assert_eq!(sent[last].entries.len(), 2);
 
     let refused = |b: &mut PosService<SqliteStore>, batches: Vec<PeerBatch>, what: &str| {
-        let result = b.replicate(batches, 3_000);
+        let result = b.replicate(batches, vec![], 3_000);
         assert!(
             matches!(result, Err(NodeError::Peer(_))),
             "{what}: {result:?}"
@@ -168,8 +187,206 @@ fn altered_reordered_and_forged_batches_are_refused_and_nothing_is_written() {
     refused(&mut b, unsigned, "checkpoint without its entries");
 
     // The honest message still goes through afterwards.
-    let done = b.replicate(sent, 3_000).unwrap();
+    let done = b.replicate(sent, vec![], 3_000).unwrap();
     assert_eq!(done.entries, a.ledger().head().size());
     assert_eq!(b.ledger().head().size(), 0, "B wrote nothing of its own");
     assert_eq!(b.order(OrderId(7)).unwrap(), a.order(OrderId(7)).unwrap());
+}
+
+fn refusal(result: Result<mpos_node::pos::Replicated, NodeError>) -> ReplicaRefusal {
+    match result {
+        Err(NodeError::Peer(r)) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_node_of_another_organization_or_none_is_not_heard() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut a = staffed(dirs[0].path());
+    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    // B founded an organization of its own: A's certificate is not from B's root key.
+    let mut b = staffed(dirs[1].path());
+    let from_a = lacking(&a, 0);
+    assert!(matches!(
+        refusal(b.replicate(from_a.clone(), vec![], 2_000)),
+        ReplicaRefusal::Uncertified { .. }
+    ));
+    assert_eq!(
+        b.ledger().store().chain_head(a.ledger().node_id()).unwrap(),
+        None
+    );
+
+    // A ledger whose first entry is not its node's certificate: A's batches from the
+    // second on, passed off as the start of a ledger of a key A's root never certified.
+    let c_dir = tempfile::tempdir().unwrap();
+    let mut c = member(c_dir.path(), &root_of(&a), "C");
+    let stranger = NodeKey::from_secret(&[0x44; 32]);
+    let mut chain = mpos_ledger::ChainHead::genesis(stranger.node_id());
+    let entry = chain
+        .append(
+            Hlc::new(1_000, 0),
+            mpos_proto::event::SCHEMA,
+            b"not a certificate",
+        )
+        .unwrap();
+    let checkpoint = chain.checkpoint(&stranger).unwrap();
+    let uncertified = PeerBatch {
+        key: stranger.public(),
+        entries: vec![entry.bytes],
+        checkpoint,
+    };
+    let refused = c.replicate(vec![uncertified], vec![], 2_000);
+    assert!(matches!(
+        refusal(refused),
+        ReplicaRefusal::Uncertified { .. }
+    ));
+
+    // A node without an organization takes nobody's entries.
+    let d_dir = tempfile::tempdir().unwrap();
+    let d_data = DataDir::create_for_joining(d_dir.path()).unwrap();
+    let store = d_data.store().unwrap();
+    let mut d = PosService::new(Ledger::open(store, d_data.into_identity()).unwrap());
+    assert!(matches!(
+        refusal(d.replicate(from_a.clone(), vec![], 2_000)),
+        ReplicaRefusal::NoOrganization
+    ));
+    // C, of A's organization, takes A's ledger.
+    assert_eq!(
+        c.replicate(from_a, vec![], 2_000).unwrap().entries,
+        a.ledger().head().size()
+    );
+}
+
+#[test]
+fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
+    let (mut a, mut b, _dirs) = two_nodes();
+    let b_node = b.ledger().node_id();
+    // A (the root key's node) pairs B's key on record, then B sells and A takes it.
+    b.replicate(lacking(&a, 0), vec![], 1_000).unwrap();
+    b.execute_one(req(1, 7, open_cmd(), CASHIER), 2_000)
+        .unwrap();
+    a.replicate(lacking(&b, 0), vec![], 2_500).unwrap();
+    let held = b.ledger().head().size();
+
+    // Only an owner may revoke, with a reason, and only on the root key's node.
+    let revoke = |id: u128, reason: &str| mpos_node::pos::Request {
+        id,
+        action: mpos_node::pos::Action::Trust(TrustCommand::Revoke {
+            node: b_node,
+            reason: reason.into(),
+        }),
+        actor: Some(OWNER),
+    };
+    let as_cashier = mpos_node::pos::Request {
+        actor: Some(CASHIER),
+        ..revoke(30, "stolen")
+    };
+    assert!(a.execute_one(as_cashier, 3_000).is_err());
+    assert!(a.execute_one(revoke(31, "  "), 3_000).is_err());
+    assert!(
+        b.execute_one(revoke(32, "stolen"), 3_000).is_err(),
+        "B holds no root key"
+    );
+    a.execute_one(revoke(33, "stolen"), 3_000).unwrap();
+    let revoked = a.ledger().store().revocations().unwrap();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!((revoked[0].node, revoked[0].after), (b_node, held));
+    assert!(
+        a.execute_one(revoke(34, "again"), 3_100).is_err(),
+        "revoked once"
+    );
+
+    // B sells on; its new batches are refused by A.
+    b.execute_one(req(2, 8, open_cmd(), CASHIER), 4_000)
+        .unwrap();
+    let refused = a.replicate(lacking(&b, held), vec![], 4_500);
+    assert!(matches!(
+        refusal(refused),
+        ReplicaRefusal::Revoked { after, .. } if after == held
+    ));
+    assert_eq!(
+        a.ledger()
+            .store()
+            .chain_head(b_node)
+            .unwrap()
+            .unwrap()
+            .size(),
+        held
+    );
+    assert_eq!(a.order(OrderId(8)).unwrap(), None);
+
+    // A third node learns of the revocation from A's ledger and refuses B's new entries
+    // even when they come in the same message, after it.
+    let c_dir = tempfile::tempdir().unwrap();
+    let mut c = member(c_dir.path(), &root_of(&a), "C");
+    let mut everything = lacking(&a, 0);
+    everything.extend(lacking(&b, 0));
+    assert!(matches!(
+        refusal(c.replicate(everything, vec![], 5_000)),
+        ReplicaRefusal::Revoked { .. }
+    ));
+    c.replicate(lacking(&a, 0), vec![], 5_000).unwrap();
+    c.replicate(lacking(&b, 0)[..1].to_vec(), vec![], 5_000)
+        .unwrap();
+    assert!(c.replicate(lacking(&b, held), vec![], 5_000).is_err());
+}
+
+#[test]
+fn a_revocation_or_certificate_not_signed_by_the_root_key_is_refused() {
+    let (mut a, b, _dirs) = two_nodes();
+    // B forges a revocation of A with a key of its own, and a certificate for a stranger.
+    let impostor = NodeKey::from_secret(&[0x55; 32]);
+    let forged = [
+        mpos_domain::event::TrustChange::NodeRevoked {
+            revocation: mpos_ledger::Revocation::issue(&impostor, a.ledger().node_id(), 0, 1)
+                .to_bytes()
+                .to_vec(),
+            reason: "forged".into(),
+        },
+        mpos_domain::event::TrustChange::NodeCertified {
+            certificate: NodeCertificate::issue(&impostor, impostor.public(), "X", 1)
+                .unwrap()
+                .to_bytes(),
+        },
+    ];
+    for change in forged {
+        // Written straight into B's ledger, as a compromised terminal could.
+        let before = b.ledger().head().size();
+        let event = mpos_domain::Event::Trust(mpos_domain::event::TrustEvent {
+            by: None,
+            at: 1,
+            change,
+        });
+        let payload = mpos_proto::event::encode(&event);
+        let mut head = b.ledger().head().clone();
+        let mut entries = Vec::new();
+        if before == 0 {
+            let cert = b.ledger().identity().certificate().unwrap();
+            let intro = mpos_proto::event::encode(&mpos_domain::Event::Trust(
+                mpos_domain::event::TrustEvent {
+                    by: None,
+                    at: 1,
+                    change: mpos_domain::event::TrustChange::NodeCertified {
+                        certificate: cert.to_bytes(),
+                    },
+                },
+            ));
+            entries.push(head.append(Hlc::new(1_000, 0), 1, &intro).unwrap());
+        }
+        entries.push(head.append(Hlc::new(1_001, 0), 1, &payload).unwrap());
+        let checkpoint = head.checkpoint(b.ledger().key()).unwrap();
+        let batch = PeerBatch {
+            key: b.ledger().key().public(),
+            entries: entries.into_iter().map(|e| e.bytes).collect(),
+            checkpoint,
+        };
+        let refused = a.replicate(vec![batch], vec![], 2_000);
+        assert!(
+            matches!(refusal(refused), ReplicaRefusal::Event { .. }),
+            "a forged trust event"
+        );
+        assert!(a.ledger().store().revocations().unwrap().is_empty());
+    }
 }

@@ -717,3 +717,77 @@ fn hostile_inventory_payloads_are_refused_with_the_field_named() {
         .to_string();
     assert!(err.contains("received.quantity"), "{err}");
 }
+
+fn trust_events() -> Vec<DomainEvent> {
+    use mpos_domain::event::{TrustChange, TrustEvent};
+    use mpos_ledger::{NodeCertificate, NodeKey, Revocation};
+    let root = NodeKey::from_secret(&[0x0a; 32]);
+    let node = NodeKey::from_secret(&[0x0b; 32]);
+    let certificate = NodeCertificate::issue(&root, node.public(), "Register 2", 1_764_000_000_000)
+        .unwrap()
+        .to_bytes();
+    let revocation = Revocation::issue(&root, node.node_id(), 42, 1_764_000_100_000)
+        .to_bytes()
+        .to_vec();
+    vec![
+        DomainEvent::Trust(TrustEvent {
+            by: None,
+            at: 1_764_000_000_000,
+            change: TrustChange::NodeCertified { certificate },
+        }),
+        DomainEvent::Trust(TrustEvent {
+            by: Some(StaffId(1)),
+            at: 1_764_000_100_000,
+            change: TrustChange::NodeRevoked {
+                revocation,
+                reason: "stolen tablet".into(),
+            },
+        }),
+    ]
+}
+
+#[test]
+fn trust_events_round_trip_and_their_bytes_are_frozen() {
+    for e in trust_events() {
+        let bytes = encode(&e);
+        assert_eq!(decode(&bytes).unwrap(), e);
+        assert_eq!(encode(&decode(&bytes).unwrap()), bytes);
+    }
+    // Ed25519 signatures are deterministic, so the whole payload is: a failure is a format
+    // break of ledgers already written.
+    let revoked = hex::encode(encode(&trust_events()[1]));
+    assert_eq!(
+        revoked,
+        "42b2010a100000000000000000000000000000000110a0dde5b4ab335a96010a84014d50580143a72e714401762df66b68c26dfbdf2682aaec9f2474eca4613e424a0fbafd3ce26d7abe57c472a4dcb717f7754833e7000000000000002a0000019ab6996ea093411f7f1aa6ea2a6622e06caa6af60ff7bab8b06e1caf58589f75207272dd991323a2987560720363da4c35609633362faeef2d5e8cff867e2ef526eb963406120d73746f6c656e207461626c6574",
+        "trust event payload format changed"
+    );
+}
+
+#[test]
+fn a_trust_event_carrying_something_else_than_a_certificate_is_refused() {
+    use mpos_proto::v1;
+    use prost::Message;
+    let bytes = v1::Event {
+        kind: Some(v1::event::Kind::Trust(v1::TrustEvent {
+            by: vec![],
+            at: 1,
+            change: Some(v1::trust_event::Change::NodeCertified(vec![1, 2, 3])),
+        })),
+    }
+    .encode_to_vec();
+    let err = decode(&bytes).unwrap_err().to_string();
+    assert!(err.contains("trust_event.node_certified"), "{err}");
+    let bytes = v1::Event {
+        kind: Some(v1::event::Kind::Trust(v1::TrustEvent {
+            by: vec![],
+            at: 1,
+            change: Some(v1::trust_event::Change::NodeRevoked(v1::NodeRevoked {
+                revocation: vec![0; 132],
+                reason: String::new(),
+            })),
+        })),
+    }
+    .encode_to_vec();
+    let err = decode(&bytes).unwrap_err().to_string();
+    assert!(err.contains("revocation"), "{err}");
+}

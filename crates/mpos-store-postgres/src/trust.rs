@@ -1,0 +1,96 @@
+//! The organization's nodes: certificates and revocations, as trust events recorded them.
+
+use std::collections::HashMap;
+
+use mpos_ledger::{NodeCertificate, NodeId};
+use mpos_store::columns::{corrupt, sql_int};
+use mpos_store::{OrganizationNode, RevokedNode, StoreError, TrustUpdate};
+use postgres::{GenericClient, Row};
+
+use crate::sql::{Sql, get, u64_at};
+
+pub(crate) fn save_update<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    update: &TrustUpdate<'_>,
+) -> Result<(), StoreError> {
+    match update {
+        TrustUpdate::Certified(c) => {
+            // A node's own ledger and the ledger of the node that paired it both carry its
+            // certificate: the first one read stands.
+            sql.execute(
+                "INSERT INTO organization_node (node_id, name, certified_at, certificate)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (node_id) DO NOTHING",
+                &[
+                    &&c.node.node_id().0[..],
+                    &c.name,
+                    &sql_int(c.issued),
+                    &c.to_bytes(),
+                ],
+            )?;
+        }
+        TrustUpdate::Revoked { revocation, reason } => {
+            // The earliest cut stands if a node was revoked twice.
+            sql.execute(
+                "INSERT INTO node_revocation (node_id, standing, revoked_at, reason, revocation)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (node_id) DO UPDATE SET standing = excluded.standing,
+                    revoked_at = excluded.revoked_at, reason = excluded.reason,
+                    revocation = excluded.revocation
+                 WHERE excluded.standing < node_revocation.standing",
+                &[
+                    &&revocation.node.0[..],
+                    &sql_int(revocation.after),
+                    &sql_int(revocation.time),
+                    reason,
+                    &&revocation.to_bytes()[..],
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn revoked(r: &Row) -> Result<RevokedNode, StoreError> {
+    let node = <[u8; 16]>::try_from(get::<&[u8]>(r, "node_id")?)
+        .map(NodeId)
+        .map_err(|_| corrupt("a revoked node id is not 16 bytes"))?;
+    Ok(RevokedNode {
+        node,
+        after: u64_at(r, "standing")?,
+        at: u64_at(r, "revoked_at")?,
+        reason: get(r, "reason")?,
+    })
+}
+
+pub(crate) fn revocations<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+) -> Result<Vec<RevokedNode>, StoreError> {
+    sql.query(
+        "SELECT node_id, standing, revoked_at, reason FROM node_revocation ORDER BY revoked_at",
+        &[],
+    )?
+    .iter()
+    .map(revoked)
+    .collect()
+}
+
+pub(crate) fn nodes<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+) -> Result<Vec<OrganizationNode>, StoreError> {
+    let mut revoked: HashMap<NodeId, RevokedNode> =
+        revocations(sql)?.into_iter().map(|r| (r.node, r)).collect();
+    sql.query(
+        "SELECT certificate FROM organization_node ORDER BY name, certified_at",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        let certificate = NodeCertificate::from_bytes(get::<&[u8]>(r, "certificate")?)
+            .map_err(|e| corrupt(format!("a stored node certificate: {e}")))?;
+        Ok(OrganizationNode {
+            revoked: revoked.remove(&certificate.node.node_id()),
+            certificate,
+        })
+    })
+    .collect()
+}
