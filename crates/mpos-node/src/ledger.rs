@@ -47,8 +47,8 @@ pub struct Consistency {
 }
 
 impl<S: LedgerStore> Ledger<S> {
-    /// Opens the node's ledger, resuming from the stored head (no replay). A node with a
-    /// certificate (`Identity`) begins its ledger with it.
+    /// Opens the node's ledger, resuming from the stored head (no replay). The identity's
+    /// certificate, if any, is what `PosService` begins the ledger with.
     pub fn open(store: S, identity: impl Into<Identity>) -> Result<Ledger<S>, NodeError> {
         let identity = identity.into();
         let key = identity.key();

@@ -1,5 +1,6 @@
-//! `mpos-node` owns the running M_POS node: the data directory and the node's identity key
-//! (`data_dir`), the wall clock (`clock`), the ledger service that turns batches of events
+//! `mpos-node` owns the running M_POS node: the data directory and the node's identity key,
+//! certificate and organization (`data_dir`, `identity`), pairing new terminals
+//! (`pairing`) and TLS between nodes (`tls`), the wall clock (`clock`), the ledger service that turns batches of events
 //! into durable, signed ledger entries and reads them back as exports and proofs
 //! (`ledger`), the point-of-sale service that turns register, back-office, drawer and
 //! day commands into events, ledger entries and projections in one transaction (`pos`,
