@@ -42,7 +42,7 @@ use mpos_store::{
 mod replica;
 mod trust;
 
-pub use replica::{PeerBatch, ReplicaRefusal, Replicated, batches_after};
+pub use replica::{FromPeer, PeerBatch, ReplicaRefusal, Replicated, Witnessed, batches_after};
 pub use trust::{TrustCommand, Trusted};
 
 use crate::day::{Overlay, currency, fold, open_day, record};

@@ -89,8 +89,10 @@ impl Node {
         tracing::info!(node = %ledger.node_id(), entries = ledger.head().size(), store = ?at, "ledger opened");
         let metrics = Arc::new(Metrics::default());
         let node = ledger.node_id();
-        let (writer, writer_thread) =
-            Writer::start(PosService::new(ledger), sync, metrics.clone())?;
+        let mut service = PosService::new(ledger);
+        // The writer's first sync makes it durable, before anything is answered.
+        service.introduce(crate::clock::now_millis())?;
+        let (writer, writer_thread) = Writer::start(service, sync, metrics.clone())?;
         let spooler = crate::printing::Spooler::start(spool, node, writer.durable())?;
         Ok(Node {
             listener,

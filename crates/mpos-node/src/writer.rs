@@ -21,8 +21,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::clock;
 use crate::error::NodeError;
 use crate::metrics::Metrics;
-use crate::pos::{Applied, PeerBatch, PosService, Replicated, Request};
-use mpos_store::PinHash;
+use crate::pos::{Applied, FromPeer, PosService, Replicated, Request};
 
 /// Most requests folded into one batch: bounds a batch's latency under a flood.
 const MAX_BATCH: usize = 512;
@@ -40,7 +39,7 @@ type ReplicaReply = oneshot::Sender<Result<Replicated, NodeError>>;
 )]
 enum Job {
     Request(Request, Reply),
-    Replicate(Vec<PeerBatch>, Vec<PinHash>, ReplicaReply),
+    Replicate(FromPeer, ReplicaReply),
 }
 
 /// How many of the node's own ledger entries are known to be on disk. The print spooler
@@ -213,11 +212,11 @@ impl Writer {
                     };
                     let mut answers = Vec::new();
                     match first {
-                        Job::Replicate(batches, pins, reply) => {
+                        Job::Replicate(from, reply) => {
                             let result = if failed.load(Ordering::Acquire) {
                                 Err(disk_failed())
                             } else {
-                                service.replicate(batches, pins, clock::now_millis())
+                                service.replicate(from, clock::now_millis())
                             };
                             match &result {
                                 Ok(done) => {
@@ -325,16 +324,12 @@ impl Writer {
         })?
     }
 
-    /// Queues a peer's batches to verify and write, with its PIN hashes; answers once they
-    /// are durable (or refused, nothing written).
-    pub async fn replicate(
-        &self,
-        batches: Vec<PeerBatch>,
-        pins: Vec<PinHash>,
-    ) -> Result<Replicated, NodeError> {
+    /// Queues what a peer handed over (batches, PIN hashes, countersignatures) to verify
+    /// and write; answers once it is durable (or refused, nothing written).
+    pub async fn replicate(&self, from: FromPeer) -> Result<Replicated, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.queue
-            .send(Job::Replicate(batches, pins, tx))
+            .send(Job::Replicate(from, tx))
             .await
             .map_err(|_| NodeError::Unavailable("the node is shutting down".into()))?;
         rx.await

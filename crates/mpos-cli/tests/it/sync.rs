@@ -276,6 +276,25 @@ async fn a_paired_register_takes_the_organization_and_two_registers_converge_aft
     assert_eq!(code, 0, "{err}");
     let (code, text, err) = crate::support::run(&["ledger", "verify", s(&out)]);
     assert_eq!(code, 0, "{text}{err}");
+
+    // Witnessing: each countersigned the other's checkpoints as it took them, and handed
+    // the countersignatures over; A's own export shows B vouching for A's history.
+    let a_id = DataDir::open(&a_dir).unwrap().key().node_id().to_string();
+    let b_id = DataDir::open(&b_dir).unwrap().key().node_id().to_string();
+    let out = tmp.path().join("a.mposledger");
+    crate::support::ok(&["ledger", "export", "--data", s(&a_dir), "--out", s(&out)]);
+    let verified = crate::support::json(&["ledger", "verify", s(&out), "--json"]);
+    let a_summary = verified["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == a_id.as_str())
+        .unwrap();
+    assert!(a_summary["witnessed_by"].get(&b_id).is_some(), "{verified}");
+    assert!(
+        a_summary["witnessed_up_to"].as_u64().unwrap() > 0,
+        "{verified}"
+    );
 }
 
 /// A node identity for a test's own sync clients and servers: a key, and a certificate
@@ -515,6 +534,13 @@ impl SyncService for Forger {
         _: tonic::Request<v1::PinsRequest>,
     ) -> Result<tonic::Response<v1::PinsReply>, tonic::Status> {
         Ok(tonic::Response::new(v1::PinsReply::default()))
+    }
+
+    async fn witness(
+        &self,
+        _: tonic::Request<v1::WitnessRequest>,
+    ) -> Result<tonic::Response<v1::WitnessReply>, tonic::Status> {
+        Ok(tonic::Response::new(v1::WitnessReply::default()))
     }
 }
 

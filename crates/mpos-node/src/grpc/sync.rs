@@ -17,7 +17,7 @@ use std::time::Duration;
 use mpos_domain::Event;
 use mpos_domain::event::TrustChange;
 use mpos_domain::ids::StaffId;
-use mpos_ledger::{NodeCertificate, NodeId, PublicKey};
+use mpos_ledger::{NodeCertificate, NodeId, PublicKey, WitnessSignature};
 use mpos_proto::v1::{self, sync_client::SyncClient, sync_server::Sync};
 use mpos_store::{LedgerStore, PinHash, PosStore};
 use tokio::sync::mpsc;
@@ -28,7 +28,9 @@ use tonic::{Request, Response, Status};
 use super::PosApi;
 use crate::clock;
 use crate::error::NodeError;
-use crate::pos::{Action, PeerBatch, Request as NodeRequest, TrustCommand, batches_after};
+use crate::pos::{
+    Action, FromPeer, PeerBatch, Request as NodeRequest, TrustCommand, Witnessed, batches_after,
+};
 use crate::tls::PeerConnection;
 
 /// The metadata that carries a caller's node certificate.
@@ -334,6 +336,36 @@ impl Sync for SyncApi {
         Ok(Response::new(v1::JoinReply { certificate }))
     }
 
+    async fn witness(
+        &self,
+        request: Request<v1::WitnessRequest>,
+    ) -> Result<Response<v1::WitnessReply>, Status> {
+        let caller = self.caller(&request).await?.node.node_id();
+        let witnesses = request
+            .into_inner()
+            .witnesses
+            .iter()
+            .map(countersigned)
+            .collect::<Result<Vec<_>, _>>()?;
+        if witnesses.iter().any(|w| w.signature.witness != caller) {
+            return Err(Status::permission_denied(
+                "a node hands over its own countersignatures only",
+            ));
+        }
+        let done = self
+            .pos
+            .writer
+            .replicate(FromPeer {
+                witnesses,
+                ..FromPeer::default()
+            })
+            .await
+            .map_err(super::status)?;
+        Ok(Response::new(v1::WitnessReply {
+            kept: done.witnesses_kept,
+        }))
+    }
+
     async fn pins(
         &self,
         request: Request<v1::PinsRequest>,
@@ -367,6 +399,16 @@ pub fn peer_batch(message: v1::SyncBatch) -> Result<PeerBatch, Status> {
         key,
         entries: message.entries,
         checkpoint,
+    })
+}
+
+/// A countersignature as received.
+fn countersigned(c: &v1::Countersigned) -> Result<Witnessed, Status> {
+    Ok(Witnessed {
+        node: node_id(&c.node_id)?,
+        tree_size: c.tree_size,
+        signature: WitnessSignature::from_bytes(&c.signature)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?,
     })
 }
 
@@ -531,9 +573,24 @@ impl PosApi {
                             Err(_) => break,
                         }
                     }
-                    let done = self.writer.replicate(batches, Vec::new()).await?;
+                    let done = self.writer.replicate(FromPeer::batches(batches)).await?;
                     if done.pins_changed {
                         self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
+                    }
+                    if !done.witnessed.is_empty() {
+                        let witnesses = done
+                            .witnessed
+                            .iter()
+                            .map(|w| v1::Countersigned {
+                                node_id: w.node.0.to_vec(),
+                                tree_size: w.tree_size,
+                                signature: w.signature.to_bytes().to_vec(),
+                            })
+                            .collect();
+                        // The peer keeping them is its business: a refusal ends nothing here.
+                        if let Err(e) = client.witness(v1::WitnessRequest { witnesses }).await {
+                            tracing::warn!(%peer, error = %e.message(), "the peer did not keep this node's countersignatures");
+                        }
                     }
                 }
                 _ = refresh.tick() => {
@@ -554,7 +611,10 @@ impl PosApi {
         let pins = peer_pins(client.pins(v1::PinsRequest {}).await?.into_inner())?;
         if !pins.is_empty() {
             self.writer
-                .replicate(Vec::new(), pins)
+                .replicate(FromPeer {
+                    pins,
+                    ..FromPeer::default()
+                })
                 .await
                 .map_err(super::status)?;
         }

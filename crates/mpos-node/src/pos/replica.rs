@@ -18,7 +18,9 @@ use mpos_domain::drawer::{Drawer, apply_drawer};
 use mpos_domain::ids::{DrawerId, OrderId};
 use mpos_domain::order::{Order, Status, apply};
 use mpos_domain::staff::StaffChange;
-use mpos_ledger::{ChainBreak, ChainHead, EntryRef, Hlc, NodeId, PublicKey, SignedCheckpoint};
+use mpos_ledger::{
+    ChainBreak, ChainHead, EntryRef, Hlc, NodeId, PublicKey, SignedCheckpoint, WitnessSignature,
+};
 use mpos_proto::event::{SCHEMA, decode};
 use mpos_store::{ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection, StoreError};
 
@@ -37,6 +39,32 @@ pub struct PeerBatch {
     pub checkpoint: SignedCheckpoint,
 }
 
+/// What a peer hands over: batches of ledgers, its PIN hashes, and its countersignatures
+/// of checkpoints this node holds.
+#[derive(Debug, Clone, Default)]
+pub struct FromPeer {
+    pub batches: Vec<PeerBatch>,
+    pub pins: Vec<PinHash>,
+    pub witnesses: Vec<Witnessed>,
+}
+
+impl FromPeer {
+    pub fn batches(batches: Vec<PeerBatch>) -> FromPeer {
+        FromPeer {
+            batches,
+            ..FromPeer::default()
+        }
+    }
+}
+
+/// A node's countersignature of `node`'s checkpoint at `tree_size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Witnessed {
+    pub node: NodeId,
+    pub tree_size: u64,
+    pub signature: WitnessSignature,
+}
+
 /// What a replicated message changed here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replicated {
@@ -47,6 +75,11 @@ pub struct Replicated {
     /// Whether a staff member's PIN changed in what was written: the peer's PIN hashes
     /// are then worth asking for.
     pub pins_changed: bool,
+    /// This node's countersignatures of the latest checkpoint it took of each node, kept
+    /// here and for the peer to keep.
+    pub witnessed: Vec<Witnessed>,
+    /// The peer's countersignatures verified and kept.
+    pub witnesses_kept: u64,
 }
 
 /// Why a peer's message was refused; nothing of it was written.
@@ -70,6 +103,12 @@ pub enum ReplicaRefusal {
     Revoked { node: NodeId, after: u64 },
     #[error("this node belongs to no organization (no certificate): it takes no peer's entries")]
     NoOrganization,
+    #[error("a countersignature of node {node}'s checkpoint at {tree_size}: {reason}")]
+    Witness {
+        node: NodeId,
+        tree_size: u64,
+        reason: String,
+    },
 }
 
 /// A verified run of one node's batches and the events they carry.
@@ -83,15 +122,16 @@ struct Verified {
 }
 
 impl<S: PosStore> PosService<S> {
-    /// Verifies `batches` (what a peer sent) and writes every batch this node lacks, with
-    /// its projections, then keeps those of the peer's PIN hashes `pins` set later than
-    /// this node's. All of `batches` verifies or none of it is written.
-    pub fn replicate(
-        &mut self,
-        batches: Vec<PeerBatch>,
-        pins: Vec<PinHash>,
-        now_millis: u64,
-    ) -> Result<Replicated, NodeError> {
+    /// Verifies the batches a peer sent and writes every batch this node lacks, with its
+    /// projections, countersigning the latest checkpoint taken of each node; then keeps
+    /// those of the peer's PIN hashes set later than this node's, and the peer's
+    /// countersignatures that verify. All of the batches verify or none is written.
+    pub fn replicate(&mut self, from: FromPeer, now_millis: u64) -> Result<Replicated, NodeError> {
+        let FromPeer {
+            batches,
+            pins,
+            witnesses,
+        } = from;
         let mut heads: HashMap<NodeId, ChainHead> = HashMap::new();
         let mut runs: Vec<Verified> = Vec::new();
         let mut done = Replicated::default();
@@ -216,7 +256,25 @@ impl<S: PosStore> PosService<S> {
             }
         }
         for run in runs {
+            let (node, latest) = (run.node, run.batches.last().map(|b| b.checkpoint));
             done.entries += self.commit_run(run, now_millis)?;
+            // Witnessing: this node saw that checkpoint, and says so with its key. A node
+            // that later rewrites its history is contradicted by every witness.
+            if let Some(checkpoint) = latest {
+                let signature = checkpoint.witness(self.ledger.key());
+                let tree_size = checkpoint.checkpoint.tree_size;
+                self.ledger
+                    .store_mut()
+                    .add_witness(node, tree_size, &signature)?;
+                done.witnessed.push(Witnessed {
+                    node,
+                    tree_size,
+                    signature,
+                });
+            }
+        }
+        if !witnesses.is_empty() {
+            done.witnesses_kept = self.keep_witnesses(&witnesses)?;
         }
         // Hashes of staff this node has never heard of are kept too: the member arrives
         // with the ledger that added them.
@@ -224,6 +282,49 @@ impl<S: PosStore> PosService<S> {
             self.ledger.store_mut().save_pins(&pins)?;
         }
         Ok(done)
+    }
+
+    /// Keeps the countersignatures that verify: by a certified, unrevoked node of the
+    /// organization, over a checkpoint this node holds. Refuses the lot if one does not.
+    fn keep_witnesses(&mut self, witnesses: &[Witnessed]) -> Result<u64, NodeError> {
+        let store = self.ledger.store();
+        let revoked = self.revoked()?;
+        let keys: HashMap<NodeId, PublicKey> = store
+            .organization_nodes()?
+            .into_iter()
+            .map(|n| n.certificate.node)
+            .filter(|k| !revoked.contains_key(&k.node_id()))
+            .map(|k| (k.node_id(), k))
+            .collect();
+        for w in witnesses {
+            let witness = w.signature.witness;
+            let key = keys.get(&witness).ok_or_else(|| {
+                refused(ReplicaRefusal::Witness {
+                    node: w.node,
+                    tree_size: w.tree_size,
+                    reason: format!("{witness} is no certified node of this organization"),
+                })
+            })?;
+            let checkpoint = store.checkpoint_at(w.node, w.tree_size)?.ok_or_else(|| {
+                NodeError::NotFound(format!(
+                    "no checkpoint of node {} at {} entries here",
+                    w.node, w.tree_size
+                ))
+            })?;
+            if !w.signature.verify(key, &checkpoint.checkpoint) {
+                return Err(refused(ReplicaRefusal::Witness {
+                    node: w.node,
+                    tree_size: w.tree_size,
+                    reason: format!("the signature is not {witness}'s over that checkpoint"),
+                }));
+            }
+        }
+        for w in witnesses {
+            self.ledger
+                .store_mut()
+                .add_witness(w.node, w.tree_size, &w.signature)?;
+        }
+        Ok(witnesses.len() as u64)
     }
 
     /// Folds one node's verified events into the projections and commits them with its

@@ -87,6 +87,39 @@ fn owner_only(actor: Actor, what: &str) -> Result<(), NodeError> {
 }
 
 impl<S: PosStore> PosService<S> {
+    /// Begins a certified node's ledger with its certificate, if the ledger is empty: a
+    /// node that only takes others' sales is known to its peers (its countersignatures
+    /// can then be checked by anyone holding its ledger). Durable once the store syncs.
+    pub fn introduce(&mut self, now_millis: u64) -> Result<(), NodeError> {
+        let head = self.ledger.head();
+        let Some(certificate) = self.ledger.identity().certificate().cloned() else {
+            return Ok(());
+        };
+        if head.size() > 0 {
+            return Ok(());
+        }
+        let mut staged = head.clone();
+        let time = staged.last_hlc().max(self.observed).tick(now_millis);
+        let entry = staged.append(
+            time,
+            mpos_proto::event::SCHEMA,
+            &mpos_proto::event::encode(&introduction(&certificate, now_millis)),
+        )?;
+        let batch = mpos_store::LedgerBatch {
+            key: self.ledger.key().public(),
+            entries: vec![entry],
+            checkpoint: staged.checkpoint(self.ledger.key())?,
+            head: staged.clone(),
+        };
+        let projection = mpos_store::Projection {
+            trust: vec![TrustUpdate::Certified(&certificate)],
+            ..mpos_store::Projection::default()
+        };
+        self.ledger.store_mut().commit(&batch, &projection, &[])?;
+        self.ledger.adopt(staged);
+        Ok(())
+    }
+
     /// Nodes revoked, with the entries of each that stand, as this node's store says.
     pub(super) fn revoked(&self) -> Result<HashMap<NodeId, u64>, NodeError> {
         if let Some(r) = self.cache.revoked.borrow().as_ref() {

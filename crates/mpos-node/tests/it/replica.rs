@@ -4,7 +4,9 @@
 use mpos_domain::ids::{LineId, OrderId, PaymentId};
 use mpos_domain::order::{Command, Status, Tender};
 use mpos_ledger::{EntryRef, Hlc, NodeCertificate, NodeKey};
-use mpos_node::pos::{PeerBatch, PosService, ReplicaRefusal, TrustCommand, batches_after};
+use mpos_node::pos::{
+    FromPeer, PeerBatch, PosService, ReplicaRefusal, TrustCommand, batches_after,
+};
 use mpos_node::{DataDir, Ledger, NodeError};
 use mpos_store::{LedgerStore, PosStore};
 use mpos_store_sqlite::SqliteStore;
@@ -71,7 +73,7 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
         4,
         "the staff set-up's batch, then one per request"
     );
-    let done = b.replicate(sent.clone(), vec![], 3_000).unwrap();
+    let done = b.replicate(FromPeer::batches(sent.clone()), 3_000).unwrap();
     assert_eq!((done.entries, done.held), (a.ledger().head().size(), 0));
     let store = b.ledger().store();
     assert_eq!(
@@ -83,7 +85,7 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
     assert_eq!(store.open_orders(None).unwrap().len(), 1);
 
     // The same message again (a duplicate, a replay): nothing changes.
-    let again = b.replicate(sent, vec![], 3_100).unwrap();
+    let again = b.replicate(FromPeer::batches(sent), 3_100).unwrap();
     assert_eq!((again.entries, again.held), (0, 4));
 
     // B takes the payment of A's order; its entry is later than everything it saw of A.
@@ -120,7 +122,9 @@ fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
     );
 
     // A takes B's ledger back: both hold the same order, closed.
-    let done = a.replicate(lacking(&b, 0), vec![], 4_000).unwrap();
+    let done = a
+        .replicate(FromPeer::batches(lacking(&b, 0)), 4_000)
+        .unwrap();
     assert_eq!(done.entries, b.ledger().head().size());
     assert_eq!(a.order(OrderId(7)).unwrap(), b.order(OrderId(7)).unwrap());
     assert!(a.ledger().store().open_orders(None).unwrap().is_empty());
@@ -145,7 +149,7 @@ fn altered_reordered_and_forged_batches_are_refused_and_nothing_is_written() {
     assert_eq!(sent[last].entries.len(), 2);
 
     let refused = |b: &mut PosService<SqliteStore>, batches: Vec<PeerBatch>, what: &str| {
-        let result = b.replicate(batches, vec![], 3_000);
+        let result = b.replicate(FromPeer::batches(batches), 3_000);
         assert!(
             matches!(result, Err(NodeError::Peer(_))),
             "{what}: {result:?}"
@@ -187,7 +191,7 @@ fn altered_reordered_and_forged_batches_are_refused_and_nothing_is_written() {
     refused(&mut b, unsigned, "checkpoint without its entries");
 
     // The honest message still goes through afterwards.
-    let done = b.replicate(sent, vec![], 3_000).unwrap();
+    let done = b.replicate(FromPeer::batches(sent), 3_000).unwrap();
     assert_eq!(done.entries, a.ledger().head().size());
     assert_eq!(b.ledger().head().size(), 0, "B wrote nothing of its own");
     assert_eq!(b.order(OrderId(7)).unwrap(), a.order(OrderId(7)).unwrap());
@@ -210,7 +214,7 @@ fn a_node_of_another_organization_or_none_is_not_heard() {
     let mut b = staffed(dirs[1].path());
     let from_a = lacking(&a, 0);
     assert!(matches!(
-        refusal(b.replicate(from_a.clone(), vec![], 2_000)),
+        refusal(b.replicate(FromPeer::batches(from_a.clone()), 2_000)),
         ReplicaRefusal::Uncertified { .. }
     ));
     assert_eq!(
@@ -237,7 +241,7 @@ fn a_node_of_another_organization_or_none_is_not_heard() {
         entries: vec![entry.bytes],
         checkpoint,
     };
-    let refused = c.replicate(vec![uncertified], vec![], 2_000);
+    let refused = c.replicate(FromPeer::batches(vec![uncertified]), 2_000);
     assert!(matches!(
         refusal(refused),
         ReplicaRefusal::Uncertified { .. }
@@ -249,12 +253,14 @@ fn a_node_of_another_organization_or_none_is_not_heard() {
     let store = d_data.store().unwrap();
     let mut d = PosService::new(Ledger::open(store, d_data.into_identity()).unwrap());
     assert!(matches!(
-        refusal(d.replicate(from_a.clone(), vec![], 2_000)),
+        refusal(d.replicate(FromPeer::batches(from_a.clone()), 2_000)),
         ReplicaRefusal::NoOrganization
     ));
     // C, of A's organization, takes A's ledger.
     assert_eq!(
-        c.replicate(from_a, vec![], 2_000).unwrap().entries,
+        c.replicate(FromPeer::batches(from_a), 2_000)
+            .unwrap()
+            .entries,
         a.ledger().head().size()
     );
 }
@@ -264,10 +270,12 @@ fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
     let (mut a, mut b, _dirs) = two_nodes();
     let b_node = b.ledger().node_id();
     // A (the root key's node) pairs B's key on record, then B sells and A takes it.
-    b.replicate(lacking(&a, 0), vec![], 1_000).unwrap();
+    b.replicate(FromPeer::batches(lacking(&a, 0)), 1_000)
+        .unwrap();
     b.execute_one(req(1, 7, open_cmd(), CASHIER), 2_000)
         .unwrap();
-    a.replicate(lacking(&b, 0), vec![], 2_500).unwrap();
+    a.replicate(FromPeer::batches(lacking(&b, 0)), 2_500)
+        .unwrap();
     let held = b.ledger().head().size();
 
     // Only an owner may revoke, with a reason, and only on the root key's node.
@@ -301,7 +309,7 @@ fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
     // B sells on; its new batches are refused by A.
     b.execute_one(req(2, 8, open_cmd(), CASHIER), 4_000)
         .unwrap();
-    let refused = a.replicate(lacking(&b, held), vec![], 4_500);
+    let refused = a.replicate(FromPeer::batches(lacking(&b, held)), 4_500);
     assert!(matches!(
         refusal(refused),
         ReplicaRefusal::Revoked { after, .. } if after == held
@@ -324,13 +332,17 @@ fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
     let mut everything = lacking(&a, 0);
     everything.extend(lacking(&b, 0));
     assert!(matches!(
-        refusal(c.replicate(everything, vec![], 5_000)),
+        refusal(c.replicate(FromPeer::batches(everything), 5_000)),
         ReplicaRefusal::Revoked { .. }
     ));
-    c.replicate(lacking(&a, 0), vec![], 5_000).unwrap();
-    c.replicate(lacking(&b, 0)[..1].to_vec(), vec![], 5_000)
+    c.replicate(FromPeer::batches(lacking(&a, 0)), 5_000)
         .unwrap();
-    assert!(c.replicate(lacking(&b, held), vec![], 5_000).is_err());
+    c.replicate(FromPeer::batches(lacking(&b, 0)[..1].to_vec()), 5_000)
+        .unwrap();
+    assert!(
+        c.replicate(FromPeer::batches(lacking(&b, held)), 5_000)
+            .is_err()
+    );
 }
 
 #[test]
@@ -382,11 +394,94 @@ fn a_revocation_or_certificate_not_signed_by_the_root_key_is_refused() {
             entries: entries.into_iter().map(|e| e.bytes).collect(),
             checkpoint,
         };
-        let refused = a.replicate(vec![batch], vec![], 2_000);
+        let refused = a.replicate(FromPeer::batches(vec![batch]), 2_000);
         assert!(
             matches!(refusal(refused), ReplicaRefusal::Event { .. }),
             "a forged trust event"
         );
         assert!(a.ledger().store().revocations().unwrap().is_empty());
     }
+}
+
+#[test]
+fn each_node_countersigns_what_it_took_and_the_writer_keeps_only_true_countersignatures() {
+    let (mut a, mut b, _dirs) = two_nodes();
+    let (a_node, b_node) = (a.ledger().node_id(), b.ledger().node_id());
+    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    // B introduces itself (a node that only takes others' sales is known all the same).
+    b.introduce(1_500).unwrap();
+    b.introduce(1_600).unwrap();
+    assert_eq!(b.ledger().head().size(), 1, "introduced once");
+    a.replicate(FromPeer::batches(lacking(&b, 0)), 1_700)
+        .unwrap();
+
+    let done = b
+        .replicate(FromPeer::batches(lacking(&a, 0)), 2_000)
+        .unwrap();
+    let latest = a.ledger().head().size();
+    assert_eq!(done.witnessed.len(), 1);
+    let w = done.witnessed[0];
+    assert_eq!(
+        (w.node, w.tree_size, w.signature.witness),
+        (a_node, latest, b_node)
+    );
+    // B keeps its own countersignature beside A's checkpoint.
+    let mut kept_at_b = Vec::new();
+    b.ledger()
+        .store()
+        .stream_ledger(a_node, &mut |item| {
+            if let mpos_store::LedgerItem::Checkpoint(cp, ws) = item {
+                kept_at_b.push((cp.checkpoint.tree_size, ws));
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(kept_at_b.last().unwrap(), &(latest, vec![w.signature]));
+
+    // Handed to A, they are kept there too, and A's export says B witnessed it.
+    let a_latest = a.ledger().latest_checkpoint().unwrap().unwrap();
+    let a_first = lacking(&a, 0)[0].checkpoint.checkpoint.tree_size;
+    assert!(a_first < latest);
+    let forged = |mut w: mpos_node::pos::Witnessed, what: &str| {
+        match what {
+            "stranger" => {
+                let stranger = NodeKey::from_secret(&[0x66; 32]);
+                w.signature = a_latest.witness(&stranger);
+            }
+            "other checkpoint" => w.tree_size = a_first,
+            _ => w.signature.signature[0] ^= 1,
+        }
+        w
+    };
+    for what in ["stranger", "other checkpoint", "altered"] {
+        let bad = forged(w, what);
+        let result = a.replicate(
+            FromPeer {
+                witnesses: vec![w, bad],
+                ..FromPeer::default()
+            },
+            3_000,
+        );
+        assert!(
+            matches!(result, Err(NodeError::Peer(_))),
+            "{what}: {result:?}"
+        );
+    }
+    let kept = a
+        .replicate(
+            FromPeer {
+                witnesses: vec![w],
+                ..FromPeer::default()
+            },
+            3_000,
+        )
+        .unwrap();
+    assert_eq!(kept.witnesses_kept, 1);
+    let (file, _) = a.ledger().export(Vec::new()).unwrap();
+    let summary =
+        mpos_ledger::verify(file.as_slice(), &mpos_ledger::VerifyOptions::default()).unwrap();
+    let a_summary = summary.nodes.iter().find(|n| n.node == a_node).unwrap();
+    assert_eq!(a_summary.witnessed_up_to, latest);
+    assert!(a_summary.witnessed_by.contains_key(&b_node));
 }
