@@ -98,7 +98,13 @@ export function Orders({
                   {items(o.lines.filter((l) => !l.voided).length)}
                   {refunded > 0n && ` · ${money(refunded)} refunded`}
                 </span>
-                <span class={`status ${OrderStatus[o.status].toLowerCase()}`}>{OrderStatus[o.status].toLowerCase()}</span>
+                {o.conflicts.length > 0 ? (
+                  <span class="status conflict" title={o.conflicts.join("; ")}>
+                    needs a manager
+                  </span>
+                ) : (
+                  <span class={`status ${OrderStatus[o.status].toLowerCase()}`}>{OrderStatus[o.status].toLowerCase()}</span>
+                )}
                 <span class="amount">{money(o.total)}</span>
               </button>
             </li>,

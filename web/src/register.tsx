@@ -491,6 +491,12 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
             </span>
           )}
         </header>
+        {order && order.conflicts.length > 0 && (
+          <p class="conflict-note" role="alert" data-testid="order-conflicts">
+            Needs a manager: {order.conflicts.join("; ")}. Two registers changed this order while
+            apart; nothing was dropped.
+          </p>
+        )}
         {open && seats.length > 0 && (
           <div class="seats" role="group" aria-label="Seat for new items">
             {seats.map((n) => (

@@ -373,7 +373,67 @@ pub struct Totals {
     pub balance: Money,
 }
 
+/// An outcome no single terminal allows, left by edits made on two terminals at once
+/// (each deciding against what it saw) once their ledgers meet: flagged for a manager,
+/// never dropped or undone by the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// Payments, less refunds, exceed the total: two terminals took payment for one bill.
+    Overpaid { by: Money },
+    /// Closed with more to pay than was ever paid: a line was added on another terminal
+    /// while the bill was paid.
+    ClosedUnpaid { due: Money },
+    /// Voided with payments standing: paid on one terminal, voided on another.
+    VoidedWithPayments { paid: Money },
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::Overpaid { by } => write!(f, "paid {by} more than its total"),
+            Conflict::ClosedUnpaid { due } => write!(f, "closed with {due} never paid"),
+            Conflict::VoidedWithPayments { paid } => write!(f, "voided with {paid} paid"),
+        }
+    }
+}
+
 impl Order {
+    /// What a manager must look at in this order (see `Conflict`); empty almost always.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let Ok(t) = self.totals() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let taken = self
+            .payments
+            .iter()
+            .try_fold(Money::zero(self.currency), |sum, p| {
+                sum.checked_add(p.amount)
+            });
+        match self.status {
+            Status::Voided if t.paid.minor() > 0 => {
+                out.push(Conflict::VoidedWithPayments { paid: t.paid });
+            }
+            // Refunds after closing are a manager's own doing: what counts is whether the
+            // bill was ever paid in full.
+            Status::Closed => {
+                if let Ok(taken) = taken
+                    && let Ok(due) = t.total.checked_sub(taken)
+                    && due.minor() > 0
+                {
+                    out.push(Conflict::ClosedUnpaid { due });
+                }
+            }
+            _ => {}
+        }
+        if self.status != Status::Voided && t.balance.minor() < 0 {
+            out.push(Conflict::Overpaid {
+                by: Money::new(-t.balance.minor(), self.currency),
+            });
+        }
+        out
+    }
+
     pub fn line(&self, id: LineId) -> Option<&Line> {
         self.lines.iter().find(|l| l.id == id)
     }

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod day;
 pub mod demo;
+pub mod digest;
 pub mod error;
 pub mod escpos;
 pub mod grpc;

@@ -16,6 +16,7 @@ pub struct Metrics {
     pub ledger_entries: AtomicU64,
     pub replicated_entries: AtomicU64,
     pub peer_refusals: AtomicU64,
+    pub order_conflicts: AtomicU64,
     pub logins_ok: AtomicU64,
     pub logins_refused: AtomicU64,
 }
@@ -82,6 +83,13 @@ impl Metrics {
             "counter",
             "Messages from peers refused because their entries did not verify.",
             &[("", get(&self.peer_refusals))],
+        );
+        family(
+            "mpos_order_conflicts_total",
+            "counter",
+            "Orders that edits from other terminals left needing a manager (paid twice, \
+             closed unpaid, voided with payments).",
+            &[("", get(&self.order_conflicts))],
         );
         family(
             "mpos_logins_total",

@@ -34,6 +34,7 @@ use mpos_domain::staff::{StaffChange, StaffCommand, StaffMember, decide_staff};
 use mpos_domain::{Event, Refusal};
 use mpos_ledger::{EntryRef, NodeId, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
+use mpos_store::clock::{EntityClock, entities};
 use mpos_store::{
     AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection,
     StockWanted, StoreError,
@@ -599,6 +600,8 @@ struct Working {
     inventory: Vec<InventoryEvent>,
     /// Nodes certified or revoked by the batch.
     trust: Vec<Trusted>,
+    /// The entities the batch put, as of its entries' times.
+    clocks: Vec<EntityClock>,
     /// What the batch has moved for each order so far (the store holds the rest).
     taken: HashMap<OrderId, Taken>,
     /// The batch's ledger entries so far.
@@ -1729,9 +1732,16 @@ impl<S: PosStore> PosService<S> {
                 // Kept only if every event of the request is appended.
                 let mut new_receipts = Vec::new();
                 let mut new_days = Vec::new();
+                let mut new_clocks = Vec::new();
                 for e in &events {
                     time = time.tick(now_millis);
                     let entry = head.append(time, SCHEMA, &encode(e))?;
+                    // What it puts whole stands from this time on, on every node.
+                    new_clocks.extend(entities(e).into_iter().map(|entity| EntityClock {
+                        key: entity,
+                        hlc: entry.hlc.0,
+                        node: key.node_id(),
+                    }));
                     // A closed order gets its receipt code, signed over the closing entry.
                     if let (Event::Order(oe), Some(o)) = (e, &order)
                         && oe.change == Change::Closed
@@ -1760,6 +1770,7 @@ impl<S: PosStore> PosService<S> {
                 staged = head;
                 receipts.extend(new_receipts);
                 w.days.extend(new_days);
+                w.clocks.extend(new_clocks);
                 for e in &events {
                     match e {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
@@ -1859,6 +1870,8 @@ impl<S: PosStore> PosService<S> {
                 days: w.days.iter().collect(),
                 inventory: w.inventory.iter().collect(),
                 trust: w.trust.iter().map(Trusted::update).collect(),
+                clocks: w.clocks.clone(),
+                order_entries: Vec::new(),
             };
             self.ledger
                 .store_mut()

@@ -271,6 +271,23 @@ impl PosStore for Store {
         }
     }
 
+    fn entity_clocks(
+        &self,
+        keys: &[mpos_store::clock::EntityKey],
+    ) -> Result<Vec<mpos_store::clock::EntityClock>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.entity_clocks(keys),
+            Store::Postgres(s) => s.entity_clocks(keys),
+        }
+    }
+
+    fn order_entries(&self, order: OrderId) -> Result<Vec<(NodeId, u64, u64)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.order_entries(order),
+            Store::Postgres(s) => s.order_entries(order),
+        }
+    }
+
     fn organization_nodes(&self) -> Result<Vec<OrganizationNode>, StoreError> {
         match self {
             Store::Sqlite(s) => s.organization_nodes(),

@@ -222,6 +222,7 @@ impl Writer {
                                 Ok(done) => {
                                     all += done.entries;
                                     Metrics::add(&metrics.replicated_entries, done.entries);
+                                    Metrics::add(&metrics.order_conflicts, done.conflicts_flagged);
                                 }
                                 Err(NodeError::Peer(_)) => {
                                     Metrics::add(&metrics.peer_refusals, 1);

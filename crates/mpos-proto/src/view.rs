@@ -93,6 +93,7 @@ pub fn order_view(o: &Order) -> Result<v1::OrderView, MoneyError> {
         source: Some(source_to_wire(&o.source)),
         fired_courses: o.fired_courses.clone(),
         location: opt_id(o.location.map(|l| l.0)),
+        conflicts: o.conflicts().iter().map(ToString::to_string).collect(),
     })
 }
 

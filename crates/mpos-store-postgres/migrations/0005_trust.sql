@@ -19,3 +19,25 @@ CREATE TABLE node_revocation (
     reason     TEXT NOT NULL,
     revocation BYTEA NOT NULL
 );
+
+-- When each shared entity (a menu row, a staff member, a table, a stock item...) was last
+-- put: the time (HLC) and node of the change that stands. Changes made on several nodes
+-- arrive in any order; the latest stands everywhere.
+CREATE TABLE entity_clock (
+    kind    TEXT NOT NULL,
+    id      BYTEA NOT NULL,
+    hlc     BIGINT NOT NULL,
+    node_id BYTEA NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+
+-- Entries of other nodes' ledgers that carry an event of an order (this node's own are
+-- found through the request records): concurrent changes to one order from several
+-- terminals are folded again in time order when they arrive out of it.
+CREATE TABLE order_event (
+    order_id BYTEA NOT NULL,
+    node_id  BYTEA NOT NULL,
+    seq      BIGINT NOT NULL,
+    PRIMARY KEY (order_id, node_id, seq)
+);
+CREATE INDEX request_by_order ON request (order_id) WHERE order_id IS NOT NULL;

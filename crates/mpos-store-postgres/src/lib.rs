@@ -569,6 +569,12 @@ fn save_projection(
     for update in &projection.trust {
         trust::save_update(s, update)?;
     }
+    for clock in &projection.clocks {
+        trust::save_clock(s, clock)?;
+    }
+    for (order, seq) in &projection.order_entries {
+        trust::save_order_entry(s, node, *order, *seq)?;
+    }
     Ok(())
 }
 
@@ -641,6 +647,17 @@ impl PosStore for PgStore {
 
     fn settings(&self) -> Result<Option<Settings>, StoreError> {
         self.with(menu::settings)
+    }
+
+    fn entity_clocks(
+        &self,
+        keys: &[mpos_store::clock::EntityKey],
+    ) -> Result<Vec<mpos_store::clock::EntityClock>, StoreError> {
+        self.with(|s| trust::entity_clocks(s, keys))
+    }
+
+    fn order_entries(&self, order: OrderId) -> Result<Vec<(NodeId, u64, u64)>, StoreError> {
+        self.with(|s| trust::order_entries(s, order))
     }
 
     fn organization_nodes(&self) -> Result<Vec<mpos_store::OrganizationNode>, StoreError> {

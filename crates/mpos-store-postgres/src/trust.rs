@@ -94,3 +94,83 @@ pub(crate) fn nodes<C: GenericClient>(
     })
     .collect()
 }
+
+/// Records the change that now stands for each entity a batch put.
+pub(crate) fn save_clock<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    clock: &mpos_store::clock::EntityClock,
+) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO entity_clock (kind, id, hlc, node_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (kind, id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id",
+        &[
+            &clock.key.kind,
+            &clock.key.id,
+            &sql_int(clock.hlc),
+            &&clock.node.0[..],
+        ],
+    )?;
+    Ok(())
+}
+
+fn node_of(bytes: &[u8]) -> Result<NodeId, StoreError> {
+    <[u8; 16]>::try_from(bytes)
+        .map(NodeId)
+        .map_err(|_| corrupt("a node id is not 16 bytes"))
+}
+
+pub(crate) fn entity_clocks<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    keys: &[mpos_store::clock::EntityKey],
+) -> Result<Vec<mpos_store::clock::EntityClock>, StoreError> {
+    let mut out = Vec::new();
+    for key in keys {
+        if let Some(r) = sql.query_opt(
+            "SELECT hlc, node_id FROM entity_clock WHERE kind = $1 AND id = $2",
+            &[&key.kind, &key.id],
+        )? {
+            out.push(mpos_store::clock::EntityClock {
+                key: key.clone(),
+                hlc: u64_at(&r, "hlc")?,
+                node: node_of(get(&r, "node_id")?)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Remembers which entries of `node` carry an event of an order.
+pub(crate) fn save_order_entry<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    node: NodeId,
+    order: mpos_domain::ids::OrderId,
+    seq: u64,
+) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO order_event (order_id, node_id, seq) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+        &[&&order.0.to_be_bytes()[..], &&node.0[..], &sql_int(seq)],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn order_entries<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    order: mpos_domain::ids::OrderId,
+) -> Result<Vec<(NodeId, u64, u64)>, StoreError> {
+    sql.query(
+        "SELECT node_id, first_seq, last_seq FROM request WHERE order_id = $1
+         UNION ALL SELECT node_id, seq AS first_seq, seq AS last_seq FROM order_event
+            WHERE order_id = $1",
+        &[&&order.0.to_be_bytes()[..]],
+    )?
+    .iter()
+    .map(|r| {
+        Ok((
+            node_of(get(r, "node_id")?)?,
+            u64_at(r, "first_seq")?,
+            u64_at(r, "last_seq")?,
+        ))
+    })
+    .collect()
+}

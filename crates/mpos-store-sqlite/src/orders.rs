@@ -460,6 +460,12 @@ fn save_projection(
     for update in &projection.trust {
         crate::trust::save_update(tx, update)?;
     }
+    for clock in &projection.clocks {
+        crate::trust::save_clock(tx, clock)?;
+    }
+    for (order, seq) in &projection.order_entries {
+        crate::trust::save_order_entry(tx, node, *order, *seq)?;
+    }
     if projection.changes_catalog() {
         tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")
             .map_err(db)?
@@ -616,6 +622,17 @@ impl PosStore for SqliteStore {
 
     fn settings(&self) -> Result<Option<Settings>, StoreError> {
         crate::menu::settings(self.conn())
+    }
+
+    fn entity_clocks(
+        &self,
+        keys: &[mpos_store::clock::EntityKey],
+    ) -> Result<Vec<mpos_store::clock::EntityClock>, StoreError> {
+        crate::trust::entity_clocks(self.conn(), keys)
+    }
+
+    fn order_entries(&self, order: OrderId) -> Result<Vec<(NodeId, u64, u64)>, StoreError> {
+        crate::trust::order_entries(self.conn(), order)
     }
 
     fn organization_nodes(&self) -> Result<Vec<mpos_store::OrganizationNode>, StoreError> {

@@ -94,3 +94,91 @@ pub(crate) fn nodes(conn: &Connection) -> Result<Vec<OrganizationNode>, StoreErr
         },
     )
 }
+
+/// Records the change that now stands for each entity a batch put.
+pub(crate) fn save_clock(
+    tx: &Transaction<'_>,
+    clock: &mpos_store::clock::EntityClock,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO entity_clock (kind, id, hlc, node_id) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id",
+    )
+    .map_err(db)?
+    .execute(params![
+        clock.key.kind,
+        clock.key.id,
+        sql_int(clock.hlc),
+        &clock.node.0[..]
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) fn entity_clocks(
+    conn: &Connection,
+    keys: &[mpos_store::clock::EntityKey],
+) -> Result<Vec<mpos_store::clock::EntityClock>, StoreError> {
+    let mut out = Vec::new();
+    for key in keys {
+        out.extend(rows(
+            conn,
+            "SELECT hlc, node_id FROM entity_clock WHERE kind = ?1 AND id = ?2",
+            params![key.kind, key.id],
+            |r| {
+                Ok(mpos_store::clock::EntityClock {
+                    key: key.clone(),
+                    hlc: read_u64(r, "hlc")?,
+                    node: node_of(get(r, "node_id")?)?,
+                })
+            },
+        )?);
+    }
+    Ok(out)
+}
+
+fn node_of(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
+    <[u8; 16]>::try_from(bytes.as_slice())
+        .map(NodeId)
+        .map_err(|_| StoreError::Corrupt("a node id is not 16 bytes".into()))
+}
+
+/// Remembers which entries of `node` carry an event of an order.
+pub(crate) fn save_order_entry(
+    tx: &Transaction<'_>,
+    node: NodeId,
+    order: mpos_domain::ids::OrderId,
+    seq: u64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO order_event (order_id, node_id, seq) VALUES (?1, ?2, ?3)",
+    )
+    .map_err(db)?
+    .execute(params![
+        &order.0.to_be_bytes()[..],
+        &node.0[..],
+        sql_int(seq)
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) fn order_entries(
+    conn: &Connection,
+    order: mpos_domain::ids::OrderId,
+) -> Result<Vec<(NodeId, u64, u64)>, StoreError> {
+    rows(
+        conn,
+        "SELECT node_id, first_seq, last_seq FROM request WHERE order_id = ?1
+         UNION ALL SELECT node_id, seq AS first_seq, seq AS last_seq FROM order_event
+            WHERE order_id = ?1",
+        [&order.0.to_be_bytes()[..]],
+        |r| {
+            Ok((
+                node_of(get(r, "node_id")?)?,
+                read_u64(r, "first_seq")?,
+                read_u64(r, "last_seq")?,
+            ))
+        },
+    )
+}

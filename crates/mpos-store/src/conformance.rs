@@ -2057,7 +2057,8 @@ fn open_drawer(id: u128, name: &str, location: Option<LocationId>, at: u64) -> D
 
 /// PIN hashes keep the latest change whoever sent it; a node's certificate is recorded once
 /// however many ledgers carry it; a revocation is kept even for a node never seen, and the
-/// earliest cut of two stands. All of it survives a restart.
+/// earliest cut of two stands; all of it survives a restart. Entity clocks and the entries
+/// of an order read back as written.
 pub fn pins_and_the_organizations_nodes_read_back<B: Backend>(backend: &mut B)
 where
     B::Store: PosStore,
@@ -2134,4 +2135,63 @@ where
         (bar.node_id(), 7, 100, "stolen")
     );
     assert_eq!(store.pin_hash(ana).unwrap().as_deref(), Some("ana-3"));
+
+    // The change that stands for each entity put; and where an order's events are: its
+    // requests' entries and the entries recorded for it.
+    use crate::clock::{EntityClock, EntityKey};
+    let mut store = store;
+    let key = |kind: &str, id: u8| EntityKey {
+        kind: kind.into(),
+        id: vec![id; 16],
+    };
+    let clock = |k: EntityKey, hlc, node: u8| EntityClock {
+        key: k,
+        hlc,
+        node: mpos_ledger::NodeId([node; 16]),
+    };
+    let order = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0400);
+    let ledger = till.ledger(2);
+    let own = ledger.key.node_id();
+    let first = ledger.entries[0].seq;
+    store
+        .commit(
+            &ledger,
+            &Projection {
+                clocks: vec![clock(key("item", 1), 5, 1), clock(key("staff", 2), 6, 1)],
+                order_entries: vec![(order, first + 1)],
+                ..Projection::default()
+            },
+            &[crate::AppliedRequest {
+                request: 0x77,
+                order: Some(order),
+                node: own,
+                first_seq: first,
+                last_seq: first,
+                action: "test".into(),
+            }],
+        )
+        .unwrap();
+    let ledger = till.ledger(1);
+    store
+        .commit(
+            &ledger,
+            &Projection {
+                clocks: vec![clock(key("item", 1), 9, 2)],
+                ..Projection::default()
+            },
+            &[],
+        )
+        .unwrap();
+    let mut clocks = store
+        .entity_clocks(&[key("item", 1), key("staff", 2), key("table", 3)])
+        .unwrap();
+    clocks.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        clocks,
+        vec![clock(key("item", 1), 9, 2), clock(key("staff", 2), 6, 1)]
+    );
+    let mut entries = store.order_entries(order).unwrap();
+    entries.sort();
+    assert_eq!(entries, vec![(own, first, first), (own, first + 1, first + 1)]);
+    assert!(store.order_entries(OrderId(1)).unwrap().is_empty());
 }

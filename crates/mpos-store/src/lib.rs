@@ -5,6 +5,7 @@
 //! Architecture invariant: a write the store acknowledges is durable (fsynced) before the
 //! call returns, and a batch is all or nothing.
 
+pub mod clock;
 pub mod columns;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -166,6 +167,11 @@ pub struct Projection<'a> {
     /// Nodes certified or revoked, checked against the organization's root key before
     /// they get here.
     pub trust: Vec<TrustUpdate<'a>>,
+    /// The entities the batch put, with the change that now stands for each.
+    pub clocks: Vec<clock::EntityClock>,
+    /// Entries (seq) of the batch's node that carry an event of an order, for a replica:
+    /// with the request records, they find every event of an order again.
+    pub order_entries: Vec<(OrderId, u64)>,
 }
 
 /// A staff member's PIN hash (an argon2 PHC string) and when it was set: the time (HLC) of
@@ -378,6 +384,15 @@ pub trait PosStore: LedgerStore + InventoryStore {
     }
 
     fn settings(&self) -> Result<Option<Settings>, StoreError>;
+
+    /// When each of `keys` was last put (those never put are left out).
+    fn entity_clocks(
+        &self,
+        keys: &[clock::EntityKey],
+    ) -> Result<Vec<clock::EntityClock>, StoreError>;
+    /// Where every event of `order` is, whoever wrote it: runs of entries `(node, first,
+    /// last)` that hold them (among events of other things).
+    fn order_entries(&self, order: OrderId) -> Result<Vec<(NodeId, u64, u64)>, StoreError>;
 
     /// Every node of the organization whose certificate this store holds, by name, with
     /// its revocation if any.

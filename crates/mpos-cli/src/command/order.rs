@@ -173,6 +173,12 @@ pub enum OrderCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Orders a manager must look at: paid twice, closed with a line never paid, or voided
+    /// with payments, left by two terminals editing one order at once while apart.
+    Conflicts {
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 /// A tender in a word: "cash", "card" or the other tender's name.
@@ -327,6 +333,7 @@ fn print_order(o: &v1::OrderView, as_json: bool) {
             "tips_minor": o.tips,
             "balance_minor": o.balance,
             "payments": o.payments.iter().map(|p| json!({"id": show_id(&p.id), "tender": tender_name(p.tender.as_ref()), "amount_minor": p.amount, "change_due_minor": p.change_due, "refunded_minor": p.refunded})).collect::<Vec<_>>(),
+            "conflicts": o.conflicts,
         }));
         return;
     }
@@ -394,6 +401,9 @@ fn print_order(o: &v1::OrderView, as_json: bool) {
     // A closed order owes nothing; what a refund gave back shows on its payment.
     if o.status == v1::OrderStatus::Open as i32 {
         say!("  balance due {:>35}", minor(o.balance));
+    }
+    for c in &o.conflicts {
+        say!("  NEEDS A MANAGER: {c}");
     }
 }
 
@@ -758,6 +768,34 @@ pub fn order(cmd: OrderCommand) -> Result<Outcome> {
                     output::json(&json!({ "text": r.text, "code": r.code }));
                 } else {
                     say!("{}", r.text.trim_end());
+                }
+                return Ok(Outcome::Ok);
+            }
+            OrderCommand::Conflicts { target } => {
+                let mut c = connect(&target.target).await?;
+                let orders = c
+                    .list_orders(authed(v1::ListOrdersRequest {
+                        limit: 200,
+                        conflicted: true,
+                        ..Default::default()
+                    })?)
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .orders;
+                if target.json {
+                    output::json(&json!({
+                        "orders": orders.iter().map(|o| json!({
+                            "id": show_id(&o.id),
+                            "number": o.number,
+                            "conflicts": o.conflicts,
+                        })).collect::<Vec<_>>(),
+                    }));
+                } else if orders.is_empty() {
+                    say!("no order needs a manager");
+                }
+                for o in orders.iter().filter(|_| !target.json) {
+                    say!("{}  {}  {}", o.number, show_id(&o.id), o.conflicts.join("; "));
                 }
                 return Ok(Outcome::Ok);
             }

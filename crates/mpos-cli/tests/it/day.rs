@@ -584,6 +584,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                     before_id: before_id.clone(),
                     limit: 7,
                     number: String::new(),
+                    conflicted: false,
                 },
             ))
             .await
@@ -606,6 +607,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                 before: 0,
                 limit: 1,
                 number: String::new(),
+                conflicted: false,
             },
         ))
         .await
@@ -621,6 +623,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                 before: 0,
                 limit: 0,
                 number: first.number.to_lowercase(),
+                conflicted: false,
             },
         ))
         .await
@@ -641,6 +644,7 @@ async fn a_service_day_closes_with_a_z_report_that_matches_an_independent_count(
                 before: 0,
                 limit: 0,
                 number: "%".into(),
+                conflicted: false,
             },
         ))
         .await

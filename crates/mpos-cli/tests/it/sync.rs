@@ -717,3 +717,109 @@ async fn a_member_sending_altered_or_reordered_entries_is_refused_and_nothing_is
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bill_paid_on_two_registers_apart_is_flagged_for_a_manager_on_both() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let session = tmp.path().join("session.json");
+    set_up_cafe(&a_dir);
+    let (pa, pb) = (Ports::new(), Ports::new());
+    let a = serve_synced(&a_dir, pa, &[]);
+    let code = invite(&a.addr, &session, "Register 2");
+    crate::support::ok(&[
+        "pair",
+        "join",
+        "--data",
+        s(&b_dir),
+        "--peer",
+        &pa.sync_addr(),
+        "--code",
+        &code,
+    ]);
+    drop(a);
+    let a = serve_synced(&a_dir, pa, &[pb.sync_addr()]);
+    let b = serve_synced(&b_dir, pb, &[pa.sync_addr()]);
+    eventually("Bao logging in at the new register", || async {
+        logs_in(&b.addr, 2, "1357").await
+    })
+    .await;
+    // A ticket opened on A reaches B.
+    let mut c = client(&a.addr).await;
+    let token = login(&mut c, 2, "1357").await;
+    crate::serve::open_ticket(&mut c, &token, 31).await;
+    eventually("the open ticket reaching B", || async {
+        orders(&b.addr).await.iter().any(|o| o.0 == "T-31")
+    })
+    .await;
+
+    // Apart, each register takes the whole bill: each decides against what it sees.
+    drop((a, b));
+    let a = serve_synced(&a_dir, pa, &[]);
+    let b = serve_synced(&b_dir, pb, &[]);
+    let mut c = client(&a.addr).await;
+    let token = login(&mut c, 2, "1357").await;
+    let paid = crate::serve::pay_ticket(&mut c, &token, 31).await;
+    assert_eq!(paid.order.unwrap().balance, 0);
+    let mut c = client(&b.addr).await;
+    let token = login(&mut c, 2, "1357").await;
+    let paid = c
+        .take_payment(authed(
+            &token,
+            v1::TakePaymentRequest {
+                drawer: Vec::new(),
+                request_id: crate::serve::id(0xb0b),
+                order: crate::serve::id(31),
+                payment: crate::serve::id(0xb0c),
+                tender: Some(v1::Tender {
+                    kind: Some(v1::tender::Kind::CardReference("AUTH 99".into())),
+                }),
+                amount: 1_010,
+                tip: 0,
+                cash_received: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(paid.order.unwrap().balance, 0);
+    for server in [&a, &b] {
+        let out = cli_ok(
+            &server.addr,
+            &session,
+            &["login", "--staff", "Ana", "--pin", "4821"],
+        );
+        assert!(!out.is_empty());
+        let none = cli_ok(&server.addr, &session, &["order", "conflicts"]);
+        assert!(none.contains("no order needs a manager"), "{none}");
+    }
+
+    // Together again: both registers hold both payments, and both flag the bill; nothing
+    // was dropped.
+    drop((a, b));
+    let a = serve_synced(&a_dir, pa, &[pb.sync_addr()]);
+    let b = serve_synced(&b_dir, pb, &[pa.sync_addr()]);
+    for server in [&a, &b] {
+        cli_ok(
+            &server.addr,
+            &session,
+            &["login", "--staff", "Ana", "--pin", "4821"],
+        );
+        eventually("the bill flagged", || async {
+            let out = cli(&server.addr, &session, &["order", "conflicts", "--json"]).1;
+            out.contains("more than its total")
+        })
+        .await;
+        let out = cli_ok(&server.addr, &session, &["order", "conflicts", "--json"]);
+        let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let flagged = listed["orders"].as_array().unwrap();
+        assert_eq!(flagged.len(), 1, "{listed}");
+        assert_eq!(flagged[0]["number"], "T-31");
+        assert_eq!(
+            flagged[0]["conflicts"][0], "paid 10.10 EUR more than its total",
+            "{listed}"
+        );
+        assert_eq!(metric(&server.addr, "mpos_order_conflicts_total").await, 1);
+    }
+    assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
+}

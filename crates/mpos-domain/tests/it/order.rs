@@ -5,8 +5,8 @@ use mpos_domain::ids::{
     CategoryId, DiscountId, ItemId, LineId, OrderId, PaymentId, StaffId, StationId, TableId,
 };
 use mpos_domain::order::{
-    Change, Command, DiscountKind, DiscountTarget, KitchenStatus, Order, OrderEvent, OrderKind,
-    Source, Status, Tender, apply, decide,
+    Change, Command, Conflict, DiscountKind, DiscountTarget, KitchenStatus, Order, OrderEvent,
+    OrderKind, Source, Status, Tender, apply, decide,
 };
 use mpos_domain::staff::{Actor, GUEST, Role};
 use mpos_domain::{Currency, Money, PriceMode, Refusal, TaxRate, split};
@@ -815,4 +815,113 @@ fn a_guest_orders_only_their_own_self_order_at_a_table() {
         run(&mut staff_order, line(2), GUEST_AT_TABLE),
         Err(Refusal::NotAllowed { .. })
     ));
+}
+
+/// Two terminals, each deciding against what it saw: `a` and `b` start from the same
+/// order, and their changes are folded together (as the node folds them, in time order).
+fn on_two_terminals(
+    start: &Option<Order>,
+    a: Vec<(Command, Actor)>,
+    b: Vec<(Command, Actor)>,
+) -> Option<Order> {
+    let decided = |cmds: Vec<(Command, Actor)>| {
+        let mut o = start.clone();
+        let mut changes = Vec::new();
+        for (cmd, actor) in cmds {
+            for c in run(&mut o, cmd, actor).unwrap() {
+                changes.push((c, actor));
+            }
+        }
+        changes
+    };
+    let mut merged = start.clone();
+    for (change, actor) in decided(a).into_iter().chain(decided(b)) {
+        let event = OrderEvent {
+            order: OrderId(7),
+            by: actor.staff,
+            at: 2_000,
+            change,
+        };
+        merged = apply(merged.take(), &event);
+    }
+    merged
+}
+
+fn pay(payment: u128, minor: i64) -> (Command, Actor) {
+    (
+        Command::TakePayment {
+            payment: PaymentId(payment),
+            tender: Tender::Card {
+                reference: format!("AUTH {payment}"),
+            },
+            amount: eur(minor),
+            tip: eur(0),
+            cash_received: None,
+            drawer: None,
+        },
+        CASHIER,
+    )
+}
+
+#[test]
+fn outcomes_only_two_terminals_at_once_can_leave_are_flagged_for_a_manager() {
+    let mut o = open(PriceMode::Inclusive, 2);
+    add(&mut o, 1, item("Pho", 1_200, 1, 80_000), None);
+    assert_eq!(o.as_ref().unwrap().conflicts(), vec![]);
+
+    // Both registers take the whole bill.
+    let both_paid = on_two_terminals(&o, vec![pay(10, 1_200)], vec![pay(11, 1_200)]).unwrap();
+    assert_eq!(
+        both_paid.conflicts(),
+        vec![Conflict::Overpaid { by: eur(1_200) }]
+    );
+
+    // One pays the bill as the other adds a drink.
+    let drink = (
+        Command::AddLine {
+            line: LineId(2),
+            item: item("Tea", 300, 1, 80_000),
+            seat: None,
+            course: 1,
+            note: String::new(),
+        },
+        CASHIER,
+    );
+    let paid_then_added = on_two_terminals(&o, vec![pay(12, 1_200)], vec![drink]).unwrap();
+    assert_eq!(paid_then_added.status, Status::Closed);
+    assert_eq!(
+        paid_then_added.conflicts(),
+        vec![Conflict::ClosedUnpaid { due: eur(300) }]
+    );
+
+    // One voids it as the other takes payment.
+    let void = (
+        Command::VoidOrder {
+            reason: "walked out".into(),
+        },
+        MANAGER,
+    );
+    let voided_and_paid = on_two_terminals(&o, vec![void], vec![pay(13, 500)]).unwrap();
+    assert_eq!(
+        voided_and_paid.conflicts(),
+        vec![Conflict::VoidedWithPayments { paid: eur(500) }]
+    );
+
+    // On one terminal the same steps are refused or fine: nothing to flag, and a refund
+    // after closing is a manager's doing, not a conflict.
+    let mut alone = o.clone();
+    run(&mut alone, pay(14, 1_200).0, CASHIER).unwrap();
+    assert!(run(&mut alone, pay(15, 1_200).0, CASHIER).is_err());
+    run(
+        &mut alone,
+        Command::Refund {
+            payment: PaymentId(14),
+            amount: eur(200),
+            reason: "cold".into(),
+            drawer: None,
+        },
+        MANAGER,
+    )
+    .unwrap();
+    assert_eq!(alone.unwrap().conflicts(), vec![]);
 }

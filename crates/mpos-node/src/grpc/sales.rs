@@ -23,6 +23,8 @@ const DAY_MILLIS: u64 = 24 * 60 * 60 * 1_000;
 const MAX_DAYS: u64 = 92;
 /// Orders one chart may read; past this the stretch is too busy to fold on request.
 const MAX_ORDERS: usize = 250_000;
+/// The latest orders searched for ones a manager must look at.
+const CONFLICTS_SCANNED: usize = 5_000;
 /// Orders read under the reader's lock at a time.
 const CHUNK: usize = 256;
 
@@ -51,9 +53,17 @@ impl PosApi {
         };
         let number = r.number.trim().to_string();
         let node = self.node;
+        let conflicted = r.conflicted;
         self.read(move |store| {
             let here = node_location(store, node)?;
-            let orders = store.recent_orders(here, before, &number, limit)?;
+            let orders = if conflicted {
+                let mut found = store.recent_orders(here, before, &number, CONFLICTS_SCANNED)?;
+                found.retain(|o| !o.conflicts().is_empty());
+                found.truncate(limit);
+                found
+            } else {
+                store.recent_orders(here, before, &number, limit)?
+            };
             let orders = orders
                 .iter()
                 .map(order_view)

@@ -340,7 +340,8 @@ impl Sync for SyncApi {
         &self,
         request: Request<v1::WitnessRequest>,
     ) -> Result<Response<v1::WitnessReply>, Status> {
-        let caller = self.caller(&request).await?.node.node_id();
+        let certificate = self.caller(&request).await?;
+        let caller = certificate.node.node_id();
         let witnesses = request
             .into_inner()
             .witnesses
@@ -357,6 +358,7 @@ impl Sync for SyncApi {
             .writer
             .replicate(FromPeer {
                 witnesses,
+                witness: Some(certificate),
                 ..FromPeer::default()
             })
             .await

@@ -15,13 +15,15 @@ use std::collections::HashMap;
 
 use mpos_domain::Event;
 use mpos_domain::drawer::{Drawer, apply_drawer};
-use mpos_domain::ids::{DrawerId, OrderId};
-use mpos_domain::order::{Order, Status, apply};
+use mpos_domain::ids::{DrawerId, ItemId, OrderId};
+use mpos_domain::menu::MenuChange;
+use mpos_domain::order::{Order, OrderEvent, Status, apply};
 use mpos_domain::staff::StaffChange;
 use mpos_ledger::{
     ChainBreak, ChainHead, EntryRef, Hlc, NodeId, PublicKey, SignedCheckpoint, WitnessSignature,
 };
 use mpos_proto::event::{SCHEMA, decode};
+use mpos_store::clock::{EntityClock, EntityKey, entities};
 use mpos_store::{ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection, StoreError};
 
 use super::{PosService, Trusted};
@@ -46,6 +48,9 @@ pub struct FromPeer {
     pub batches: Vec<PeerBatch>,
     pub pins: Vec<PinHash>,
     pub witnesses: Vec<Witnessed>,
+    /// The certificate of the node that countersigned `witnesses`, when this node may not
+    /// hold it yet (a terminal that has written nothing): checked against the root key.
+    pub witness: Option<mpos_ledger::NodeCertificate>,
 }
 
 impl FromPeer {
@@ -80,6 +85,8 @@ pub struct Replicated {
     pub witnessed: Vec<Witnessed>,
     /// The peer's countersignatures verified and kept.
     pub witnesses_kept: u64,
+    /// Orders the message left needing a manager that did not before.
+    pub conflicts_flagged: u64,
 }
 
 /// Why a peer's message was refused; nothing of it was written.
@@ -131,6 +138,7 @@ impl<S: PosStore> PosService<S> {
             batches,
             pins,
             witnesses,
+            witness,
         } = from;
         let mut heads: HashMap<NodeId, ChainHead> = HashMap::new();
         let mut runs: Vec<Verified> = Vec::new();
@@ -257,7 +265,9 @@ impl<S: PosStore> PosService<S> {
         }
         for run in runs {
             let (node, latest) = (run.node, run.batches.last().map(|b| b.checkpoint));
-            done.entries += self.commit_run(run, now_millis)?;
+            let (entries, flagged) = self.commit_run(run, now_millis)?;
+            done.entries += entries;
+            done.conflicts_flagged += flagged;
             // Witnessing: this node saw that checkpoint, and says so with its key. A node
             // that later rewrites its history is contradicted by every witness.
             if let Some(checkpoint) = latest {
@@ -274,7 +284,7 @@ impl<S: PosStore> PosService<S> {
             }
         }
         if !witnesses.is_empty() {
-            done.witnesses_kept = self.keep_witnesses(&witnesses)?;
+            done.witnesses_kept = self.keep_witnesses(&witnesses, witness.as_ref(), &root)?;
         }
         // Hashes of staff this node has never heard of are kept too: the member arrives
         // with the ledger that added them.
@@ -286,13 +296,22 @@ impl<S: PosStore> PosService<S> {
 
     /// Keeps the countersignatures that verify: by a certified, unrevoked node of the
     /// organization, over a checkpoint this node holds. Refuses the lot if one does not.
-    fn keep_witnesses(&mut self, witnesses: &[Witnessed]) -> Result<u64, NodeError> {
+    fn keep_witnesses(
+        &mut self,
+        witnesses: &[Witnessed],
+        certificate: Option<&mpos_ledger::NodeCertificate>,
+        root: &PublicKey,
+    ) -> Result<u64, NodeError> {
         let store = self.ledger.store();
         let revoked = self.revoked()?;
+        let shown = certificate
+            .filter(|c| c.verify(root).is_ok())
+            .map(|c| c.node);
         let keys: HashMap<NodeId, PublicKey> = store
             .organization_nodes()?
             .into_iter()
             .map(|n| n.certificate.node)
+            .chain(shown)
             .filter(|k| !revoked.contains_key(&k.node_id()))
             .map(|k| (k.node_id(), k))
             .collect();
@@ -328,12 +347,31 @@ impl<S: PosStore> PosService<S> {
     }
 
     /// Folds one node's verified events into the projections and commits them with its
-    /// batches; returns the entries written.
-    fn commit_run(&mut self, run: Verified, now_millis: u64) -> Result<u64, NodeError> {
+    /// batches; returns the entries written and the orders newly needing a manager.
+    ///
+    /// What every node must end up agreeing on, whatever order peers' entries reach it in:
+    /// an entity put whole (a menu item, a staff member, a table...) takes the change with
+    /// the latest time (`clock`); an order is the fold of all its events in time order, so
+    /// one edited on two terminals at once is folded again when an edit arrives out of it;
+    /// sums (sales, cash moved, stock movements) add up in any order.
+    fn commit_run(&mut self, run: Verified, now_millis: u64) -> Result<(u64, u64), NodeError> {
         let store = self.ledger.store();
-        let mut orders: HashMap<OrderId, (Option<Order>, Option<Order>)> = HashMap::new();
+        let mut keys: Vec<EntityKey> = run
+            .events
+            .iter()
+            .flat_map(|(_, _, e)| entities(e))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let mut clocks: HashMap<EntityKey, EntityClock> = store
+            .entity_clocks(&keys)?
+            .into_iter()
+            .map(|c| (c.key.clone(), c))
+            .collect();
+        let mut changed: Vec<EntityKey> = Vec::new();
+        let mut order_events: Vec<(OrderId, Vec<Timed>)> = Vec::new();
         let mut drawers: HashMap<DrawerId, Drawer> = HashMap::new();
-        let mut menu = Vec::new();
+        let mut menu: Vec<MenuChange> = Vec::new();
         let mut staff = Vec::new();
         let mut floor = Vec::new();
         let mut days = Vec::new();
@@ -341,32 +379,66 @@ impl<S: PosStore> PosService<S> {
         let mut latest = Hlc(0);
         for (seq, hlc, event) in &run.events {
             latest = latest.max(*hlc);
+            let puts = entities(event);
+            if !puts.is_empty() {
+                let newer: Vec<bool> = puts
+                    .iter()
+                    .map(|k| clocks.get(k).is_none_or(|c| c.is_before(hlc.0, run.node)))
+                    .collect();
+                for (key, newer) in puts.iter().zip(&newer) {
+                    if *newer {
+                        clocks.insert(
+                            key.clone(),
+                            EntityClock {
+                                key: key.clone(),
+                                hlc: hlc.0,
+                                node: run.node,
+                            },
+                        );
+                        changed.push(key.clone());
+                    }
+                }
+                match event {
+                    Event::Menu(e) => {
+                        if let MenuChange::ItemPut(item) = &e.change {
+                            // An item and its availability stand apart: a later 86 on
+                            // another register keeps the item 86'd through this edit.
+                            match (newer[0], newer.get(1).copied().unwrap_or(false)) {
+                                (true, true) => menu.push(e.change.clone()),
+                                (true, false) => {
+                                    let mut item = item.clone();
+                                    item.available = available_now(store, &menu, item.id)?
+                                        .unwrap_or(item.available);
+                                    menu.push(MenuChange::ItemPut(item));
+                                }
+                                (false, true) => menu.push(MenuChange::AvailabilitySet {
+                                    item: item.id,
+                                    available: item.available,
+                                }),
+                                (false, false) => {}
+                            }
+                        } else if newer[0] {
+                            menu.push(e.change.clone());
+                        }
+                    }
+                    Event::Staff(e) if newer[0] => staff.push(e.change.clone()),
+                    Event::Floor(e) if newer[0] => floor.push(e.change.clone()),
+                    Event::Inventory(e) if newer[0] => inventory.push(e.clone()),
+                    _ => {}
+                }
+                continue;
+            }
             match event {
                 Event::Order(e) => {
-                    let slot = match orders.entry(e.order) {
-                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            let cached = self.cache.open_orders.borrow().get(&e.order).cloned();
-                            let stored = match cached {
-                                Some(o) => Some(o),
-                                None => store.load_order(e.order)?,
-                            };
-                            v.insert((stored.clone(), stored))
-                        }
+                    let timed = Timed {
+                        hlc: *hlc,
+                        node: run.node,
+                        seq: *seq,
+                        event: e.clone(),
                     };
-                    match apply(slot.1.take(), e) {
-                        Some(after) => slot.1 = Some(after),
-                        None => {
-                            // An order's later events reached this node before the one that
-                            // opened it (they came through another peer). Its entries are
-                            // held all the same; the order appears when its opening does.
-                            tracing::warn!(
-                                node = %run.node,
-                                seq,
-                                order = %e.order,
-                                "replicated an event of an order this node has not seen opened"
-                            );
-                        }
+                    match order_events.iter_mut().find(|(o, _)| *o == e.order) {
+                        Some((_, list)) => list.push(timed),
+                        None => order_events.push((e.order, vec![timed])),
                     }
                 }
                 Event::Drawer(e) => {
@@ -391,6 +463,32 @@ impl<S: PosStore> PosService<S> {
                 Event::Trust(_) => {}
             }
         }
+        let mut orders: HashMap<OrderId, (Option<Order>, Option<Order>)> = HashMap::new();
+        let mut order_entries = Vec::new();
+        let mut flagged = 0;
+        for (id, incoming) in order_events {
+            order_entries.extend(incoming.iter().map(|t| (id, t.seq)));
+            let cached = self.cache.open_orders.borrow().get(&id).cloned();
+            let before = match cached {
+                Some(o) => Some(o),
+                None => store.load_order(id)?,
+            };
+            let after = self.fold_order(id, before.clone(), incoming, run.node)?;
+            if let Some(o) = &after {
+                let now = o.conflicts();
+                if !now.is_empty() && before.as_ref().map(Order::conflicts) != Some(now.clone()) {
+                    let what: Vec<String> = now.iter().map(ToString::to_string).collect();
+                    tracing::warn!(order = %id, number = %o.number, conflicts = ?what, "edits from another terminal left an order needing a manager");
+                    flagged += 1;
+                }
+            }
+            orders.insert(id, (before, after));
+        }
+        let clocks: Vec<EntityClock> = {
+            changed.sort();
+            changed.dedup();
+            changed.iter().filter_map(|k| clocks.remove(k)).collect()
+        };
         let updates: Vec<OrderUpdate<'_>> = orders
             .values()
             .filter_map(|(before, after)| {
@@ -411,6 +509,8 @@ impl<S: PosStore> PosService<S> {
             days: days.iter().collect(),
             inventory: inventory.iter().collect(),
             trust: run.trusted.iter().map(Trusted::update).collect(),
+            clocks,
+            order_entries,
         };
         let entries: u64 = run.batches.iter().map(|b| b.entries.len() as u64).sum();
         let changes_catalog = projection.changes_catalog();
@@ -448,8 +548,112 @@ impl<S: PosStore> PosService<S> {
                 "a peer's clock is far ahead of this node's; its time is not followed"
             ),
         }
-        Ok(entries)
+        Ok((entries, flagged))
     }
+}
+
+/// An order event with where and when it was written.
+#[derive(Debug, Clone)]
+struct Timed {
+    hlc: Hlc,
+    node: NodeId,
+    seq: u64,
+    event: OrderEvent,
+}
+
+impl<S: PosStore> PosService<S> {
+    /// The order after `incoming` (events of `node`, in its ledger's order), from the
+    /// order as it was (`before`). When every event the order has so far came before them
+    /// (the usual case: one terminal's run), they are folded on; otherwise every event of
+    /// the order, wherever it was written, is folded again in time order (HLC, then node,
+    /// then seq), so every node holds the same order whatever order the edits reached it.
+    fn fold_order(
+        &self,
+        id: OrderId,
+        before: Option<Order>,
+        incoming: Vec<Timed>,
+        node: NodeId,
+    ) -> Result<Option<Order>, NodeError> {
+        let store = self.ledger.store();
+        let first = incoming.first().map_or(0, |t| t.seq);
+        let stored = store.order_entries(id)?;
+        let follows = stored
+            .iter()
+            .all(|(n, _, last)| *n == node && *last < first);
+        if follows {
+            let mut order = before;
+            for t in &incoming {
+                order = fold_one(order, &t.event, node, t.seq);
+            }
+            return Ok(order);
+        }
+        let mut all: Vec<Timed> = Vec::new();
+        for (n, from, to) in stored {
+            for seq in from..=to {
+                if n == node && seq >= first {
+                    continue;
+                }
+                let Some(bytes) = store.entry(n, seq)? else {
+                    continue;
+                };
+                let entry = EntryRef::decode(&bytes)
+                    .map_err(|e| StoreError::Corrupt(format!("entry {seq} of {n}: {e}")))?;
+                if let Ok(Event::Order(e)) = decode(entry.payload)
+                    && e.order == id
+                {
+                    all.push(Timed {
+                        hlc: entry.hlc,
+                        node: n,
+                        seq,
+                        event: e,
+                    });
+                }
+            }
+        }
+        all.extend(incoming);
+        all.sort_by_key(|t| (t.hlc, t.node, t.seq));
+        all.dedup_by_key(|t| (t.node, t.seq));
+        tracing::debug!(order = %id, events = all.len(), "an order's edits arrived out of time order: folded again");
+        let mut order = None;
+        for t in &all {
+            order = fold_one(order, &t.event, t.node, t.seq);
+        }
+        Ok(order)
+    }
+}
+
+/// One event folded into an order; an event of an order not opened yet leaves nothing.
+fn fold_one(order: Option<Order>, event: &OrderEvent, node: NodeId, seq: u64) -> Option<Order> {
+    let opened = order.is_some();
+    match apply(order.clone(), event) {
+        Some(after) => Some(after),
+        None => {
+            // An order's later events reached this node before the one that opened it
+            // (they came through another peer). Its entries are held all the same; the
+            // order appears when its opening does.
+            tracing::warn!(%node, seq, order = %event.order, "replicated an event of an order this node has not seen opened");
+            if opened { order } else { None }
+        }
+    }
+}
+
+/// Whether `item` is available as the batch has left it (its earlier changes in `menu`),
+/// or as stored.
+fn available_now<S: PosStore>(
+    store: &S,
+    menu: &[MenuChange],
+    item: ItemId,
+) -> Result<Option<bool>, NodeError> {
+    for change in menu.iter().rev() {
+        match change {
+            MenuChange::ItemPut(i) if i.id == item => return Ok(Some(i.available)),
+            MenuChange::AvailabilitySet { item: i, available } if *i == item => {
+                return Ok(Some(*available));
+            }
+            _ => {}
+        }
+    }
+    Ok(store.item(item)?.map(|i| i.available))
 }
 
 /// What a peer holding `after` entries of `node`'s ledger lacks: up to `limit` of its

@@ -5,6 +5,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod converge;
 mod menu;
 mod orders;
 mod printing;
