@@ -2192,6 +2192,9 @@ where
     );
     let mut entries = store.order_entries(order).unwrap();
     entries.sort();
-    assert_eq!(entries, vec![(own, first, first), (own, first + 1, first + 1)]);
+    assert_eq!(
+        entries,
+        vec![(own, first, first), (own, first + 1, first + 1)]
+    );
     assert!(store.order_entries(OrderId(1)).unwrap().is_empty());
 }

@@ -88,6 +88,20 @@ pub enum LedgerCommand {
         #[command(flatten)]
         format: Format,
     },
+    /// A digest of everything the node's projections hold (orders, menu, staff, floor,
+    /// drawers, stock quantities, the organization's nodes) and of the ledgers it holds:
+    /// nodes in sync print the same one. `--text` prints what is hashed.
+    Digest {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print the state itself, one row a line, instead of its digest.
+        #[arg(long)]
+        text: bool,
+        #[command(flatten)]
+        format: Format,
+    },
     /// Check a receipt's code offline with the node's public key.
     /// Exit 0 genuine, 1 altered or forged, 2 not a receipt code.
     CheckReceipt {
@@ -149,6 +163,25 @@ pub fn run(cmd: LedgerCommand) -> Result<Outcome> {
             pubkey,
             format,
         } => check_receipt(&code, &pubkey, format.json),
+        LedgerCommand::Digest {
+            data,
+            store,
+            text,
+            format,
+        } => {
+            let ledger = open_ledger(&data, &store)?;
+            if text {
+                print!("{}", mpos_node::digest::state_text(ledger.store())?);
+                return Ok(Outcome::Ok);
+            }
+            let digest = mpos_node::digest::state_digest(ledger.store())?;
+            if format.json {
+                output::json(&json!({ "digest": digest.to_string() }));
+            } else {
+                say!("{digest}");
+            }
+            Ok(Outcome::Ok)
+        }
     }
 }
 

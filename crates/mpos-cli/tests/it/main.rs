@@ -9,6 +9,7 @@ mod back_office;
 mod day;
 mod kitchen;
 mod ledger;
+mod organization;
 mod print;
 mod serve;
 mod shared;

@@ -13,7 +13,7 @@ use crate::support::{json, s};
 
 /// A new, empty schema on the tests' PostgreSQL server (`scripts/test.sh` starts one and
 /// names it in MPOS_TEST_POSTGRES); the connection string that uses it.
-fn new_database() -> String {
+pub(crate) fn new_database() -> String {
     let server = std::env::var("MPOS_TEST_POSTGRES").unwrap_or_else(|_| {
         panic!(
             "this test needs a PostgreSQL server: run scripts/test.sh (it starts one), or \

@@ -21,7 +21,7 @@ use crate::serve::{
 use crate::support::s;
 
 /// A loopback port nothing listens on now (the node binds it next).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,37 +31,42 @@ fn free_port() -> u16 {
 
 /// A node's two ports: gRPC and HTTP, and sync.
 #[derive(Clone, Copy)]
-struct Ports {
+pub(crate) struct Ports {
     api: u16,
     sync: u16,
 }
 
 impl Ports {
-    fn new() -> Ports {
+    pub(crate) fn new() -> Ports {
         Ports {
             api: free_port(),
             sync: free_port(),
         }
     }
 
-    fn sync_addr(&self) -> String {
+    pub(crate) fn sync_addr(&self) -> String {
         format!("127.0.0.1:{}", self.sync)
     }
 }
 
 /// `mpos serve` answering sync on its sync port and pulling from `peers` (sync addresses).
-fn serve_synced(data: &Path, ports: Ports, peers: &[String]) -> Server {
+pub(crate) fn serve_synced(data: &Path, ports: Ports, peers: &[String]) -> Server {
+    serve_synced_on(data, "sqlite", ports, peers)
+}
+
+/// `serve_synced` on the store `store` (`sqlite` or a PostgreSQL connection string).
+pub(crate) fn serve_synced_on(data: &Path, store: &str, ports: Ports, peers: &[String]) -> Server {
     let listen = format!("127.0.0.1:{}", ports.api);
     let sync = ports.sync_addr();
     let mut args = vec!["--listen", &listen, "--sync", &sync];
     for p in peers {
         args.extend(["--peer", p.as_str()]);
     }
-    start_with(data, "sqlite", &args)
+    start_with(data, store, &args)
 }
 
 /// What a node holds of each node's ledger (node id -> entries), as the owner sees it.
-async fn heads(addr: &str) -> BTreeMap<Vec<u8>, u64> {
+pub(crate) async fn heads(addr: &str) -> BTreeMap<Vec<u8>, u64> {
     let mut c = client(addr).await;
     let token = login(&mut c, 1, "4821").await;
     c.list_nodes(authed(&token, v1::ListNodesRequest {}))
@@ -76,7 +81,7 @@ async fn heads(addr: &str) -> BTreeMap<Vec<u8>, u64> {
 }
 
 /// The order list as a register sees it: number, status, total, paid, for every order.
-async fn orders(addr: &str) -> Vec<(String, i32, i64, i64)> {
+pub(crate) async fn orders(addr: &str) -> Vec<(String, i32, i64, i64)> {
     let mut c = client(addr).await;
     let token = login(&mut c, 1, "4821").await;
     let reply = c
@@ -100,7 +105,7 @@ async fn orders(addr: &str) -> Vec<(String, i32, i64, i64)> {
 }
 
 /// Waits (up to a bound that only a hang reaches) until `done` holds.
-async fn eventually<F, Fut>(what: &str, mut done: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut done: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -116,7 +121,7 @@ where
 }
 
 /// Whether staff member `staff` can log in at `addr` with `pin`.
-async fn logs_in(addr: &str, staff: u128, pin: &str) -> bool {
+pub(crate) async fn logs_in(addr: &str, staff: u128, pin: &str) -> bool {
     let mut c = client(addr).await;
     c.login(v1::LoginRequest {
         approval: false,
@@ -128,14 +133,19 @@ async fn logs_in(addr: &str, staff: u128, pin: &str) -> bool {
 }
 
 /// The owner, logged in with the CLI against `addr`, asks for a pairing code.
-fn invite(addr: &str, session: &Path, name: &str) -> String {
-    cli_ok(addr, session, &["login", "--staff", "Ana", "--pin", "4821"]);
+pub(crate) fn invite(addr: &str, session: &Path, name: &str) -> String {
+    invite_as(addr, session, name, "4821")
+}
+
+/// `invite`, Ana logging in with `pin`.
+pub(crate) fn invite_as(addr: &str, session: &Path, name: &str, pin: &str) -> String {
+    cli_ok(addr, session, &["login", "--staff", "Ana", "--pin", pin]);
     let out = cli_ok(addr, session, &["pair", "new", "--name", name, "--json"]);
     let reply: serde_json::Value = serde_json::from_str(&out).unwrap();
     reply["code"].as_str().unwrap().to_string()
 }
 
-fn stop(mut server: Server) {
+pub(crate) fn stop(mut server: Server) {
     let pid = server.child.id().to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -299,13 +309,13 @@ async fn a_paired_register_takes_the_organization_and_two_registers_converge_aft
 
 /// A node identity for a test's own sync clients and servers: a key, and a certificate
 /// issued by the organization whose founding data directory is `founder` (none: none).
-struct Member {
+pub(crate) struct Member {
     key: NodeKey,
-    certificate: Vec<u8>,
+    pub(crate) certificate: Vec<u8>,
 }
 
 impl Member {
-    fn of(founder: &Path, secret: u8, name: &str) -> Member {
+    pub(crate) fn of(founder: &Path, secret: u8, name: &str) -> Member {
         let identity = DataDir::open(founder).unwrap().into_identity();
         let root = identity.root_key().unwrap();
         let key = NodeKey::from_secret(&[secret; 32]);
@@ -316,7 +326,7 @@ impl Member {
     }
 
     /// A sync client to `addr` over TLS, sending `certificate` (none: no header).
-    async fn client(
+    pub(crate) async fn client(
         &self,
         addr: &str,
         certificate: Option<Vec<u8>>,
@@ -331,7 +341,7 @@ impl Member {
 
 /// Sends a node certificate with every call, as a node's puller does.
 #[derive(Clone)]
-struct ShowCertificate(Option<Vec<u8>>);
+pub(crate) struct ShowCertificate(Option<Vec<u8>>);
 
 impl tonic::service::Interceptor for ShowCertificate {
     fn call(&mut self, mut r: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
@@ -545,7 +555,7 @@ impl SyncService for Forger {
 }
 
 /// How many of `node`'s entries the node answering sync at `sync` holds, asked by `who`.
-async fn held(who: &Member, sync: &str, node: &[u8]) -> u64 {
+pub(crate) async fn held(who: &Member, sync: &str, node: &[u8]) -> u64 {
     let mut c = who.client(sync, Some(who.certificate.clone())).await;
     let heads = c.heads(v1::HeadsRequest {}).await.unwrap().into_inner();
     heads
@@ -570,7 +580,7 @@ fn size_of(batch: &v1::SyncBatch) -> u64 {
         .tree_size
 }
 
-async fn metric(addr: &str, name: &str) -> u64 {
+pub(crate) async fn metric(addr: &str, name: &str) -> u64 {
     let addr = addr.to_string();
     let name = name.to_string();
     tokio::task::spawn_blocking(move || {

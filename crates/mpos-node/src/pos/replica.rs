@@ -17,7 +17,7 @@ use mpos_domain::Event;
 use mpos_domain::drawer::{Drawer, apply_drawer};
 use mpos_domain::ids::{DrawerId, ItemId, OrderId};
 use mpos_domain::menu::MenuChange;
-use mpos_domain::order::{Order, OrderEvent, Status, apply};
+use mpos_domain::order::{Change, Order, OrderEvent, Status, Tender, apply};
 use mpos_domain::staff::StaffChange;
 use mpos_ledger::{
     ChainBreak, ChainHead, EntryRef, Hlc, NodeId, PublicKey, SignedCheckpoint, WitnessSignature,
@@ -430,6 +430,46 @@ impl<S: PosStore> PosService<S> {
             }
             match event {
                 Event::Order(e) => {
+                    // Cash taken or handed back goes through a drawer: its sums follow.
+                    let cash = match &e.change {
+                        Change::PaymentTaken {
+                            tender: Tender::Cash,
+                            amount,
+                            tip,
+                            drawer: Some(d),
+                            ..
+                        } => Some((*d, amount.checked_add(*tip).map(|m| (m, true)))),
+                        Change::Refunded {
+                            amount,
+                            drawer: Some(d),
+                            ..
+                        } => Some((*d, Ok((*amount, false)))),
+                        _ => None,
+                    };
+                    if let Some((id, Ok((amount, taken)))) = cash {
+                        let drawer = match drawers.remove(&id) {
+                            Some(d) => Some(d),
+                            None => store.drawer(id)?,
+                        };
+                        match drawer {
+                            Some(mut d) => {
+                                let moved = if taken {
+                                    d.take_cash(amount)
+                                } else {
+                                    d.give_back_cash(amount)
+                                };
+                                if moved.is_err() {
+                                    tracing::warn!(drawer = %id, "a drawer's cash no longer adds up");
+                                }
+                                drawers.insert(id, d);
+                            }
+                            None => tracing::warn!(
+                                drawer = %id,
+                                order = %e.order,
+                                "cash of a drawer this node has not seen opened"
+                            ),
+                        }
+                    }
                     let timed = Timed {
                         hlc: *hlc,
                         node: run.node,
