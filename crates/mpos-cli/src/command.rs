@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod bench_stock;
+pub mod bench_sync;
 pub mod bench_tickets;
 pub mod client;
 pub mod day;

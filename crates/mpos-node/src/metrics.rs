@@ -17,6 +17,8 @@ pub struct Metrics {
     pub replicated_entries: AtomicU64,
     pub peer_refusals: AtomicU64,
     pub order_conflicts: AtomicU64,
+    pub sync_sent_bytes: AtomicU64,
+    pub sync_sent_entries: AtomicU64,
     pub logins_ok: AtomicU64,
     pub logins_refused: AtomicU64,
 }
@@ -83,6 +85,18 @@ impl Metrics {
             "counter",
             "Messages from peers refused because their entries did not verify.",
             &[("", get(&self.peer_refusals))],
+        );
+        family(
+            "mpos_sync_sent_bytes_total",
+            "counter",
+            "Bytes of ledger batches sent to peers (messages, before HTTP/2 and TLS framing).",
+            &[("", get(&self.sync_sent_bytes))],
+        );
+        family(
+            "mpos_sync_sent_entries_total",
+            "counter",
+            "Ledger entries sent to peers.",
+            &[("", get(&self.sync_sent_entries))],
         );
         family(
             "mpos_order_conflicts_total",

@@ -31,13 +31,15 @@ CREATE TABLE entity_clock (
     PRIMARY KEY (kind, id)
 );
 
--- Entries of other nodes' ledgers that carry an event of an order (this node's own are
--- found through the request records): concurrent changes to one order from several
--- terminals are folded again in time order when they arrive out of it.
+-- Runs of other nodes' entries among which are the events of an order (this node's own
+-- are found through the request records), one per order and replicated commit: changes
+-- to one order from several terminals are folded again in time order when they arrive
+-- out of it.
 CREATE TABLE order_event (
-    order_id BYTEA NOT NULL,
-    node_id  BYTEA NOT NULL,
-    seq      BIGINT NOT NULL,
-    PRIMARY KEY (order_id, node_id, seq)
+    order_id  BYTEA NOT NULL,
+    node_id   BYTEA NOT NULL,
+    first_seq BIGINT NOT NULL,
+    last_seq  BIGINT NOT NULL,
+    PRIMARY KEY (order_id, node_id, first_seq)
 );
 CREATE INDEX request_by_order ON request (order_id) WHERE order_id IS NOT NULL;

@@ -572,8 +572,8 @@ fn save_projection(
     for clock in &projection.clocks {
         trust::save_clock(s, clock)?;
     }
-    for (order, seq) in &projection.order_entries {
-        trust::save_order_entry(s, node, *order, *seq)?;
+    for (order, first, last) in &projection.order_entries {
+        trust::save_order_entry(s, node, *order, (*first, *last))?;
     }
     Ok(())
 }

@@ -139,17 +139,22 @@ pub(crate) fn entity_clocks<C: GenericClient>(
     Ok(out)
 }
 
-/// Remembers which entries of `node` carry an event of an order.
+/// Remembers a run of entries of `node` among which are events of an order.
 pub(crate) fn save_order_entry<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     node: NodeId,
     order: mpos_domain::ids::OrderId,
-    seq: u64,
+    (first, last): (u64, u64),
 ) -> Result<(), StoreError> {
     sql.execute(
-        "INSERT INTO order_event (order_id, node_id, seq) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
-        &[&&order.0.to_be_bytes()[..], &&node.0[..], &sql_int(seq)],
+        "INSERT INTO order_event (order_id, node_id, first_seq, last_seq)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        &[
+            &&order.0.to_be_bytes()[..],
+            &&node.0[..],
+            &sql_int(first),
+            &sql_int(last),
+        ],
     )?;
     Ok(())
 }
@@ -160,8 +165,7 @@ pub(crate) fn order_entries<C: GenericClient>(
 ) -> Result<Vec<(NodeId, u64, u64)>, StoreError> {
     sql.query(
         "SELECT node_id, first_seq, last_seq FROM request WHERE order_id = $1
-         UNION ALL SELECT node_id, seq AS first_seq, seq AS last_seq FROM order_event
-            WHERE order_id = $1",
+         UNION ALL SELECT node_id, first_seq, last_seq FROM order_event WHERE order_id = $1",
         &[&&order.0.to_be_bytes()[..]],
     )?
     .iter()

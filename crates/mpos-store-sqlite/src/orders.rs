@@ -463,8 +463,8 @@ fn save_projection(
     for clock in &projection.clocks {
         crate::trust::save_clock(tx, clock)?;
     }
-    for (order, seq) in &projection.order_entries {
-        crate::trust::save_order_entry(tx, node, *order, *seq)?;
+    for (order, first, last) in &projection.order_entries {
+        crate::trust::save_order_entry(tx, node, *order, (*first, *last))?;
     }
     if projection.changes_catalog() {
         tx.prepare_cached("UPDATE catalog_generation SET n = n + 1 WHERE id = 1")

@@ -143,21 +143,23 @@ fn node_of(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
         .map_err(|_| StoreError::Corrupt("a node id is not 16 bytes".into()))
 }
 
-/// Remembers which entries of `node` carry an event of an order.
+/// Remembers a run of entries of `node` among which are events of an order.
 pub(crate) fn save_order_entry(
     tx: &Transaction<'_>,
     node: NodeId,
     order: mpos_domain::ids::OrderId,
-    seq: u64,
+    (first, last): (u64, u64),
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO order_event (order_id, node_id, seq) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO order_event (order_id, node_id, first_seq, last_seq)
+         VALUES (?1, ?2, ?3, ?4)",
     )
     .map_err(db)?
     .execute(params![
         &order.0.to_be_bytes()[..],
         &node.0[..],
-        sql_int(seq)
+        sql_int(first),
+        sql_int(last)
     ])
     .map_err(db)?;
     Ok(())
@@ -170,8 +172,7 @@ pub(crate) fn order_entries(
     rows(
         conn,
         "SELECT node_id, first_seq, last_seq FROM request WHERE order_id = ?1
-         UNION ALL SELECT node_id, seq AS first_seq, seq AS last_seq FROM order_event
-            WHERE order_id = ?1",
+         UNION ALL SELECT node_id, first_seq, last_seq FROM order_event WHERE order_id = ?1",
         [&order.0.to_be_bytes()[..]],
         |r| {
             Ok((

@@ -2158,7 +2158,7 @@ where
             &ledger,
             &Projection {
                 clocks: vec![clock(key("item", 1), 5, 1), clock(key("staff", 2), 6, 1)],
-                order_entries: vec![(order, first + 1)],
+                order_entries: vec![(order, first + 1, first + 1)],
                 ..Projection::default()
             },
             &[crate::AppliedRequest {

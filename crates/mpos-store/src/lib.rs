@@ -169,9 +169,10 @@ pub struct Projection<'a> {
     pub trust: Vec<TrustUpdate<'a>>,
     /// The entities the batch put, with the change that now stands for each.
     pub clocks: Vec<clock::EntityClock>,
-    /// Entries (seq) of the batch's node that carry an event of an order, for a replica:
-    /// with the request records, they find every event of an order again.
-    pub order_entries: Vec<(OrderId, u64)>,
+    /// Runs of entries `(first, last)` of the batch's node among which are the events of an
+    /// order, for a replica: with the request records, they find every event of an order
+    /// again.
+    pub order_entries: Vec<(OrderId, u64, u64)>,
 }
 
 /// A staff member's PIN hash (an argon2 PHC string) and when it was set: the time (HLC) of

@@ -33,6 +33,10 @@ pub enum BenchCommand {
     /// through its writer, then serve it and time the cross-location stock report
     /// (GetStock) over gRPC.
     Stock(crate::command::bench_stock::StockArgs),
+    /// Two nodes of one organization on loopback: the second catches up with the first's
+    /// ledger over TLS (time, bytes per entry), then orders taken on the first are timed
+    /// until the second can read them.
+    Sync(crate::command::bench_sync::SyncArgs),
     /// Append synthetic events to a fresh node's ledger (hash, chain, sign, store durably)
     /// and report the rate. Refuses a data directory whose ledger is not empty.
     Ledger {
@@ -57,6 +61,7 @@ pub fn run(cmd: BenchCommand) -> Result<Outcome> {
     match cmd {
         BenchCommand::Tickets(args) => crate::command::bench_tickets::run(args),
         BenchCommand::Stock(args) => crate::command::bench_stock::run(args),
+        BenchCommand::Sync(args) => crate::command::bench_sync::run(args),
         BenchCommand::Menu {
             data,
             items,

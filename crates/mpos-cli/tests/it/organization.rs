@@ -350,3 +350,30 @@ async fn a_register_killed_while_it_catches_up_loses_nothing_and_takes_nothing_t
         .unwrap();
     assert_eq!(a_in_b["entries"], total);
 }
+
+#[test]
+fn the_sync_benchmark_catches_up_over_tls_and_times_propagation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = crate::support::json(&[
+        "bench",
+        "sync",
+        "--entries",
+        "6000",
+        "--orders",
+        "20",
+        "--rate",
+        "200",
+        "--data",
+        s(tmp.path()),
+        "--json",
+    ]);
+    assert!(out["entries"].as_u64().unwrap() >= 6_000, "{out}");
+    assert!(out["catch_up_seconds"].as_f64().unwrap() > 0.0, "{out}");
+    // An entry's bytes and its share of its batch's checkpoint, on the wire.
+    let per_entry = out["sync_bytes_per_entry"].as_f64().unwrap();
+    assert!((74.0..2_000.0).contains(&per_entry), "{out}");
+    assert!(
+        out["propagation_ms"]["p99"].as_f64().unwrap() > 0.0,
+        "{out}"
+    );
+}

@@ -28,6 +28,7 @@ use tonic::{Request, Response, Status};
 use super::PosApi;
 use crate::clock;
 use crate::error::NodeError;
+use crate::metrics::Metrics;
 use crate::pos::{
     Action, FromPeer, PeerBatch, Request as NodeRequest, TrustCommand, Witnessed, batches_after,
 };
@@ -190,6 +191,14 @@ impl PosApi {
                 entries: batch.entries,
                 checkpoint: batch.checkpoint.to_bytes().to_vec(),
             };
+            Metrics::add(
+                &self.metrics.sync_sent_bytes,
+                prost::Message::encoded_len(&message) as u64,
+            );
+            Metrics::add(
+                &self.metrics.sync_sent_entries,
+                message.entries.len() as u64,
+            );
             if tx.send(Ok(message)).await.is_err() {
                 return Ok(false);
             }

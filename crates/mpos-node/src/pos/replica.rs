@@ -354,7 +354,7 @@ impl<S: PosStore> PosService<S> {
     /// the latest time (`clock`); an order is the fold of all its events in time order, so
     /// one edited on two terminals at once is folded again when an edit arrives out of it;
     /// sums (sales, cash moved, stock movements) add up in any order.
-    fn commit_run(&mut self, run: Verified, now_millis: u64) -> Result<(u64, u64), NodeError> {
+    fn commit_run(&mut self, mut run: Verified, now_millis: u64) -> Result<(u64, u64), NodeError> {
         let store = self.ledger.store();
         let mut keys: Vec<EntityKey> = run
             .events
@@ -369,7 +369,9 @@ impl<S: PosStore> PosService<S> {
             .map(|c| (c.key.clone(), c))
             .collect();
         let mut changed: Vec<EntityKey> = Vec::new();
+        // Each order's events, in the order the orders first appear.
         let mut order_events: Vec<(OrderId, Vec<Timed>)> = Vec::new();
+        let mut order_at: HashMap<OrderId, usize> = HashMap::new();
         let mut drawers: HashMap<DrawerId, Drawer> = HashMap::new();
         let mut menu: Vec<MenuChange> = Vec::new();
         let mut staff = Vec::new();
@@ -377,9 +379,9 @@ impl<S: PosStore> PosService<S> {
         let mut days = Vec::new();
         let mut inventory = Vec::new();
         let mut latest = Hlc(0);
-        for (seq, hlc, event) in &run.events {
-            latest = latest.max(*hlc);
-            let puts = entities(event);
+        for (seq, hlc, event) in std::mem::take(&mut run.events) {
+            latest = latest.max(hlc);
+            let puts = entities(&event);
             if !puts.is_empty() {
                 let newer: Vec<bool> = puts
                     .iter()
@@ -398,7 +400,7 @@ impl<S: PosStore> PosService<S> {
                         changed.push(key.clone());
                     }
                 }
-                match event {
+                match &event {
                     Event::Menu(e) => {
                         if let MenuChange::ItemPut(item) = &e.change {
                             // An item and its availability stand apart: a later 86 on
@@ -470,15 +472,19 @@ impl<S: PosStore> PosService<S> {
                             ),
                         }
                     }
+                    let order = e.order;
                     let timed = Timed {
-                        hlc: *hlc,
+                        hlc,
                         node: run.node,
-                        seq: *seq,
-                        event: e.clone(),
+                        seq,
+                        event: e,
                     };
-                    match order_events.iter_mut().find(|(o, _)| *o == e.order) {
-                        Some((_, list)) => list.push(timed),
-                        None => order_events.push((e.order, vec![timed])),
+                    match order_at.get(&order) {
+                        Some(&at) => order_events[at].1.push(timed),
+                        None => {
+                            order_at.insert(order, order_events.len());
+                            order_events.push((order, vec![timed]));
+                        }
                     }
                 }
                 Event::Drawer(e) => {
@@ -486,19 +492,19 @@ impl<S: PosStore> PosService<S> {
                         Some(d) => Some(d),
                         None => store.drawer(e.drawer)?,
                     };
-                    if let Some(after) = apply_drawer(before, e) {
+                    if let Some(after) = apply_drawer(before, &e) {
                         drawers.insert(e.drawer, after);
                     }
                 }
-                Event::Menu(e) => menu.push(e.change.clone()),
-                Event::Staff(e) => staff.push(e.change.clone()),
-                Event::Floor(e) => floor.push(e.change.clone()),
+                Event::Menu(e) => menu.push(e.change),
+                Event::Staff(e) => staff.push(e.change),
+                Event::Floor(e) => floor.push(e.change),
                 Event::DayClosed(summary) => days.push(ClosedDay {
                     node: run.node,
-                    close_seq: *seq,
-                    summary: summary.clone(),
+                    close_seq: seq,
+                    summary,
                 }),
-                Event::Inventory(e) => inventory.push(e.clone()),
+                Event::Inventory(e) => inventory.push(e),
                 // Checked with the batch; written from `run.trusted` below.
                 Event::Trust(_) => {}
             }
@@ -507,11 +513,21 @@ impl<S: PosStore> PosService<S> {
         let mut order_entries = Vec::new();
         let mut flagged = 0;
         for (id, incoming) in order_events {
-            order_entries.extend(incoming.iter().map(|t| (id, t.seq)));
-            let cached = self.cache.open_orders.borrow().get(&id).cloned();
-            let before = match cached {
-                Some(o) => Some(o),
-                None => store.load_order(id)?,
+            if let (Some(first), Some(last)) = (incoming.first(), incoming.last()) {
+                order_entries.push((id, first.seq, last.seq));
+            }
+            // An order is opened once: one whose opening is here has no projection yet.
+            let opens = incoming
+                .first()
+                .is_some_and(|t| matches!(t.event.change, Change::Opened { .. }));
+            let before = if opens {
+                None
+            } else {
+                let cached = self.cache.open_orders.borrow().get(&id).cloned();
+                match cached {
+                    Some(o) => Some(o),
+                    None => store.load_order(id)?,
+                }
             };
             let after = self.fold_order(id, before.clone(), incoming, run.node)?;
             if let Some(o) = &after {
@@ -629,14 +645,18 @@ impl<S: PosStore> PosService<S> {
         }
         let mut all: Vec<Timed> = Vec::new();
         for (n, from, to) in stored {
-            for seq in from..=to {
-                if n == node && seq >= first {
-                    continue;
-                }
-                let Some(bytes) = store.entry(n, seq)? else {
-                    continue;
-                };
-                let entry = EntryRef::decode(&bytes)
+            // This run's own entries are among `incoming`.
+            let to = if n == node {
+                to.min(first.saturating_sub(1))
+            } else {
+                to
+            };
+            if to < from {
+                continue;
+            }
+            let mut seq = from;
+            store.visit_entries(n, from, to, &mut |bytes| {
+                let entry = EntryRef::decode(bytes)
                     .map_err(|e| StoreError::Corrupt(format!("entry {seq} of {n}: {e}")))?;
                 if let Ok(Event::Order(e)) = decode(entry.payload)
                     && e.order == id
@@ -644,11 +664,13 @@ impl<S: PosStore> PosService<S> {
                     all.push(Timed {
                         hlc: entry.hlc,
                         node: n,
-                        seq,
+                        seq: entry.seq,
                         event: e,
                     });
                 }
-            }
+                seq += 1;
+                Ok(())
+            })?;
         }
         all.extend(incoming);
         all.sort_by_key(|t| (t.hlc, t.node, t.seq));
