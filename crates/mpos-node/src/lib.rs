@@ -18,6 +18,7 @@ pub mod data_dir;
 pub mod day;
 pub mod demo;
 pub mod digest;
+pub mod discovery;
 pub mod error;
 pub mod escpos;
 pub mod grpc;

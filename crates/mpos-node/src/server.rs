@@ -41,6 +41,9 @@ pub struct Node {
     sync_listener: Option<TcpListener>,
     /// Peers (`host:port` of their sync listeners) this node pulls from.
     peers: Vec<String>,
+    /// Whether to advertise the sync listener on the LAN and pull from the organization's
+    /// nodes found there.
+    discover: bool,
     /// Held until the node stops.
     _lock: crate::data_dir::WriterLock,
 }
@@ -111,6 +114,7 @@ impl Node {
             checkpointer,
             sync_listener: None,
             peers: Vec::new(),
+            discover: false,
             _lock: lock,
         })
     }
@@ -138,6 +142,18 @@ impl Node {
             self.sync_listener = Some(listener);
         }
         self.peers = peers;
+        Ok(self)
+    }
+
+    /// Advertises the sync listener on the LAN (mDNS) and pulls from every node of the
+    /// organization found there.
+    pub fn with_discovery(mut self) -> Result<Node, NodeError> {
+        if self.sync_listener.is_none() {
+            return Err(NodeError::BadRequest(
+                "discovery advertises the sync listener: give --sync ADDR too".into(),
+            ));
+        }
+        self.discover = true;
         Ok(self)
     }
 
@@ -174,9 +190,17 @@ impl Node {
         let api = self.api;
         let guest = crate::grpc::GuestApi::new(api.clone());
         let routes = tonic::service::Routes::new(GuestServer::new(guest));
+        let sync_port = match &self.sync_listener {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
         let sync_server = match self.sync_listener {
             Some(listener) => Some(serve_sync(listener, api.clone())?),
             None => None,
+        };
+        let _discovery = match (self.discover, sync_port) {
+            (true, Some(port)) => Some(crate::discovery::Discovery::start(api.clone(), port)?),
+            _ => None,
         };
         for peer in self.peers {
             api.pull_from(peer);

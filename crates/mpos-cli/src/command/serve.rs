@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// for as long as the node runs; repeat for several.
     #[arg(long = "peer", value_name = "HOST:PORT")]
     pub peers: Vec<String>,
+    /// Find the organization's other nodes on the LAN (mDNS) and pull from them; this
+    /// node's sync listener is advertised there too. Needs --sync.
+    #[arg(long, requires = "sync")]
+    pub discover: bool,
 }
 
 /// `--store`: where a node's ledger and projections live.
@@ -73,6 +77,9 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         let mut node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
         if args.sync.is_some() || !args.peers.is_empty() {
             node = node.with_sync(args.sync, args.peers.clone()).await?;
+        }
+        if args.discover {
+            node = node.with_discovery()?;
         }
         let addr = node.local_addr()?;
         // The first line on stdout is the address: scripts and tests read it.

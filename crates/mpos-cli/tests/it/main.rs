@@ -7,6 +7,7 @@
 
 mod back_office;
 mod day;
+mod discovery;
 mod kitchen;
 mod ledger;
 mod organization;
