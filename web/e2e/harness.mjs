@@ -22,12 +22,16 @@ function freePort() {
   });
 }
 
-/** A fresh demo node on its own port and data directory. */
-export async function startNode(bin) {
+/** A fresh demo node on its own port and data directory; `sync`: answering other nodes
+ * on a port of its own too (its address is `syncAddress`). */
+export async function startNode(bin, { sync = false } = {}) {
   const data = mkdtempSync(join(tmpdir(), "mpos-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  let child = spawn(bin, ["demo", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`], {
+  const syncAddress = sync ? `127.0.0.1:${await freePort()}` : "";
+  const args = ["demo", "--data", join(data, "node"), "--listen", `127.0.0.1:${port}`];
+  if (sync) args.push("--sync", syncAddress);
+  let child = spawn(bin, args, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -51,6 +55,8 @@ export async function startNode(bin) {
   const session = join(data, "cli-session.json");
   return {
     base,
+    syncAddress,
+    data,
     /** Stops the node (SIGTERM); it must exit cleanly. */
     async halt() {
       const stopped = new Promise((r) => child.once("exit", r));
@@ -74,6 +80,10 @@ export async function startNode(bin) {
       await this.halt();
       await new Promise((r) => setTimeout(r, pause));
       await this.resume();
+    },
+    /** Runs `mpos` as it is, for commands that name no node (`pair join`). */
+    mpos(...args) {
+      return execFileSync(bin, args, { env: { ...process.env, MPOS_SESSION: session }, encoding: "utf8" });
     },
     /** Runs the `mpos` client against this node, as a person at a terminal would. */
     cli(...args) {

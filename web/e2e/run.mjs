@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { launch, root, startNode } from "./harness.mjs";
-import { tests } from "./tests.mjs";
+import { nodeOptions, tests } from "./tests.mjs";
 
 const bin = process.env.MPOS_BIN ?? join(root, "target/debug/mpos");
 const shots = join(root, "target/e2e");
@@ -19,7 +19,7 @@ for (const [name, test] of Object.entries(tests)) {
   if (!name.includes(filter)) continue;
   // Screenshots of an earlier run would pass for this one's.
   for (const f of readdirSync(shots)) if (f.startsWith(`${name}-`)) rmSync(join(shots, f));
-  const node = await startNode(bin);
+  const node = await startNode(bin, nodeOptions[name]);
   const context = await launch();
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];

@@ -2,6 +2,7 @@
 // a page, and `shot(what)` to save a screenshot.
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 
 /** Signs in at the register as `who` with `pin`, by touch on the PIN pad. */
 async function signIn(page, base, who, pin) {
@@ -727,6 +728,51 @@ export const tests = {
     await shot("today");
   },
 
+  async "back-office-registers-pair-and-revoke"({ page, node, shot }) {
+    await signIn(page, node.base, "Ana", "1000");
+    await page.getByRole("link", { name: "Back office" }).click();
+    await page.getByRole("button", { name: "Registers" }).click();
+    const section = page.getByRole("region", { name: "Registers" });
+    await section.getByText("this one").waitFor();
+    await shot("registers");
+    // A code for a new register, and the command its terminal runs.
+    await section.getByRole("button", { name: "Pair a register" }).click();
+    const dialog = page.getByRole("dialog", { name: "Pair a register" });
+    await dialog.getByLabel("What to call it").fill("Bar till");
+    await dialog.getByRole("button", { name: "Make a code" }).click();
+    const code = (await dialog.getByTestId("pairing-code").textContent()).trim();
+    assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
+    assert.match(await dialog.locator("pre.command").textContent(), new RegExp(`--peer ${node.syncAddress} --code ${code}`));
+    await shot("code");
+    // The new register joins with it, as a person at that terminal would.
+    const joined = node.mpos("pair", "join", "--data", join(node.data, "bar-till"), "--peer", node.syncAddress, "--code", code);
+    assert.match(joined, /as "Bar till"/);
+    await dialog.getByRole("button", { name: "Close" }).click();
+    const row = section.getByTestId("node-Bar till");
+    await row.waitFor();
+    // Lost: the owner revokes it, with a reason.
+    await row.getByRole("button", { name: "Revoke" }).click();
+    const revoke = page.getByRole("dialog", { name: "Revoke Bar till" });
+    await revoke.getByLabel("Why").fill("left on the bus");
+    await revoke.getByRole("button", { name: "Revoke" }).click();
+    await row.getByText(/revoked .*left on the bus/).waitFor();
+    assert.equal(await row.getByRole("button", { name: "Revoke" }).count(), 0);
+    await shot("revoked");
+    // The node says the same to the command line.
+    node.cli("login", "--staff", "ana", "--pin", "1000");
+    const list = JSON.parse(node.cli("node", "list", "--json"));
+    assert.equal(list.holds_root_key, true);
+    assert.deepEqual(
+      list.nodes.map((n) => [n.name, n.revoked]).sort(),
+      [["Bar till", true], [list.nodes.find((n) => n.this_node).name, false]].sort(),
+    );
+    // The stock screen says when each location was last heard from.
+    await page.getByRole("button", { name: "Stock" }).click();
+    await page.getByTestId("heard-Bistro Lumen").waitFor();
+    assert.match(await page.getByTestId("heard-Bistro Lumen").textContent(), /heard from (just now|\d+ min ago)/);
+    await shot("stock");
+  },
+
   async "register-at-phone-width"({ page, node, shot }) {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn(page, node.base, "Chloé", "3000");
@@ -781,4 +827,9 @@ export const tests = {
     await page.getByRole("button", { name: /Chloé/ }).waitFor();
     await shot("back");
   },
+};
+
+/** What a test's node needs beyond the demo. */
+export const nodeOptions = {
+  "back-office-registers-pair-and-revoke": { sync: true },
 };

@@ -16,9 +16,10 @@ import { formatMoney, parseMoney } from "./money";
 import { percentText } from "./percent";
 import { midnight, PeriodTabs } from "./period";
 import { FoodCost } from "./foodcost";
+import { Registers } from "./registers";
 import { Stock } from "./stock";
 
-type Section = "sales" | "menu" | "stock" | "food-cost" | "staff" | "drawers" | "reports";
+type Section = "sales" | "menu" | "stock" | "food-cost" | "staff" | "drawers" | "reports" | "registers";
 
 const SECTIONS: { id: Section; label: string; permission: Permission }[] = [
   { id: "sales", label: "Sales", permission: Permission.REPORTS },
@@ -28,6 +29,7 @@ const SECTIONS: { id: Section; label: string; permission: Permission }[] = [
   { id: "staff", label: "Staff", permission: Permission.MANAGE_STAFF },
   { id: "drawers", label: "Cash drawers", permission: Permission.DRAWER },
   { id: "reports", label: "Day reports", permission: Permission.REPORTS },
+  { id: "registers", label: "Registers", permission: Permission.REPORTS },
 ];
 
 export interface OfficeProps {
@@ -98,6 +100,7 @@ export function Office({ session, onSignOut }: { session: Session; onSignOut: ()
             {section === "staff" && <Staff {...props} />}
             {section === "drawers" && <Drawers {...props} />}
             {section === "reports" && <Reports {...props} />}
+            {section === "registers" && <Registers {...props} />}
           </>
         )}
       </main>

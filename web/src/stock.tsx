@@ -17,6 +17,7 @@ import { Dialog } from "./dialog";
 import { hex, newId, sameId } from "./ids";
 import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid, unitName } from "./inventory";
 import { parseMoney } from "./money";
+import { ago, lastHeardByLocation } from "./nodes";
 import type { OfficeProps } from "./office";
 
 type Change = MessageInitShape<typeof ChangeStockRequestSchema>["change"];
@@ -32,6 +33,9 @@ export function Stock({ session, money, fail }: OfficeProps) {
   const [place, setPlace] = useState("");
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState("");
+  // When each location was last heard from, for roles that may see the organization's
+  // nodes (others see the stock alone).
+  const [heard, setHeard] = useState<Map<string, bigint>>(new Map());
   const load = () =>
     pos
       .getStock({})
@@ -39,6 +43,12 @@ export function Stock({ session, money, fail }: OfficeProps) {
       .catch(fail);
   useEffect(() => {
     void load();
+    if (may(session, Permission.REPORTS)) {
+      pos
+        .listNodes({})
+        .then((r) => setHeard(lastHeardByLocation(r.nodes)))
+        .catch(() => setHeard(new Map()));
+    }
   }, []);
   if (!view) return <section class="office-section" aria-label="Stock" aria-busy="true" />;
   const chosen = view.locations.find((l) => hex(l.location) === place);
@@ -102,6 +112,11 @@ export function Stock({ session, money, fail }: OfficeProps) {
               <small>{l.active ? l.name : `${l.name} (closed)`}</small>
               <strong>{money(l.value)}</strong>
               <span class={l.low > 0 ? "low-count" : "muted"}>{l.low > 0 ? `${l.low} below par` : "nothing below par"}</span>
+              {heard.has(hex(l.location)) && (
+                <span class="muted heard" data-testid={`heard-${l.name}`}>
+                  heard from {ago(Date.now(), heard.get(hex(l.location)) ?? 0n)}
+                </span>
+              )}
             </button>
           ))}
         </div>

@@ -42,13 +42,19 @@ impl DataDir {
     /// Opens a data directory, creating it on first start with a fresh node key and a new
     /// organization of its own: a root key that certifies this node.
     pub fn open_or_create(path: &Path) -> Result<DataDir, NodeError> {
+        Self::open_or_create_named(path, None)
+    }
+
+    /// `open_or_create`, the organization calling a new node `name` (by default, the
+    /// machine's name).
+    pub fn open_or_create_named(path: &Path, name: Option<&str>) -> Result<DataDir, NodeError> {
         if !path.join(KEY_FILE).exists() {
             fs::create_dir_all(path)?;
             fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
             write_secret(path, ROOT_KEY_FILE, &random_secret(path)?)?;
             write_secret(path, KEY_FILE, &random_secret(path)?)?;
         }
-        Self::open(path)
+        Self::open_naming(path, name)
     }
 
     /// A data directory for a node that joins an organization (`mpos pair join`): a key,
@@ -73,6 +79,10 @@ impl DataDir {
 
     /// Opens an existing data directory; refuses a folder that is not one.
     pub fn open(path: &Path) -> Result<DataDir, NodeError> {
+        Self::open_naming(path, None)
+    }
+
+    fn open_naming(path: &Path, name: Option<&str>) -> Result<DataDir, NodeError> {
         let fail = |reason: String| NodeError::DataDir {
             path: path.display().to_string(),
             reason,
@@ -135,7 +145,7 @@ impl DataDir {
             let certificate = NodeCertificate::issue(
                 root,
                 dir.key.public(),
-                &default_name(&dir.key),
+                &name.map_or_else(|| default_name(&dir.key), str::to_string),
                 crate::clock::now_millis(),
             )
             .map_err(|e| fail(e.to_string()))?;

@@ -33,7 +33,15 @@ fn random_id() -> Result<u128, NodeError> {
 /// first owner with a PIN. Refused when someone can already log in: a restaurant is set
 /// up once. Nothing is written unless all of it is accepted (one batch).
 pub fn set_up(data: &Path, new: &NewRestaurant) -> Result<StaffId, NodeError> {
-    let dir = DataDir::open_or_create(data)?;
+    // The organization is founded here: this node is the restaurant's first.
+    let mut name = String::new();
+    for c in new.settings.name.trim().chars().filter(|c| !c.is_control()) {
+        if name.len() + c.len_utf8() > 60 {
+            break;
+        }
+        name.push(c);
+    }
+    let dir = DataDir::open_or_create_named(data, Some(format!("{name} 1").trim()))?;
     let _lock = dir.lock_for_writing()?;
     let store = dir.store()?;
     let mut svc = PosService::new(Ledger::open(store, dir.into_identity())?);

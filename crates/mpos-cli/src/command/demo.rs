@@ -28,6 +28,16 @@ pub struct DemoArgs {
     /// seeded on first use like a fresh directory.
     #[command(flatten)]
     pub store: StoreArg,
+    /// Answer the organization's other nodes here (sync and pairing, over TLS), so a
+    /// second register can be paired with the demo (`mpos pair new`).
+    #[arg(long, value_name = "ADDR")]
+    pub sync: Option<SocketAddr>,
+    /// A peer's sync address to pull from; repeat for several.
+    #[arg(long = "peer", value_name = "HOST:PORT")]
+    pub peers: Vec<String>,
+    /// Find the organization's other nodes on the LAN (mDNS). Needs --sync.
+    #[arg(long, requires = "sync")]
+    pub discover: bool,
 }
 
 pub fn run(args: DemoArgs) -> Result<Outcome> {
@@ -44,7 +54,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     };
     let at = args.store.location()?;
     {
-        let dir = DataDir::open_or_create(&data)?;
+        let dir = DataDir::open_or_create_named(&data, Some("Bistro Lumen front"))?;
         let _lock = dir.lock_for_writing()?;
         let store = dir.open_store(&at)?;
         let mut svc = PosService::new(Ledger::open(store, dir.into_identity())?);
@@ -83,9 +93,18 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let node = Node::bind(&data, &at, args.listen).await?;
+        let mut node = Node::bind(&data, &at, args.listen).await?;
+        if args.sync.is_some() || !args.peers.is_empty() {
+            node = node.with_sync(args.sync, args.peers.clone()).await?;
+        }
+        if args.discover {
+            node = node.with_discovery()?;
+        }
         let addr = node.local_addr()?;
         say!("listening on {addr}");
+        if let Some(sync) = node.sync_addr()? {
+            say!("sync on {sync}: pair a register with `mpos pair new --name NAME` as Ana");
+        }
         say!("Bistro Lumen is open. Data: {}", data.display());
         say!("  register (web app): http://{addr}/");
         say!("  kitchen display:    http://{addr}/kitchen");
