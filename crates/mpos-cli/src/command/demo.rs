@@ -13,7 +13,7 @@ use mpos_node::{DataDir, Ledger, clock};
 use mpos_store::{PrintStore, Printer};
 
 use crate::Outcome;
-use crate::command::serve::StoreArg;
+use crate::command::serve::{StoreArg, SyncArg};
 use crate::output::say;
 
 #[derive(Debug, Args)]
@@ -28,16 +28,9 @@ pub struct DemoArgs {
     /// seeded on first use like a fresh directory.
     #[command(flatten)]
     pub store: StoreArg,
-    /// Answer the organization's other nodes here (sync and pairing, over TLS), so a
-    /// second register can be paired with the demo (`mpos pair new`).
-    #[arg(long, value_name = "ADDR")]
-    pub sync: Option<SocketAddr>,
-    /// A peer's sync address to pull from; repeat for several.
-    #[arg(long = "peer", value_name = "HOST:PORT")]
-    pub peers: Vec<String>,
-    /// Find the organization's other nodes on the LAN (mDNS). Needs --sync.
-    #[arg(long, requires = "sync")]
-    pub discover: bool,
+    /// With --sync, a second register can be paired with the demo (`mpos pair new`).
+    #[command(flatten)]
+    pub sync: SyncArg,
 }
 
 pub fn run(args: DemoArgs) -> Result<Outcome> {
@@ -93,13 +86,8 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let mut node = Node::bind(&data, &at, args.listen).await?;
-        if args.sync.is_some() || !args.peers.is_empty() {
-            node = node.with_sync(args.sync, args.peers.clone()).await?;
-        }
-        if args.discover {
-            node = node.with_discovery()?;
-        }
+        let node = Node::bind(&data, &at, args.listen).await?;
+        let node = args.sync.apply(node).await?;
         let addr = node.local_addr()?;
         say!("listening on {addr}");
         if let Some(sync) = node.sync_addr()? {

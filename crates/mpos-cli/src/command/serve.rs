@@ -21,6 +21,13 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub store: StoreArg,
+    #[command(flatten)]
+    pub sync: SyncArg,
+}
+
+/// How a node meets the organization's other nodes.
+#[derive(Debug, Args)]
+pub struct SyncArg {
     /// Answer other nodes of the organization on this address (`mpos.v1.Sync` over TLS,
     /// each node showing its key and certificate): their pulls, and new terminals pairing.
     #[arg(long, value_name = "ADDR")]
@@ -33,6 +40,19 @@ pub struct ServeArgs {
     /// node's sync listener is advertised there too. Needs --sync.
     #[arg(long, requires = "sync")]
     pub discover: bool,
+}
+
+impl SyncArg {
+    /// The node, answering and pulling as the flags say.
+    pub async fn apply(&self, mut node: Node) -> Result<Node> {
+        if self.sync.is_some() || !self.peers.is_empty() {
+            node = node.with_sync(self.sync, self.peers.clone()).await?;
+        }
+        if self.discover {
+            node = node.with_discovery()?;
+        }
+        Ok(node)
+    }
 }
 
 /// `--store`: where a node's ledger and projections live.
@@ -74,13 +94,8 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let mut node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
-        if args.sync.is_some() || !args.peers.is_empty() {
-            node = node.with_sync(args.sync, args.peers.clone()).await?;
-        }
-        if args.discover {
-            node = node.with_discovery()?;
-        }
+        let node = Node::bind(&args.data, &args.store.location()?, args.listen).await?;
+        let node = args.sync.apply(node).await?;
         let addr = node.local_addr()?;
         // The first line on stdout is the address: scripts and tests read it.
         say!("listening on {addr}");

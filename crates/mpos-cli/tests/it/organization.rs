@@ -15,7 +15,7 @@ use crate::serve::{authed, client, id, login, sell_ticket, set_up_cafe_in};
 use crate::shared::new_database;
 use crate::support::{ok, s};
 use crate::sync::{
-    Member, Ports, eventually, heads, invite, invite_as, serve_synced, serve_synced_on, stop,
+    Member, Ports, eventually, heads, invite, invite_as, join, serve_synced, serve_synced_on, stop,
 };
 
 async fn change_stock(addr: &str, rid: u128, change: Stock) {
@@ -93,16 +93,7 @@ async fn three_restaurants_sell_apart_and_every_node_and_the_cloud_agree_on_ever
     // The owner pairs a register for each restaurant.
     for (name, dir) in names.iter().zip(&dirs) {
         let code = invite(&cloud.addr, &session, name);
-        ok(&[
-            "pair",
-            "join",
-            "--data",
-            s(dir),
-            "--peer",
-            &pc.sync_addr(),
-            "--code",
-            &code,
-        ]);
+        join(dir, &pc.sync_addr(), &code);
     }
     // The head office sets up the locations, flour and the croissant's recipe (60 g), and
     // each location receives 10 kg.
@@ -291,16 +282,7 @@ async fn a_register_killed_while_it_catches_up_loses_nothing_and_takes_nothing_t
     let (pa, pb) = (Ports::new(), Ports::new());
     let a = serve_synced(&a_dir, pa, &[]);
     let code = invite_as(&a.addr, &session, "Till 2", "1000");
-    ok(&[
-        "pair",
-        "join",
-        "--data",
-        s(&b_dir),
-        "--peer",
-        &pa.sync_addr(),
-        "--code",
-        &code,
-    ]);
+    join(&b_dir, &pa.sync_addr(), &code);
     let watcher = Member::of(&a_dir, 0x51, "Auditor");
     let on_a = sync_heads(&watcher, &pa.sync_addr()).await;
     let a_id = on_a.keys().next().unwrap().clone();

@@ -145,6 +145,21 @@ pub(crate) fn invite_as(addr: &str, session: &Path, name: &str, pin: &str) -> St
     reply["code"].as_str().unwrap().to_string()
 }
 
+/// `mpos pair join` of a new register in `dir` through the inviting node's sync address
+/// `peer`: what it printed.
+pub(crate) fn join(dir: &Path, peer: &str, code: &str) -> String {
+    crate::support::ok(&[
+        "pair",
+        "join",
+        "--data",
+        s(dir),
+        "--peer",
+        peer,
+        "--code",
+        code,
+    ])
+}
+
 pub(crate) fn stop(mut server: Server) {
     let pid = server.child.id().to_string();
     let sent = std::process::Command::new("kill")
@@ -191,16 +206,7 @@ async fn a_paired_register_takes_the_organization_and_two_registers_converge_aft
         err.contains("no such invitation") || err.contains("not the node whose code"),
         "{err}"
     );
-    let joined = crate::support::ok(&[
-        "pair",
-        "join",
-        "--data",
-        s(&b_dir),
-        "--peer",
-        &pa.sync_addr(),
-        "--code",
-        &code,
-    ]);
+    let joined = join(&b_dir, &pa.sync_addr(), &code);
     assert!(joined.contains("as \"Register 2\""), "{joined}");
     // Once only.
     let (status, _, err) = crate::support::run(&[
@@ -435,16 +441,7 @@ async fn only_certified_unrevoked_nodes_of_the_organization_are_heard() {
     let session = tmp.path().join("session.json");
     let code = invite(&a.addr, &session, "Register 3");
     let b_dir = tmp.path().join("b");
-    crate::support::ok(&[
-        "pair",
-        "join",
-        "--data",
-        s(&b_dir),
-        "--peer",
-        &sync,
-        "--code",
-        &code,
-    ]);
+    join(&b_dir, &sync, &code);
     let b_cert = DataDir::open(&b_dir)
         .unwrap()
         .certificate()
@@ -737,16 +734,7 @@ async fn one_bill_paid_on_two_registers_apart_is_flagged_for_a_manager_on_both()
     let (pa, pb) = (Ports::new(), Ports::new());
     let a = serve_synced(&a_dir, pa, &[]);
     let code = invite(&a.addr, &session, "Register 2");
-    crate::support::ok(&[
-        "pair",
-        "join",
-        "--data",
-        s(&b_dir),
-        "--peer",
-        &pa.sync_addr(),
-        "--code",
-        &code,
-    ]);
+    join(&b_dir, &pa.sync_addr(), &code);
     drop(a);
     let a = serve_synced(&a_dir, pa, &[pb.sync_addr()]);
     let b = serve_synced(&b_dir, pb, &[pa.sync_addr()]);
