@@ -264,6 +264,13 @@ impl PosStore for Store {
         }
     }
 
+    fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.save_receipts(receipts),
+            Store::Postgres(s) => s.save_receipts(receipts),
+        }
+    }
+
     fn save_pins(&mut self, pins: &[PinHash]) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.save_pins(pins),

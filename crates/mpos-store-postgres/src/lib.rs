@@ -733,6 +733,18 @@ impl PosStore for PgStore {
         self.with(menu::pin_hashes)
     }
 
+    fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {
+        self.transaction(|s| {
+            for (order, code) in receipts {
+                s.execute(
+                    "UPDATE pos_order SET receipt_code = $2 WHERE id = $1 AND receipt_code IS NULL",
+                    &[&&mpos_store::columns::id_bytes(order.0)[..], code],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
     fn save_pins(&mut self, pins: &[mpos_store::PinHash]) -> Result<(), StoreError> {
         self.transaction(|s| {
             for pin in pins {

@@ -711,6 +711,22 @@ impl PosStore for SqliteStore {
         crate::staff::pin_hashes(self.conn())
     }
 
+    fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        for (order, code) in receipts {
+            tx.prepare_cached(
+                "UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1 AND receipt_code IS NULL",
+            )
+            .map_err(db)?
+            .execute(params![&id_bytes(order.0)[..], code])
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
     fn save_pins(&mut self, pins: &[mpos_store::PinHash]) -> Result<(), StoreError> {
         let tx = self
             .conn_mut()

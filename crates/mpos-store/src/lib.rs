@@ -436,6 +436,9 @@ pub trait PosStore: LedgerStore + InventoryStore {
     /// Keeps each of `pins` that was set later than the hash stored for its member (a
     /// peer's): durable on return.
     fn save_pins(&mut self, pins: &[PinHash]) -> Result<(), StoreError>;
+    /// Keeps the receipt codes of orders that have none yet (another node closed them and
+    /// signed their codes): durable on return.
+    fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError>;
     /// The signed receipt code of a closed order.
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError>;
 

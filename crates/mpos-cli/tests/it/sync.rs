@@ -282,6 +282,29 @@ async fn a_paired_register_takes_the_organization_and_two_registers_converge_aft
     .await;
     assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
 
+    // The receipt of a sale made on A reprints on B with the code A signed.
+    let receipt = |addr: String| async move {
+        let mut c = client(&addr).await;
+        let token = login(&mut c, 2, "1357").await;
+        c.get_receipt(authed(
+            &token,
+            v1::GetReceiptRequest {
+                order: crate::serve::id(21),
+                width: 32,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .code
+    };
+    let signed_on_a = receipt(a.addr.clone()).await;
+    assert!(signed_on_a.starts_with("MPR1."), "{signed_on_a}");
+    eventually("the receipt code reaching B", || async {
+        receipt(b.addr.clone()).await == signed_on_a
+    })
+    .await;
+
     // A node pulling and pulled from still stops on SIGTERM, and both ledgers, as B holds
     // them, verify.
     stop(b);
@@ -548,6 +571,13 @@ impl SyncService for Forger {
         _: tonic::Request<v1::WitnessRequest>,
     ) -> Result<tonic::Response<v1::WitnessReply>, tonic::Status> {
         Ok(tonic::Response::new(v1::WitnessReply::default()))
+    }
+
+    async fn receipts(
+        &self,
+        _: tonic::Request<v1::ReceiptsRequest>,
+    ) -> Result<tonic::Response<v1::ReceiptsReply>, tonic::Status> {
+        Ok(tonic::Response::new(v1::ReceiptsReply::default()))
     }
 }
 

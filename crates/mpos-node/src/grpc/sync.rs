@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use mpos_domain::Event;
 use mpos_domain::event::TrustChange;
-use mpos_domain::ids::StaffId;
+use mpos_domain::ids::{OrderId, StaffId};
 use mpos_ledger::{NodeCertificate, NodeId, PublicKey, WitnessSignature};
 use mpos_proto::v1::{self, sync_client::SyncClient, sync_server::Sync};
 use mpos_store::{LedgerStore, PinHash, PosStore};
@@ -33,6 +33,9 @@ use crate::pos::{
     Action, FromPeer, PeerBatch, Request as NodeRequest, TrustCommand, Witnessed, batches_after,
 };
 use crate::tls::PeerConnection;
+
+/// Most receipt codes asked for in one call.
+const MAX_RECEIPTS: usize = 1_000;
 
 /// The metadata that carries a caller's node certificate.
 pub const CERTIFICATE_HEADER: &str = "mpos-certificate-bin";
@@ -377,6 +380,43 @@ impl Sync for SyncApi {
         }))
     }
 
+    async fn receipts(
+        &self,
+        request: Request<v1::ReceiptsRequest>,
+    ) -> Result<Response<v1::ReceiptsReply>, Status> {
+        self.caller(&request).await?;
+        let orders = request.into_inner().orders;
+        if orders.len() > MAX_RECEIPTS {
+            return Err(Status::invalid_argument(format!(
+                "at most {MAX_RECEIPTS} orders at a time"
+            )));
+        }
+        let orders = orders
+            .iter()
+            .map(|o| {
+                <[u8; 16]>::try_from(o.as_slice())
+                    .map(|b| OrderId(u128::from_be_bytes(b)))
+                    .map_err(|_| Status::invalid_argument("an order id is 16 bytes"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let receipts = self
+            .pos
+            .read(move |store| {
+                let mut out = Vec::new();
+                for order in orders {
+                    if let Some(code) = store.receipt_code(order)? {
+                        out.push(v1::OrderReceipt {
+                            order: order.0.to_be_bytes().to_vec(),
+                            code,
+                        });
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        Ok(Response::new(v1::ReceiptsReply { receipts }))
+    }
+
     async fn pins(
         &self,
         request: Request<v1::PinsRequest>,
@@ -588,6 +628,11 @@ impl PosApi {
                     if done.pins_changed {
                         self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
                     }
+                    if !done.closed.is_empty() {
+                        self.take_receipts(&mut client, &done.closed)
+                            .await
+                            .map_err(|e| failed(&e.message()))?;
+                    }
                     if !done.witnessed.is_empty() {
                         let witnesses = done
                             .witnessed
@@ -609,6 +654,46 @@ impl PosApi {
                 }
             }
         }
+    }
+
+    /// Asks a peer for the receipt codes of orders another node closed, and keeps those that
+    /// verify.
+    async fn take_receipts<T>(
+        &self,
+        client: &mut SyncClient<T>,
+        orders: &[OrderId],
+    ) -> Result<(), Status>
+    where
+        T: tonic::client::GrpcService<tonic::body::Body>,
+        T::Error: Into<tonic::codegen::StdError>,
+        T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+        <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    {
+        for chunk in orders.chunks(MAX_RECEIPTS) {
+            let reply = client
+                .receipts(v1::ReceiptsRequest {
+                    orders: chunk.iter().map(|o| o.0.to_be_bytes().to_vec()).collect(),
+                })
+                .await?
+                .into_inner();
+            let mut receipts = Vec::with_capacity(reply.receipts.len());
+            for r in reply.receipts {
+                let order = <[u8; 16]>::try_from(r.order.as_slice())
+                    .map(|b| OrderId(u128::from_be_bytes(b)))
+                    .map_err(|_| Status::invalid_argument("an order id is 16 bytes"))?;
+                receipts.push((order, r.code));
+            }
+            if !receipts.is_empty() {
+                self.writer
+                    .replicate(FromPeer {
+                        receipts,
+                        ..FromPeer::default()
+                    })
+                    .await
+                    .map_err(super::status)?;
+            }
+        }
+        Ok(())
     }
 
     /// Asks a peer for its PIN hashes and keeps those set later than this node's.

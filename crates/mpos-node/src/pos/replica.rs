@@ -51,6 +51,8 @@ pub struct FromPeer {
     /// The certificate of the node that countersigned `witnesses`, when this node may not
     /// hold it yet (a terminal that has written nothing): checked against the root key.
     pub witness: Option<mpos_ledger::NodeCertificate>,
+    /// Receipt codes of orders other nodes closed, as they signed them.
+    pub receipts: Vec<(OrderId, String)>,
 }
 
 impl FromPeer {
@@ -87,6 +89,11 @@ pub struct Replicated {
     pub witnesses_kept: u64,
     /// Orders the message left needing a manager that did not before.
     pub conflicts_flagged: u64,
+    /// Orders other nodes closed in what was written: their receipt codes are worth
+    /// asking for.
+    pub closed: Vec<OrderId>,
+    /// Receipt codes verified and kept.
+    pub receipts_kept: u64,
 }
 
 /// Why a peer's message was refused; nothing of it was written.
@@ -110,6 +117,8 @@ pub enum ReplicaRefusal {
     Revoked { node: NodeId, after: u64 },
     #[error("this node belongs to no organization (no certificate): it takes no peer's entries")]
     NoOrganization,
+    #[error("the receipt code of order {order}: {reason}")]
+    Receipt { order: OrderId, reason: String },
     #[error("a countersignature of node {node}'s checkpoint at {tree_size}: {reason}")]
     Witness {
         node: NodeId,
@@ -139,6 +148,7 @@ impl<S: PosStore> PosService<S> {
             pins,
             witnesses,
             witness,
+            receipts,
         } = from;
         let mut heads: HashMap<NodeId, ChainHead> = HashMap::new();
         let mut runs: Vec<Verified> = Vec::new();
@@ -265,9 +275,10 @@ impl<S: PosStore> PosService<S> {
         }
         for run in runs {
             let (node, latest) = (run.node, run.batches.last().map(|b| b.checkpoint));
-            let (entries, flagged) = self.commit_run(run, now_millis)?;
+            let (entries, flagged, closed) = self.commit_run(run, now_millis)?;
             done.entries += entries;
             done.conflicts_flagged += flagged;
+            done.closed.extend(closed);
             // Witnessing: this node saw that checkpoint, and says so with its key. A node
             // that later rewrites its history is contradicted by every witness.
             if let Some(checkpoint) = latest {
@@ -285,6 +296,9 @@ impl<S: PosStore> PosService<S> {
         }
         if !witnesses.is_empty() {
             done.witnesses_kept = self.keep_witnesses(&witnesses, witness.as_ref(), &root)?;
+        }
+        if !receipts.is_empty() {
+            done.receipts_kept = self.keep_receipts(&receipts)?;
         }
         // Hashes of staff this node has never heard of are kept too: the member arrives
         // with the ledger that added them.
@@ -346,15 +360,62 @@ impl<S: PosStore> PosService<S> {
         Ok(witnesses.len() as u64)
     }
 
+    /// Keeps receipt codes another node signed for orders it closed, each checked: signed by
+    /// that node's key, over the entry that closed this very order, here in its ledger.
+    /// Refuses the lot if one does not verify.
+    fn keep_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<u64, NodeError> {
+        let store = self.ledger.store();
+        let keys: HashMap<NodeId, PublicKey> = store
+            .node_keys()?
+            .into_iter()
+            .map(|k| (k.node_id(), k))
+            .collect();
+        let bad =
+            |order: OrderId, reason: String| refused(ReplicaRefusal::Receipt { order, reason });
+        for (order, code) in receipts {
+            let (claimed, _) =
+                mpos_ledger::Receipt::parse(code).map_err(|e| bad(*order, e.to_string()))?;
+            let key = keys.get(&claimed.node).ok_or_else(|| {
+                bad(
+                    *order,
+                    format!("signed by {}, whose ledger is not here", claimed.node),
+                )
+            })?;
+            let receipt =
+                mpos_ledger::Receipt::verify(code, key).map_err(|e| bad(*order, e.to_string()))?;
+            let entry = store
+                .entry(receipt.node, receipt.seq)?
+                .ok_or_else(|| bad(*order, format!("entry {} is not here", receipt.seq)))?;
+            let hash = mpos_ledger::entry_hash(&entry);
+            let closes = EntryRef::decode(&entry)
+                .ok()
+                .and_then(|e| decode(e.payload).ok());
+            let closes_it = matches!(
+                closes,
+                Some(Event::Order(e)) if e.order == *order && e.change == Change::Closed
+            );
+            if hash.0[..16] != receipt.entry_hash_prefix || !closes_it {
+                return Err(bad(*order, "not the entry that closed this order".into()));
+            }
+        }
+        self.ledger.store_mut().save_receipts(receipts)?;
+        Ok(receipts.len() as u64)
+    }
+
     /// Folds one node's verified events into the projections and commits them with its
-    /// batches; returns the entries written and the orders newly needing a manager.
+    /// batches; returns the entries written, the orders newly needing a manager and the
+    /// orders it closed.
     ///
     /// What every node must end up agreeing on, whatever order peers' entries reach it in:
     /// an entity put whole (a menu item, a staff member, a table...) takes the change with
     /// the latest time (`clock`); an order is the fold of all its events in time order, so
     /// one edited on two terminals at once is folded again when an edit arrives out of it;
     /// sums (sales, cash moved, stock movements) add up in any order.
-    fn commit_run(&mut self, mut run: Verified, now_millis: u64) -> Result<(u64, u64), NodeError> {
+    fn commit_run(
+        &mut self,
+        mut run: Verified,
+        now_millis: u64,
+    ) -> Result<(u64, u64, Vec<OrderId>), NodeError> {
         let store = self.ledger.store();
         let mut keys: Vec<EntityKey> = run
             .events
@@ -512,6 +573,7 @@ impl<S: PosStore> PosService<S> {
         let mut orders: HashMap<OrderId, (Option<Order>, Option<Order>)> = HashMap::new();
         let mut order_entries = Vec::new();
         let mut flagged = 0;
+        let mut closed = Vec::new();
         for (id, incoming) in order_events {
             if let (Some(first), Some(last)) = (incoming.first(), incoming.last()) {
                 order_entries.push((id, first.seq, last.seq));
@@ -537,6 +599,10 @@ impl<S: PosStore> PosService<S> {
                     tracing::warn!(order = %id, number = %o.number, conflicts = ?what, "edits from another terminal left an order needing a manager");
                     flagged += 1;
                 }
+            }
+            let was_closed = before.as_ref().is_some_and(|o| o.status == Status::Closed);
+            if !was_closed && after.as_ref().is_some_and(|o| o.status == Status::Closed) {
+                closed.push(id);
             }
             orders.insert(id, (before, after));
         }
@@ -604,7 +670,7 @@ impl<S: PosStore> PosService<S> {
                 "a peer's clock is far ahead of this node's; its time is not followed"
             ),
         }
-        Ok((entries, flagged))
+        Ok((entries, flagged, closed))
     }
 }
 

@@ -485,3 +485,73 @@ fn each_node_countersigns_what_it_took_and_the_writer_keeps_only_true_countersig
     assert_eq!(a_summary.witnessed_up_to, latest);
     assert!(a_summary.witnessed_by.contains_key(&b_node));
 }
+
+#[test]
+fn a_receipt_code_signed_where_the_order_closed_is_kept_only_if_it_is_that_entrys() {
+    let (mut a, mut b, _dirs) = two_nodes();
+    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    a.execute_one(req(2, 7, add(1), CASHIER), 1_100).unwrap();
+    let pay = |id: u128, order: u128| {
+        req(
+            id,
+            order,
+            Command::TakePayment {
+                drawer: None,
+                payment: PaymentId(id),
+                tender: Tender::Card {
+                    reference: "AUTH".into(),
+                },
+                amount: eur(1_000),
+                tip: eur(0),
+                cash_received: None,
+            },
+            CASHIER,
+        )
+    };
+    a.execute_one(pay(3, 7), 1_200).unwrap();
+    a.execute_one(req(4, 8, open_cmd(), CASHIER), 1_300)
+        .unwrap();
+    let code = a
+        .ledger()
+        .store()
+        .receipt_code(OrderId(7))
+        .unwrap()
+        .unwrap();
+    let done = b
+        .replicate(FromPeer::batches(lacking(&a, 0)), 2_000)
+        .unwrap();
+    assert_eq!(done.closed, vec![OrderId(7)], "order 8 is still open");
+    assert_eq!(b.ledger().store().receipt_code(OrderId(7)).unwrap(), None);
+
+    // Forged or misplaced: refused, nothing kept.
+    let mut altered = code.clone();
+    altered.pop();
+    altered.push(if code.ends_with('A') { 'B' } else { 'A' });
+    for (order, wrong) in [(OrderId(7), altered), (OrderId(8), code.clone())] {
+        let refused = b.replicate(
+            FromPeer {
+                receipts: vec![(order, wrong)],
+                ..FromPeer::default()
+            },
+            2_100,
+        );
+        assert!(matches!(refused, Err(NodeError::Peer(_))), "{refused:?}");
+    }
+    assert_eq!(b.ledger().store().receipt_code(OrderId(7)).unwrap(), None);
+
+    let kept = b
+        .replicate(
+            FromPeer {
+                receipts: vec![(OrderId(7), code.clone())],
+                ..FromPeer::default()
+            },
+            2_200,
+        )
+        .unwrap();
+    assert_eq!(kept.receipts_kept, 1);
+    assert_eq!(
+        b.ledger().store().receipt_code(OrderId(7)).unwrap(),
+        Some(code)
+    );
+}
