@@ -4,14 +4,19 @@
 //! An advert is only an address: who answers there is proved over TLS with its key and
 //! certificate, as for a peer named on the command line.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
 use mpos_ledger::OrganizationId;
+use tokio::task::AbortHandle;
 
 use crate::error::NodeError;
 use crate::grpc::PosApi;
+
+/// Most nodes pulled from at once: a LAN that advertises more (a misbehaving host) is
+/// not followed further.
+const MAX_PEERS: usize = 64;
 
 /// The DNS-SD service type of a node's sync listener.
 pub const SERVICE: &str = "_mpos-sync._tcp.local.";
@@ -64,8 +69,9 @@ impl Discovery {
         let found = daemon.browse(SERVICE).map_err(failed)?;
         let mut closing = api.closing().subscribe();
         tokio::spawn(async move {
-            // Every (node, address) already pulled from: an advert repeats itself.
-            let mut pulling: HashSet<(String, String)> = HashSet::new();
+            // One puller per node, at the first address it was found at; an advert repeats
+            // itself, and a node that moves (a new DHCP lease) is followed to its new address.
+            let mut pulling: HashMap<String, (String, AbortHandle)> = HashMap::new();
             loop {
                 let event = tokio::select! {
                     e = found.recv_async() => match e {
@@ -86,18 +92,36 @@ impl Discovery {
                 if theirs != organization || peer == node {
                     continue;
                 }
-                for ip in service.get_addresses().iter().map(|a| a.to_ip_addr()) {
+                let addresses: Vec<String> = service
+                    .get_addresses()
+                    .iter()
+                    .map(|a| a.to_ip_addr())
                     // A link-local IPv6 address needs its interface to be dialled.
-                    let link_local = matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local());
-                    if ip.is_loopback() || link_local {
+                    .filter(|ip| {
+                        !ip.is_loopback()
+                            && !matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local())
+                    })
+                    .map(|ip| peer_address(ip, service.get_port()))
+                    .collect();
+                let Some(first) = addresses.first() else {
+                    continue;
+                };
+                match pulling.get(peer) {
+                    Some((at, _)) if addresses.contains(at) => continue,
+                    None if pulling.len() >= MAX_PEERS => {
+                        tracing::warn!(%peer, "too many nodes found on the LAN: not pulling from this one");
                         continue;
                     }
-                    let address = peer_address(ip, service.get_port());
-                    if pulling.insert((peer.to_string(), address.clone())) {
-                        tracing::info!(%peer, %address, "found a node of the organization on the LAN");
-                        api.pull_from(address);
-                    }
+                    _ => {}
                 }
+                if let Some((at, old)) = pulling.remove(peer) {
+                    tracing::info!(%peer, from = %at, to = %first, "a node of the organization moved");
+                    old.abort();
+                } else {
+                    tracing::info!(%peer, address = %first, "found a node of the organization on the LAN");
+                }
+                let puller = api.pull_from(first.clone());
+                pulling.insert(peer.to_string(), (first.clone(), puller));
             }
         });
         Ok(Discovery { daemon })

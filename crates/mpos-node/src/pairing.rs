@@ -140,6 +140,8 @@ impl Invitations {
         getrandom::fill(&mut secret)
             .map_err(|e| NodeError::Internal(format!("no randomness for an invitation: {e}")))?;
         self.open.retain(|_, i| i.expires_at > now);
+        // Guesses at earlier codes do not count against this one.
+        self.wrong = 0;
         let expires_at = now + INVITATION_LIFETIME.as_millis() as u64;
         self.open.insert(
             secret,
@@ -150,6 +152,14 @@ impl Invitations {
             },
         );
         Ok((secret, expires_at))
+    }
+
+    /// Opens again an invitation taken whose pairing then failed (the node could not write
+    /// the certificate): the code printed still works until it expires.
+    pub fn restore(&mut self, secret: &[u8], invitation: Invitation) {
+        if let Ok(secret) = <[u8; SECRET_LEN]>::try_from(secret) {
+            self.open.insert(secret, invitation);
+        }
     }
 
     /// Takes the invitation a secret opens, once. Wrong secrets are counted; past the
@@ -289,5 +299,20 @@ mod tests {
             open.redeem(&secret, 1).is_err(),
             "dropped after the guesses"
         );
+
+        // A new invitation starts a new count, and one whose pairing failed is open again.
+        for i in 0..WRONG_SECRETS_ALLOWED - 1 {
+            let mut guess = secret;
+            guess[1] ^= 1 + i as u8;
+            assert!(open.redeem(&guess, 2).is_err());
+        }
+        let (secret, _) = open.invite("Till", by, 2).unwrap();
+        let mut guess = secret;
+        guess[2] ^= 1;
+        assert!(open.redeem(&guess, 2).is_err());
+        let taken = open.redeem(&secret, 2).unwrap();
+        assert!(open.redeem(&secret, 2).is_err(), "once");
+        open.restore(&secret, taken);
+        assert_eq!(open.redeem(&secret, 3).unwrap().name, "Till");
     }
 }

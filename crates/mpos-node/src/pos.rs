@@ -602,6 +602,8 @@ struct Working {
     trust: Vec<Trusted>,
     /// The entities the batch put, as of its entries' times.
     clocks: Vec<EntityClock>,
+    /// PIN changes the batch records, with their entries' times.
+    pin_changes: Vec<(StaffId, u64, NodeId)>,
     /// What the batch has moved for each order so far (the store holds the rest).
     taken: HashMap<OrderId, Taken>,
     /// The batch's ledger entries so far.
@@ -1733,6 +1735,7 @@ impl<S: PosStore> PosService<S> {
                 let mut new_receipts = Vec::new();
                 let mut new_days = Vec::new();
                 let mut new_clocks = Vec::new();
+                let mut new_pin_changes = Vec::new();
                 for e in &events {
                     time = time.tick(now_millis);
                     let entry = head.append(time, SCHEMA, &encode(e))?;
@@ -1742,6 +1745,11 @@ impl<S: PosStore> PosService<S> {
                         hlc: entry.hlc.0,
                         node: key.node_id(),
                     }));
+                    if let Event::Staff(s) = e
+                        && let StaffChange::PinChanged { staff } = s.change
+                    {
+                        new_pin_changes.push((staff, entry.hlc.0, key.node_id()));
+                    }
                     // A closed order gets its receipt code, signed over the closing entry.
                     if let (Event::Order(oe), Some(o)) = (e, &order)
                         && oe.change == Change::Closed
@@ -1771,6 +1779,7 @@ impl<S: PosStore> PosService<S> {
                 receipts.extend(new_receipts);
                 w.days.extend(new_days);
                 w.clocks.extend(new_clocks);
+                w.pin_changes.extend(new_pin_changes);
                 for e in &events {
                     match e {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
@@ -1871,6 +1880,7 @@ impl<S: PosStore> PosService<S> {
                 inventory: w.inventory.iter().collect(),
                 trust: w.trust.iter().map(Trusted::update).collect(),
                 clocks: w.clocks.clone(),
+                pin_changes: w.pin_changes.clone(),
                 order_entries: Vec::new(),
             };
             self.ledger

@@ -264,6 +264,13 @@ impl PosStore for Store {
         }
     }
 
+    fn pin_changes(&self, staff: StaffId) -> Result<Vec<(u64, NodeId)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.pin_changes(staff),
+            Store::Postgres(s) => s.pin_changes(staff),
+        }
+    }
+
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.save_receipts(receipts),

@@ -135,16 +135,15 @@ impl ServerCertVerifier for PeerKeys {
         let key = key_of(end_entity).ok_or_else(bad_key)?;
         match &self.pin {
             Some(KeyPin::FirstSeen(seen)) => {
-                let mut seen = seen
+                let seen = seen
                     .lock()
                     .map_err(|_| Error::General("pinned key lock poisoned".into()))?;
-                match *seen {
-                    Some(pinned) if pinned != key.node_id() => {
-                        return Err(Error::InvalidCertificate(
-                            CertificateError::ApplicationVerificationFailure,
-                        ));
-                    }
-                    _ => *seen = Some(key.node_id()),
+                // Pinned only once the handshake signature proves the key is held
+                // (`verify_tls13_signature`): a key merely shown pins nothing.
+                if seen.is_some_and(|pinned| pinned != key.node_id()) {
+                    return Err(Error::InvalidCertificate(
+                        CertificateError::ApplicationVerificationFailure,
+                    ));
                 }
             }
             Some(KeyPin::Fingerprint(expected)) if fingerprint(&key) != *expected => {
@@ -172,7 +171,22 @@ impl ServerCertVerifier for PeerKeys {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.signature(message, cert, dss)
+        let valid = self.signature(message, cert, dss)?;
+        if let Some(KeyPin::FirstSeen(seen)) = &self.pin {
+            let key = key_of(cert).ok_or_else(bad_key)?;
+            let mut seen = seen
+                .lock()
+                .map_err(|_| Error::General("pinned key lock poisoned".into()))?;
+            match *seen {
+                Some(pinned) if pinned != key.node_id() => {
+                    return Err(Error::InvalidCertificate(
+                        CertificateError::ApplicationVerificationFailure,
+                    ));
+                }
+                _ => *seen = Some(key.node_id()),
+            }
+        }
+        Ok(valid)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -572,6 +572,9 @@ fn save_projection(
     for clock in &projection.clocks {
         trust::save_clock(s, clock)?;
     }
+    for change in &projection.pin_changes {
+        trust::save_pin_change(s, *change)?;
+    }
     for (order, first, last) in &projection.order_entries {
         trust::save_order_entry(s, node, *order, (*first, *last))?;
     }
@@ -731,6 +734,10 @@ impl PosStore for PgStore {
 
     fn pin_hashes(&self) -> Result<Vec<mpos_store::PinHash>, StoreError> {
         self.with(menu::pin_hashes)
+    }
+
+    fn pin_changes(&self, staff: StaffId) -> Result<Vec<(u64, NodeId)>, StoreError> {
+        self.with(|s| trust::pin_changes(s, staff))
     }
 
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {

@@ -178,3 +178,29 @@ pub(crate) fn order_entries<C: GenericClient>(
     })
     .collect()
 }
+
+/// Records a PIN change a ledger entry holds.
+pub(crate) fn save_pin_change<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    (staff, hlc, node): (mpos_domain::ids::StaffId, u64, NodeId),
+) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO pin_change (staff_id, hlc, node_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+        &[&&staff.0.to_be_bytes()[..], &sql_int(hlc), &&node.0[..]],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn pin_changes<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    staff: mpos_domain::ids::StaffId,
+) -> Result<Vec<(u64, NodeId)>, StoreError> {
+    sql.query(
+        "SELECT hlc, node_id FROM pin_change WHERE staff_id = $1",
+        &[&&staff.0.to_be_bytes()[..]],
+    )?
+    .iter()
+    .map(|r| Ok((u64_at(r, "hlc")?, node_of(get(r, "node_id")?)?)))
+    .collect()
+}

@@ -1,6 +1,14 @@
 -- When each PIN hash was set (the time of the ledger entry that recorded the change):
 -- hashes travel between the organization's nodes, and the later change stands.
 ALTER TABLE staff_pin ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
+-- Every PIN change the ledgers hold (its time and node): a peer's hash is taken only for
+-- a change that is in a ledger here, by a node not revoked.
+CREATE TABLE pin_change (
+    staff_id BLOB NOT NULL,
+    hlc      INTEGER NOT NULL,
+    node_id  BLOB NOT NULL,
+    PRIMARY KEY (staff_id, hlc, node_id)
+) WITHOUT ROWID;
 
 -- The organization's nodes: each node's certificate (the root key vouching for its key,
 -- under a name), once however many ledgers carry it, and the revocations the root key

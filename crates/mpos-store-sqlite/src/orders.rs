@@ -463,6 +463,9 @@ fn save_projection(
     for clock in &projection.clocks {
         crate::trust::save_clock(tx, clock)?;
     }
+    for change in &projection.pin_changes {
+        crate::trust::save_pin_change(tx, *change)?;
+    }
     for (order, first, last) in &projection.order_entries {
         crate::trust::save_order_entry(tx, node, *order, (*first, *last))?;
     }
@@ -709,6 +712,13 @@ impl PosStore for SqliteStore {
 
     fn pin_hashes(&self) -> Result<Vec<mpos_store::PinHash>, StoreError> {
         crate::staff::pin_hashes(self.conn())
+    }
+
+    fn pin_changes(
+        &self,
+        staff: mpos_domain::ids::StaffId,
+    ) -> Result<Vec<(u64, NodeId)>, StoreError> {
+        crate::trust::pin_changes(self.conn(), staff)
     }
 
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {

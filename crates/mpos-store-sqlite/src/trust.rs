@@ -183,3 +183,33 @@ pub(crate) fn order_entries(
         },
     )
 }
+
+/// Records a PIN change a ledger entry holds.
+pub(crate) fn save_pin_change(
+    tx: &Transaction<'_>,
+    (staff, hlc, node): (mpos_domain::ids::StaffId, u64, NodeId),
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO pin_change (staff_id, hlc, node_id) VALUES (?1, ?2, ?3)",
+    )
+    .map_err(db)?
+    .execute(params![
+        &staff.0.to_be_bytes()[..],
+        sql_int(hlc),
+        &node.0[..]
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) fn pin_changes(
+    conn: &Connection,
+    staff: mpos_domain::ids::StaffId,
+) -> Result<Vec<(u64, NodeId)>, StoreError> {
+    rows(
+        conn,
+        "SELECT hlc, node_id FROM pin_change WHERE staff_id = ?1",
+        [&staff.0.to_be_bytes()[..]],
+        |r| Ok((read_u64(r, "hlc")?, node_of(get(r, "node_id")?)?)),
+    )
+}

@@ -2190,6 +2190,21 @@ where
         clocks,
         vec![clock(key("item", 1), 9, 2), clock(key("staff", 2), 6, 1)]
     );
+    let ledger = till.ledger(1);
+    store
+        .commit(
+            &ledger,
+            &Projection {
+                pin_changes: vec![(ana, 42, own), (ana, 43, mpos_ledger::NodeId([7; 16]))],
+                ..Projection::default()
+            },
+            &[],
+        )
+        .unwrap();
+    let mut changes = store.pin_changes(ana).unwrap();
+    changes.sort();
+    assert_eq!(changes, vec![(42, own), (43, mpos_ledger::NodeId([7; 16]))]);
+    assert!(store.pin_changes(ben).unwrap().is_empty());
     let mut entries = store.order_entries(order).unwrap();
     entries.sort();
     assert_eq!(

@@ -169,6 +169,9 @@ pub struct Projection<'a> {
     pub trust: Vec<TrustUpdate<'a>>,
     /// The entities the batch put, with the change that now stands for each.
     pub clocks: Vec<clock::EntityClock>,
+    /// PIN changes the batch's entries record: the staff member, the entry's time (HLC)
+    /// and its node.
+    pub pin_changes: Vec<(StaffId, u64, NodeId)>,
     /// Runs of entries `(first, last)` of the batch's node among which are the events of an
     /// order, for a replica: with the request records, they find every event of an order
     /// again.
@@ -436,6 +439,8 @@ pub trait PosStore: LedgerStore + InventoryStore {
     /// Keeps each of `pins` that was set later than the hash stored for its member (a
     /// peer's): durable on return.
     fn save_pins(&mut self, pins: &[PinHash]) -> Result<(), StoreError>;
+    /// The PIN changes of `staff` the ledgers here record: each entry's time and node.
+    fn pin_changes(&self, staff: StaffId) -> Result<Vec<(u64, NodeId)>, StoreError>;
     /// Keeps the receipt codes of orders that have none yet (another node closed them and
     /// signed their codes): durable on return.
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError>;

@@ -479,6 +479,15 @@ async fn only_certified_unrevoked_nodes_of_the_organization_are_heard() {
         .client(&sync, Some(b_member.certificate.clone()))
         .await;
     assert!(b_client.heads(v1::HeadsRequest {}).await.is_ok());
+    // B follows A; the revocation ends that open stream too, not only later calls.
+    let mut following = b_client
+        .pull(v1::PullRequest {
+            held: vec![],
+            follow: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
     let revoked = cli_ok(
         &a.addr,
         &session,
@@ -491,6 +500,18 @@ async fn only_certified_unrevoked_nodes_of_the_organization_are_heard() {
         ],
     );
     assert!(revoked.contains("revoked \"Register 3\""), "{revoked}");
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match following.message().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => return None,
+                Err(s) => return Some(s.code()),
+            }
+        }
+    })
+    .await
+    .expect("the open pull of a revoked node ends");
+    assert_eq!(ended, Some(tonic::Code::PermissionDenied));
     let mut b_client = b_member
         .client(&sync, Some(b_member.certificate.clone()))
         .await;

@@ -71,7 +71,13 @@ impl PosApi {
         certificate.verify_for(&root, &key).map_err(|e| {
             Status::permission_denied(format!("not a node of this organization: {e}"))
         })?;
-        let node = key.node_id();
+        self.still_member(key.node_id()).await?;
+        Ok(certificate)
+    }
+
+    /// Refuses a node the organization revoked. Checked again while a sync connection
+    /// stays open, so a revocation heard meanwhile ends it.
+    async fn still_member(&self, node: NodeId) -> Result<(), Status> {
         let revoked = self
             .read(move |store| Ok(store.revocations()?.into_iter().any(|r| r.node == node)))
             .await?;
@@ -80,7 +86,7 @@ impl PosApi {
                 "node {node} was revoked by the organization"
             )));
         }
-        Ok(certificate)
+        Ok(())
     }
 }
 
@@ -117,6 +123,9 @@ fn node_id(bytes: &[u8]) -> Result<NodeId, Status> {
 struct Cursor {
     key: PublicKey,
     held: u64,
+    /// Where this pull stops for the node: what the store held when it started, or the
+    /// revocation's cut.
+    until: u64,
     queue: VecDeque<PeerBatch>,
     more: bool,
 }
@@ -131,15 +140,24 @@ fn holding(store: &impl PosStore) -> Result<Vec<(PublicKey, u64)>, NodeError> {
     Ok(out)
 }
 
-/// Every node this store holds more of than `held` says, with what the peer holds.
+/// Every node this store holds more of than `held` says, with what the peer holds. A
+/// revoked node's entries go only up to its revocation's cut: what this node took of it
+/// beyond, before it heard of the revocation, stays here and goes nowhere.
 fn cursors(store: &impl PosStore, held: &HashMap<NodeId, u64>) -> Result<Vec<Cursor>, NodeError> {
+    let cuts: HashMap<NodeId, u64> = store
+        .revocations()?
+        .into_iter()
+        .map(|r| (r.node, r.after))
+        .collect();
     Ok(holding(store)?
         .into_iter()
         .filter_map(|(key, size)| {
             let have = held.get(&key.node_id()).copied().unwrap_or(0);
+            let size = cuts.get(&key.node_id()).map_or(size, |&cut| size.min(cut));
             (size > have).then(|| Cursor {
                 key,
                 held: have,
+                until: size,
                 queue: VecDeque::new(),
                 more: true,
             })
@@ -170,11 +188,14 @@ impl PosApi {
                     .read(move |store| Ok(batches_after(store, &key, from, READ_AHEAD)?))
                     .await?;
                 c.more = read.len() == READ_AHEAD;
-                if key.node_id() == self.node {
-                    let before = read.len();
-                    read.retain(|b| b.checkpoint.checkpoint.tree_size <= durable);
-                    c.more &= read.len() == before;
-                }
+                let until = if key.node_id() == self.node {
+                    c.until.min(durable)
+                } else {
+                    c.until
+                };
+                let before = read.len();
+                read.retain(|b| b.checkpoint.checkpoint.tree_size <= until);
+                c.more &= read.len() == before;
                 c.queue.extend(read);
             }
             cursors.retain(|c| !c.queue.is_empty());
@@ -266,9 +287,15 @@ impl Sync for SyncApi {
         let api = self.pos.clone();
         let mut durable = api.writer.durable().watch();
         let mut closing = api.closing.subscribe();
+        let caller = caller.node.node_id();
         tokio::spawn(async move {
             loop {
                 durable.borrow_and_update();
+                if let Err(e) = api.still_member(caller).await {
+                    tracing::warn!(peer = %caller, "ending the pull of a node revoked meanwhile");
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
                 match api.send_lacking(&mut held, &tx).await {
                     Ok(true) => {}
                     Ok(false) => return,
@@ -308,16 +335,40 @@ impl Sync for SyncApi {
                  that printed the code",
             ));
         }
+        let secret = &request.get_ref().secret;
         let invitation = self
             .pos
             .invitations
             .lock()
             .map_err(|_| Status::internal("invitations poisoned"))?
-            .redeem(&request.get_ref().secret, clock::now_millis());
+            .redeem(secret, clock::now_millis());
         let invitation = invitation.map_err(|e| {
             tracing::warn!(from = %peer.addr, "a pairing attempt with a wrong code");
             Status::permission_denied(e.to_string())
         })?;
+        // A terminal whose first try was certified but never heard the answer asks again
+        // with its same key: it gets the certificate it has, not a second one.
+        let key = peer.key;
+        let paired = self
+            .pos
+            .read(move |store| {
+                Ok(store
+                    .organization_nodes()?
+                    .into_iter()
+                    .find(|n| n.certificate.node == key))
+            })
+            .await?;
+        if let Some(node) = paired {
+            if node.revoked.is_some() {
+                return Err(Status::permission_denied(
+                    "that terminal's key was revoked: join with a new data directory",
+                ));
+            }
+            tracing::info!(node = %key.node_id(), name = %node.certificate.name, "a paired terminal asked for its certificate again");
+            return Ok(Response::new(v1::JoinReply {
+                certificate: node.certificate.to_bytes(),
+            }));
+        }
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| Status::internal(format!("no randomness: {e}")))?;
         let applied = self
@@ -331,8 +382,17 @@ impl Sync for SyncApi {
                 }),
                 actor: Some(invitation.by),
             })
-            .await
-            .map_err(super::status)?;
+            .await;
+        let applied = match applied {
+            Ok(a) => a,
+            Err(e) => {
+                // Nothing was written: the code the owner printed still works.
+                if let Ok(mut open) = self.pos.invitations.lock() {
+                    open.restore(secret, invitation);
+                }
+                return Err(super::status(e));
+            }
+        };
         let certificate = applied
             .events
             .iter()
@@ -501,9 +561,10 @@ impl PosApi {
     /// Pulls from `peer` (`host:port`) for as long as the node runs: everything it holds
     /// that this node lacks, then each batch as it becomes durable there. Starts again by
     /// itself after any failure, from what this node holds then, waiting longer each time.
-    pub fn pull_from(&self, peer: String) {
+    /// Aborting the returned handle stops it.
+    pub fn pull_from(&self, peer: String) -> tokio::task::AbortHandle {
         let api = self.clone();
-        tokio::spawn(async move {
+        let pulling = tokio::spawn(async move {
             let mut closing = api.closing.subscribe();
             let mut wait = RETRY_FIRST;
             loop {
@@ -532,6 +593,7 @@ impl PosApi {
                 }
             }
         });
+        pulling.abort_handle()
     }
 
     /// One pull: connects over TLS, checks the peer is a node of the organization, asks
@@ -625,6 +687,8 @@ impl PosApi {
                         }
                     }
                     let done = self.writer.replicate(FromPeer::batches(batches)).await?;
+                    // What was just taken may revoke the very peer it came from.
+                    self.still_member(key.node_id()).await.map_err(|e| failed(&e.message()))?;
                     if done.pins_changed {
                         self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
                     }
@@ -650,6 +714,8 @@ impl PosApi {
                     }
                 }
                 _ = refresh.tick() => {
+                    // A revocation may come through another peer too.
+                    self.still_member(key.node_id()).await.map_err(|e| failed(&e.message()))?;
                     self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
                 }
             }

@@ -94,6 +94,8 @@ pub struct Replicated {
     pub closed: Vec<OrderId>,
     /// Receipt codes verified and kept.
     pub receipts_kept: u64,
+    /// Batches a revoked node wrote after its revocation's cut: skipped.
+    pub beyond_cut: u64,
 }
 
 /// Why a peer's message was refused; nothing of it was written.
@@ -113,8 +115,6 @@ pub enum ReplicaRefusal {
         "node {node}: its ledger does not begin with a certificate from this organization's root key"
     )]
     Uncertified { node: NodeId },
-    #[error("node {node} was revoked: only its first {after} entries stand")]
-    Revoked { node: NodeId, after: u64 },
     #[error("this node belongs to no organization (no certificate): it takes no peer's entries")]
     NoOrganization,
     #[error("the receipt code of order {order}: {reason}")]
@@ -182,10 +182,11 @@ impl<S: PosStore> PosService<S> {
             if node == own {
                 return Err(refused(ReplicaRefusal::OwnLedger { node }));
             }
-            if let Some(&after) = revoked.get(&node)
-                && size > after
-            {
-                return Err(refused(ReplicaRefusal::Revoked { node, after }));
+            // A peer that has not heard of the revocation yet may still hold and send what
+            // the node wrote after it; that is skipped, the rest of the message stands.
+            if revoked.get(&node).is_some_and(|&after| size > after) {
+                done.beyond_cut += 1;
+                continue;
             }
             let mut staged = head.clone();
             let chain = |reason| refused(ReplicaRefusal::Chain { node, reason });
@@ -303,7 +304,8 @@ impl<S: PosStore> PosService<S> {
         // Hashes of staff this node has never heard of are kept too: the member arrives
         // with the ledger that added them.
         if !pins.is_empty() {
-            self.ledger.store_mut().save_pins(&pins)?;
+            let kept = self.pins_on_record(pins)?;
+            self.ledger.store_mut().save_pins(&kept)?;
         }
         Ok(done)
     }
@@ -360,9 +362,31 @@ impl<S: PosStore> PosService<S> {
         Ok(witnesses.len() as u64)
     }
 
+    /// The peer's PIN hashes that a PIN change in a ledger here, by a node not revoked,
+    /// vouches for (the same staff member, at the same time): a node cannot slip in a hash
+    /// of its own. The others wait for the change's entry to arrive, and are asked again.
+    fn pins_on_record(&self, pins: Vec<PinHash>) -> Result<Vec<PinHash>, NodeError> {
+        let store = self.ledger.store();
+        let revoked = self.revoked()?;
+        let mut kept = Vec::with_capacity(pins.len());
+        for pin in pins {
+            let changes = store.pin_changes(pin.staff)?;
+            if changes
+                .iter()
+                .any(|(hlc, node)| *hlc == pin.changed_at && !revoked.contains_key(node))
+            {
+                kept.push(pin);
+            } else {
+                tracing::debug!(staff = %pin.staff, "a PIN hash no change here vouches for (yet): left for later");
+            }
+        }
+        Ok(kept)
+    }
+
     /// Keeps receipt codes another node signed for orders it closed, each checked: signed by
     /// that node's key, over the entry that closed this very order, here in its ledger.
-    /// Refuses the lot if one does not verify.
+    /// Codes for entries not held yet are left for later; a code that is forged or names
+    /// another entry refuses the lot.
     fn keep_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<u64, NodeError> {
         let store = self.ledger.store();
         let keys: HashMap<NodeId, PublicKey> = store
@@ -372,20 +396,20 @@ impl<S: PosStore> PosService<S> {
             .collect();
         let bad =
             |order: OrderId, reason: String| refused(ReplicaRefusal::Receipt { order, reason });
+        let mut kept = Vec::with_capacity(receipts.len());
         for (order, code) in receipts {
             let (claimed, _) =
                 mpos_ledger::Receipt::parse(code).map_err(|e| bad(*order, e.to_string()))?;
-            let key = keys.get(&claimed.node).ok_or_else(|| {
-                bad(
-                    *order,
-                    format!("signed by {}, whose ledger is not here", claimed.node),
-                )
-            })?;
+            // A code for an entry not here yet is asked for again once the entry arrives
+            // (its closing lists the order); the rest of the reply is kept meanwhile.
+            let Some(key) = keys.get(&claimed.node) else {
+                continue;
+            };
             let receipt =
                 mpos_ledger::Receipt::verify(code, key).map_err(|e| bad(*order, e.to_string()))?;
-            let entry = store
-                .entry(receipt.node, receipt.seq)?
-                .ok_or_else(|| bad(*order, format!("entry {} is not here", receipt.seq)))?;
+            let Some(entry) = store.entry(receipt.node, receipt.seq)? else {
+                continue;
+            };
             let hash = mpos_ledger::entry_hash(&entry);
             let closes = EntryRef::decode(&entry)
                 .ok()
@@ -397,9 +421,10 @@ impl<S: PosStore> PosService<S> {
             if hash.0[..16] != receipt.entry_hash_prefix || !closes_it {
                 return Err(bad(*order, "not the entry that closed this order".into()));
             }
+            kept.push((*order, code.clone()));
         }
-        self.ledger.store_mut().save_receipts(receipts)?;
-        Ok(receipts.len() as u64)
+        self.ledger.store_mut().save_receipts(&kept)?;
+        Ok(kept.len() as u64)
     }
 
     /// Folds one node's verified events into the projections and commits them with its
@@ -439,6 +464,7 @@ impl<S: PosStore> PosService<S> {
         let mut floor = Vec::new();
         let mut days = Vec::new();
         let mut inventory = Vec::new();
+        let mut pin_changes = Vec::new();
         let mut latest = Hlc(0);
         for (seq, hlc, event) in std::mem::take(&mut run.events) {
             latest = latest.max(hlc);
@@ -558,7 +584,12 @@ impl<S: PosStore> PosService<S> {
                     }
                 }
                 Event::Menu(e) => menu.push(e.change),
-                Event::Staff(e) => staff.push(e.change),
+                Event::Staff(e) => {
+                    if let StaffChange::PinChanged { staff } = e.change {
+                        pin_changes.push((staff, hlc.0, run.node));
+                    }
+                    staff.push(e.change)
+                }
                 Event::Floor(e) => floor.push(e.change),
                 Event::DayClosed(summary) => days.push(ClosedDay {
                     node: run.node,
@@ -632,6 +663,7 @@ impl<S: PosStore> PosService<S> {
             inventory: inventory.iter().collect(),
             trust: run.trusted.iter().map(Trusted::update).collect(),
             clocks,
+            pin_changes,
             order_entries,
         };
         let entries: u64 = run.batches.iter().map(|b| b.entries.len() as u64).sum();

@@ -169,6 +169,21 @@ impl<S: PosStore> PosService<S> {
                             .into(),
                     ));
                 }
+                let certified = |k: &PublicKey| {
+                    trusted
+                        .iter()
+                        .any(|t| matches!(t, Trusted::Certified(c) if c.node == *k))
+                };
+                if certified(key)
+                    || store
+                        .organization_nodes()?
+                        .iter()
+                        .any(|n| n.certificate.node == *key)
+                {
+                    return Err(NodeError::BadRequest(
+                        "that terminal is paired already".into(),
+                    ));
+                }
                 let certificate = NodeCertificate::issue(root, *key, name.trim(), now_millis)
                     .map_err(|e| NodeError::BadRequest(e.to_string()))?;
                 TrustChange::NodeCertified {

@@ -277,6 +277,19 @@ fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
     a.replicate(FromPeer::batches(lacking(&b, 0)), 2_500)
         .unwrap();
     let held = b.ledger().head().size();
+    let pair_again = mpos_node::pos::Request {
+        id: 29,
+        action: mpos_node::pos::Action::Trust(TrustCommand::Pair {
+            key: b.ledger().key().public(),
+            name: "B again".into(),
+        }),
+        actor: Some(OWNER),
+    };
+    let twice = a.execute_one(pair_again, 2_600);
+    assert!(
+        matches!(&twice, Err(NodeError::BadRequest(m)) if m.contains("paired already")),
+        "{twice:?}"
+    );
 
     // Only an owner may revoke, with a reason, and only on the root key's node.
     let revoke = |id: u128, reason: &str| mpos_node::pos::Request {
@@ -306,14 +319,13 @@ fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
         "revoked once"
     );
 
-    // B sells on; its new batches are refused by A.
+    // B sells on; A skips its new batches.
     b.execute_one(req(2, 8, open_cmd(), CASHIER), 4_000)
         .unwrap();
-    let refused = a.replicate(FromPeer::batches(lacking(&b, held)), 4_500);
-    assert!(matches!(
-        refusal(refused),
-        ReplicaRefusal::Revoked { after, .. } if after == held
-    ));
+    let skipped = a
+        .replicate(FromPeer::batches(lacking(&b, held)), 4_500)
+        .unwrap();
+    assert_eq!((skipped.entries, skipped.beyond_cut), (0, 1));
     assert_eq!(
         a.ledger()
             .store()
@@ -325,24 +337,25 @@ fn a_revoked_node_keeps_what_was_held_of_it_and_nothing_later_is_taken() {
     );
     assert_eq!(a.order(OrderId(8)).unwrap(), None);
 
-    // A third node learns of the revocation from A's ledger and refuses B's new entries
-    // even when they come in the same message, after it.
+    // A third node learns of the revocation from A's ledger and skips B's new entries
+    // even when they come in the same message, after it; what came before the cut stands.
     let c_dir = tempfile::tempdir().unwrap();
     let mut c = member(c_dir.path(), &root_of(&a), "C");
     let mut everything = lacking(&a, 0);
     everything.extend(lacking(&b, 0));
-    assert!(matches!(
-        refusal(c.replicate(FromPeer::batches(everything), 5_000)),
-        ReplicaRefusal::Revoked { .. }
-    ));
-    c.replicate(FromPeer::batches(lacking(&a, 0)), 5_000)
-        .unwrap();
-    c.replicate(FromPeer::batches(lacking(&b, 0)[..1].to_vec()), 5_000)
-        .unwrap();
-    assert!(
-        c.replicate(FromPeer::batches(lacking(&b, held)), 5_000)
-            .is_err()
+    let done = c.replicate(FromPeer::batches(everything), 5_000).unwrap();
+    assert_eq!(done.beyond_cut, 1);
+    assert_eq!(
+        c.ledger()
+            .store()
+            .chain_head(b_node)
+            .unwrap()
+            .unwrap()
+            .size(),
+        held
     );
+    assert!(c.order(OrderId(7)).unwrap().is_some());
+    assert_eq!(c.order(OrderId(8)).unwrap(), None);
 }
 
 #[test]
@@ -518,6 +531,17 @@ fn a_receipt_code_signed_where_the_order_closed_is_kept_only_if_it_is_that_entry
         .receipt_code(OrderId(7))
         .unwrap()
         .unwrap();
+    // Ahead of the entry it signs: left for later, not refused.
+    let early = b
+        .replicate(
+            FromPeer {
+                receipts: vec![(OrderId(7), code.clone())],
+                ..FromPeer::default()
+            },
+            1_900,
+        )
+        .unwrap();
+    assert_eq!(early.receipts_kept, 0);
     let done = b
         .replicate(FromPeer::batches(lacking(&a, 0)), 2_000)
         .unwrap();
@@ -553,5 +577,70 @@ fn a_receipt_code_signed_where_the_order_closed_is_kept_only_if_it_is_that_entry
     assert_eq!(
         b.ledger().store().receipt_code(OrderId(7)).unwrap(),
         Some(code)
+    );
+}
+
+#[test]
+fn a_peers_pin_hash_is_taken_only_for_a_pin_change_a_ledger_here_records() {
+    let (mut a, mut b, _dirs) = two_nodes();
+    let set_pin = mpos_node::pos::Request {
+        id: 50,
+        action: mpos_node::pos::Action::Staff(mpos_domain::staff::StaffCommand::SetPin {
+            staff: CASHIER.staff,
+            pin: "2468".into(),
+        }),
+        actor: Some(OWNER),
+    };
+    a.execute_one(set_pin, 1_000).unwrap();
+    let hashes = a.ledger().store().pin_hashes().unwrap();
+    assert_eq!(hashes.len(), 1);
+    let genuine = hashes[0].clone();
+    // Before B holds the entry that records the change, the hash waits.
+    b.replicate(
+        FromPeer {
+            pins: vec![genuine.clone()],
+            ..FromPeer::default()
+        },
+        1_500,
+    )
+    .unwrap();
+    assert_eq!(b.ledger().store().pin_hash(CASHIER.staff).unwrap(), None);
+    let done = b
+        .replicate(FromPeer::batches(lacking(&a, 0)), 2_000)
+        .unwrap();
+    assert!(done.pins_changed);
+    // A hash of the owner's PIN no change vouches for, dated far ahead to win every
+    // comparison, and the genuine hash passed off as another member's: neither is taken.
+    let forged = [
+        mpos_store::PinHash {
+            staff: OWNER.staff,
+            hash: genuine.hash.clone(),
+            changed_at: u64::MAX >> 1,
+        },
+        mpos_store::PinHash {
+            staff: OWNER.staff,
+            ..genuine.clone()
+        },
+    ];
+    b.replicate(
+        FromPeer {
+            pins: forged.to_vec(),
+            ..FromPeer::default()
+        },
+        2_100,
+    )
+    .unwrap();
+    assert_eq!(b.ledger().store().pin_hash(OWNER.staff).unwrap(), None);
+    b.replicate(
+        FromPeer {
+            pins: vec![genuine.clone()],
+            ..FromPeer::default()
+        },
+        2_200,
+    )
+    .unwrap();
+    assert_eq!(
+        b.ledger().store().pin_hash(CASHIER.staff).unwrap(),
+        Some(genuine.hash)
     );
 }
