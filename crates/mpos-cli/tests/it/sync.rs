@@ -479,6 +479,25 @@ async fn only_certified_unrevoked_nodes_of_the_organization_are_heard() {
         .client(&sync, Some(b_member.certificate.clone()))
         .await;
     assert!(b_client.heads(v1::HeadsRequest {}).await.is_ok());
+    // Its key joining again with a new code (as when its first answer was lost) gets the
+    // certificate it has, not a second one.
+    let secret_of = |code: &str| {
+        mpos_node::pairing::PairingCode::parse(code)
+            .unwrap()
+            .secret
+            .to_vec()
+    };
+    let again = invite(&a.addr, &session, "Register 3 again");
+    let reply = b_client
+        .join(v1::JoinRequest {
+            secret: secret_of(&again),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reply.certificate, b_cert.to_bytes());
+    let listed = cli_ok(&a.addr, &session, &["node", "list"]);
+    assert!(!listed.contains("Register 3 again"), "{listed}");
     // B follows A; the revocation ends that open stream too, not only later calls.
     let mut following = b_client
         .pull(v1::PullRequest {
@@ -519,6 +538,17 @@ async fn only_certified_unrevoked_nodes_of_the_organization_are_heard() {
         tonic::Code::PermissionDenied,
         "a revoked node",
         b_client.heads(v1::HeadsRequest {}).await.map(|_| ()),
+    );
+    let back = invite(&a.addr, &session, "Register 3 back");
+    denied(
+        tonic::Code::PermissionDenied,
+        "a revoked key pairing again",
+        b_client
+            .join(v1::JoinRequest {
+                secret: secret_of(&back),
+            })
+            .await
+            .map(|_| ()),
     );
     let list = cli_ok(&a.addr, &session, &["node", "list"]);
     assert!(list.contains("stolen from the bar"), "{list}");
