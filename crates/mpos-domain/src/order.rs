@@ -112,6 +112,10 @@ pub struct Line {
     pub sent_at: Option<u64>,
     /// When the kitchen bumped it as ready (cleared by a recall).
     pub ready_at: Option<u64>,
+    /// Sold on a register that had not heard yet that another had 86'd the item (the
+    /// 86 came earlier in the organization's time). Not from this order's events: the node
+    /// sets it as entries arrive, the same on every node once all have arrived.
+    pub sold_while_86d: bool,
 }
 
 impl Line {
@@ -385,6 +389,9 @@ pub enum Conflict {
     ClosedUnpaid { due: Money },
     /// Voided with payments standing: paid on one terminal, voided on another.
     VoidedWithPayments { paid: Money },
+    /// A line (not voided) of an item another register had 86'd before it was sold here
+    /// (`Line::sold_while_86d`): the kitchen may not have it.
+    SoldWhile86d { item: String },
 }
 
 impl std::fmt::Display for Conflict {
@@ -393,6 +400,9 @@ impl std::fmt::Display for Conflict {
             Conflict::Overpaid { by } => write!(f, "paid {by} more than its total"),
             Conflict::ClosedUnpaid { due } => write!(f, "closed with {due} never paid"),
             Conflict::VoidedWithPayments { paid } => write!(f, "voided with {paid} paid"),
+            Conflict::SoldWhile86d { item } => {
+                write!(f, "sold {item} after another register 86'd it")
+            }
         }
     }
 }
@@ -430,6 +440,16 @@ impl Order {
             out.push(Conflict::Overpaid {
                 by: Money::new(-t.balance.minor(), self.currency),
             });
+        }
+        if self.status != Status::Voided {
+            out.extend(
+                self.lines
+                    .iter()
+                    .filter(|l| l.sold_while_86d && !l.voided)
+                    .map(|l| Conflict::SoldWhile86d {
+                        item: l.item.name.clone(),
+                    }),
+            );
         }
         out
     }
@@ -1041,6 +1061,7 @@ fn apply_change(o: &mut Order, change: &Change, by: StaffId, at: u64) {
             round: 0,
             sent_at: None,
             ready_at: None,
+            sold_while_86d: false,
         }),
         Change::LineVoided { line, .. } => {
             if let Some(l) = o.lines.iter_mut().find(|l| l.id == *line) {

@@ -36,10 +36,11 @@ use mpos_ledger::{EntryRef, NodeId, SealedEntry};
 use mpos_proto::event::{SCHEMA, decode, encode};
 use mpos_store::clock::{EntityClock, entities};
 use mpos_store::{
-    AppliedRequest, ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection,
-    StockWanted, StoreError,
+    AppliedRequest, AvailabilityChange, ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore,
+    Projection, StockWanted, StoreError,
 };
 
+mod eighty_six;
 mod replica;
 mod trust;
 
@@ -228,6 +229,9 @@ struct Cache {
     generation: RefCell<Option<u64>>,
     /// Revoked nodes and how many of their entries stand.
     revoked: RefCell<Option<HashMap<NodeId, u64>>>,
+    /// Whether each item sold lately was ever 86'd (any availability change held): a sale
+    /// of one never 86'd needs no judging (`eighty_six`).
+    ever_86d: RefCell<HashMap<ItemId, bool>>,
 }
 
 /// Reads through a cache map: the stored value, fetched once.
@@ -262,6 +266,7 @@ impl Cache {
 
     fn forget_menu(&self) {
         self.settings.borrow_mut().take();
+        self.ever_86d.borrow_mut().clear();
         self.items.borrow_mut().clear();
         self.groups.borrow_mut().clear();
         self.categories.borrow_mut().clear();
@@ -604,6 +609,10 @@ struct Working {
     clocks: Vec<EntityClock>,
     /// PIN changes the batch records, with their entries' times.
     pin_changes: Vec<(StaffId, u64, NodeId)>,
+    /// Items the batch 86'd or put back, with their entries' times.
+    availability: Vec<AvailabilityChange>,
+    /// Lines the batch sold, with their entries' times.
+    sales: Vec<eighty_six::Sale>,
     /// What the batch has moved for each order so far (the store holds the rest).
     taken: HashMap<OrderId, Taken>,
     /// The batch's ledger entries so far.
@@ -1736,6 +1745,8 @@ impl<S: PosStore> PosService<S> {
                 let mut new_days = Vec::new();
                 let mut new_clocks = Vec::new();
                 let mut new_pin_changes = Vec::new();
+                let mut new_availability = Vec::new();
+                let mut new_sales = Vec::new();
                 for e in &events {
                     time = time.tick(now_millis);
                     let entry = head.append(time, SCHEMA, &encode(e))?;
@@ -1749,6 +1760,32 @@ impl<S: PosStore> PosService<S> {
                         && let StaffChange::PinChanged { staff } = s.change
                     {
                         new_pin_changes.push((staff, entry.hlc.0, key.node_id()));
+                    }
+                    if let Event::Menu(m) = e
+                        && let Some((item, available)) = match &m.change {
+                            MenuChange::ItemPut(i) => Some((i.id, i.available)),
+                            MenuChange::AvailabilitySet { item, available } => {
+                                Some((*item, *available))
+                            }
+                            _ => None,
+                        }
+                    {
+                        new_availability.push(AvailabilityChange {
+                            item,
+                            hlc: entry.hlc.0,
+                            node: key.node_id(),
+                            available,
+                        });
+                    }
+                    if let Event::Order(oe) = e
+                        && let Change::LineAdded { line, item, .. } = &oe.change
+                    {
+                        new_sales.push(eighty_six::Sale {
+                            order: oe.order,
+                            line: *line,
+                            item: item.item,
+                            hlc: entry.hlc.0,
+                        });
                     }
                     // A closed order gets its receipt code, signed over the closing entry.
                     if let (Event::Order(oe), Some(o)) = (e, &order)
@@ -1780,6 +1817,8 @@ impl<S: PosStore> PosService<S> {
                 w.days.extend(new_days);
                 w.clocks.extend(new_clocks);
                 w.pin_changes.extend(new_pin_changes);
+                w.availability.extend(new_availability);
+                w.sales.extend(new_sales);
                 for e in &events {
                     match e {
                         Event::Menu(m) => w.menu.push(m.change.clone()),
@@ -1852,6 +1891,14 @@ impl<S: PosStore> PosService<S> {
             return (results, Vec::new());
         }
         let commit = (|| -> Result<(), NodeError> {
+            let judged = self.judge_86(&w.availability, &w.sales)?;
+            for (order, line, flag) in judged.lines() {
+                if let Some(Some(o)) = w.orders.get_mut(&order)
+                    && let Some(l) = o.lines.iter_mut().find(|l| l.id == line)
+                {
+                    l.sold_while_86d = flag;
+                }
+            }
             let checkpoint = staged.checkpoint(self.ledger.key())?;
             let batch = LedgerBatch {
                 key,
@@ -1881,6 +1928,11 @@ impl<S: PosStore> PosService<S> {
                 trust: w.trust.iter().map(Trusted::update).collect(),
                 clocks: w.clocks.clone(),
                 pin_changes: w.pin_changes.clone(),
+                availability: w.availability.clone(),
+                // A register sells only what it knows is not 86'd; its lines are judged
+                // all the same, by the rule every node applies to them (`eighty_six`).
+                sold_while_86d: judged.flagged,
+                cleared_86d: judged.cleared,
                 order_entries: Vec::new(),
             };
             self.ledger

@@ -219,6 +219,7 @@ mod tests {
                     sent_at: None,
                     round: 0,
                     ready_at: None,
+                    sold_while_86d: false,
                     id: LineId(id),
                     item: PricedSelection {
                         station: None,

@@ -21,9 +21,9 @@ use mpos_ledger::{
     ChainHead, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
 };
 use mpos_store::{
-    AppliedRequest, ClosedDay, InventoryStore, LedgerBatch, LedgerItem, LedgerStore, NewPrintJob,
-    OrganizationNode, PinHash, PosStore, PrintJob, PrintStore, Printer, Projection, ReportLevel,
-    RevokedNode, StockUsage, StockWanted, StoreError,
+    AppliedRequest, AvailabilityChange, ClosedDay, InventoryStore, LedgerBatch, LedgerItem,
+    LedgerStore, NewPrintJob, OrganizationNode, PinHash, PosStore, PrintJob, PrintStore, Printer,
+    Projection, ReportLevel, RevokedNode, SoldWhile86d, StockUsage, StockWanted, StoreError,
 };
 use mpos_store_postgres::PgStore;
 use mpos_store_sqlite::SqliteStore;
@@ -261,6 +261,20 @@ impl PosStore for Store {
         match self {
             Store::Sqlite(s) => s.pin_hashes(),
             Store::Postgres(s) => s.pin_hashes(),
+        }
+    }
+
+    fn availability_changes(&self, item: ItemId) -> Result<Vec<AvailabilityChange>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.availability_changes(item),
+            Store::Postgres(s) => s.availability_changes(item),
+        }
+    }
+
+    fn sold_while_86d(&self, item: ItemId, after: u64) -> Result<Vec<SoldWhile86d>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.sold_while_86d(item, after),
+            Store::Postgres(s) => s.sold_while_86d(item, after),
         }
     }
 

@@ -11,6 +11,7 @@
 //! Architecture invariant: the only crate (with the other `mpos-store-*`) that contains
 //! SQL. An existing migration is never edited; changes come as a new numbered file.
 
+mod availability;
 mod batch;
 mod day;
 mod inventory;
@@ -36,8 +37,8 @@ use mpos_ledger::{
     ChainHead, Frontier, Hash, NodeId, PublicKey, SealedEntry, SignedCheckpoint, WitnessSignature,
 };
 use mpos_store::{
-    AppliedRequest, ClosedDay, LedgerBatch, LedgerItem, LedgerStore, PosStore, Projection,
-    StoreError,
+    AppliedRequest, AvailabilityChange, ClosedDay, LedgerBatch, LedgerItem, LedgerStore, PosStore,
+    Projection, SoldWhile86d, StoreError,
 };
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_stock_locations.sql"),
     include_str!("../migrations/0004_organization.sql"),
     include_str!("../migrations/0005_trust.sql"),
+    include_str!("../migrations/0006_eighty_six.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.
@@ -575,6 +577,7 @@ fn save_projection(
     for change in &projection.pin_changes {
         trust::save_pin_change(s, *change)?;
     }
+    availability::save(s, projection)?;
     for (order, first, last) in &projection.order_entries {
         trust::save_order_entry(s, node, *order, (*first, *last))?;
     }
@@ -738,6 +741,14 @@ impl PosStore for PgStore {
 
     fn pin_changes(&self, staff: StaffId) -> Result<Vec<(u64, NodeId)>, StoreError> {
         self.with(|s| trust::pin_changes(s, staff))
+    }
+
+    fn availability_changes(&self, item: ItemId) -> Result<Vec<AvailabilityChange>, StoreError> {
+        self.with(|s| availability::changes(s, item))
+    }
+
+    fn sold_while_86d(&self, item: ItemId, after: u64) -> Result<Vec<SoldWhile86d>, StoreError> {
+        self.with(|s| availability::flagged(s, item, after))
     }
 
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {

@@ -303,7 +303,9 @@ pub(crate) fn load<C: GenericClient>(
         ));
     }
     for r in sql.query(
-        "SELECT * FROM pos_line WHERE order_id = $1 ORDER BY position",
+        "SELECT l.*, EXISTS (SELECT 1 FROM sold_while_86d s
+                             WHERE s.order_id = l.order_id AND s.line_id = l.id) AS flagged
+         FROM pos_line l WHERE l.order_id = $1 ORDER BY l.position",
         &[&&key[..]],
     )? {
         let position: i64 = get(&r, "position")?;
@@ -340,6 +342,7 @@ pub(crate) fn load<C: GenericClient>(
             round: u32_at(&r, "round")?,
             sent_at: opt_u64_at(&r, "sent_at")?,
             ready_at: opt_u64_at(&r, "ready_at")?,
+            sold_while_86d: get(&r, "flagged")?,
         });
     }
     for r in sql.query(

@@ -113,7 +113,7 @@ pub(crate) fn save_clock<C: GenericClient>(
     Ok(())
 }
 
-fn node_of(bytes: &[u8]) -> Result<NodeId, StoreError> {
+pub(crate) fn node_of(bytes: &[u8]) -> Result<NodeId, StoreError> {
     <[u8; 16]>::try_from(bytes)
         .map(NodeId)
         .map_err(|_| corrupt("a node id is not 16 bytes"))

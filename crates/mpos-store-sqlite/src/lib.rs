@@ -16,6 +16,7 @@
 
 use std::path::Path;
 
+mod availability;
 pub mod baseline;
 mod day;
 mod floor;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_stock_locations.sql"),
     include_str!("../migrations/0017_organization.sql"),
     include_str!("../migrations/0018_trust.sql"),
+    include_str!("../migrations/0019_eighty_six.sql"),
 ];
 
 /// A node's SQLite database.

@@ -16,7 +16,8 @@ use mpos_domain::order::{Discount, DiscountKind, DiscountTarget, Line, Order, Or
 use mpos_domain::{Currency, Money, TaxRate};
 use mpos_ledger::NodeId;
 use mpos_store::{
-    AppliedRequest, ClosedDay, LedgerBatch, PosStore, Projection, StoreError, order_difference,
+    AppliedRequest, AvailabilityChange, ClosedDay, LedgerBatch, PosStore, Projection, SoldWhile86d,
+    StoreError, order_difference,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -344,7 +345,11 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         ));
     }
     let mut lines = conn
-        .prepare_cached("SELECT * FROM pos_line WHERE order_id = ?1 ORDER BY position")
+        .prepare_cached(
+            "SELECT l.*, EXISTS (SELECT 1 FROM sold_while_86d s
+                                 WHERE s.order_id = l.order_id AND s.line_id = l.id) AS flagged
+             FROM pos_line l WHERE l.order_id = ?1 ORDER BY l.position",
+        )
         .map_err(db)?;
     let mut rows = lines.query([&oid[..]]).map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
@@ -382,6 +387,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
             round: get(r, "round")?,
             sent_at: get::<Option<i64>>(r, "sent_at")?.map(|t| t.max(0).unsigned_abs()),
             ready_at: get::<Option<i64>>(r, "ready_at")?.map(|t| t.max(0).unsigned_abs()),
+            sold_while_86d: get(r, "flagged")?,
         });
     }
     let mut discounts = conn
@@ -466,6 +472,7 @@ fn save_projection(
     for change in &projection.pin_changes {
         crate::trust::save_pin_change(tx, *change)?;
     }
+    crate::availability::save(tx, projection)?;
     for (order, first, last) in &projection.order_entries {
         crate::trust::save_order_entry(tx, node, *order, (*first, *last))?;
     }
@@ -712,6 +719,14 @@ impl PosStore for SqliteStore {
 
     fn pin_hashes(&self) -> Result<Vec<mpos_store::PinHash>, StoreError> {
         crate::staff::pin_hashes(self.conn())
+    }
+
+    fn availability_changes(&self, item: ItemId) -> Result<Vec<AvailabilityChange>, StoreError> {
+        crate::availability::changes(self.conn(), item)
+    }
+
+    fn sold_while_86d(&self, item: ItemId, after: u64) -> Result<Vec<SoldWhile86d>, StoreError> {
+        crate::availability::flagged(self.conn(), item, after)
     }
 
     fn pin_changes(

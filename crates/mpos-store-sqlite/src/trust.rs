@@ -137,7 +137,7 @@ pub(crate) fn entity_clocks(
     Ok(out)
 }
 
-fn node_of(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
+pub(crate) fn node_of(bytes: Vec<u8>) -> Result<NodeId, StoreError> {
     <[u8; 16]>::try_from(bytes.as_slice())
         .map(NodeId)
         .map_err(|_| StoreError::Corrupt("a node id is not 16 bytes".into()))

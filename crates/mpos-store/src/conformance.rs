@@ -269,6 +269,7 @@ macro_rules! pos_conformance_tests {
             orders_list_newest_first_by_number_and_page_without_gaps,
             orders_and_drawers_are_listed_by_their_location,
             a_peers_batches_commit_as_a_replica_all_or_nothing,
+            items_86d_and_lines_sold_while_86d_read_back,
         );
     };
 }
@@ -2212,4 +2213,135 @@ where
         vec![(own, first, first), (own, first + 1, first + 1)]
     );
     assert!(store.order_entries(OrderId(1)).unwrap().is_empty());
+}
+
+pub fn items_86d_and_lines_sold_while_86d_read_back<B: Backend>(backend: &mut B)
+where
+    B::Store: PosStore,
+{
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let id = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0500);
+    let opened = till.commit(
+        &mut store,
+        id,
+        None,
+        vec![
+            open_command("C-0500", None),
+            Command::AddLine {
+                line: LineId(1),
+                item: dish(10, "Burger", 1_200, None),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+            Command::AddLine {
+                line: LineId(2),
+                item: dish(20, "Fries", 400, None),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+        ],
+        vec![],
+    );
+    assert!(
+        store
+            .load_order(id)
+            .unwrap()
+            .unwrap()
+            .conflicts()
+            .is_empty()
+    );
+    let (b, c) = (
+        mpos_ledger::NodeId([0xb; 16]),
+        mpos_ledger::NodeId([0xc; 16]),
+    );
+    let change = |item: u128, hlc: u64, node, available| crate::AvailabilityChange {
+        item: ItemId(item),
+        hlc,
+        node,
+        available,
+    };
+    let flag = |line: u128, item: u128, hlc: u64| crate::SoldWhile86d {
+        order: id,
+        line: LineId(line),
+        item: ItemId(item),
+        hlc,
+    };
+    let ledger = till.ledger(1);
+    store
+        .commit(
+            &ledger,
+            &Projection {
+                availability: vec![
+                    change(10, 50, c, true),
+                    change(10, 40, b, false),
+                    change(10, 40, c, false),
+                ],
+                sold_while_86d: vec![flag(1, 10, 70), flag(2, 20, 80)],
+                ..Projection::default()
+            },
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        store.availability_changes(ItemId(10)).unwrap(),
+        vec![
+            change(10, 40, b, false),
+            change(10, 40, c, false),
+            change(10, 50, c, true)
+        ],
+        "by time, then node"
+    );
+    assert!(store.availability_changes(ItemId(30)).unwrap().is_empty());
+    assert_eq!(
+        store.sold_while_86d(ItemId(10), 0).unwrap(),
+        vec![flag(1, 10, 70)]
+    );
+    assert!(store.sold_while_86d(ItemId(10), 70).unwrap().is_empty());
+    let loaded = store.load_order(id).unwrap().unwrap();
+    assert!(loaded.lines.iter().all(|l| l.sold_while_86d));
+    assert_eq!(loaded.conflicts().len(), 2);
+    assert_eq!(
+        loaded.conflicts()[0].to_string(),
+        "sold Burger after another register 86'd it"
+    );
+
+    // Cleared, and a write of the order keeps the flags it does not carry.
+    let ledger = till.ledger(1);
+    store
+        .commit(
+            &ledger,
+            &Projection {
+                cleared_86d: vec![(id, LineId(2))],
+                ..Projection::default()
+            },
+            &[],
+        )
+        .unwrap();
+    let voided = till.commit(
+        &mut store,
+        id,
+        Some(opened),
+        vec![Command::VoidLine {
+            line: LineId(2),
+            reason: "sold out".into(),
+        }],
+        vec![],
+    );
+    let loaded = store.load_order(id).unwrap().unwrap();
+    assert_eq!(
+        loaded
+            .lines
+            .iter()
+            .map(|l| (l.id, l.sold_while_86d, l.voided))
+            .collect::<Vec<_>>(),
+        vec![(LineId(1), true, false), (LineId(2), false, true)]
+    );
+    assert!(
+        !voided.lines[0].sold_while_86d,
+        "the fold alone knows nothing of 86s"
+    );
+    assert!(store.sold_while_86d(ItemId(20), 0).unwrap().is_empty());
 }

@@ -17,7 +17,7 @@ use mpos_domain::day::DayClosed;
 use mpos_domain::drawer::Drawer;
 use mpos_domain::floor::{FloorChange, Table};
 use mpos_domain::ids::{
-    CategoryId, DrawerId, ItemId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
+    CategoryId, DrawerId, ItemId, LineId, ModifierGroupId, OrderId, StaffId, TaxCategoryId,
 };
 use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
@@ -172,10 +172,34 @@ pub struct Projection<'a> {
     /// PIN changes the batch's entries record: the staff member, the entry's time (HLC)
     /// and its node.
     pub pin_changes: Vec<(StaffId, u64, NodeId)>,
+    /// Availability changes (86'd or back) the batch's entries record.
+    pub availability: Vec<AvailabilityChange>,
+    /// Lines now flagged as sold while their item was 86'd.
+    pub sold_while_86d: Vec<SoldWhile86d>,
+    /// Lines no longer flagged (an availability change arrived that says otherwise).
+    pub cleared_86d: Vec<(OrderId, LineId)>,
     /// Runs of entries `(first, last)` of the batch's node among which are the events of an
     /// order, for a replica: with the request records, they find every event of an order
     /// again.
     pub order_entries: Vec<(OrderId, u64, u64)>,
+}
+
+/// An item 86'd or back, as of its ledger entry's time (HLC) and node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvailabilityChange {
+    pub item: ItemId,
+    pub hlc: u64,
+    pub node: NodeId,
+    pub available: bool,
+}
+
+/// A line sold, at its entry's time (HLC), of an item another register had 86'd earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoldWhile86d {
+    pub order: OrderId,
+    pub line: LineId,
+    pub item: ItemId,
+    pub hlc: u64,
 }
 
 /// A staff member's PIN hash (an argon2 PHC string) and when it was set: the time (HLC) of
@@ -441,6 +465,10 @@ pub trait PosStore: LedgerStore + InventoryStore {
     fn save_pins(&mut self, pins: &[PinHash]) -> Result<(), StoreError>;
     /// The PIN changes of `staff` the ledgers here record: each entry's time and node.
     fn pin_changes(&self, staff: StaffId) -> Result<Vec<(u64, NodeId)>, StoreError>;
+    /// Every availability change of `item` the ledgers here record, by time then node.
+    fn availability_changes(&self, item: ItemId) -> Result<Vec<AvailabilityChange>, StoreError>;
+    /// The lines of `item` flagged as sold while it was 86'd, sold after `after` (HLC).
+    fn sold_while_86d(&self, item: ItemId, after: u64) -> Result<Vec<SoldWhile86d>, StoreError>;
     /// Keeps the receipt codes of orders that have none yet (another node closed them and
     /// signed their codes): durable on return.
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError>;

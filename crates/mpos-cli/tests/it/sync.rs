@@ -807,7 +807,7 @@ async fn a_member_sending_altered_or_reordered_entries_is_refused_and_nothing_is
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_bill_paid_on_two_registers_apart_is_flagged_for_a_manager_on_both() {
+async fn one_bill_paid_and_an_86d_item_sold_on_two_registers_apart_are_flagged_on_both() {
     let tmp = tempfile::tempdir().unwrap();
     let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
     let session = tmp.path().join("session.json");
@@ -862,6 +862,14 @@ async fn one_bill_paid_on_two_registers_apart_is_flagged_for_a_manager_on_both()
         .unwrap()
         .into_inner();
     assert_eq!(paid.order.unwrap().balance, 0);
+    // Meanwhile the bar 86'd the croissants on A, and B, not knowing, sold one.
+    cli_ok(
+        &a.addr,
+        &session,
+        &["login", "--staff", "Ana", "--pin", "4821"],
+    );
+    cli_ok(&a.addr, &session, &["menu", "86", "Croissant"]);
+    crate::serve::open_ticket(&mut c, &token, 32).await;
     for server in [&a, &b] {
         let out = cli_ok(
             &server.addr,
@@ -873,8 +881,8 @@ async fn one_bill_paid_on_two_registers_apart_is_flagged_for_a_manager_on_both()
         assert!(none.contains("no order needs a manager"), "{none}");
     }
 
-    // Together again: both registers hold both payments, and both flag the bill; nothing
-    // was dropped.
+    // Together again: both registers hold both payments, and both flag the bill and the
+    // croissant; nothing was dropped.
     drop((a, b));
     let a = serve_synced(&a_dir, pa, &[pb.sync_addr()]);
     let b = serve_synced(&b_dir, pb, &[pa.sync_addr()]);
@@ -884,21 +892,40 @@ async fn one_bill_paid_on_two_registers_apart_is_flagged_for_a_manager_on_both()
             &session,
             &["login", "--staff", "Ana", "--pin", "4821"],
         );
-        eventually("the bill flagged", || async {
+        eventually("the bill and the croissant flagged", || async {
             let out = cli(&server.addr, &session, &["order", "conflicts", "--json"]).1;
-            out.contains("more than its total")
+            out.contains("more than its total") && out.contains("86'd")
         })
         .await;
         let out = cli_ok(&server.addr, &session, &["order", "conflicts", "--json"]);
         let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let flagged = listed["orders"].as_array().unwrap();
-        assert_eq!(flagged.len(), 1, "{listed}");
-        assert_eq!(flagged[0]["number"], "T-31");
+        let mut flagged: Vec<(String, String)> = listed["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["number"].as_str().unwrap().to_string(),
+                    o["conflicts"][0].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        flagged.sort();
         assert_eq!(
-            flagged[0]["conflicts"][0], "paid 10.10 EUR more than its total",
+            flagged,
+            vec![
+                (
+                    "T-31".to_string(),
+                    "paid 10.10 EUR more than its total".to_string()
+                ),
+                (
+                    "T-32".to_string(),
+                    "sold Croissant after another register 86'd it".to_string()
+                ),
+            ],
             "{listed}"
         );
-        assert_eq!(metric(&server.addr, "mpos_order_conflicts_total").await, 1);
+        assert_eq!(metric(&server.addr, "mpos_order_conflicts_total").await, 2);
     }
     assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
 }

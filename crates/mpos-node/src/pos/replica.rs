@@ -6,7 +6,7 @@
 //! nodes of this node's organization are heard: a ledger must begin with its node's
 //! certificate, signed by the organization's root key; every certificate or revocation in
 //! it must be signed by that key too; and a revoked node's entries after those its
-//! revocation lets stand are refused. A batch that does not verify is refused whole, with everything handed over with it in
+//! revocation lets stand are skipped. A batch that does not verify is refused whole, with everything handed over with it in
 //! the same call; batches written by earlier calls stand, since each verified on its own
 //! against the checkpoint its node signed. A batch this node already holds is skipped, so
 //! duplicated and replayed messages change nothing.
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use mpos_domain::Event;
 use mpos_domain::drawer::{Drawer, apply_drawer};
-use mpos_domain::ids::{DrawerId, ItemId, OrderId};
+use mpos_domain::ids::{DrawerId, ItemId, LineId, OrderId};
 use mpos_domain::menu::MenuChange;
 use mpos_domain::order::{Change, Order, OrderEvent, Status, Tender, apply};
 use mpos_domain::staff::StaffChange;
@@ -24,8 +24,12 @@ use mpos_ledger::{
 };
 use mpos_proto::event::{SCHEMA, decode};
 use mpos_store::clock::{EntityClock, EntityKey, entities};
-use mpos_store::{ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection, StoreError};
+use mpos_store::{
+    AvailabilityChange, ClosedDay, LedgerBatch, OrderUpdate, PinHash, PosStore, Projection,
+    StoreError,
+};
 
+use super::eighty_six::Sale;
 use super::{PosService, Trusted};
 use crate::error::NodeError;
 
@@ -465,9 +469,36 @@ impl<S: PosStore> PosService<S> {
         let mut days = Vec::new();
         let mut inventory = Vec::new();
         let mut pin_changes = Vec::new();
+        let mut availability: Vec<AvailabilityChange> = Vec::new();
+        let mut sales: Vec<Sale> = Vec::new();
         let mut latest = Hlc(0);
         for (seq, hlc, event) in std::mem::take(&mut run.events) {
             latest = latest.max(hlc);
+            // Every availability change is history, whichever stands now.
+            if let Event::Menu(e) = &event
+                && let Some((item, available)) = match &e.change {
+                    MenuChange::ItemPut(i) => Some((i.id, i.available)),
+                    MenuChange::AvailabilitySet { item, available } => Some((*item, *available)),
+                    _ => None,
+                }
+            {
+                availability.push(AvailabilityChange {
+                    item,
+                    hlc: hlc.0,
+                    node: run.node,
+                    available,
+                });
+            }
+            if let Event::Order(e) = &event
+                && let Change::LineAdded { line, item, .. } = &e.change
+            {
+                sales.push(Sale {
+                    order: e.order,
+                    line: *line,
+                    item: item.item,
+                    hlc: hlc.0,
+                });
+            }
             let puts = entities(&event);
             if !puts.is_empty() {
                 let newer: Vec<bool> = puts
@@ -601,6 +632,19 @@ impl<S: PosStore> PosService<S> {
                 Event::Trust(_) => {}
             }
         }
+        let judged = self.judge_86(&availability, &sales)?;
+        let now_86d: HashMap<(OrderId, LineId), bool> =
+            judged.lines().map(|(o, l, f)| ((o, l), f)).collect();
+        // A line's flag is the store's, not the fold's: carried over, then as judged now.
+        let flags = |id: OrderId, before: Option<&Order>, after: &mut Order| {
+            for l in &mut after.lines {
+                l.sold_while_86d = now_86d.get(&(id, l.id)).copied().unwrap_or_else(|| {
+                    before
+                        .and_then(|b| b.line(l.id))
+                        .is_some_and(|b| b.sold_while_86d)
+                });
+            }
+        };
         let mut orders: HashMap<OrderId, (Option<Order>, Option<Order>)> = HashMap::new();
         let mut order_entries = Vec::new();
         let mut flagged = 0;
@@ -622,7 +666,10 @@ impl<S: PosStore> PosService<S> {
                     None => store.load_order(id)?,
                 }
             };
-            let after = self.fold_order(id, before.clone(), incoming, run.node)?;
+            let mut after = self.fold_order(id, before.clone(), incoming, run.node)?;
+            if let Some(o) = after.as_mut() {
+                flags(id, before.as_ref(), o);
+            }
             if let Some(o) = &after {
                 let now = o.conflicts();
                 if !now.is_empty() && before.as_ref().map(Order::conflicts) != Some(now.clone()) {
@@ -636,6 +683,34 @@ impl<S: PosStore> PosService<S> {
                 closed.push(id);
             }
             orders.insert(id, (before, after));
+        }
+        // Orders this run did not touch whose lines an availability change judged again.
+        let mut touched: Vec<OrderId> = now_86d
+            .keys()
+            .map(|(o, _)| *o)
+            .filter(|o| !orders.contains_key(o))
+            .collect();
+        touched.sort_by_key(|o| o.0);
+        touched.dedup();
+        let mut rejudged: Vec<Order> = Vec::new();
+        for id in touched {
+            let cached = self.cache.open_orders.borrow().get(&id).cloned();
+            let Some(mut o) = (match cached {
+                Some(o) => Some(o),
+                None => store.load_order(id)?,
+            }) else {
+                continue;
+            };
+            let before = o.conflicts();
+            let was = o.clone();
+            flags(id, Some(&was), &mut o);
+            let now = o.conflicts();
+            if !now.is_empty() && now != before {
+                let what: Vec<String> = now.iter().map(ToString::to_string).collect();
+                tracing::warn!(order = %id, number = %o.number, conflicts = ?what, "an item 86'd on another register was sold in this order");
+                flagged += 1;
+            }
+            rejudged.push(o);
         }
         let clocks: Vec<EntityClock> = {
             changed.sort();
@@ -664,6 +739,9 @@ impl<S: PosStore> PosService<S> {
             trust: run.trusted.iter().map(Trusted::update).collect(),
             clocks,
             pin_changes,
+            availability,
+            sold_while_86d: judged.flagged,
+            cleared_86d: judged.cleared,
             order_entries,
         };
         let entries: u64 = run.batches.iter().map(|b| b.entries.len() as u64).sum();
@@ -684,6 +762,11 @@ impl<S: PosStore> PosService<S> {
                     _ => {
                         open.remove(&id);
                     }
+                }
+            }
+            for o in rejudged {
+                if let Some(cached) = open.get_mut(&o.id) {
+                    *cached = o;
                 }
             }
         }

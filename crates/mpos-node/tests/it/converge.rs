@@ -1,10 +1,11 @@
-//! Convergence: three nodes of one organization sell, edit the same orders, rename staff
-//! and change a table while apart, and take each other's ledgers in any order, one ledger
+//! Convergence: three nodes of one organization sell, edit the same orders, rename staff,
+//! change a table and 86 the item they sell while apart, and take each other's ledgers in any order, one ledger
 //! at a time, duplicated or not. Once every node has every ledger, all hold the same
 //! projections (the same state digest), whatever the interleaving.
 
 use mpos_domain::floor::{FloorCommand, Table};
-use mpos_domain::ids::{LineId, PaymentId, StaffId, TableId};
+use mpos_domain::ids::{ItemId, LineId, PaymentId, StaffId, TableId};
+use mpos_domain::menu::MenuCommand;
 use mpos_domain::order::{Command, Tender};
 use mpos_domain::staff::{Role, StaffCommand, StaffMember};
 use mpos_ledger::NodeId;
@@ -44,6 +45,11 @@ enum Op {
         node: usize,
         seats: u32,
     },
+    /// 86 the item the lines sell, or put it back.
+    Available {
+        node: usize,
+        available: bool,
+    },
     /// `to` takes from `from` what `from` holds of `ledger`'s ledger.
     Deliver {
         from: usize,
@@ -63,6 +69,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(node, order, line)| Op::VoidLine { node, order, line }),
         1 => (node.clone(), any::<u8>()).prop_map(|(node, name)| Op::Rename { node, name }),
         1 => (node.clone(), 1..12u32).prop_map(|(node, seats)| Op::Seats { node, seats }),
+        1 => (node.clone(), any::<bool>())
+            .prop_map(|(node, available)| Op::Available { node, available }),
         4 => (node.clone(), node.clone(), node)
             .prop_map(|(from, to, ledger)| Op::Deliver { from, to, ledger }),
     ]
@@ -128,7 +136,12 @@ fn run(ops: &[Op]) {
         member(dirs[2].path(), &root, "C"),
     ];
     let ids: Vec<NodeId> = nodes.iter().map(|n| n.ledger().node_id()).collect();
-    // Every node starts with the organization's staff.
+    // Every node starts with the organization's staff and menu.
+    for (i, cmd) in crate::menu::cafe().into_iter().enumerate() {
+        nodes[0]
+            .execute_one(crate::menu::menu(50 + i as u128, cmd), 1_000)
+            .unwrap();
+    }
     for to in 1..3 {
         deliver(&mut nodes, 0, to, ids[0], 1_000);
     }
@@ -215,6 +228,16 @@ fn run(ops: &[Op]) {
                     actor: Some(MANAGER),
                 };
                 let _ = nodes[node].execute_one(put, now);
+            }
+            Op::Available { node, available } => {
+                let set = crate::menu::menu(
+                    next,
+                    MenuCommand::SetAvailable {
+                        item: ItemId(1),
+                        available,
+                    },
+                );
+                let _ = nodes[node].execute_one(set, now);
             }
             Op::Deliver { from, to, ledger } => deliver(&mut nodes, from, to, ids[ledger], now),
             _ => {}

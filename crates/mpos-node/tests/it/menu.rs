@@ -15,7 +15,7 @@ use mpos_store::PosStore;
 
 use crate::orders::{CASHIER, MANAGER, eur, req, staffed as service};
 
-fn menu(id: u128, cmd: MenuCommand) -> Request {
+pub(crate) fn menu(id: u128, cmd: MenuCommand) -> Request {
     Request {
         id,
         action: Action::Menu(cmd),
@@ -23,7 +23,7 @@ fn menu(id: u128, cmd: MenuCommand) -> Request {
     }
 }
 
-fn cafe() -> Vec<MenuCommand> {
+pub(crate) fn cafe() -> Vec<MenuCommand> {
     vec![
         MenuCommand::PutSettings(Settings {
             name: "Cafe Lumen".into(),
@@ -86,7 +86,13 @@ fn cafe() -> Vec<MenuCommand> {
     ]
 }
 
-fn add_item(id: u128, order: u128, line: u128, variant: u128, modifiers: &[u128]) -> Request {
+pub(crate) fn add_item(
+    id: u128,
+    order: u128,
+    line: u128,
+    variant: u128,
+    modifiers: &[u128],
+) -> Request {
     Request {
         id,
         action: Action::Order {
@@ -108,7 +114,7 @@ fn add_item(id: u128, order: u128, line: u128, variant: u128, modifiers: &[u128]
     }
 }
 
-fn open(id: u128, order: u128) -> Request {
+pub(crate) fn open(id: u128, order: u128) -> Request {
     req(
         id,
         order,

@@ -644,3 +644,183 @@ fn a_peers_pin_hash_is_taken_only_for_a_pin_change_a_ledger_here_records() {
         Some(genuine.hash)
     );
 }
+
+#[test]
+fn an_item_86d_on_one_register_and_sold_on_another_apart_is_flagged_on_every_node() {
+    use crate::menu::{add_item, cafe, menu, open};
+    use mpos_domain::menu::MenuCommand;
+    use mpos_domain::order::Conflict;
+    let (mut a, mut b, _dirs) = two_nodes();
+    for (i, cmd) in cafe().into_iter().enumerate() {
+        a.execute_one(menu(500 + i as u128, cmd), 1_000).unwrap();
+    }
+    b.replicate(FromPeer::batches(lacking(&a, 0)), 1_100)
+        .unwrap();
+    let menu_held = a.ledger().head().size();
+    let availability = |id: u128, available: bool| {
+        menu(
+            id,
+            MenuCommand::SetAvailable {
+                item: mpos_domain::ids::ItemId(1),
+                available,
+            },
+        )
+    };
+    let flat_white_86d = vec![Conflict::SoldWhile86d {
+        item: "Flat white".into(),
+    }];
+
+    // Apart: A 86's the flat white and refuses to sell one; B, not knowing, sells one.
+    a.execute_one(availability(600, false), 2_000).unwrap();
+    let after_86 = a.ledger().head().size();
+    a.execute_one(open(601, 10), 2_100).unwrap();
+    let refused = a.execute_one(add_item(602, 10, 1, 1, &[1]), 2_200);
+    assert!(refused.is_err(), "{refused:?}");
+    b.execute_one(open(700, 20), 3_000).unwrap();
+    b.execute_one(add_item(701, 20, 1, 1, &[1]), 3_100).unwrap();
+    assert!(
+        b.order(OrderId(20))
+            .unwrap()
+            .unwrap()
+            .conflicts()
+            .is_empty()
+    );
+
+    // B hears of the 86: its own sale is flagged. A hears of the sale: flagged there too.
+    let done = b
+        .replicate(FromPeer::batches(lacking(&a, menu_held)), 4_000)
+        .unwrap();
+    assert_eq!(done.conflicts_flagged, 1);
+    assert_eq!(
+        b.order(OrderId(20)).unwrap().unwrap().conflicts(),
+        flat_white_86d
+    );
+    let done = a
+        .replicate(FromPeer::batches(lacking(&b, 0)), 4_100)
+        .unwrap();
+    assert_eq!(done.conflicts_flagged, 1);
+    assert_eq!(
+        a.order(OrderId(20)).unwrap().unwrap().conflicts(),
+        flat_white_86d
+    );
+    assert_eq!(
+        mpos_node::digest::state_digest(a.ledger().store()).unwrap(),
+        mpos_node::digest::state_digest(b.ledger().store()).unwrap()
+    );
+
+    // A third node that takes the sale first, and then the 86, flags it too; an earlier
+    // "back on" arriving last clears it. A sale after the item is back is never flagged.
+    let c_dir = tempfile::tempdir().unwrap();
+    let mut c = member(c_dir.path(), &root_of(&a), "C");
+    let a_all = lacking(&a, 0);
+    let until_86: Vec<PeerBatch> = a_all
+        .iter()
+        .filter(|x| x.checkpoint.checkpoint.tree_size <= after_86)
+        .cloned()
+        .collect();
+    c.replicate(
+        FromPeer::batches(until_86[..until_86.len() - 1].to_vec()),
+        5_000,
+    )
+    .unwrap();
+    c.replicate(FromPeer::batches(lacking(&b, 0)), 5_000)
+        .unwrap();
+    assert!(
+        c.order(OrderId(20))
+            .unwrap()
+            .unwrap()
+            .conflicts()
+            .is_empty()
+    );
+    let done = c.replicate(FromPeer::batches(until_86), 5_100).unwrap();
+    assert_eq!(done.conflicts_flagged, 1);
+    assert_eq!(
+        c.order(OrderId(20)).unwrap().unwrap().conflicts(),
+        flat_white_86d
+    );
+    c.replicate(FromPeer::batches(a_all), 5_200).unwrap();
+    assert_eq!(
+        mpos_node::digest::state_digest(a.ledger().store()).unwrap(),
+        mpos_node::digest::state_digest(c.ledger().store()).unwrap()
+    );
+
+    // A manager voids the line: nothing left to look at.
+    let void = req(
+        800,
+        20,
+        Command::VoidLine {
+            line: LineId(1),
+            reason: "86'd: nothing to make it with".into(),
+        },
+        crate::orders::MANAGER,
+    );
+    b.execute_one(void, 6_000).unwrap();
+    assert!(
+        b.order(OrderId(20))
+            .unwrap()
+            .unwrap()
+            .conflicts()
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_earlier_back_on_arriving_last_clears_the_flag() {
+    use crate::menu::{add_item, cafe, menu, open};
+    use mpos_domain::menu::MenuCommand;
+    let (mut a, mut b, _dirs) = two_nodes();
+    for (i, cmd) in cafe().into_iter().enumerate() {
+        a.execute_one(menu(500 + i as u128, cmd), 1_000).unwrap();
+    }
+    b.replicate(FromPeer::batches(lacking(&a, 0)), 1_100)
+        .unwrap();
+    let availability = |id: u128, available: bool| {
+        menu(
+            id,
+            MenuCommand::SetAvailable {
+                item: mpos_domain::ids::ItemId(1),
+                available,
+            },
+        )
+    };
+    // A 86's the flat white and puts it back; B sells one after both, not knowing of either.
+    let menu_held = a.ledger().head().size();
+    a.execute_one(availability(600, false), 2_000).unwrap();
+    let after_86 = a.ledger().head().size();
+    a.execute_one(availability(601, true), 2_500).unwrap();
+    b.execute_one(open(700, 20), 3_000).unwrap();
+    b.execute_one(add_item(701, 20, 1, 1, &[1]), 3_100).unwrap();
+
+    let from_a = lacking(&a, menu_held);
+    let (the_86, back_on): (Vec<PeerBatch>, Vec<PeerBatch>) = from_a
+        .into_iter()
+        .partition(|x| x.checkpoint.checkpoint.tree_size <= after_86);
+    b.replicate(FromPeer::batches(the_86), 4_000).unwrap();
+    assert_eq!(
+        b.order(OrderId(20)).unwrap().unwrap().conflicts().len(),
+        1,
+        "as far as B knows, it sold an 86'd item"
+    );
+    b.replicate(FromPeer::batches(back_on), 4_100).unwrap();
+    assert!(
+        b.order(OrderId(20))
+            .unwrap()
+            .unwrap()
+            .conflicts()
+            .is_empty(),
+        "it was back on by then"
+    );
+    a.replicate(FromPeer::batches(lacking(&b, 0)), 4_200)
+        .unwrap();
+    assert!(
+        a.order(OrderId(20))
+            .unwrap()
+            .unwrap()
+            .conflicts()
+            .is_empty()
+    );
+    assert_eq!(
+        mpos_node::digest::state_digest(a.ledger().store()).unwrap(),
+        mpos_node::digest::state_digest(b.ledger().store()).unwrap()
+    );
+}
