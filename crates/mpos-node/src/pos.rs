@@ -229,9 +229,9 @@ struct Cache {
     generation: RefCell<Option<u64>>,
     /// Revoked nodes and how many of their entries stand.
     revoked: RefCell<Option<HashMap<NodeId, u64>>>,
-    /// Whether each item sold lately was ever 86'd (any availability change held): a sale
-    /// of one never 86'd needs no judging (`eighty_six`).
-    ever_86d: RefCell<HashMap<ItemId, bool>>,
+    /// Each item's availability changes held (most: none), read once per item sold until
+    /// the menu changes: what a sale is judged by (`eighty_six`).
+    availability: RefCell<HashMap<ItemId, std::sync::Arc<Vec<AvailabilityChange>>>>,
 }
 
 /// Reads through a cache map: the stored value, fetched once.
@@ -266,7 +266,7 @@ impl Cache {
 
     fn forget_menu(&self) {
         self.settings.borrow_mut().take();
-        self.ever_86d.borrow_mut().clear();
+        self.availability.borrow_mut().clear();
         self.items.borrow_mut().clear();
         self.groups.borrow_mut().clear();
         self.categories.borrow_mut().clear();

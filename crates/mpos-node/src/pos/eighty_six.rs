@@ -87,21 +87,26 @@ impl<S: PosStore> PosService<S> {
         items.extend(sales.iter().map(|s| s.item));
         items.sort_by_key(|i| i.0);
         items.dedup();
-        let mut ever = self.cache.ever_86d.borrow_mut();
+        let mut held_history = self.cache.availability.borrow_mut();
         for item in items {
-            // Most items were never 86'd: that is remembered, and their sales cost a lookup.
-            if !since.contains_key(&item) && ever.get(&item) == Some(&false) {
-                continue;
-            }
-            let mut history = store.availability_changes(item)?;
+            // Read once per item until the menu changes (every availability change does):
+            // a sale of an item never 86'd costs a lookup in memory.
+            let stored = match held_history.get(&item) {
+                Some(h) => h.clone(),
+                None => {
+                    let h = std::sync::Arc::new(store.availability_changes(item)?);
+                    held_history.insert(item, h.clone());
+                    h
+                }
+            };
+            let mut history: Vec<AvailabilityChange> = stored.to_vec();
             history.extend(changes.iter().filter(|c| c.item == item));
-            ever.insert(item, !history.is_empty());
             if !history.is_empty() {
                 by_time(&mut history);
                 histories.insert(item, history);
             }
         }
-        drop(ever);
+        drop(held_history);
         // Held sales the run's changes may judge otherwise, with how they stand now.
         let mut held: Vec<Sale> = Vec::new();
         let mut flagged_before: HashSet<(OrderId, LineId)> = HashSet::new();
