@@ -277,12 +277,19 @@ pub fn apply_drawer(drawer: Option<Drawer>, event: &DrawerEvent) -> Option<Drawe
                     d.paid_out = d.paid_out.checked_add(*amount).unwrap_or(d.paid_out);
                 }
                 DrawerChange::Closed { counted, expected } => {
-                    d.closed = Some(DrawerCount {
+                    let count = DrawerCount {
                         counted: *counted,
                         expected: *expected,
                         by: event.by,
                         at: event.at,
-                    });
+                    };
+                    // A register refuses to close a closed drawer, but two registers apart
+                    // can each close it: the earlier count stands on every node, whichever
+                    // reached it first (ties: the lower staff id, then the lower count).
+                    let order = |c: &DrawerCount| (c.at, c.by.0, c.counted.minor());
+                    if d.closed.as_ref().is_none_or(|c| order(&count) < order(c)) {
+                        d.closed = Some(count);
+                    }
                 }
             }
             Some(d)
@@ -366,6 +373,40 @@ mod tests {
             Role::Cashier,
         );
         assert!(matches!(again, Err(Refusal::Invalid(_))));
+    }
+
+    #[test]
+    fn a_drawer_closed_on_two_registers_apart_keeps_the_earlier_count_whatever_came_first() {
+        let opened = run(
+            None,
+            DrawerCommand::Open {
+                name: "front".into(),
+                float: m(10_000),
+                location: None,
+            },
+            Role::Cashier,
+        )
+        .unwrap();
+        let close = |at: u64, by: u128, counted: i64| DrawerEvent {
+            drawer: DrawerId(1),
+            by: StaffId(by),
+            at,
+            change: DrawerChange::Closed {
+                counted: m(counted),
+                expected: m(10_000),
+            },
+        };
+        let (first, second) = (close(100, 9, 9_900), close(200, 7, 10_000));
+        let one = apply_drawer(apply_drawer(opened.clone(), &first), &second).unwrap();
+        let other = apply_drawer(apply_drawer(opened.clone(), &second), &first).unwrap();
+        assert_eq!(one, other);
+        assert_eq!(one.closed.as_ref().map(|c| c.at), Some(100));
+        // At the same moment: the lower staff id.
+        let a = close(100, 3, 9_000);
+        let both = apply_drawer(apply_drawer(opened.clone(), &first), &a).unwrap();
+        let other = apply_drawer(apply_drawer(opened, &a), &first).unwrap();
+        assert_eq!(both, other);
+        assert_eq!(both.closed.map(|c| c.by), Some(StaffId(3)));
     }
 
     #[test]

@@ -64,9 +64,9 @@ fn by_time(history: &mut Vec<AvailabilityChange>) {
 }
 
 impl<S: PosStore> PosService<S> {
-    /// Judges the sales and availability changes a run of another node's entries brings
-    /// (`sales`, `changes`), against what the store holds: the run's sales of items ever
-    /// 86'd, and every held sale after a change the run brings.
+    /// Judges the sales and availability changes a batch brings (`sales`, `changes`: this
+    /// node's own, or a run of another node's), against what the store holds: the batch's
+    /// sales of items ever 86'd, and every held sale after a change the batch brings.
     pub(super) fn judge_86(
         &self,
         changes: &[AvailabilityChange],
