@@ -493,7 +493,7 @@ export function Register({ session, onSignOut }: { session: Session; onSignOut: 
         </header>
         {order && order.conflicts.length > 0 && (
           <p class="conflict-note" role="alert" data-testid="order-conflicts">
-            Needs a manager: {order.conflicts.join("; ")}. Two registers changed this order while
+            Needs a manager: {order.conflicts.join("; ")}. It happened while registers were
             apart; nothing was dropped.
           </p>
         )}
