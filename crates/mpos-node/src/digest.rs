@@ -1,12 +1,12 @@
 //! A digest of everything a node's projections hold: the ledgers (each node's size and
 //! head), the orders, the menu, staff and their PIN hashes, the floor, drawers, stock
-//! quantities, purchase orders and transfers, and the organization's nodes. Nodes that
+//! levels and values, purchase orders and transfers, and the organization's nodes. Nodes that
 //! hold the same ledgers must have the same digest, whatever order the entries reached
 //! them in: that is what sync promises, and what the tests compare.
 //!
-//! Stock values at average cost are left out: a location whose stock two nodes move at
-//! the same time folds its movements in arrival order (quantities always agree; values
-//! can differ). Receipt codes and print queues are this node's own.
+//! Stock levels count with their values at cost: each movement carries the value its
+//! node gave it, so values add up the same in any order too. Receipt codes and print
+//! queues are this node's own.
 
 use std::fmt::Write as _;
 
@@ -82,7 +82,7 @@ pub fn state_text<S: PosStore>(store: &S) -> Result<String, NodeError> {
         store
             .stock_levels(None)?
             .iter()
-            .map(|(l, i, v)| format!("{l} {i} {}", v.milli))
+            .map(|(l, i, v)| format!("{l} {i} {} {}", v.milli, v.value))
             .collect(),
     );
     part("transfers", debug(store.transfers_in_transit()?));

@@ -17,13 +17,13 @@ use mpos_domain::drawer::{Drawer, DrawerCommand, DrawerEvent, apply_drawer, deci
 use mpos_domain::event::{MenuEvent, StaffEvent};
 use mpos_domain::floor::{FloorChange, FloorCommand, FloorEvent, Table, apply_floor, decide_floor};
 use mpos_domain::ids::{
-    CategoryId, DrawerId, ItemId, LineId, LocationId, ModifierGroupId, OrderId, StaffId, TableId,
-    TaxCategoryId,
+    CategoryId, DrawerId, ItemId, LineId, LocationId, ModifierGroupId, OrderId, StaffId,
+    StockItemId, TableId, TaxCategoryId, TransferId,
 };
 use mpos_domain::inventory::sale::{self, Taken, sale_movements};
 use mpos_domain::inventory::{
     InventoryChange, InventoryCommand, InventoryEvent, Movement, Recipe, RecipeFor, SalesStock,
-    Stock,
+    Stock, StockBook, StockValue, deltas, levels_after, value_movement,
 };
 use mpos_domain::menu::{self, MenuChange, MenuCommand, MenuView, Settings};
 use mpos_domain::order::{
@@ -628,6 +628,17 @@ struct Working {
     /// What the stored orders the batch names held when it began, read at once (when
     /// sales move stock); an order not in it is read when needed.
     held_before: HashMap<OrderId, Taken>,
+    /// The levels the batch's movements are valued against, as the batch leaves them
+    /// (from the first movement on).
+    valuation: Option<Valuation>,
+}
+
+/// The levels (and transfers) movements are valued against: each read from the store
+/// the first time the batch moves it, then with the batch's movements laid over it.
+struct Valuation {
+    book: Stock,
+    levels: HashSet<(LocationId, StockItemId)>,
+    transfers: HashSet<TransferId>,
 }
 
 fn reused(id: u128) -> NodeError {
@@ -814,11 +825,7 @@ impl<S: PosStore> PosService<S> {
                     changes
                         .into_iter()
                         .map(|change| {
-                            Event::Inventory(InventoryEvent {
-                                by: actor.staff,
-                                at: now_millis,
-                                change,
-                            })
+                            Event::Inventory(InventoryEvent::new(actor.staff, now_millis, change))
                         })
                         .collect(),
                 ))
@@ -1009,11 +1016,11 @@ impl<S: PosStore> PosService<S> {
                         events.push(Event::Order(event));
                         for m in stock {
                             moved_stock = true;
-                            events.push(Event::Inventory(InventoryEvent {
-                                by: actor.staff,
-                                at: now_millis,
-                                change: InventoryChange::Moved(m),
-                            }));
+                            events.push(Event::Inventory(InventoryEvent::new(
+                                actor.staff,
+                                now_millis,
+                                InventoryChange::Moved(m),
+                            )));
                         }
                     }
                 }
@@ -1047,9 +1054,127 @@ impl<S: PosStore> PosService<S> {
         let mut book = Stock::new(currency(store)?);
         store.read_stock(&stock_needs(command), &mut book)?;
         for e in &w.inventory {
-            book.apply(&e.change);
+            book.apply_event(e);
         }
         Ok(Cow::Owned(book))
+    }
+
+    /// Values each of `events`' stock movements against the levels as this node holds
+    /// them (`valuation`, read as needed): the values travel with the movement, so every
+    /// node adds the same whatever order movements reach it in.
+    fn value_movements(
+        &self,
+        events: &mut [Event],
+        valuation: &mut Option<Valuation>,
+    ) -> Result<(), NodeError> {
+        let moves = events.iter().any(|e| {
+            matches!(
+                e,
+                Event::Inventory(InventoryEvent {
+                    change: InventoryChange::Moved(_),
+                    ..
+                })
+            )
+        });
+        if !moves {
+            return Ok(());
+        }
+        let valuation = match valuation {
+            Some(v) => v,
+            None => valuation.insert(Valuation {
+                book: Stock::new(currency(self.ledger.store())?),
+                levels: HashSet::new(),
+                transfers: HashSet::new(),
+            }),
+        };
+        let transfers: Vec<TransferId> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Inventory(InventoryEvent {
+                    change: InventoryChange::Moved(Movement::TransferReceived { transfer, .. }),
+                    ..
+                }) => Some(*transfer),
+                _ => None,
+            })
+            .filter(|t| !valuation.book.transfers.contains_key(t))
+            .filter(|t| !valuation.transfers.contains(t))
+            .collect();
+        let to = |t: TransferId| valuation.book.transfers.get(&t).map(|t| t.to);
+        let mut wanted = StockWanted {
+            transfers,
+            ..StockWanted::default()
+        };
+        for e in events.iter() {
+            if let Event::Inventory(InventoryEvent {
+                change: InventoryChange::Moved(m),
+                ..
+            }) = e
+            {
+                wanted.levels.extend(
+                    deltas(m, to)
+                        .into_iter()
+                        .map(|(l, i, _)| (l, i))
+                        .filter(|k| !valuation.levels.contains(k)),
+                );
+            }
+        }
+        wanted.dedup();
+        if !wanted.levels.is_empty() || !wanted.transfers.is_empty() {
+            self.ledger
+                .store()
+                .read_stock(&wanted, &mut valuation.book)?;
+            valuation.levels.extend(wanted.levels.iter().copied());
+            valuation.transfers.extend(wanted.transfers.iter().copied());
+            // A transfer received needs its levels too, now that its destination is known.
+            let mut more = StockWanted::default();
+            for e in events.iter() {
+                if let Event::Inventory(InventoryEvent {
+                    change: InventoryChange::Moved(m @ Movement::TransferReceived { .. }),
+                    ..
+                }) = e
+                {
+                    let to = |t: TransferId| valuation.book.transfers.get(&t).map(|t| t.to);
+                    more.levels.extend(
+                        deltas(m, to)
+                            .into_iter()
+                            .map(|(l, i, _)| (l, i))
+                            .filter(|k| !valuation.levels.contains(k)),
+                    );
+                }
+            }
+            more.dedup();
+            if !more.levels.is_empty() {
+                self.ledger.store().read_stock(&more, &mut valuation.book)?;
+                valuation.levels.extend(more.levels.iter().copied());
+            }
+        }
+        // Movements of one request value against each other in turn.
+        let mut moved: HashMap<(LocationId, StockItemId), StockValue> = HashMap::new();
+        for e in events.iter_mut() {
+            let Event::Inventory(ie) = e else { continue };
+            let InventoryChange::Moved(m) = &ie.change else {
+                continue;
+            };
+            let transfer = match m {
+                Movement::TransferReceived { transfer, .. } => {
+                    valuation.book.transfers.get(transfer)
+                }
+                _ => None,
+            };
+            let level = |l: LocationId, i: StockItemId| {
+                moved
+                    .get(&(l, i))
+                    .copied()
+                    .unwrap_or_else(|| valuation.book.level(l, i))
+            };
+            let values = value_movement(m, level, transfer);
+            let after = levels_after(m, &values, level, transfer);
+            ie.values = values;
+            for (l, i, v) in after {
+                moved.insert((l, i), v);
+            }
+        }
+        Ok(())
     }
 
     /// Every row the batch's inventory commands weigh, in one read, for the batch's book.
@@ -1730,13 +1855,14 @@ impl<S: PosStore> PosService<S> {
                         });
                 }
                 let Staged {
-                    events,
+                    mut events,
                     order,
                     stored,
                     drawer,
                     pin,
                     taken,
                 } = self.events_for(request, &w, now_millis)?;
+                self.value_movements(&mut events, &mut w.valuation)?;
                 let first_seq = staged.size() + 1;
                 let mut head = staged.clone();
                 let mut new_entries = Vec::with_capacity(events.len());
@@ -1826,7 +1952,12 @@ impl<S: PosStore> PosService<S> {
                         Event::Floor(f) => w.floor.push(f.change.clone()),
                         Event::Inventory(i) => {
                             if let Some(book) = &mut w.stock {
-                                book.apply(&i.change);
+                                book.apply_event(i);
+                            }
+                            if let (InventoryChange::Moved(_), Some(v)) =
+                                (&i.change, &mut w.valuation)
+                            {
+                                v.book.apply_event(i);
                             }
                             w.inventory.push(i.clone());
                         }

@@ -269,6 +269,7 @@ pub fn inventory_to_wire(e: &InventoryEvent) -> v1::InventoryEvent {
             .map(|c| c.code().to_string())
             .unwrap_or_default(),
         change: Some(change),
+        values: e.values.clone(),
     }
 }
 
@@ -467,5 +468,6 @@ pub fn inventory_from_wire(w: v1::InventoryEvent) -> Result<InventoryEvent, Deco
         by: StaffId(read_id("inventory_event.by", &w.by)?),
         at: w.at,
         change,
+        values: w.values,
     })
 }

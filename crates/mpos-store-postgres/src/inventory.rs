@@ -1,6 +1,6 @@
 //! Inventory projections: stock items, suppliers, par levels, recipes, levels with their
 //! value and history of deltas, transfers and purchase orders. Levels change only through
-//! the domain's `new_levels`, from levels read under a row lock: movements committed by
+//! the domain's `levels_after`, from levels read under a row lock: movements committed by
 //! several nodes at once queue on the rows they touch and add up.
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,7 +10,7 @@ use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
     Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
     Quantity, Recipe, RecipeFor, SalesStock, Stock, StockItem, StockValue, Supplier, Transfer,
-    TransferLine, deltas, new_levels,
+    TransferLine, deltas, levels_after,
 };
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
@@ -156,7 +156,7 @@ pub(crate) fn save_event<C: GenericClient>(
                 )?;
             }
         }
-        InventoryChange::Moved(m) => save_movement(sql, w, m, e.at)?,
+        InventoryChange::Moved(m) => save_movement(sql, w, m, &e.values, e.at)?,
         InventoryChange::PurchaseOrderDrafted(po) => {
             let key = id_bytes(po.id.0);
             sql.execute(
@@ -296,6 +296,7 @@ fn save_movement<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     w: &mut StockWrites,
     m: &Movement,
+    values: &[i64],
     at: u64,
 ) -> Result<(), StoreError> {
     let received = match m {
@@ -319,8 +320,9 @@ fn save_movement<C: GenericClient>(
         };
         seen.push((*l, *i, v));
     }
-    let levels = new_levels(
+    let levels = levels_after(
         m,
+        values,
         |l, i| {
             seen.iter()
                 .find(|(sl, si, _)| *sl == l && *si == i)

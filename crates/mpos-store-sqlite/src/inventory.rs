@@ -1,13 +1,13 @@
 //! Inventory projections: stock items, suppliers, par levels, recipes, levels with their
 //! value and history of deltas, transfers and purchase orders. Levels change only through
-//! the domain's `new_levels`, so the store and the in-memory books agree.
+//! the domain's `levels_after`, so the store and the in-memory books agree.
 
 use mpos_domain::ids::{LocationId, OrderId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
     Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
     Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue, Supplier, Transfer,
-    TransferLine, deltas, new_levels,
+    TransferLine, deltas, levels_after,
 };
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
@@ -222,7 +222,7 @@ pub(crate) fn save_event(
                 .map_err(db)?;
             }
         }
-        InventoryChange::Moved(m) => save_movement(tx, m, e.at)?,
+        InventoryChange::Moved(m) => save_movement(tx, m, &e.values, e.at)?,
         InventoryChange::PurchaseOrderDrafted(po) => {
             tx.prepare_cached(
                 "INSERT INTO purchase_order (id, supplier, location, sent) VALUES (?1, ?2, ?3, ?4)",
@@ -264,7 +264,12 @@ pub(crate) fn save_event(
     Ok(())
 }
 
-fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), StoreError> {
+fn save_movement(
+    tx: &Transaction<'_>,
+    m: &Movement,
+    values: &[i64],
+    at: u64,
+) -> Result<(), StoreError> {
     let conn: &Connection = tx;
     let received = match m {
         Movement::TransferReceived { transfer: t, .. } => transfer(conn, *t)?,
@@ -277,8 +282,9 @@ fn save_movement(tx: &Transaction<'_>, m: &Movement, at: u64) -> Result<(), Stor
     for (l, i, _) in &moved {
         seen.push((*l, *i, level(conn, *l, *i)?));
     }
-    let levels = new_levels(
+    let levels = levels_after(
         m,
+        values,
         |l, i| {
             seen.iter()
                 .find(|(sl, si, _)| *sl == l && *si == i)

@@ -733,7 +733,7 @@ use mpos_domain::ids::{LocationId, PurchaseOrderId, StockItemId, SupplierId, Tra
 use mpos_domain::inventory::{
     Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryEvent, Location, Movement,
     Quantity, Recipe, RecipeFor, SalesStock, Stock, StockBook, StockItem, StockValue, Supplier,
-    Unit, deltas, new_levels,
+    Unit, deltas, levels_after, value_movement,
 };
 
 use crate::{InventoryStore, ReportLevel, StockUsage, StockWanted};
@@ -918,6 +918,21 @@ fn same_books<S: InventoryStore>(store: &S, books: &Stock) {
 /// milli, value).
 type UsageRow = (u64, LocationId, StockItemId, &'static str, i64, i64);
 
+/// The values a node records with a movement (`stamp`), or none (as movements recorded
+/// before values were kept): the store must take both.
+fn valued(books: &Stock, change: &InventoryChange, stamp: bool) -> Vec<i64> {
+    match change {
+        InventoryChange::Moved(m) if stamp => {
+            let transfer = match m {
+                Movement::TransferReceived { transfer, .. } => books.transfer(*transfer),
+                _ => None,
+            };
+            value_movement(m, |l, i| books.level(l, i), transfer.as_ref())
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Records what `change` moves, from the books before it (an independent reading of the
 /// domain's rules: the value a movement adds is the level's value after minus before).
 fn record_usage(books: &Stock, e: &InventoryEvent, usage: &mut Vec<UsageRow>) {
@@ -929,7 +944,7 @@ fn record_usage(books: &Stock, e: &InventoryEvent, usage: &mut Vec<UsageRow>) {
         _ => None,
     };
     let to = transfer.as_ref().map(|t| t.to);
-    let after = new_levels(m, |l, i| books.level(l, i), transfer.as_ref());
+    let after = levels_after(m, &e.values, |l, i| books.level(l, i), transfer.as_ref());
     for (l, i, milli) in deltas(m, |_| to) {
         let value = after
             .iter()
@@ -1010,11 +1025,11 @@ where
         for command in std::mem::take(&mut commands) {
             for change in mpos_domain::inventory::decide(&books, MANAGER, &command).unwrap() {
                 books.apply(&change);
-                pending.push(InventoryEvent {
-                    by: MANAGER.staff,
-                    at: 1_764_000_000_000,
+                pending.push(InventoryEvent::new(
+                    MANAGER.staff,
+                    1_764_000_000_000,
                     change,
-                });
+                ));
             }
         }
         for step in 0..160_u64 {
@@ -1148,13 +1163,14 @@ where
                             lines,
                         }
                     };
-                    let e = InventoryEvent {
-                        by: MANAGER.staff,
-                        at: 1_764_000_000_000 + step,
-                        change: InventoryChange::Moved(m),
-                    };
+                    let mut e = InventoryEvent::new(
+                        MANAGER.staff,
+                        1_764_000_000_000 + step,
+                        InventoryChange::Moved(m),
+                    );
+                    e.values = valued(&books, &e.change, dice.roll(2) == 0);
                     record_usage(&books, &e, &mut usage);
-                    books.apply(&e.change);
+                    books.apply_event(&e);
                     pending.push(e);
                     let now = dice.roll(4) == 0;
                     commit_inventory(&mut store, &mut till, &mut pending, now);
@@ -1169,13 +1185,11 @@ where
                     continue;
                 };
                 for change in changes {
-                    let e = InventoryEvent {
-                        by: MANAGER.staff,
-                        at: 1_764_000_000_000 + step,
-                        change,
-                    };
+                    let mut e =
+                        InventoryEvent::new(MANAGER.staff, 1_764_000_000_000 + step, change);
+                    e.values = valued(&books, &e.change, dice.roll(2) == 0);
                     record_usage(&books, &e, &mut usage);
-                    books.apply(&e.change);
+                    books.apply_event(&e);
                     pending.push(e);
                 }
             }
@@ -2004,14 +2018,14 @@ where
     // Two nodes sell at different places; a third sells at none.
     let mut other = Till::of(2);
     for (t, location) in [(&mut till, bistro), (&mut other, harbour)] {
-        let event = InventoryEvent {
-            by: MANAGER.staff,
-            at: t.at,
-            change: InventoryChange::SetSalesStock(Some(SalesStock {
+        let event = InventoryEvent::new(
+            MANAGER.staff,
+            t.at,
+            InventoryChange::SetSalesStock(Some(SalesStock {
                 location,
                 depletion: Depletion::OnSend,
             })),
-        };
+        );
         let ledger = t.ledger(1);
         store
             .commit(

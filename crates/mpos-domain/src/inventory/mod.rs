@@ -334,6 +334,24 @@ pub struct InventoryEvent {
     pub by: StaffId,
     pub at: u64,
     pub change: InventoryChange,
+    /// For a movement: the value it moved at each (location, item) of [`deltas`], in
+    /// that order, as the node that made it valued it ([`value_movement`]). Every node
+    /// adds these, so values come out the same whatever order movements arrive in.
+    /// Empty for other changes, and for movements recorded before values were kept:
+    /// those are valued where they are applied, at the average cost there.
+    pub values: Vec<i64>,
+}
+
+impl InventoryEvent {
+    /// A change with nothing valued yet.
+    pub fn new(by: StaffId, at: u64, change: InventoryChange) -> InventoryEvent {
+        InventoryEvent {
+            by,
+            at,
+            change,
+            values: Vec::new(),
+        }
+    }
 }
 
 /// How much of an item a location holds, and what it is worth at cost.
@@ -358,12 +376,26 @@ fn share(value: i64, part: i64, whole: i64) -> i64 {
 }
 
 impl StockValue {
+    /// The level as a decision weighs it: a value never negative, and zero when nothing
+    /// is held. Movements valued on two nodes at once can leave a stored value outside
+    /// that (each took from what it saw); the next movement valued settles it.
+    pub fn settled(self) -> StockValue {
+        StockValue {
+            milli: self.milli,
+            value: if self.milli <= 0 {
+                0
+            } else {
+                self.value.max(0)
+            },
+        }
+    }
+
     /// The value of `milli` of it at the average cost (zero when none is held).
     pub fn value_of(self, milli: i64) -> i64 {
         if self.milli <= 0 {
             0
         } else {
-            share(self.value, milli.min(self.milli), self.milli)
+            share(self.value.max(0), milli.min(self.milli), self.milli)
         }
     }
 
@@ -925,7 +957,15 @@ impl Stock {
         }
     }
 
-    /// Folds one change in.
+    /// Folds one event in, with the values its movement carries.
+    pub fn apply_event(&mut self, e: &InventoryEvent) {
+        match &e.change {
+            InventoryChange::Moved(m) => self.apply_movement(m, &e.values),
+            other => self.apply(other),
+        }
+    }
+
+    /// Folds one change in (a movement valued here, at the average cost).
     pub fn apply(&mut self, change: &InventoryChange) {
         match change {
             InventoryChange::PutLocation(l) => {
@@ -957,7 +997,7 @@ impl Stock {
                     self.recipes.insert(r.target, r.clone());
                 }
             }
-            InventoryChange::Moved(m) => self.apply_movement(m),
+            InventoryChange::Moved(m) => self.apply_movement(m, &[]),
             InventoryChange::PurchaseOrderDrafted(po) => {
                 self.purchase_orders.insert(po.id, po.clone());
             }
@@ -969,12 +1009,14 @@ impl Stock {
         }
     }
 
-    fn apply_movement(&mut self, m: &Movement) {
+    fn apply_movement(&mut self, m: &Movement, values: &[i64]) {
         let transfer = match m {
             Movement::TransferReceived { transfer, .. } => self.transfers.get(transfer).cloned(),
             _ => None,
         };
-        for (location, item, value) in new_levels(m, |l, i| self.level(l, i), transfer.as_ref()) {
+        for (location, item, value) in
+            levels_after(m, values, |l, i| self.level(l, i), transfer.as_ref())
+        {
             self.levels.insert((location, item), value);
         }
         match m {
@@ -1028,6 +1070,68 @@ impl Stock {
         }
         out
     }
+}
+
+/// The levels a movement leaves as stored, from the levels before it (`level`): with the
+/// values its node gave it (`values`, one per [`deltas`] entry), each level plus its
+/// delta and value, which adds up the same in any order; without (a movement recorded
+/// before values were kept), valued here by [`new_levels`]. The stores and the
+/// in-memory books both use it.
+pub fn levels_after(
+    m: &Movement,
+    values: &[i64],
+    level: impl Fn(LocationId, StockItemId) -> StockValue,
+    received_transfer: Option<&Transfer>,
+) -> Vec<(LocationId, StockItemId, StockValue)> {
+    let moved = deltas(m, |_| received_transfer.map(|t| t.to));
+    if values.is_empty() || values.len() != moved.len() {
+        return new_levels(m, |l, i| level(l, i).settled(), received_transfer);
+    }
+    let mut out: Vec<(LocationId, StockItemId, StockValue)> = Vec::new();
+    for ((location, item, milli), value) in moved.into_iter().zip(values) {
+        let at = match out
+            .iter()
+            .position(|(l, i, _)| *l == location && *i == item)
+        {
+            Some(at) => at,
+            None => {
+                out.push((location, item, level(location, item)));
+                out.len() - 1
+            }
+        };
+        let v = &mut out[at].2;
+        v.milli = v.milli.saturating_add(milli);
+        v.value = v.value.saturating_add(*value);
+    }
+    out
+}
+
+/// The values a movement moves, one per [`deltas`] entry, weighed against the levels
+/// before it as this node holds them (`level`, settled first): what each level must add
+/// to become what [`new_levels`] says. Recorded with the movement, so every node that
+/// applies it adds the same.
+pub fn value_movement(
+    m: &Movement,
+    level: impl Fn(LocationId, StockItemId) -> StockValue,
+    received_transfer: Option<&Transfer>,
+) -> Vec<i64> {
+    let after = new_levels(m, |l, i| level(l, i).settled(), received_transfer);
+    let mut valued: Vec<(LocationId, StockItemId)> = Vec::new();
+    deltas(m, |_| received_transfer.map(|t| t.to))
+        .into_iter()
+        .map(|(l, i, _)| {
+            // A pair listed twice moves its whole change at its first listing.
+            if valued.contains(&(l, i)) {
+                return 0;
+            }
+            valued.push((l, i));
+            let now = after
+                .iter()
+                .find(|(al, ai, _)| *al == l && *ai == i)
+                .map_or(0, |(_, _, v)| v.value);
+            now.saturating_sub(level(l, i).value)
+        })
+        .collect()
 }
 
 /// The levels a movement leaves, for each location and item it touches, from the levels

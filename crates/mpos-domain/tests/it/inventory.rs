@@ -14,9 +14,10 @@ use mpos_domain::ids::{LineId, PaymentId};
 use mpos_domain::inventory::food_cost::{FoodCostByItem, cost_of};
 use mpos_domain::inventory::sale::{self, Taken, sale_movements};
 use mpos_domain::inventory::{
-    Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryError, Location, Movement,
-    PurchaseOrderStatus, Quantity, Recipe, RecipeFor, SalesStock, Stock, StockBook, StockItem,
-    Supplier, Unit, decide, deltas, depletion, food_cost_ppm, recipe_cost,
+    Depletion, Ingredient, InventoryChange, InventoryCommand, InventoryError, InventoryEvent,
+    Location, Movement, PurchaseOrderStatus, Quantity, Recipe, RecipeFor, SalesStock, Stock,
+    StockBook, StockItem, StockValue, Supplier, Unit, decide, deltas, depletion, food_cost_ppm,
+    recipe_cost, value_movement,
 };
 use mpos_domain::order::{
     Change, Command as OrderCommand, Order, OrderEvent, OrderKind, Source, Status, Tender,
@@ -310,6 +311,83 @@ fn stock_is_valued_at_weighted_average_cost_per_location() {
     assert_eq!(stock.level(HARBOUR, FLOUR).milli, 0);
 }
 
+/// Two registers each sell the last 10 kg of flour while apart: each took the whole
+/// value, so together they took it twice and the books hold less than nothing at cost.
+/// The next movement valued settles it: a delivery is worth what it cost, on both.
+#[test]
+fn stock_oversold_on_two_registers_apart_is_settled_by_the_next_movement() {
+    let mut first = books();
+    run(&mut first, COOK, receive(CITY, FLOUR, "10 kg", 2_000)).unwrap();
+    let mut second = first.clone();
+    let sell_all = InventoryChange::Moved(Movement::Wasted {
+        location: CITY,
+        item: FLOUR,
+        quantity: q("10 kg"),
+        reason: "sold out".into(),
+    });
+    let valued = |book: &Stock, change: &InventoryChange| {
+        let InventoryChange::Moved(m) = change else {
+            unreachable!()
+        };
+        InventoryEvent {
+            by: COOK.staff,
+            at: 1,
+            change: change.clone(),
+            values: value_movement(m, |l, i| book.level(l, i), None),
+        }
+    };
+    let (a, b) = (valued(&first, &sell_all), valued(&second, &sell_all));
+    assert_eq!(
+        (a.values.clone(), b.values.clone()),
+        (vec![-2_000], vec![-2_000])
+    );
+    first.apply_event(&a);
+    first.apply_event(&b);
+    second.apply_event(&b);
+    second.apply_event(&a);
+    let apart = StockValue {
+        milli: -10_000_000,
+        value: -2_000,
+    };
+    assert_eq!(first.level(CITY, FLOUR), apart);
+    assert_eq!(second.level(CITY, FLOUR), apart);
+    // Weighed as nothing held, worth nothing.
+    assert_eq!(
+        apart.settled(),
+        StockValue {
+            milli: -10_000_000,
+            value: 0
+        }
+    );
+    // 20 kg arrive for €60: 10 kg are left, at €3 a kilo.
+    let delivery = InventoryChange::Moved(Movement::Received {
+        location: CITY,
+        item: FLOUR,
+        quantity: q("20 kg"),
+        cost: eur(6_000),
+        supplier: None,
+        lot: String::new(),
+        purchase_order: None,
+    });
+    let d = valued(&first, &delivery);
+    first.apply_event(&d);
+    second.apply_event(&d);
+    // Nothing was held before it: the stock it makes up for is worth nothing; what is left
+    // is worth the delivery's cost for its share (as a single register books it).
+    let mut alone = books();
+    run(&mut alone, COOK, receive(CITY, FLOUR, "10 kg", 2_000)).unwrap();
+    alone.apply(&sell_all);
+    alone.apply(&InventoryChange::Moved(Movement::Wasted {
+        location: CITY,
+        item: FLOUR,
+        quantity: q("10 kg"),
+        reason: "sold out".into(),
+    }));
+    alone.apply(&delivery);
+    assert_eq!(first.level(CITY, FLOUR), alone.level(CITY, FLOUR));
+    assert_eq!(second.level(CITY, FLOUR), alone.level(CITY, FLOUR));
+}
+
 #[test]
 fn a_transfer_is_in_transit_until_received_and_takes_its_value_along() {
     let mut stock = books();
@@ -600,6 +678,68 @@ proptest! {
         for v in a.levels.values().chain(b.levels.values()) {
             prop_assert!(v.value >= 0);
             prop_assert!(v.milli > 0 || v.value == 0);
+        }
+    }
+
+    /// Three registers move the same stock while apart, each valuing its movements
+    /// against what it has heard, and hear each other's movements in any order: every
+    /// register ends with the same levels and the same values, quantities the sums of
+    /// the deltas.
+    #[test]
+    fn values_recorded_where_movements_are_made_agree_on_every_register(
+        steps in prop::collection::vec((0usize..3, movement(), any::<u8>()), 0..40),
+        seed in any::<u64>(),
+    ) {
+        let mut registers = [books(), books(), books()];
+        let mut heard: Vec<Vec<usize>> = vec![Vec::new(); 3];
+        let mut made: Vec<InventoryEvent> = Vec::new();
+        let hear = |book: &mut Stock, heard: &mut Vec<usize>, made: &[InventoryEvent], n: usize| {
+            if !heard.contains(&n) {
+                book.apply_event(&made[n]);
+                heard.push(n);
+            }
+        };
+        for (r, m, deliver) in steps {
+            let values = value_movement(&m, |l, i| registers[r].level(l, i), None);
+            made.push(InventoryEvent {
+                by: COOK.staff,
+                at: 1,
+                change: InventoryChange::Moved(m),
+                values,
+            });
+            hear(&mut registers[r], &mut heard[r], &made, made.len() - 1);
+            // Now and then a register catches up with everything made so far.
+            if deliver % 4 == 0 {
+                let to = usize::from(deliver / 4) % 3;
+                for n in 0..made.len() {
+                    hear(&mut registers[to], &mut heard[to], &made, n);
+                }
+            }
+        }
+        // In the end each hears the rest, in an order of its own.
+        let mut state = seed | 1;
+        for r in 0..3 {
+            let mut rest: Vec<usize> = (0..made.len()).collect();
+            for i in (1..rest.len()).rev() {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                rest.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            for n in rest {
+                hear(&mut registers[r], &mut heard[r], &made, n);
+            }
+        }
+        prop_assert_eq!(&registers[0].levels, &registers[1].levels);
+        prop_assert_eq!(&registers[0].levels, &registers[2].levels);
+        let mut sums = std::collections::BTreeMap::new();
+        for e in &made {
+            if let InventoryChange::Moved(m) = &e.change {
+                for (l, i, d) in deltas(m, |_| None) {
+                    *sums.entry((l, i)).or_insert(0i64) += d;
+                }
+            }
+        }
+        for ((l, i), sum) in &sums {
+            prop_assert_eq!(registers[0].level(*l, *i).milli, *sum);
         }
     }
 

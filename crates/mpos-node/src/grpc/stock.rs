@@ -89,7 +89,8 @@ fn level_view(
             milli: v.milli,
         }),
         milli: v.milli,
-        value: v.value,
+        // As decisions weigh it: movements valued apart can leave the sum below zero.
+        value: v.settled().value,
         par: par.map(shown).unwrap_or_default(),
         low: par.is_some_and(|p| v.milli < p.milli),
         in_transit: in_transit
@@ -460,6 +461,7 @@ impl PosApi {
                 let levels: Vec<v1::StockLevel> = rows
                     .into_iter()
                     .map(|(location, item, v, par, in_transit)| {
+                        let v = v.settled();
                         let low = par.is_some_and(|p| v.milli < p.milli);
                         if let Some(t) = totals.get_mut(location as usize) {
                             t.0 = t.0.saturating_add(v.value);

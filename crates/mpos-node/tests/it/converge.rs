@@ -1,10 +1,16 @@
 //! Convergence: three nodes of one organization sell, edit the same orders, rename staff,
-//! change a table and 86 the item they sell while apart, and take each other's ledgers in any order, one ledger
-//! at a time, duplicated or not. Once every node has every ledger, all hold the same
-//! projections (the same state digest), whatever the interleaving.
+//! change a table, 86 the item they sell, and take delivery of, count and sell the same
+//! stock at one location while apart, and take each other's ledgers in any order, one
+//! ledger at a time, duplicated or not. Once every node has every ledger, all hold the
+//! same projections (the same state digest, stock values at cost included), whatever the
+//! interleaving.
 
 use mpos_domain::floor::{FloorCommand, Table};
-use mpos_domain::ids::{ItemId, LineId, PaymentId, StaffId, TableId};
+use mpos_domain::ids::{ItemId, LineId, LocationId, PaymentId, StaffId, StockItemId, TableId};
+use mpos_domain::inventory::{
+    Depletion, Ingredient, InventoryCommand, Location, Quantity, Recipe, RecipeFor, SalesStock,
+    StockItem, Unit,
+};
 use mpos_domain::menu::MenuCommand;
 use mpos_domain::order::{Command, Tender};
 use mpos_domain::staff::{Role, StaffCommand, StaffMember};
@@ -50,6 +56,22 @@ enum Op {
         node: usize,
         available: bool,
     },
+    /// Send the order's lines to the kitchen: each portion takes its rice.
+    Send {
+        node: usize,
+        order: usize,
+    },
+    /// Rice delivered to the kitchen, at a price of the day.
+    Receive {
+        node: usize,
+        kg: i64,
+        cents: i64,
+    },
+    /// Rice counted on the shelf.
+    Count {
+        node: usize,
+        kg: i64,
+    },
     /// `to` takes from `from` what `from` holds of `ledger`'s ledger.
     Deliver {
         from: usize,
@@ -71,6 +93,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (node.clone(), 1..12u32).prop_map(|(node, seats)| Op::Seats { node, seats }),
         1 => (node.clone(), any::<bool>())
             .prop_map(|(node, available)| Op::Available { node, available }),
+        2 => (node.clone(), 0..8usize).prop_map(|(node, order)| Op::Send { node, order }),
+        1 => (node.clone(), 1..20i64, 100..9_000i64)
+            .prop_map(|(node, kg, cents)| Op::Receive { node, kg, cents }),
+        1 => (node.clone(), 0..30i64).prop_map(|(node, kg)| Op::Count { node, kg }),
         4 => (node.clone(), node.clone(), node)
             .prop_map(|(from, to, ledger)| Op::Deliver { from, to, ledger }),
     ]
@@ -126,6 +152,13 @@ fn deliver(
     }
 }
 
+const KITCHEN: LocationId = LocationId(7);
+const RICE: StockItemId = StockItemId(8);
+
+fn kg(amount: &str) -> Quantity {
+    Quantity::parse(&format!("{amount} kg")).unwrap()
+}
+
 fn run(ops: &[Op]) {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let a = staffed(dirs[0].path());
@@ -142,8 +175,49 @@ fn run(ops: &[Op]) {
             .execute_one(crate::menu::menu(50 + i as u128, cmd), 1_000)
             .unwrap();
     }
+    // The kitchen's rice, and a portion of it in every pho sold.
+    let stock = |id: u128, command: InventoryCommand| Request {
+        id,
+        action: Action::Inventory(command),
+        actor: Some(MANAGER),
+    };
+    for (i, command) in [
+        InventoryCommand::PutLocation(Location {
+            id: KITCHEN,
+            name: "Kitchen".into(),
+            active: true,
+        }),
+        InventoryCommand::PutStockItem(StockItem {
+            id: RICE,
+            name: "Rice".into(),
+            unit: Unit::Kilogram,
+            active: true,
+        }),
+        InventoryCommand::PutRecipe(Recipe {
+            target: RecipeFor::Item(ItemId(1)),
+            ingredients: vec![Ingredient {
+                stock: RICE,
+                quantity: kg("0.25"),
+            }],
+        }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        nodes[0]
+            .execute_one(stock(80 + i as u128, command), 1_000)
+            .unwrap();
+    }
     for to in 1..3 {
         deliver(&mut nodes, 0, to, ids[0], 1_000);
+    }
+    for (n, node) in nodes.iter_mut().enumerate() {
+        let sells_here = InventoryCommand::SetSalesStock(Some(SalesStock {
+            location: KITCHEN,
+            depletion: Depletion::OnSend,
+        }));
+        node.execute_one(stock(90 + n as u128, sells_here), 1_000)
+            .unwrap();
     }
     let mut orders: Vec<u128> = Vec::new();
     let mut next = 100u128;
@@ -238,6 +312,37 @@ fn run(ops: &[Op]) {
                     },
                 );
                 let _ = nodes[node].execute_one(set, now);
+            }
+            Op::Send { node, order } if !orders.is_empty() => {
+                let id = orders[order % orders.len()];
+                let send = Command::Send { lines: vec![] };
+                let _ = nodes[node].execute_one(req(next, id, send, CASHIER), now);
+            }
+            Op::Receive {
+                node,
+                kg: amount,
+                cents,
+            } => {
+                let delivered = InventoryCommand::Receive {
+                    location: KITCHEN,
+                    item: RICE,
+                    quantity: kg(&amount.to_string()),
+                    cost: eur(cents),
+                    supplier: None,
+                    lot: String::new(),
+                    purchase_order: None,
+                };
+                nodes[node]
+                    .execute_one(stock(next, delivered), now)
+                    .unwrap();
+            }
+            Op::Count { node, kg: amount } => {
+                let counted = InventoryCommand::Count {
+                    location: KITCHEN,
+                    item: RICE,
+                    counted: kg(&amount.to_string()),
+                };
+                nodes[node].execute_one(stock(next, counted), now).unwrap();
             }
             Op::Deliver { from, to, ledger } => deliver(&mut nodes, from, to, ids[ledger], now),
             _ => {}

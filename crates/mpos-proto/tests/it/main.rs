@@ -658,10 +658,16 @@ fn every_inventory_change() -> Vec<mpos_domain::inventory::InventoryChange> {
 fn every_inventory_change_round_trips() {
     use mpos_domain::inventory::InventoryEvent;
     for change in every_inventory_change() {
+        // A movement carries what it moved at cost, signs and all.
+        let values = match &change {
+            mpos_domain::inventory::InventoryChange::Moved(_) => vec![-1_250, 0, 7, i64::MIN],
+            _ => Vec::new(),
+        };
         let e = DomainEvent::Inventory(InventoryEvent {
             by: StaffId(2),
             at: 1_764_000_000_000,
             change,
+            values,
         });
         let bytes = encode(&e);
         assert_eq!(decode(&bytes).unwrap(), e, "{e:?}");
@@ -679,6 +685,7 @@ fn hostile_inventory_payloads_are_refused_with_the_field_named() {
                 by: StaffId(2).0.to_be_bytes().to_vec(),
                 at: 1,
                 currency: currency.into(),
+                values: Vec::new(),
                 change: Some(v1::inventory_event::Change::Received(v1::StockReceived {
                     location: LocationId(3).0.to_be_bytes().to_vec(),
                     item,
