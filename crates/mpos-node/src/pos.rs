@@ -1777,6 +1777,61 @@ impl<S: PosStore> PosService<S> {
                 w.held_before = held;
             }
         }
+        w.valuation = self.read_valuation_ahead(requests, w).ok().flatten();
+    }
+
+    /// The levels the batch's sales are likely to move, read at once to value them: the
+    /// ingredients of the lines of the open orders it names, at the location sales take
+    /// from, and what those orders hold. Anything else is read when a movement needs it.
+    fn read_valuation_ahead(
+        &self,
+        requests: &[Request],
+        w: &Working,
+    ) -> Result<Option<Valuation>, NodeError> {
+        let Some(policy) = self.sales_policy(w)? else {
+            return Ok(None);
+        };
+        let mut wanted = StockWanted::default();
+        for held in w.held_before.values() {
+            wanted.levels.extend(held.iter().map(|(l, i, _)| (*l, *i)));
+        }
+        let named: HashSet<OrderId> = requests.iter().filter_map(Request::order).collect();
+        let orders: Vec<Order> = {
+            let open = self.cache.open_orders.borrow();
+            named
+                .iter()
+                .filter_map(|id| open.get(id).cloned())
+                .collect()
+        };
+        for line in orders.iter().flat_map(|o| &o.lines) {
+            let i = &line.item;
+            let targets = i
+                .variant
+                .iter()
+                .map(|(v, _)| RecipeFor::Variant(i.item, *v))
+                .chain(std::iter::once(RecipeFor::Item(i.item)))
+                .chain(i.modifiers.iter().map(|m| RecipeFor::Modifier(m.id)));
+            for t in targets {
+                if let Some(r) = self.recipe(t, w)? {
+                    wanted
+                        .levels
+                        .extend(r.ingredients.iter().map(|g| (policy.location, g.stock)));
+                }
+            }
+        }
+        wanted.dedup();
+        if wanted.levels.is_empty() {
+            return Ok(None);
+        }
+        let store = self.ledger.store();
+        let mut valuation = Valuation {
+            book: Stock::new(currency(store)?),
+            levels: HashSet::new(),
+            transfers: HashSet::new(),
+        };
+        store.read_stock(&wanted, &mut valuation.book)?;
+        valuation.levels.extend(wanted.levels);
+        Ok(Some(valuation))
     }
 
     /// One attempt at a batch: the results, and which of them a write conflict undid
