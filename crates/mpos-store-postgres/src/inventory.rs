@@ -303,6 +303,15 @@ fn save_movement<C: GenericClient>(
         Movement::TransferReceived { transfer: t, .. } => known_transfer(sql, w, *t)?,
         _ => None,
     };
+    if let (
+        Movement::TransferReceived {
+            transfer, lines, ..
+        },
+        None,
+    ) = (m, &received)
+    {
+        return keep_early_arrival(sql, *transfer, lines, values, at);
+    }
     let to = received.as_ref().map(|t| t.to);
     let moved = deltas(m, |_| to);
     let mut seen = Vec::with_capacity(moved.len());
@@ -387,13 +396,17 @@ fn save_movement<C: GenericClient>(
         }
         Movement::TransferSent { .. } => {
             if let Some(t) = m.sent_transfer() {
-                w.sent.push(t.id);
-                w.transfers.insert(t.id, t);
+                let id = t.id;
+                w.sent.push(id);
+                w.transfers.insert(id, t);
+                if let Some((arrived, values, at)) = take_early_arrival(sql, id)? {
+                    save_movement(sql, w, &arrived, &values, at)?;
+                }
             }
         }
         Movement::TransferReceived {
             transfer, lines, ..
-        } if received.is_some() => {
+        } => {
             if let Some(t) = w.transfers.get_mut(transfer) {
                 t.received = Some(lines.clone());
             }
@@ -402,6 +415,79 @@ fn save_movement<C: GenericClient>(
         _ => {}
     }
     Ok(())
+}
+
+/// Keeps the arrival of a transfer this node has not heard was sent (another node
+/// recorded the sending, and its ledger has not come yet): the sending brings it in.
+fn keep_early_arrival<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    transfer: TransferId,
+    lines: &[(StockItemId, Quantity)],
+    values: &[i64],
+    at: u64,
+) -> Result<(), StoreError> {
+    let valued = values.len() == lines.len();
+    sql.execute(
+        "INSERT INTO stock_transfer_early (transfer, position, item, dimension, milli, value, at)
+         SELECT $1, u.position, u.item, u.dimension, u.milli, u.value, $7
+         FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[])
+            AS u(position, item, dimension, milli, value)",
+        &[
+            &&id_bytes(transfer.0)[..],
+            &(0..lines.len()).map(big).collect::<Vec<_>>(),
+            &keys(lines.iter().map(|(i, _)| i.0)),
+            &lines
+                .iter()
+                .map(|(_, q)| q.dimension.name())
+                .collect::<Vec<_>>(),
+            &lines.iter().map(|(_, q)| q.milli).collect::<Vec<_>>(),
+            &(0..lines.len())
+                .map(|n| valued.then(|| values[n]))
+                .collect::<Vec<_>>(),
+            &sql_int(at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The arrival kept for `transfer`, if one came before its sending: the movement, its
+/// values and its time. Taken: it is applied now.
+fn take_early_arrival<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    transfer: TransferId,
+) -> Result<Option<(Movement, Vec<i64>, u64)>, StoreError> {
+    let kept = sql.query(
+        "DELETE FROM stock_transfer_early WHERE transfer = $1
+         RETURNING position, item, dimension, milli, value, at",
+        &[&&id_bytes(transfer.0)[..]],
+    )?;
+    let mut kept = kept
+        .iter()
+        .map(|r| {
+            Ok((
+                get::<i64>(r, "position")?,
+                StockItemId(id(r, "item")?),
+                quantity(r, "dimension", "milli")?,
+                get::<Option<i64>>(r, "value")?,
+                get::<i64>(r, "at")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    kept.sort_unstable_by_key(|k| k.0);
+    let Some(&(_, _, _, _, at)) = kept.first() else {
+        return Ok(None);
+    };
+    let values: Option<Vec<i64>> = kept.iter().map(|k| k.3).collect();
+    let arrived = Movement::TransferReceived {
+        transfer,
+        lines: kept.iter().map(|k| (k.1, k.2)).collect(),
+        note: String::new(),
+    };
+    Ok(Some((
+        arrived,
+        values.unwrap_or_default(),
+        u64::try_from(at).unwrap_or_default(),
+    )))
 }
 
 /// A (location, item, quantity) row: a par level, or what an order holds.

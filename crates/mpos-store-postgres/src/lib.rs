@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_organization.sql"),
     include_str!("../migrations/0005_trust.sql"),
     include_str!("../migrations/0006_eighty_six.sql"),
+    include_str!("../migrations/0007_early_arrivals.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.

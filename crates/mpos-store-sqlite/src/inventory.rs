@@ -111,6 +111,77 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
     }))
 }
 
+/// Keeps the arrival of a transfer this node has not heard was sent (another node
+/// recorded the sending, and its ledger has not come yet): the sending brings it in.
+fn keep_early_arrival(
+    tx: &Transaction<'_>,
+    transfer: TransferId,
+    lines: &[(StockItemId, Quantity)],
+    values: &[i64],
+    at: u64,
+) -> Result<(), StoreError> {
+    let valued = values.len() == lines.len();
+    for (n, (item, q)) in lines.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO stock_transfer_early (transfer, position, item, dimension, milli,
+                value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(db)?
+        .execute(params![
+            &id_bytes(transfer.0)[..],
+            n as i64,
+            &id_bytes(item.0)[..],
+            q.dimension.name(),
+            q.milli,
+            valued.then(|| values[n]),
+            sql_int(at)
+        ])
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The arrival kept for `transfer`, if one came before its sending: the movement, its
+/// values and its time. Taken: it is applied now.
+fn take_early_arrival(
+    tx: &Transaction<'_>,
+    transfer: TransferId,
+) -> Result<Option<(Movement, Vec<i64>, u64)>, StoreError> {
+    let conn: &Connection = tx;
+    let key = id_bytes(transfer.0);
+    let kept = rows(
+        conn,
+        "SELECT * FROM stock_transfer_early WHERE transfer = ?1 ORDER BY position",
+        [&key[..]],
+        |r| {
+            Ok((
+                StockItemId(read_id(r, "item")?),
+                quantity(r, "dimension", "milli")?,
+                get::<Option<i64>>(r, "value")?,
+                get::<i64>(r, "at")?,
+            ))
+        },
+    )?;
+    let Some(&(_, _, _, at)) = kept.first() else {
+        return Ok(None);
+    };
+    tx.prepare_cached("DELETE FROM stock_transfer_early WHERE transfer = ?1")
+        .map_err(db)?
+        .execute([&key[..]])
+        .map_err(db)?;
+    let values: Option<Vec<i64>> = kept.iter().map(|(_, _, v, _)| *v).collect();
+    let arrived = Movement::TransferReceived {
+        transfer,
+        lines: kept.iter().map(|(i, q, _, _)| (*i, *q)).collect(),
+        note: String::new(),
+    };
+    Ok(Some((
+        arrived,
+        values.unwrap_or_default(),
+        u64::try_from(at).unwrap_or_default(),
+    )))
+}
+
 /// Applies one inventory event inside the commit's transaction.
 pub(crate) fn save_event(
     tx: &Transaction<'_>,
@@ -275,6 +346,15 @@ fn save_movement(
         Movement::TransferReceived { transfer: t, .. } => transfer(conn, *t)?,
         _ => None,
     };
+    if let (
+        Movement::TransferReceived {
+            transfer, lines, ..
+        },
+        None,
+    ) = (m, &received)
+    {
+        return keep_early_arrival(tx, *transfer, lines, values, at);
+    }
     // Levels first, from the levels as they stand inside this transaction.
     let to = received.as_ref().map(|t| t.to);
     let moved = deltas(m, |_| to);
@@ -410,10 +490,13 @@ fn save_movement(
                 ])
                 .map_err(db)?;
             }
+            if let Some((arrived, values, at)) = take_early_arrival(tx, *transfer)? {
+                save_movement(tx, &arrived, &values, at)?;
+            }
         }
         Movement::TransferReceived {
             transfer, lines, ..
-        } if received.is_some() => {
+        } => {
             tx.prepare_cached("UPDATE stock_transfer SET received = 1 WHERE id = ?1")
                 .map_err(db)?
                 .execute([&id_bytes(transfer.0)[..]])

@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0017_organization.sql"),
     include_str!("../migrations/0018_trust.sql"),
     include_str!("../migrations/0019_eighty_six.sql"),
+    include_str!("../migrations/0020_early_arrivals.sql"),
 ];
 
 /// A node's SQLite database.

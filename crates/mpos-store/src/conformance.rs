@@ -744,6 +744,7 @@ macro_rules! inventory_conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             inventory_projections_match_the_domains_books,
+            a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending,
         );
     };
 }
@@ -1231,6 +1232,126 @@ where
         "levels, received transfers, goods in transit, receipts against orders, recipes, \
          pars, stock held by orders, depletion on close"
     );
+}
+
+/// A central kitchen sends flour to the harbour, and the harbour records its arrival. A
+/// third node may take the harbour's ledger before the kitchen's (they travel apart, and
+/// a clock far ahead can put the sending later in time than the arrival): the arrival is
+/// kept until the sending comes, in a later commit or later in the same one, and the
+/// store ends as the books that took them in order, with the same history, whether the
+/// movements carried their values or not.
+pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: Backend>(
+    backend: &mut B,
+) where
+    B::Store: PosStore + InventoryStore,
+{
+    let (kitchen, harbour, flour) = (LocationId(1), LocationId(2), StockItemId(10));
+    let eur = Currency::from_code("EUR").unwrap();
+    let kg = |text: &str| Quantity::parse(&format!("{text} kg")).unwrap();
+    for stamped in [true, false] {
+        let mut books = Stock::new(eur);
+        let mut made: Vec<InventoryEvent> = Vec::new();
+        let commands = [
+            InventoryCommand::PutLocation(Location {
+                id: kitchen,
+                name: "Central kitchen".into(),
+                active: true,
+            }),
+            InventoryCommand::PutLocation(Location {
+                id: harbour,
+                name: "Harbour".into(),
+                active: true,
+            }),
+            InventoryCommand::PutStockItem(StockItem {
+                id: flour,
+                name: "Flour".into(),
+                unit: Unit::Kilogram,
+                active: true,
+            }),
+            InventoryCommand::Receive {
+                location: kitchen,
+                item: flour,
+                quantity: kg("10"),
+                cost: Money::new(2_000, eur),
+                supplier: None,
+                lot: String::new(),
+                purchase_order: None,
+            },
+            InventoryCommand::Receive {
+                location: harbour,
+                item: flour,
+                quantity: kg("2"),
+                cost: Money::new(900, eur),
+                supplier: None,
+                lot: String::new(),
+                purchase_order: None,
+            },
+            InventoryCommand::SendTransfer {
+                transfer: TransferId(5),
+                from: kitchen,
+                to: harbour,
+                lines: vec![(flour, kg("4"))],
+            },
+            InventoryCommand::ReceiveTransfer {
+                transfer: TransferId(5),
+                lines: vec![(flour, kg("3.5"))],
+                note: "a bag split".into(),
+            },
+        ];
+        for (n, command) in commands.iter().enumerate() {
+            for change in mpos_domain::inventory::decide(&books, MANAGER, command).unwrap() {
+                let mut e =
+                    InventoryEvent::new(MANAGER.staff, 1_764_000_000_000 + n as u64, change);
+                e.values = valued(&books, &e.change, stamped);
+                books.apply_event(&e);
+                made.push(e);
+            }
+        }
+        let (sent, arrived) = (made[made.len() - 2].clone(), made[made.len() - 1].clone());
+        let before = &made[..made.len() - 2];
+        // The domain's books take them out of order the same way.
+        let mut late = Stock::new(eur);
+        for e in before.iter().chain([&arrived, &sent]) {
+            late.apply_event(e);
+        }
+        assert_eq!(late.levels, books.levels);
+        assert_eq!(late.transfers, books.transfers);
+        assert!(late.early_arrivals.is_empty());
+        let history = |store: &B::Store| store.stock_usage(0, u64::MAX / 2).unwrap();
+        let mut in_order = backend.fresh();
+        let mut till = Till::new();
+        commit_inventory(&mut in_order, &mut till, &mut made.clone(), true);
+        same_books(&in_order, &books);
+        let expected = history(&in_order);
+        drop(in_order);
+        for together in [false, true] {
+            let mut store = backend.fresh();
+            let mut till = Till::new();
+            commit_inventory(&mut store, &mut till, &mut before.to_vec(), true);
+            if together {
+                commit_inventory(
+                    &mut store,
+                    &mut till,
+                    &mut vec![arrived.clone(), sent.clone()],
+                    true,
+                );
+            } else {
+                commit_inventory(&mut store, &mut till, &mut vec![arrived.clone()], true);
+                // Until the sending comes, the harbour has only its own flour.
+                assert_eq!(store.stock_level(harbour, flour).unwrap().milli, 2_000_000);
+                assert_eq!(store.transfer(TransferId(5)).unwrap(), None);
+                drop(store);
+                store = backend.reopen();
+                commit_inventory(&mut store, &mut till, &mut vec![sent.clone()], true);
+            }
+            same_books(&store, &books);
+            assert_eq!(
+                history(&store),
+                expected,
+                "stamped {stamped}, together {together}"
+            );
+        }
+    }
 }
 
 /// Commits the pending inventory events as one batch when `now` (or leaves them to

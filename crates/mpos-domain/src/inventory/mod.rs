@@ -938,6 +938,10 @@ pub struct Stock {
     pub purchase_orders: BTreeMap<PurchaseOrderId, PurchaseOrder>,
     /// What each order has taken and not given back.
     pub sold: BTreeMap<OrderId, sale::Taken>,
+    /// Arrivals of transfers whose sending has not reached these books yet (another
+    /// node recorded each, and their ledgers travel apart), with their values: applied
+    /// when the sending comes.
+    pub early_arrivals: BTreeMap<TransferId, (Movement, Vec<i64>)>,
 }
 
 impl Stock {
@@ -954,6 +958,7 @@ impl Stock {
             transfers: BTreeMap::new(),
             purchase_orders: BTreeMap::new(),
             sold: BTreeMap::new(),
+            early_arrivals: BTreeMap::new(),
         }
     }
 
@@ -1011,7 +1016,14 @@ impl Stock {
 
     fn apply_movement(&mut self, m: &Movement, values: &[i64]) {
         let transfer = match m {
-            Movement::TransferReceived { transfer, .. } => self.transfers.get(transfer).cloned(),
+            Movement::TransferReceived { transfer, .. } => {
+                let Some(t) = self.transfers.get(transfer).cloned() else {
+                    self.early_arrivals
+                        .insert(*transfer, (m.clone(), values.to_vec()));
+                    return;
+                };
+                Some(t)
+            }
             _ => None,
         };
         for (location, item, value) in
@@ -1036,7 +1048,11 @@ impl Stock {
             }
             Movement::TransferSent { .. } => {
                 if let Some(t) = m.sent_transfer() {
-                    self.transfers.insert(t.id, t);
+                    let id = t.id;
+                    self.transfers.insert(id, t);
+                    if let Some((arrived, values)) = self.early_arrivals.remove(&id) {
+                        self.apply_movement(&arrived, &values);
+                    }
                 }
             }
             Movement::TransferReceived {

@@ -824,3 +824,114 @@ fn an_earlier_back_on_arriving_last_clears_the_flag() {
         mpos_node::digest::state_digest(b.ledger().store()).unwrap()
     );
 }
+
+/// The central kitchen sends flour to the harbour, whose register records its arrival;
+/// the office takes the harbour's ledger before the kitchen's. The arrival waits for the
+/// sending, and the office ends with the harbour's stock and history, values included.
+#[test]
+fn a_transfer_arriving_at_a_third_node_before_its_sending_is_taken_in_with_it() {
+    use mpos_domain::ids::{LocationId, StockItemId, TransferId};
+    use mpos_domain::inventory::{InventoryCommand, Location, Quantity, StockItem, Unit};
+    use mpos_node::pos::{Action, Request};
+    use mpos_store::InventoryStore;
+
+    let dirs = [
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
+    let mut kitchen = staffed(dirs[0].path());
+    let root = root_of(&kitchen);
+    let mut harbour = member(dirs[1].path(), &root, "Harbour");
+    let mut office = member(dirs[2].path(), &root, "Office");
+    let (central, port, flour) = (LocationId(1), LocationId(2), StockItemId(3));
+    let kg = |text: &str| Quantity::parse(&format!("{text} kg")).unwrap();
+    let stock = |id: u128, command: InventoryCommand| Request {
+        id,
+        action: Action::Inventory(command),
+        actor: Some(crate::orders::MANAGER),
+    };
+    let set_up = [
+        InventoryCommand::PutLocation(Location {
+            id: central,
+            name: "Central kitchen".into(),
+            active: true,
+        }),
+        InventoryCommand::PutLocation(Location {
+            id: port,
+            name: "Harbour".into(),
+            active: true,
+        }),
+        InventoryCommand::PutStockItem(StockItem {
+            id: flour,
+            name: "Flour".into(),
+            unit: Unit::Kilogram,
+            active: true,
+        }),
+        InventoryCommand::Receive {
+            location: central,
+            item: flour,
+            quantity: kg("10"),
+            cost: eur(2_000),
+            supplier: None,
+            lot: String::new(),
+            purchase_order: None,
+        },
+        InventoryCommand::SendTransfer {
+            transfer: TransferId(9),
+            from: central,
+            to: port,
+            lines: vec![(flour, kg("4"))],
+        },
+    ];
+    // The restaurant's settings (its currency) first.
+    for (i, cmd) in crate::menu::cafe().into_iter().enumerate() {
+        kitchen
+            .execute_one(crate::menu::menu(50 + i as u128, cmd), 500)
+            .unwrap();
+    }
+    for (n, command) in set_up.into_iter().enumerate() {
+        kitchen
+            .execute_one(stock(100 + n as u128, command), 1_000 + n as u64)
+            .unwrap();
+    }
+    harbour
+        .replicate(FromPeer::batches(lacking(&kitchen, 0)), 2_000)
+        .unwrap();
+    let arrival = InventoryCommand::ReceiveTransfer {
+        transfer: TransferId(9),
+        lines: vec![(flour, kg("3.5"))],
+        note: "a bag split on the way".into(),
+    };
+    harbour.execute_one(stock(200, arrival), 3_000).unwrap();
+
+    // The office hears the harbour first: the arrival waits for its sending.
+    office
+        .replicate(FromPeer::batches(lacking(&harbour, 0)), 4_000)
+        .unwrap();
+    assert_eq!(office.ledger().store().stock_levels(None).unwrap(), vec![]);
+    office
+        .replicate(FromPeer::batches(lacking(&kitchen, 0)), 5_000)
+        .unwrap();
+    let (seen, held) = (harbour.ledger().store(), office.ledger().store());
+    let levels = seen.stock_levels(None).unwrap();
+    assert_eq!(levels.len(), 2);
+    // 3.5 kg of flour worth 3.5/4 of the €8 sent.
+    assert_eq!(
+        seen.stock_level(port, flour).unwrap(),
+        mpos_domain::inventory::StockValue {
+            milli: 3_500_000,
+            value: 700,
+        }
+    );
+    assert_eq!(held.stock_levels(None).unwrap(), levels);
+    assert_eq!(
+        held.transfer(TransferId(9)).unwrap(),
+        seen.transfer(TransferId(9)).unwrap()
+    );
+    assert!(held.transfers_in_transit().unwrap().is_empty());
+    assert_eq!(
+        held.stock_usage(0, u64::MAX / 2).unwrap(),
+        seen.stock_usage(0, u64::MAX / 2).unwrap()
+    );
+}
