@@ -300,17 +300,26 @@ fn save_movement<C: GenericClient>(
     at: u64,
 ) -> Result<(), StoreError> {
     let received = match m {
-        Movement::TransferReceived { transfer: t, .. } => known_transfer(sql, w, *t)?,
+        Movement::TransferReceived { transfer: t, .. } => {
+            if !w.transfers.contains_key(t) {
+                lock_transfer(sql, *t)?;
+            }
+            known_transfer(sql, w, *t)?
+        }
         _ => None,
     };
-    if let (
-        Movement::TransferReceived {
-            transfer, lines, ..
-        },
-        None,
-    ) = (m, &received)
+    if let Movement::TransferReceived {
+        transfer, lines, ..
+    } = m
     {
-        return keep_early_arrival(sql, *transfer, lines, values, at);
+        match &received {
+            None => return keep_early_arrival(sql, *transfer, lines, values, at),
+            Some(t) if t.received.is_some() => {
+                tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
+                return Ok(());
+            }
+            Some(_) => {}
+        }
     }
     let to = received.as_ref().map(|t| t.to);
     let moved = deltas(m, |_| to);
@@ -417,8 +426,22 @@ fn save_movement<C: GenericClient>(
     Ok(())
 }
 
+/// Holds `transfer` until the commit ends, for nodes sharing the database: an arrival
+/// that finds no sending and a sending that looks for an early arrival must not pass each
+/// other (each would miss what the other has not committed yet).
+fn lock_transfer<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    transfer: TransferId,
+) -> Result<(), StoreError> {
+    // The id's two halves folded into the lock's 64-bit key.
+    let key = ((transfer.0 >> 64) as u64 ^ transfer.0 as u64).cast_signed();
+    sql.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
+    Ok(())
+}
+
 /// Keeps the arrival of a transfer this node has not heard was sent (another node
-/// recorded the sending, and its ledger has not come yet): the sending brings it in.
+/// recorded the sending, and its ledger has not come yet): the sending brings it in. An
+/// arrival kept already stands (two registers that recorded the same arrival apart).
 fn keep_early_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     transfer: TransferId,
@@ -426,14 +449,24 @@ fn keep_early_arrival<C: GenericClient>(
     values: &[i64],
     at: u64,
 ) -> Result<(), StoreError> {
+    let key = id_bytes(transfer.0);
     let valued = values.len() == lines.len();
+    let kept = sql.execute(
+        "INSERT INTO stock_transfer_early (transfer, at, valued) VALUES ($1, $2, $3)
+         ON CONFLICT (transfer) DO NOTHING",
+        &[&&key[..], &sql_int(at), &valued],
+    )?;
+    if kept == 0 {
+        tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
+        return Ok(());
+    }
     sql.execute(
-        "INSERT INTO stock_transfer_early (transfer, position, item, dimension, milli, value, at)
-         SELECT $1, u.position, u.item, u.dimension, u.milli, u.value, $7
+        "INSERT INTO stock_transfer_early_line (transfer, position, item, dimension, milli, value)
+         SELECT $1, u.position, u.item, u.dimension, u.milli, u.value
          FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[])
             AS u(position, item, dimension, milli, value)",
         &[
-            &&id_bytes(transfer.0)[..],
+            &&key[..],
             &(0..lines.len()).map(big).collect::<Vec<_>>(),
             &keys(lines.iter().map(|(i, _)| i.0)),
             &lines
@@ -442,9 +475,8 @@ fn keep_early_arrival<C: GenericClient>(
                 .collect::<Vec<_>>(),
             &lines.iter().map(|(_, q)| q.milli).collect::<Vec<_>>(),
             &(0..lines.len())
-                .map(|n| valued.then(|| values[n]))
+                .map(|n| if valued { values[n] } else { 0 })
                 .collect::<Vec<_>>(),
-            &sql_int(at),
         ],
     )?;
     Ok(())
@@ -456,36 +488,44 @@ fn take_early_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     transfer: TransferId,
 ) -> Result<Option<(Movement, Vec<i64>, u64)>, StoreError> {
-    let kept = sql.query(
-        "DELETE FROM stock_transfer_early WHERE transfer = $1
-         RETURNING position, item, dimension, milli, value, at",
-        &[&&id_bytes(transfer.0)[..]],
-    )?;
-    let mut kept = kept
+    lock_transfer(sql, transfer)?;
+    let key = id_bytes(transfer.0);
+    let Some(head) = sql.query_opt(
+        "DELETE FROM stock_transfer_early WHERE transfer = $1 RETURNING at, valued",
+        &[&&key[..]],
+    )?
+    else {
+        return Ok(None);
+    };
+    let (at, valued): (i64, bool) = (get(&head, "at")?, get(&head, "valued")?);
+    let mut kept = sql
+        .query(
+            "DELETE FROM stock_transfer_early_line WHERE transfer = $1
+             RETURNING position, item, dimension, milli, value",
+            &[&&key[..]],
+        )?
         .iter()
         .map(|r| {
             Ok((
                 get::<i64>(r, "position")?,
-                StockItemId(id(r, "item")?),
-                quantity(r, "dimension", "milli")?,
-                get::<Option<i64>>(r, "value")?,
-                get::<i64>(r, "at")?,
+                (
+                    StockItemId(id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ),
+                get::<i64>(r, "value")?,
             ))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     kept.sort_unstable_by_key(|k| k.0);
-    let Some(&(_, _, _, _, at)) = kept.first() else {
-        return Ok(None);
-    };
-    let values: Option<Vec<i64>> = kept.iter().map(|k| k.3).collect();
+    let (lines, values): (Vec<_>, Vec<i64>) = kept.into_iter().map(|(_, l, v)| (l, v)).unzip();
     let arrived = Movement::TransferReceived {
         transfer,
-        lines: kept.iter().map(|k| (k.1, k.2)).collect(),
+        lines,
         note: String::new(),
     };
     Ok(Some((
         arrived,
-        values.unwrap_or_default(),
+        if valued { values } else { Vec::new() },
         u64::try_from(at).unwrap_or_default(),
     )))
 }

@@ -112,7 +112,8 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
 }
 
 /// Keeps the arrival of a transfer this node has not heard was sent (another node
-/// recorded the sending, and its ledger has not come yet): the sending brings it in.
+/// recorded the sending, and its ledger has not come yet): the sending brings it in. An
+/// arrival kept already stands (two registers that recorded the same arrival apart).
 fn keep_early_arrival(
     tx: &Transaction<'_>,
     transfer: TransferId,
@@ -120,21 +121,33 @@ fn keep_early_arrival(
     values: &[i64],
     at: u64,
 ) -> Result<(), StoreError> {
+    let key = id_bytes(transfer.0);
     let valued = values.len() == lines.len();
+    let kept = tx
+        .prepare_cached(
+            "INSERT INTO stock_transfer_early (transfer, at, valued) VALUES (?1, ?2, ?3)
+             ON CONFLICT (transfer) DO NOTHING",
+        )
+        .map_err(db)?
+        .execute(params![&key[..], sql_int(at), valued])
+        .map_err(db)?;
+    if kept == 0 {
+        tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
+        return Ok(());
+    }
     for (n, (item, q)) in lines.iter().enumerate() {
         tx.prepare_cached(
-            "INSERT INTO stock_transfer_early (transfer, position, item, dimension, milli,
-                value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO stock_transfer_early_line (transfer, position, item, dimension, milli,
+                value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db)?
         .execute(params![
-            &id_bytes(transfer.0)[..],
+            &key[..],
             n as i64,
             &id_bytes(item.0)[..],
             q.dimension.name(),
             q.milli,
-            valued.then(|| values[n]),
-            sql_int(at)
+            if valued { values[n] } else { 0 }
         ])
         .map_err(db)?;
     }
@@ -149,35 +162,49 @@ fn take_early_arrival(
 ) -> Result<Option<(Movement, Vec<i64>, u64)>, StoreError> {
     let conn: &Connection = tx;
     let key = id_bytes(transfer.0);
-    let kept = rows(
+    let Some((at, valued)) = conn
+        .prepare_cached("SELECT at, valued FROM stock_transfer_early WHERE transfer = ?1")
+        .map_err(db)?
+        .query_row([&key[..]], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+        })
+        .optional()
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let lines = rows(
         conn,
-        "SELECT * FROM stock_transfer_early WHERE transfer = ?1 ORDER BY position",
+        "SELECT * FROM stock_transfer_early_line WHERE transfer = ?1 ORDER BY position",
         [&key[..]],
         |r| {
             Ok((
-                StockItemId(read_id(r, "item")?),
-                quantity(r, "dimension", "milli")?,
-                get::<Option<i64>>(r, "value")?,
-                get::<i64>(r, "at")?,
+                (
+                    StockItemId(read_id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ),
+                get::<i64>(r, "value")?,
             ))
         },
     )?;
-    let Some(&(_, _, _, at)) = kept.first() else {
-        return Ok(None);
-    };
-    tx.prepare_cached("DELETE FROM stock_transfer_early WHERE transfer = ?1")
-        .map_err(db)?
-        .execute([&key[..]])
-        .map_err(db)?;
-    let values: Option<Vec<i64>> = kept.iter().map(|(_, _, v, _)| *v).collect();
+    for delete in [
+        "DELETE FROM stock_transfer_early WHERE transfer = ?1",
+        "DELETE FROM stock_transfer_early_line WHERE transfer = ?1",
+    ] {
+        tx.prepare_cached(delete)
+            .map_err(db)?
+            .execute([&key[..]])
+            .map_err(db)?;
+    }
+    let (lines, values): (Vec<_>, Vec<i64>) = lines.into_iter().unzip();
     let arrived = Movement::TransferReceived {
         transfer,
-        lines: kept.iter().map(|(i, q, _, _)| (*i, *q)).collect(),
+        lines,
         note: String::new(),
     };
     Ok(Some((
         arrived,
-        values.unwrap_or_default(),
+        if valued { values } else { Vec::new() },
         u64::try_from(at).unwrap_or_default(),
     )))
 }
@@ -346,14 +373,18 @@ fn save_movement(
         Movement::TransferReceived { transfer: t, .. } => transfer(conn, *t)?,
         _ => None,
     };
-    if let (
-        Movement::TransferReceived {
-            transfer, lines, ..
-        },
-        None,
-    ) = (m, &received)
+    if let Movement::TransferReceived {
+        transfer, lines, ..
+    } = m
     {
-        return keep_early_arrival(tx, *transfer, lines, values, at);
+        match &received {
+            None => return keep_early_arrival(tx, *transfer, lines, values, at),
+            Some(t) if t.received.is_some() => {
+                tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
+                return Ok(());
+            }
+            Some(_) => {}
+        }
     }
     // Levels first, from the levels as they stand inside this transaction.
     let to = received.as_ref().map(|t| t.to);

@@ -240,7 +240,7 @@ pub fn depletion_from(text: &str) -> Result<Depletion, StoreError> {
 }
 
 /// What each (location, item) a movement touches gains in quantity and value, from the
-/// levels before it and after it (`new_levels`).
+/// levels before it and after it (`levels_after`).
 pub fn usage_deltas(
     moved: &[(LocationId, StockItemId, i64)],
     before: &[(LocationId, StockItemId, StockValue)],

@@ -1234,12 +1234,13 @@ where
     );
 }
 
-/// A central kitchen sends flour to the harbour, and the harbour records its arrival. A
-/// third node may take the harbour's ledger before the kitchen's (they travel apart, and
-/// a clock far ahead can put the sending later in time than the arrival): the arrival is
-/// kept until the sending comes, in a later commit or later in the same one, and the
-/// store ends as the books that took them in order, with the same history, whether the
-/// movements carried their values or not.
+/// A central kitchen sends flour to the harbour, and the harbour records its arrival (some
+/// of it, or none). A third node may take the harbour's ledger before the kitchen's (they
+/// travel apart, and a clock far ahead can put the sending later in time than the
+/// arrival): the arrival is kept until the sending comes, in a later commit or later in
+/// the same one, and the store ends as the books that took them in order, with the same
+/// history, whether the movements carried their values or not. A second register that
+/// recorded the same arrival apart changes nothing: the first heard stands.
 pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: Backend>(
     backend: &mut B,
 ) where
@@ -1248,7 +1249,12 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
     let (kitchen, harbour, flour) = (LocationId(1), LocationId(2), StockItemId(10));
     let eur = Currency::from_code("EUR").unwrap();
     let kg = |text: &str| Quantity::parse(&format!("{text} kg")).unwrap();
-    for stamped in [true, false] {
+    for (stamped, arriving) in [(true, "3.5"), (false, "3.5"), (true, ""), (false, "")] {
+        let arriving: Vec<(StockItemId, Quantity)> = if arriving.is_empty() {
+            Vec::new()
+        } else {
+            vec![(flour, kg(arriving))]
+        };
         let mut books = Stock::new(eur);
         let mut made: Vec<InventoryEvent> = Vec::new();
         let commands = [
@@ -1294,11 +1300,25 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
             },
             InventoryCommand::ReceiveTransfer {
                 transfer: TransferId(5),
-                lines: vec![(flour, kg("3.5"))],
+                lines: arriving.clone(),
                 note: "a bag split".into(),
             },
         ];
+        let mut again = None;
         for (n, command) in commands.iter().enumerate() {
+            if n == commands.len() - 1 {
+                // Another register at the harbour records the whole of it, apart.
+                let whole = InventoryCommand::ReceiveTransfer {
+                    transfer: TransferId(5),
+                    lines: vec![(flour, kg("4"))],
+                    note: String::new(),
+                };
+                let changes = mpos_domain::inventory::decide(&books, MANAGER, &whole).unwrap();
+                let mut e =
+                    InventoryEvent::new(MANAGER.staff, 1_764_000_000_100, changes[0].clone());
+                e.values = valued(&books, &e.change, stamped);
+                again = Some(e);
+            }
             for change in mpos_domain::inventory::decide(&books, MANAGER, command).unwrap() {
                 let mut e =
                     InventoryEvent::new(MANAGER.staff, 1_764_000_000_000 + n as u64, change);
@@ -1308,15 +1328,19 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
             }
         }
         let (sent, arrived) = (made[made.len() - 2].clone(), made[made.len() - 1].clone());
+        let again = again.unwrap();
         let before = &made[..made.len() - 2];
-        // The domain's books take them out of order the same way.
-        let mut late = Stock::new(eur);
-        for e in before.iter().chain([&arrived, &sent]) {
-            late.apply_event(e);
+        // The domain's books take them out of order the same way, and the second arrival
+        // changes nothing, whenever it comes.
+        for order in [[&arrived, &again, &sent], [&arrived, &sent, &again]] {
+            let mut late = Stock::new(eur);
+            for e in before.iter().chain(order) {
+                late.apply_event(e);
+            }
+            assert_eq!(late.levels, books.levels);
+            assert_eq!(late.transfers, books.transfers);
+            assert!(late.early_arrivals.is_empty());
         }
-        assert_eq!(late.levels, books.levels);
-        assert_eq!(late.transfers, books.transfers);
-        assert!(late.early_arrivals.is_empty());
         let history = |store: &B::Store| store.stock_usage(0, u64::MAX / 2).unwrap();
         let mut in_order = backend.fresh();
         let mut till = Till::new();
@@ -1332,11 +1356,12 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
                 commit_inventory(
                     &mut store,
                     &mut till,
-                    &mut vec![arrived.clone(), sent.clone()],
+                    &mut vec![arrived.clone(), again.clone(), sent.clone()],
                     true,
                 );
             } else {
                 commit_inventory(&mut store, &mut till, &mut vec![arrived.clone()], true);
+                commit_inventory(&mut store, &mut till, &mut vec![again.clone()], true);
                 // Until the sending comes, the harbour has only its own flour.
                 assert_eq!(store.stock_level(harbour, flour).unwrap().milli, 2_000_000);
                 assert_eq!(store.transfer(TransferId(5)).unwrap(), None);
@@ -1344,11 +1369,13 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
                 store = backend.reopen();
                 commit_inventory(&mut store, &mut till, &mut vec![sent.clone()], true);
             }
+            // Heard again once the transfer has arrived: still nothing.
+            commit_inventory(&mut store, &mut till, &mut vec![again.clone()], true);
             same_books(&store, &books);
             assert_eq!(
                 history(&store),
                 expected,
-                "stamped {stamped}, together {together}"
+                "stamped {stamped}, together {together}, {arriving:?}"
             );
         }
     }

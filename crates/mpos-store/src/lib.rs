@@ -162,7 +162,7 @@ pub struct Projection<'a> {
     /// Business days the batch closed.
     pub days: Vec<&'a ClosedDay>,
     /// Inventory changes in order: each applied to the projections as the domain's
-    /// `inventory::new_levels` says (levels, value, transfers, purchase orders).
+    /// `inventory::levels_after` says (levels, value, transfers, purchase orders).
     pub inventory: Vec<&'a InventoryEvent>,
     /// Nodes certified or revoked, checked against the organization's root key before
     /// they get here.

@@ -23,7 +23,8 @@ pub fn cost_of(
 ) -> Result<Money, InventoryError> {
     let mut total = Money::zero(currency);
     for (item, quantity) in used {
-        let held = level(item);
+        // Settled: registers that sold the same stock apart can leave less than nothing.
+        let held = level(item).settled();
         // Priced at the average of what is held, even for more than is held.
         let value = if held.milli > 0 {
             share(held.value, quantity.milli, held.milli)

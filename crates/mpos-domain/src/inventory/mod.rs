@@ -359,7 +359,9 @@ impl InventoryEvent {
 pub struct StockValue {
     /// Thousandths of the base unit; negative when more was used than the books had.
     pub milli: i64,
-    /// Minor units of the restaurant's currency; never negative, zero when nothing is held.
+    /// Minor units of the restaurant's currency. Zero or more, and zero when nothing is
+    /// held, as one node books it; movements valued on several nodes apart can leave the
+    /// stored sum outside that until the next movement valued ([`StockValue::settled`]).
     pub value: i64,
 }
 
@@ -1017,12 +1019,18 @@ impl Stock {
     fn apply_movement(&mut self, m: &Movement, values: &[i64]) {
         let transfer = match m {
             Movement::TransferReceived { transfer, .. } => {
-                let Some(t) = self.transfers.get(transfer).cloned() else {
-                    self.early_arrivals
-                        .insert(*transfer, (m.clone(), values.to_vec()));
-                    return;
-                };
-                Some(t)
+                // One arrival a transfer: two registers that recorded it apart leave the
+                // first heard standing.
+                match self.transfers.get(transfer) {
+                    None => {
+                        self.early_arrivals
+                            .entry(*transfer)
+                            .or_insert_with(|| (m.clone(), values.to_vec()));
+                        return;
+                    }
+                    Some(t) if t.received.is_some() => return,
+                    Some(t) => Some(t.clone()),
+                }
             }
             _ => None,
         };
@@ -1151,8 +1159,10 @@ pub fn value_movement(
 }
 
 /// The levels a movement leaves, for each location and item it touches, from the levels
-/// before it (`level`) and, for a transfer's receipt, the transfer as sent. The one place
-/// stock arithmetic happens: the in-memory books and the stores both use it.
+/// before it (`level`) and, for a transfer's receipt, the transfer as sent: weighted
+/// average cost as one node books it. The one place that arithmetic happens: valuing a
+/// movement ([`value_movement`]) and applying one that carries no values
+/// ([`levels_after`]) both use it.
 pub fn new_levels(
     m: &Movement,
     level: impl Fn(LocationId, StockItemId) -> StockValue,
