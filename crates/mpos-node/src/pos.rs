@@ -44,6 +44,7 @@ mod eighty_six;
 mod replica;
 mod trust;
 
+pub(crate) use replica::{CheckedReceipts, check_receipts_with, receipt_evidence};
 pub use replica::{FromPeer, PeerBatch, ReplicaRefusal, Replicated, Witnessed, batches_after};
 pub use trust::{TrustCommand, Trusted};
 

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::clock;
 use crate::error::NodeError;
 use crate::metrics::Metrics;
-use crate::pos::{Applied, FromPeer, PosService, Replicated, Request};
+use crate::pos::{Applied, CheckedReceipts, FromPeer, PosService, Replicated, Request};
 
 /// Most requests folded into one batch: bounds a batch's latency under a flood.
 const MAX_BATCH: usize = 512;
@@ -40,6 +40,8 @@ type ReplicaReply = oneshot::Sender<Result<Replicated, NodeError>>;
 enum Job {
     Request(Request, Reply),
     Replicate(FromPeer, ReplicaReply),
+    /// Receipt codes a puller checked against the ledgers held: only to keep.
+    Receipts(CheckedReceipts, ReplicaReply),
 }
 
 /// How many of the node's own ledger entries are known to be on disk. The print spooler
@@ -231,6 +233,19 @@ impl Writer {
                             }
                             answers.push(Answer::Replica(reply, result));
                         }
+                        Job::Receipts(checked, reply) => {
+                            let result = if failed.load(Ordering::Acquire) {
+                                Err(disk_failed())
+                            } else {
+                                service
+                                    .keep_checked_receipts(checked)
+                                    .map(|kept| Replicated {
+                                        receipts_kept: kept,
+                                        ..Replicated::default()
+                                    })
+                            };
+                            answers.push(Answer::Replica(reply, result));
+                        }
                         Job::Request(request, reply) => {
                             // Requests queued behind it share its batch; a peer's batches
                             // wait for the next turn.
@@ -323,6 +338,20 @@ impl Writer {
                 "the node stopped before answering; retry with the same request id".into(),
             )
         })?
+    }
+
+    /// Queues receipt codes already checked (`pos::check_receipts`) to keep; answers once
+    /// they are durable.
+    pub(crate) async fn keep_receipts(&self, checked: CheckedReceipts) -> Result<u64, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue
+            .send(Job::Receipts(checked, tx))
+            .await
+            .map_err(|_| NodeError::Unavailable("the node is shutting down".into()))?;
+        let done = rx
+            .await
+            .map_err(|_| NodeError::Unavailable("the node stopped before answering".into()))??;
+        Ok(done.receipts_kept)
     }
 
     /// Queues what a peer handed over (batches, PIN hashes, countersignatures) to verify

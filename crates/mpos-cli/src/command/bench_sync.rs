@@ -1,8 +1,9 @@
 //! `mpos bench sync`: two nodes of one organization on loopback. The first is filled with
 //! the demo restaurant and then counter tickets up to `--entries` ledger entries; the
 //! second, paired to it, catches up over TLS from nothing (how long, how many bytes per
-//! entry); then orders taken on the first are timed until the second can read them
-//! (propagation, as one register sees another's sale).
+//! entry, and until it also holds every receipt code); then orders taken on the first are
+//! timed until the second can read them (propagation, as one register sees another's
+//! sale).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -78,7 +79,7 @@ fn lines(n: u128) -> Vec<NewLine> {
 
 /// The demo restaurant, then counter tickets (opened with their cart, paid by card) until
 /// the ledger holds `entries`. Returns the entries and how long it took.
-fn fill(dir: &Path, entries: u64) -> Result<(u64, Duration)> {
+fn fill(dir: &Path, entries: u64) -> Result<(u64, Duration, OrderId)> {
     let data = DataDir::open_or_create(dir)?;
     let _lock = data.lock_for_writing()?;
     let store = data.store()?;
@@ -138,7 +139,7 @@ fn fill(dir: &Path, entries: u64) -> Result<(u64, Duration)> {
             r?;
         }
     }
-    Ok((svc.ledger().head().size(), start.elapsed()))
+    Ok((svc.ledger().head().size(), start.elapsed(), OrderId(n)))
 }
 
 /// A second node paired into the first's organization, as `mpos pair join` leaves it.
@@ -219,7 +220,7 @@ pub fn run(args: SyncArgs) -> Result<Outcome> {
     if !args.json {
         say!("filling the first node to {} entries...", args.entries);
     }
-    let (entries, filled) = fill(&a_dir, args.entries)?;
+    let (entries, filled, last_closed) = fill(&a_dir, args.entries)?;
     pair(&a_dir, &b_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -256,11 +257,34 @@ pub fn run(args: SyncArgs) -> Result<Outcome> {
         let caught_up = start.elapsed();
         let sent_bytes = metric(a_addr, "mpos_sync_sent_bytes_total").await?;
         let sent_entries = metric(a_addr, "mpos_sync_sent_entries_total").await?;
+        let (mut on_b, token_b) = login(b_addr).await?;
+        // Receipt codes follow the entries, in the order their orders closed: the last
+        // ticket's code kept means every code is.
+        loop {
+            let code = on_b
+                .get_receipt(authed(
+                    &token_b,
+                    v1::GetReceiptRequest {
+                        order: last_closed.0.to_be_bytes().to_vec(),
+                        width: 48,
+                    },
+                )?)
+                .await
+                .map(|r| r.into_inner().code)
+                .unwrap_or_default();
+            if !code.is_empty() {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(3_600) {
+                bail!("the receipt codes did not reach the second node within an hour");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let receipts_caught_up = start.elapsed();
 
         // Propagation: an order opened (with its cart) on the first node, read back on
         // the second as soon as it holds it.
         let (mut on_a, token_a) = login(a_addr).await?;
-        let (mut on_b, token_b) = login(b_addr).await?;
         let every = Duration::from_micros(1_000_000 / args.rate);
         let mut latencies = Vec::with_capacity(args.orders as usize);
         for n in 0..args.orders {
@@ -315,6 +339,7 @@ pub fn run(args: SyncArgs) -> Result<Outcome> {
                 "fill_entries_per_second": fill_per_second,
                 "catch_up_seconds": seconds,
                 "catch_up_entries_per_second": per_second,
+                "receipts_caught_up_seconds": receipts_caught_up.as_secs_f64(),
                 "sync_bytes_per_entry": bytes_per_entry,
                 "propagation_ms": {"p50": p[0], "p95": p[1], "p99": p[2]},
                 "orders": args.orders,
@@ -327,6 +352,10 @@ pub fn run(args: SyncArgs) -> Result<Outcome> {
             );
             say!(
                 "catch-up of {entries} entries: {seconds:.2} s ({per_second:.0} entries/s), {bytes_per_entry:.0} bytes an entry on the wire (messages, before TLS)"
+            );
+            say!(
+                "every receipt code kept too after {:.2} s",
+                receipts_caught_up.as_secs_f64()
             );
             say!(
                 "propagation of {} orders at {}/s: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",

@@ -31,6 +31,7 @@ use crate::error::NodeError;
 use crate::metrics::Metrics;
 use crate::pos::{
     Action, FromPeer, PeerBatch, Request as NodeRequest, TrustCommand, Witnessed, batches_after,
+    check_receipts_with, receipt_evidence,
 };
 use crate::tls::PeerConnection;
 
@@ -671,12 +672,32 @@ impl PosApi {
         let received = |m: Result<v1::SyncBatch, Status>| {
             m.and_then(peer_batch).map_err(|e| failed(&e.message()))
         };
+        // Receipt codes of the orders each message closed are taken beside the stream, so
+        // checking their signatures never holds up the next commit. A code that does not
+        // verify ends the pull, as a refused message does.
+        let (closings, mut closed) = mpsc::channel::<Vec<OrderId>>(REPLICATE_AT_ONCE);
+        let (refusal, mut refused) = mpsc::channel::<Status>(1);
+        {
+            let (api, mut client) = (self.clone(), client.clone());
+            tokio::spawn(async move {
+                while let Some(mut orders) = closed.recv().await {
+                    while let Ok(more) = closed.try_recv() {
+                        orders.extend(more);
+                    }
+                    if let Err(e) = api.take_receipts(&mut client, &orders).await {
+                        let _ = refusal.send(e).await;
+                        return;
+                    }
+                }
+            });
+        }
         // Staff log in at every register: the peer's PIN hashes come first, then again
         // whenever a PIN change comes through, and now and then in case one reached the
         // peer from elsewhere.
         let mut refresh = tokio::time::interval(PIN_REFRESH);
         loop {
             tokio::select! {
+                Some(e) = refused.recv() => return Err(failed(&e.message())),
                 next = inbox.recv() => {
                     let Some(first) = next else { return Ok(()) };
                     let mut batches = vec![received(first)?];
@@ -692,10 +713,8 @@ impl PosApi {
                     if done.pins_changed {
                         self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
                     }
-                    if !done.closed.is_empty() {
-                        self.take_receipts(&mut client, &done.closed)
-                            .await
-                            .map_err(|e| failed(&e.message()))?;
+                    if !done.closed.is_empty() && closings.send(done.closed).await.is_err() {
+                        return Err(failed(&"receipt codes are no longer taken"));
                     }
                     if !done.witnessed.is_empty() {
                         let witnesses = done
@@ -735,6 +754,8 @@ impl PosApi {
         T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
         <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
     {
+        // A chunk's codes are kept while the next chunk is asked for and checked.
+        let mut keeping: Option<tokio::task::JoinHandle<Result<u64, NodeError>>> = None;
         for chunk in orders.chunks(MAX_RECEIPTS) {
             let reply = client
                 .receipts(v1::ReceiptsRequest {
@@ -750,14 +771,35 @@ impl PosApi {
                 receipts.push((order, r.code));
             }
             if !receipts.is_empty() {
-                self.writer
-                    .replicate(FromPeer {
-                        receipts,
-                        ..FromPeer::default()
-                    })
-                    .await
-                    .map_err(super::status)?;
+                // Checked off the writer (a signature per order), and off the reading
+                // connection but for the entries they name.
+                let wanted = receipts.clone();
+                let evidence = self
+                    .read(move |store| receipt_evidence(store, &wanted))
+                    .await?;
+                let checked =
+                    super::blocking(move || Ok(check_receipts_with(&evidence, &receipts))).await?;
+                let checked = checked.map_err(|e| {
+                    if matches!(e, NodeError::Peer(_)) {
+                        Metrics::add(&self.metrics.peer_refusals, 1);
+                    }
+                    super::status(e)
+                })?;
+                if let Some(kept) = keeping.take() {
+                    kept.await
+                        .map_err(|e| Status::internal(e.to_string()))?
+                        .map_err(super::status)?;
+                }
+                let writer = self.writer.clone();
+                keeping = Some(tokio::spawn(
+                    async move { writer.keep_receipts(checked).await },
+                ));
             }
+        }
+        if let Some(kept) = keeping {
+            kept.await
+                .map_err(|e| Status::internal(e.to_string()))?
+                .map_err(super::status)?;
         }
         Ok(())
     }

@@ -387,48 +387,22 @@ impl<S: PosStore> PosService<S> {
         Ok(kept)
     }
 
-    /// Keeps receipt codes another node signed for orders it closed, each checked: signed by
-    /// that node's key, over the entry that closed this very order, here in its ledger.
-    /// Codes for entries not held yet are left for later; a code that is forged or names
-    /// another entry refuses the lot.
+    /// Keeps receipt codes another node signed for orders it closed, each checked first
+    /// ([`check_receipts`]).
     fn keep_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<u64, NodeError> {
-        let store = self.ledger.store();
-        let keys: HashMap<NodeId, PublicKey> = store
-            .node_keys()?
-            .into_iter()
-            .map(|k| (k.node_id(), k))
-            .collect();
-        let bad =
-            |order: OrderId, reason: String| refused(ReplicaRefusal::Receipt { order, reason });
-        let mut kept = Vec::with_capacity(receipts.len());
-        for (order, code) in receipts {
-            let (claimed, _) =
-                mpos_ledger::Receipt::parse(code).map_err(|e| bad(*order, e.to_string()))?;
-            // A code for an entry not here yet is asked for again once the entry arrives
-            // (its closing lists the order); the rest of the reply is kept meanwhile.
-            let Some(key) = keys.get(&claimed.node) else {
-                continue;
-            };
-            let receipt =
-                mpos_ledger::Receipt::verify(code, key).map_err(|e| bad(*order, e.to_string()))?;
-            let Some(entry) = store.entry(receipt.node, receipt.seq)? else {
-                continue;
-            };
-            let hash = mpos_ledger::entry_hash(&entry);
-            let closes = EntryRef::decode(&entry)
-                .ok()
-                .and_then(|e| decode(e.payload).ok());
-            let closes_it = matches!(
-                closes,
-                Some(Event::Order(e)) if e.order == *order && e.change == Change::Closed
-            );
-            if hash.0[..16] != receipt.entry_hash_prefix || !closes_it {
-                return Err(bad(*order, "not the entry that closed this order".into()));
-            }
-            kept.push((*order, code.clone()));
-        }
-        self.ledger.store_mut().save_receipts(&kept)?;
-        Ok(kept.len() as u64)
+        let checked = check_receipts(self.ledger.store(), receipts)?;
+        self.keep_checked_receipts(checked)
+    }
+
+    /// Keeps receipt codes already checked against the ledgers this node holds (a puller
+    /// checks them on its own connection, so the writer does not spend a signature check
+    /// per order it took).
+    pub(crate) fn keep_checked_receipts(
+        &mut self,
+        checked: CheckedReceipts,
+    ) -> Result<u64, NodeError> {
+        self.ledger.store_mut().save_receipts(&checked.0)?;
+        Ok(checked.0.len() as u64)
     }
 
     /// Folds one node's verified events into the projections and commits them with its
@@ -937,4 +911,87 @@ pub fn batches_after<S: PosStore + ?Sized>(
 fn refused(reason: ReplicaRefusal) -> NodeError {
     tracing::warn!(%reason, "refused a peer's entries; nothing of the message was written");
     NodeError::Peer(reason)
+}
+
+/// Receipt codes checked against the ledgers a node holds, ready to keep.
+#[derive(Debug)]
+pub(crate) struct CheckedReceipts(Vec<(OrderId, String)>);
+
+/// What checking receipt codes reads from the store: the keys of the nodes held, and the
+/// entries the codes name. Read under a connection's lock; the signatures are checked
+/// after, without it.
+#[derive(Debug, Default)]
+pub(crate) struct ReceiptEvidence {
+    keys: HashMap<NodeId, PublicKey>,
+    entries: HashMap<(NodeId, u64), Vec<u8>>,
+}
+
+/// Reads what checking `receipts` needs.
+pub(crate) fn receipt_evidence<S: PosStore>(
+    store: &S,
+    receipts: &[(OrderId, String)],
+) -> Result<ReceiptEvidence, NodeError> {
+    let keys: HashMap<NodeId, PublicKey> = store
+        .node_keys()?
+        .into_iter()
+        .map(|k| (k.node_id(), k))
+        .collect();
+    let mut entries = HashMap::new();
+    for (_, code) in receipts {
+        // A code that does not parse is refused when checked.
+        if let Ok((claimed, _)) = mpos_ledger::Receipt::parse(code)
+            && keys.contains_key(&claimed.node)
+            && let Some(entry) = store.entry(claimed.node, claimed.seq)?
+        {
+            entries.insert((claimed.node, claimed.seq), entry);
+        }
+    }
+    Ok(ReceiptEvidence { keys, entries })
+}
+
+/// Checks receipt codes another node signed for orders it closed: signed by that node's
+/// key, over the entry that closed this very order, here in its ledger. Codes for entries
+/// not held yet are left for later; a code that is forged or names another entry refuses
+/// the lot.
+pub(crate) fn check_receipts<S: PosStore>(
+    store: &S,
+    receipts: &[(OrderId, String)],
+) -> Result<CheckedReceipts, NodeError> {
+    check_receipts_with(&receipt_evidence(store, receipts)?, receipts)
+}
+
+/// [`check_receipts`] against evidence read before.
+pub(crate) fn check_receipts_with(
+    evidence: &ReceiptEvidence,
+    receipts: &[(OrderId, String)],
+) -> Result<CheckedReceipts, NodeError> {
+    let bad = |order: OrderId, reason: String| refused(ReplicaRefusal::Receipt { order, reason });
+    let mut kept = Vec::with_capacity(receipts.len());
+    for (order, code) in receipts {
+        let (claimed, _) =
+            mpos_ledger::Receipt::parse(code).map_err(|e| bad(*order, e.to_string()))?;
+        // A code for an entry not here yet is asked for again once the entry arrives
+        // (its closing lists the order); the rest of the reply is kept meanwhile.
+        let Some(key) = evidence.keys.get(&claimed.node) else {
+            continue;
+        };
+        let receipt =
+            mpos_ledger::Receipt::verify(code, key).map_err(|e| bad(*order, e.to_string()))?;
+        let Some(entry) = evidence.entries.get(&(receipt.node, receipt.seq)) else {
+            continue;
+        };
+        let hash = mpos_ledger::entry_hash(entry);
+        let closes = EntryRef::decode(entry)
+            .ok()
+            .and_then(|e| decode(e.payload).ok());
+        let closes_it = matches!(
+            closes,
+            Some(Event::Order(e)) if e.order == *order && e.change == Change::Closed
+        );
+        if hash.0[..16] != receipt.entry_hash_prefix || !closes_it {
+            return Err(bad(*order, "not the entry that closed this order".into()));
+        }
+        kept.push((*order, code.clone()));
+    }
+    Ok(CheckedReceipts(kept))
 }
