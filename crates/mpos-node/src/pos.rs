@@ -1796,7 +1796,24 @@ impl<S: PosStore> PosService<S> {
         for held in w.held_before.values() {
             wanted.levels.extend(held.iter().map(|(l, i, _)| (*l, *i)));
         }
-        let named: HashSet<OrderId> = requests.iter().filter_map(Request::order).collect();
+        // Adding lines moves nothing until they are sent or the order closes.
+        let named: HashSet<OrderId> = requests
+            .iter()
+            .filter_map(|r| match &r.action {
+                Action::Order {
+                    command:
+                        OrderAction::AddItem(_)
+                        | OrderAction::Command(
+                            Command::Open { .. }
+                            | Command::AddLine { .. }
+                            | Command::Bump { .. }
+                            | Command::Recall { .. },
+                        ),
+                    ..
+                } => None,
+                _ => r.order(),
+            })
+            .collect();
         let orders: Vec<Order> = {
             let open = self.cache.open_orders.borrow();
             named
