@@ -642,6 +642,17 @@ struct Valuation {
     transfers: HashSet<TransferId>,
 }
 
+/// The recipes a line's portion may take from: its variant's (which stands instead of
+/// the item's when there is one), its item's, and its modifiers'.
+fn recipe_targets(line: &mpos_domain::order::Line) -> impl Iterator<Item = RecipeFor> + '_ {
+    let i = &line.item;
+    i.variant
+        .iter()
+        .map(|(v, _)| RecipeFor::Variant(i.item, *v))
+        .chain(std::iter::once(RecipeFor::Item(i.item)))
+        .chain(i.modifiers.iter().map(|m| RecipeFor::Modifier(m.id)))
+}
+
 fn reused(id: u128) -> NodeError {
     NodeError::BadRequest(format!(
         "request id {id:032x} was already used for another request: make a new id per request"
@@ -1088,6 +1099,7 @@ impl<S: PosStore> PosService<S> {
                 transfers: HashSet::new(),
             }),
         };
+        // Transfers first: a transfer's arrival moves levels where it was sent to.
         let transfers: Vec<TransferId> = events
             .iter()
             .filter_map(|e| match e {
@@ -1100,17 +1112,24 @@ impl<S: PosStore> PosService<S> {
             .filter(|t| !valuation.book.transfers.contains_key(t))
             .filter(|t| !valuation.transfers.contains(t))
             .collect();
-        let to = |t: TransferId| valuation.book.transfers.get(&t).map(|t| t.to);
-        let mut wanted = StockWanted {
-            transfers,
-            ..StockWanted::default()
-        };
+        if !transfers.is_empty() {
+            let wanted = StockWanted {
+                transfers,
+                ..StockWanted::default()
+            };
+            self.ledger
+                .store()
+                .read_stock(&wanted, &mut valuation.book)?;
+            valuation.transfers.extend(wanted.transfers);
+        }
+        let mut wanted = StockWanted::default();
         for e in events.iter() {
             if let Event::Inventory(InventoryEvent {
                 change: InventoryChange::Moved(m),
                 ..
             }) = e
             {
+                let to = |t: TransferId| valuation.book.transfers.get(&t).map(|t| t.to);
                 wanted.levels.extend(
                     deltas(m, to)
                         .into_iter()
@@ -1120,34 +1139,11 @@ impl<S: PosStore> PosService<S> {
             }
         }
         wanted.dedup();
-        if !wanted.levels.is_empty() || !wanted.transfers.is_empty() {
+        if !wanted.levels.is_empty() {
             self.ledger
                 .store()
                 .read_stock(&wanted, &mut valuation.book)?;
-            valuation.levels.extend(wanted.levels.iter().copied());
-            valuation.transfers.extend(wanted.transfers.iter().copied());
-            // A transfer received needs its levels too, now that its destination is known.
-            let mut more = StockWanted::default();
-            for e in events.iter() {
-                if let Event::Inventory(InventoryEvent {
-                    change: InventoryChange::Moved(m @ Movement::TransferReceived { .. }),
-                    ..
-                }) = e
-                {
-                    let to = |t: TransferId| valuation.book.transfers.get(&t).map(|t| t.to);
-                    more.levels.extend(
-                        deltas(m, to)
-                            .into_iter()
-                            .map(|(l, i, _)| (l, i))
-                            .filter(|k| !valuation.levels.contains(k)),
-                    );
-                }
-            }
-            more.dedup();
-            if !more.levels.is_empty() {
-                self.ledger.store().read_stock(&more, &mut valuation.book)?;
-                valuation.levels.extend(more.levels.iter().copied());
-            }
+            valuation.levels.extend(wanted.levels);
         }
         // Movements of one request value against each other in turn.
         let mut moved: HashMap<(LocationId, StockItemId), StockValue> = HashMap::new();
@@ -1284,14 +1280,7 @@ impl<S: PosStore> PosService<S> {
         }
         let mut recipes: HashMap<RecipeFor, Option<Recipe>> = HashMap::new();
         for line in order.lines.iter().filter(|l| !l.voided || gives_back) {
-            let i = &line.item;
-            let targets = i
-                .variant
-                .iter()
-                .map(|(v, _)| RecipeFor::Variant(i.item, *v))
-                .chain(std::iter::once(RecipeFor::Item(i.item)))
-                .chain(i.modifiers.iter().map(|m| RecipeFor::Modifier(m.id)));
-            for t in targets {
+            for t in recipe_targets(line) {
                 if let std::collections::hash_map::Entry::Vacant(v) = recipes.entry(t) {
                     v.insert(self.recipe(t, w)?);
                 }
@@ -1822,14 +1811,7 @@ impl<S: PosStore> PosService<S> {
                 .collect()
         };
         for line in orders.iter().flat_map(|o| &o.lines) {
-            let i = &line.item;
-            let targets = i
-                .variant
-                .iter()
-                .map(|(v, _)| RecipeFor::Variant(i.item, *v))
-                .chain(std::iter::once(RecipeFor::Item(i.item)))
-                .chain(i.modifiers.iter().map(|m| RecipeFor::Modifier(m.id)));
-            for t in targets {
+            for t in recipe_targets(line) {
                 if let Some(r) = self.recipe(t, w)? {
                     wanted
                         .levels

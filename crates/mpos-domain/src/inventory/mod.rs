@@ -1096,6 +1096,25 @@ impl Stock {
     }
 }
 
+/// Where `out` holds (location, item), added from `level` the first time.
+fn slot(
+    out: &mut Vec<(LocationId, StockItemId, StockValue)>,
+    location: LocationId,
+    item: StockItemId,
+    level: &impl Fn(LocationId, StockItemId) -> StockValue,
+) -> usize {
+    match out
+        .iter()
+        .position(|(l, i, _)| *l == location && *i == item)
+    {
+        Some(at) => at,
+        None => {
+            out.push((location, item, level(location, item)));
+            out.len() - 1
+        }
+    }
+}
+
 /// The levels a movement leaves as stored, from the levels before it (`level`): with the
 /// values its node gave it (`values`, one per [`deltas`] entry), each level plus its
 /// delta and value, which adds up the same in any order; without (a movement recorded
@@ -1113,16 +1132,7 @@ pub fn levels_after(
     }
     let mut out: Vec<(LocationId, StockItemId, StockValue)> = Vec::new();
     for ((location, item, milli), value) in moved.into_iter().zip(values) {
-        let at = match out
-            .iter()
-            .position(|(l, i, _)| *l == location && *i == item)
-        {
-            Some(at) => at,
-            None => {
-                out.push((location, item, level(location, item)));
-                out.len() - 1
-            }
-        };
+        let at = slot(&mut out, location, item, &level);
         let v = &mut out[at].2;
         v.milli = v.milli.saturating_add(milli);
         v.value = v.value.saturating_add(*value);
@@ -1170,16 +1180,7 @@ pub fn new_levels(
 ) -> Vec<(LocationId, StockItemId, StockValue)> {
     let mut out: Vec<(LocationId, StockItemId, StockValue)> = Vec::new();
     let mut change = |location: LocationId, item: StockItemId, f: &dyn Fn(&mut StockValue)| {
-        let at = match out
-            .iter()
-            .position(|(l, i, _)| *l == location && *i == item)
-        {
-            Some(at) => at,
-            None => {
-                out.push((location, item, level(location, item)));
-                out.len() - 1
-            }
-        };
+        let at = slot(&mut out, location, item, &level);
         f(&mut out[at].2);
     };
     match m {
