@@ -1,12 +1,14 @@
 //! Convergence: three nodes of one organization sell, edit the same orders, rename staff,
-//! change a table, 86 the item they sell, and take delivery of, count and sell the same
-//! stock at one location while apart, and take each other's ledgers in any order, one
+//! change a table, 86 the item they sell, take delivery of, count and sell the same stock
+//! at one location and send some of it to another while apart, and take each other's ledgers in any order, one
 //! ledger at a time, duplicated or not. Once every node has every ledger, all hold the
 //! same projections (the same state digest, stock values at cost included), whatever the
 //! interleaving.
 
 use mpos_domain::floor::{FloorCommand, Table};
-use mpos_domain::ids::{ItemId, LineId, LocationId, PaymentId, StaffId, StockItemId, TableId};
+use mpos_domain::ids::{
+    ItemId, LineId, LocationId, PaymentId, StaffId, StockItemId, TableId, TransferId,
+};
 use mpos_domain::inventory::{
     Depletion, Ingredient, InventoryCommand, Location, Quantity, Recipe, RecipeFor, SalesStock,
     StockItem, Unit,
@@ -17,7 +19,7 @@ use mpos_domain::staff::{Role, StaffCommand, StaffMember};
 use mpos_ledger::NodeId;
 use mpos_node::digest::{state_digest, state_text};
 use mpos_node::pos::{Action, FromPeer, PosService, Request, batches_after};
-use mpos_store::LedgerStore;
+use mpos_store::{InventoryStore, LedgerStore};
 use mpos_store_sqlite::SqliteStore;
 use proptest::prelude::*;
 
@@ -72,6 +74,15 @@ enum Op {
         node: usize,
         kg: i64,
     },
+    /// The kitchen (node 0) sends rice to the harbour.
+    SendRice {
+        kg: i64,
+    },
+    /// The harbour's register (node 1) records the arrival of the latest transfer it has
+    /// heard of, as much as `kg` of it.
+    RiceArrives {
+        kg: i64,
+    },
     /// `to` takes from `from` what `from` holds of `ledger`'s ledger.
     Deliver {
         from: usize,
@@ -97,6 +108,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (node.clone(), 1..20i64, 100..9_000i64)
             .prop_map(|(node, kg, cents)| Op::Receive { node, kg, cents }),
         1 => (node.clone(), 0..30i64).prop_map(|(node, kg)| Op::Count { node, kg }),
+        1 => (1..5i64).prop_map(|kg| Op::SendRice { kg }),
+        1 => (0..5i64).prop_map(|kg| Op::RiceArrives { kg }),
         4 => (node.clone(), node.clone(), node)
             .prop_map(|(from, to, ledger)| Op::Deliver { from, to, ledger }),
     ]
@@ -153,6 +166,7 @@ fn deliver(
 }
 
 const KITCHEN: LocationId = LocationId(7);
+const HARBOUR: LocationId = LocationId(9);
 const RICE: StockItemId = StockItemId(8);
 
 fn kg(amount: &str) -> Quantity {
@@ -185,6 +199,11 @@ fn run(ops: &[Op]) {
         InventoryCommand::PutLocation(Location {
             id: KITCHEN,
             name: "Kitchen".into(),
+            active: true,
+        }),
+        InventoryCommand::PutLocation(Location {
+            id: HARBOUR,
+            name: "Harbour".into(),
             active: true,
         }),
         InventoryCommand::PutStockItem(StockItem {
@@ -220,6 +239,7 @@ fn run(ops: &[Op]) {
             .unwrap();
     }
     let mut orders: Vec<u128> = Vec::new();
+    let mut sent: Vec<TransferId> = Vec::new();
     let mut next = 100u128;
     let mut now = 10_000u64;
     for op in ops {
@@ -344,6 +364,48 @@ fn run(ops: &[Op]) {
                 };
                 nodes[node].execute_one(stock(next, counted), now).unwrap();
             }
+            Op::SendRice { kg: amount } => {
+                sent.push(TransferId(next));
+                let send = InventoryCommand::SendTransfer {
+                    transfer: TransferId(next),
+                    from: KITCHEN,
+                    to: HARBOUR,
+                    lines: vec![(RICE, kg(&amount.to_string()))],
+                };
+                nodes[0].execute_one(stock(next, send), now).unwrap();
+            }
+            Op::RiceArrives { kg: amount } => {
+                // The latest transfer the harbour has heard of and not received yet.
+                let store = nodes[1].ledger().store();
+                let Some(t) = sent.iter().rev().find_map(|id| {
+                    store
+                        .transfer(*id)
+                        .unwrap()
+                        .filter(|t| t.received.is_none())
+                }) else {
+                    continue;
+                };
+                let lines = if amount == 0 {
+                    Vec::new()
+                } else {
+                    let sent_kg = t.sent[0].quantity;
+                    let arrived = kg(&amount.to_string());
+                    vec![(
+                        RICE,
+                        if arrived.milli > sent_kg.milli {
+                            sent_kg
+                        } else {
+                            arrived
+                        },
+                    )]
+                };
+                let arrival = InventoryCommand::ReceiveTransfer {
+                    transfer: t.id,
+                    lines,
+                    note: String::new(),
+                };
+                nodes[1].execute_one(stock(next, arrival), now).unwrap();
+            }
             Op::Deliver { from, to, ledger } => deliver(&mut nodes, from, to, ids[ledger], now),
             _ => {}
         }
@@ -407,5 +469,30 @@ fn two_terminals_adding_to_one_order_apart_agree_on_its_lines() {
             cents: 1_000,
         },
         Op::Add { node: 1, order: 0 },
+    ]);
+}
+
+/// The harbour's register records rice arriving from the kitchen; the third node hears
+/// the harbour before the kitchen, so the arrival reaches it before the sending.
+#[test]
+fn an_arrival_heard_before_its_sending_agrees_on_every_node() {
+    run(&[
+        Op::Receive {
+            node: 0,
+            kg: 10,
+            cents: 2_000,
+        },
+        Op::SendRice { kg: 4 },
+        Op::Deliver {
+            from: 0,
+            to: 1,
+            ledger: 0,
+        },
+        Op::RiceArrives { kg: 3 },
+        Op::Deliver {
+            from: 1,
+            to: 2,
+            ledger: 1,
+        },
     ]);
 }
