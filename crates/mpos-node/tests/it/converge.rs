@@ -1,9 +1,9 @@
 //! Convergence: three nodes of one organization sell, edit the same orders, rename staff,
 //! change a table, 86 the item they sell, take delivery of, count and sell the same stock
-//! at one location and send some of it to another while apart, and take each other's ledgers in any order, one
-//! ledger at a time, duplicated or not. Once every node has every ledger, all hold the
-//! same projections (the same state digest, stock values at cost included), whatever the
-//! interleaving.
+//! at one location and send some of it to another while apart, and take each other's
+//! ledgers in any order, one ledger at a time, duplicated or not. Once every node has
+//! every ledger, all hold the same projections (the same state digest, stock values at
+//! cost included), whatever the interleaving.
 
 use mpos_domain::floor::{FloorCommand, Table};
 use mpos_domain::ids::{
