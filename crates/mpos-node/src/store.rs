@@ -433,6 +433,13 @@ impl PosStore for Store {
         }
     }
 
+    fn closed_without_receipt(&self, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.closed_without_receipt(limit),
+            Store::Postgres(s) => s.closed_without_receipt(limit),
+        }
+    }
+
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {
         match self {
             Store::Sqlite(s) => s.receipt_code(order),

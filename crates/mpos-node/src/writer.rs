@@ -340,8 +340,9 @@ impl Writer {
         })?
     }
 
-    /// Queues receipt codes already checked (`pos::check_receipts`) to keep; answers once
-    /// they are durable.
+    /// Queues receipt codes already checked (`pos::check_receipts_with`) to keep; answers
+    /// once they are committed (they are no ledger entries: a code lost to power loss is
+    /// one a peer still holds).
     pub(crate) async fn keep_receipts(&self, checked: CheckedReceipts) -> Result<u64, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.queue

@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_trust.sql"),
     include_str!("../migrations/0006_eighty_six.sql"),
     include_str!("../migrations/0007_early_arrivals.sql"),
+    include_str!("../migrations/0008_receipts_wanted.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.
@@ -775,6 +776,10 @@ impl PosStore for PgStore {
 
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError> {
         self.with(|s| orders::receipt_code(s, order))
+    }
+
+    fn closed_without_receipt(&self, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.with(|s| orders::closed_without_receipt(s, limit))
     }
 
     fn open_orders(&self, location: Option<LocationId>) -> Result<Vec<Order>, StoreError> {

@@ -453,6 +453,20 @@ pub(crate) fn receipt_code<C: GenericClient>(
         .flatten())
 }
 
+pub(crate) fn closed_without_receipt<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    limit: usize,
+) -> Result<Vec<OrderId>, StoreError> {
+    sql.query(
+        "SELECT id FROM pos_order WHERE status = 'closed' AND receipt_code IS NULL
+         ORDER BY closed_at DESC LIMIT $1",
+        &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?
+    .iter()
+    .map(|r| Ok(OrderId(id(r, "id")?)))
+    .collect()
+}
+
 pub(crate) fn kitchen_orders<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     location: Option<LocationId>,

@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0018_trust.sql"),
     include_str!("../migrations/0019_eighty_six.sql"),
     include_str!("../migrations/0020_early_arrivals.sql"),
+    include_str!("../migrations/0021_receipts_wanted.sql"),
 ];
 
 /// A node's SQLite database.

@@ -776,6 +776,16 @@ impl PosStore for SqliteStore {
             .flatten())
     }
 
+    fn closed_without_receipt(&self, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        rows(
+            self.conn(),
+            "SELECT id FROM pos_order WHERE status = 'closed' AND receipt_code IS NULL
+             ORDER BY closed_at DESC LIMIT ?1",
+            [i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| Ok(OrderId(read_id(r, "id")?)),
+        )
+    }
+
     fn kitchen_orders(
         &self,
         location: Option<LocationId>,

@@ -659,6 +659,50 @@ where
     );
     let stored = store.load_order(id).unwrap();
     assert_eq!(stored.as_ref(), Some(&refunded));
+    assert_eq!(store.closed_without_receipt(10).unwrap(), vec![]);
+
+    // An order closed without its code (closed on another node, the code not taken from
+    // a peer yet) is listed until the code comes.
+    let other = OrderId(0x0193_0000_0000_7000_8000_0000_0000_0002);
+    let opened = till.commit(
+        &mut store,
+        other,
+        None,
+        vec![
+            open_command("T6-0001", Some(TableId(6))),
+            Command::AddLine {
+                line: LineId(7),
+                item: dish(30, "Lemonade", 350, None),
+                seat: None,
+                course: 1,
+                note: String::new(),
+            },
+        ],
+        vec![],
+    );
+    let due = opened.totals().unwrap().total;
+    till.commit(
+        &mut store,
+        other,
+        Some(opened),
+        vec![Command::TakePayment {
+            payment: PaymentId(70),
+            tender: Tender::Card {
+                reference: "AUTH-78".into(),
+            },
+            amount: due,
+            tip: eur(0),
+            cash_received: None,
+            drawer: None,
+        }],
+        vec![],
+    );
+    assert_eq!(store.closed_without_receipt(10).unwrap(), vec![other]);
+    assert_eq!(store.closed_without_receipt(0).unwrap(), vec![]);
+    store
+        .save_receipts(&[(other, "MPOS1-OTHER-CODE".into())])
+        .unwrap();
+    assert_eq!(store.closed_without_receipt(10).unwrap(), vec![]);
 
     // Every request is remembered with the entries it wrote, and all of it survives a
     // restart.

@@ -474,6 +474,9 @@ pub trait PosStore: LedgerStore + InventoryStore {
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError>;
     /// The signed receipt code of a closed order.
     fn receipt_code(&self, order: OrderId) -> Result<Option<String>, StoreError>;
+    /// Closed orders without their receipt code yet (closed on another node, the code not
+    /// taken from a peer yet), newest first, at most `limit`.
+    fn closed_without_receipt(&self, limit: usize) -> Result<Vec<OrderId>, StoreError>;
 
     /// Every order still open at `location` (at every location when none), oldest first.
     /// The lists below are of one location the same way: a node that sells at a location

@@ -10,7 +10,7 @@
 //! `mpos-certificate-bin`, the answering node in `HeadsReply`), and the certificate must
 //! name that key, be signed by the organization's root key and not be revoked.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +37,12 @@ use crate::tls::PeerConnection;
 
 /// Most receipt codes asked for in one call.
 const MAX_RECEIPTS: usize = 1_000;
+/// How many orders still without their receipt code a pull asks for again when it starts.
+const RECEIPTS_ASKED_AGAIN: usize = 10 * MAX_RECEIPTS;
+/// How long a peer may take to send the receipt codes asked for.
+const RECEIPTS_WAIT: Duration = Duration::from_secs(30);
+/// How long a pull whose stream ended cleanly waits for the codes still being taken.
+const RECEIPTS_DRAIN: Duration = Duration::from_secs(60);
 
 /// The metadata that carries a caller's node certificate.
 pub const CERTIFICATE_HEADER: &str = "mpos-certificate-bin";
@@ -562,7 +568,7 @@ impl PosApi {
     /// Pulls from `peer` (`host:port`) for as long as the node runs: everything it holds
     /// that this node lacks, then each batch as it becomes durable there. Starts again by
     /// itself after any failure, from what this node holds then, waiting longer each time.
-    /// Aborting the returned handle stops it.
+    /// Aborting the returned handle stops it, and the taking of receipt codes with it.
     pub fn pull_from(&self, peer: String) -> tokio::task::AbortHandle {
         let api = self.clone();
         let pulling = tokio::spawn(async move {
@@ -673,13 +679,15 @@ impl PosApi {
             m.and_then(peer_batch).map_err(|e| failed(&e.message()))
         };
         // Receipt codes of the orders each message closed are taken beside the stream, so
-        // checking their signatures never holds up the next commit. A code that does not
-        // verify ends the pull, as a refused message does.
+        // checking their signatures does not hold up the next commit. A code that does not
+        // verify ends the pull, as a refused message does. The task ends with the pull
+        // (the node stopping, the peer revoked); a stream that ends cleanly lets it finish
+        // first, for a while at most.
         let (closings, mut closed) = mpsc::channel::<Vec<OrderId>>(REPLICATE_AT_ONCE);
         let (refusal, mut refused) = mpsc::channel::<Status>(1);
-        {
+        let mut taking = {
             let (api, mut client) = (self.clone(), client.clone());
-            tokio::spawn(async move {
+            AbortOnDrop(tokio::spawn(async move {
                 while let Some(mut orders) = closed.recv().await {
                     while let Ok(more) = closed.try_recv() {
                         orders.extend(more);
@@ -689,8 +697,24 @@ impl PosApi {
                         return;
                     }
                 }
-            });
+            }))
+        };
+        // Codes an earlier pull did not get to (it ended first, or the peer had not taken
+        // them yet itself) are asked for again, newest first.
+        let missing = self
+            .read(|store| Ok(store.closed_without_receipt(RECEIPTS_ASKED_AGAIN)?))
+            .await
+            .map_err(|e| failed(&e.message()))?;
+        if !missing.is_empty() {
+            let _ = closings.send(missing).await;
         }
+        let stopped_taking = |refused: &mut mpsc::Receiver<Status>| {
+            let why = refused.try_recv().map_or_else(
+                |_| "receipt codes are no longer taken".to_string(),
+                |e| e.message().to_string(),
+            );
+            failed(&why)
+        };
         // Staff log in at every register: the peer's PIN hashes come first, then again
         // whenever a PIN change comes through, and now and then in case one reached the
         // peer from elsewhere.
@@ -699,7 +723,16 @@ impl PosApi {
             tokio::select! {
                 Some(e) = refused.recv() => return Err(failed(&e.message())),
                 next = inbox.recv() => {
-                    let Some(first) = next else { return Ok(()) };
+                    let Some(first) = next else {
+                        drop(closings);
+                        if tokio::time::timeout(RECEIPTS_DRAIN, &mut taking.0).await.is_err() {
+                            tracing::warn!(%peer, "the peer's stream ended before every receipt code was taken; the rest are left");
+                        }
+                        return match refused.try_recv() {
+                            Ok(e) => Err(failed(&e.message())),
+                            Err(_) => Ok(()),
+                        };
+                    };
                     let mut batches = vec![received(first)?];
                     while batches.len() < REPLICATE_AT_ONCE {
                         match inbox.try_recv() {
@@ -714,7 +747,7 @@ impl PosApi {
                         self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
                     }
                     if !done.closed.is_empty() && closings.send(done.closed).await.is_err() {
-                        return Err(failed(&"receipt codes are no longer taken"));
+                        return Err(stopped_taking(&mut refused));
                     }
                     if !done.witnessed.is_empty() {
                         let witnesses = done
@@ -757,18 +790,24 @@ impl PosApi {
         // A chunk's codes are kept while the next chunk is asked for and checked.
         let mut keeping: Option<tokio::task::JoinHandle<Result<u64, NodeError>>> = None;
         for chunk in orders.chunks(MAX_RECEIPTS) {
-            let reply = client
-                .receipts(v1::ReceiptsRequest {
-                    orders: chunk.iter().map(|o| o.0.to_be_bytes().to_vec()).collect(),
-                })
-                .await?
+            let asked = client.receipts(v1::ReceiptsRequest {
+                orders: chunk.iter().map(|o| o.0.to_be_bytes().to_vec()).collect(),
+            });
+            let reply = tokio::time::timeout(RECEIPTS_WAIT, asked)
+                .await
+                .map_err(|_| Status::deadline_exceeded("the peer did not send receipt codes"))??
                 .into_inner();
-            let mut receipts = Vec::with_capacity(reply.receipts.len());
+            // Only codes of orders asked for, each once: a peer cannot make this node
+            // check more than it asked.
+            let mut wanted: HashSet<OrderId> = chunk.iter().copied().collect();
+            let mut receipts = Vec::with_capacity(reply.receipts.len().min(chunk.len()));
             for r in reply.receipts {
                 let order = <[u8; 16]>::try_from(r.order.as_slice())
                     .map(|b| OrderId(u128::from_be_bytes(b)))
                     .map_err(|_| Status::invalid_argument("an order id is 16 bytes"))?;
-                receipts.push((order, r.code));
+                if wanted.remove(&order) {
+                    receipts.push((order, r.code));
+                }
             }
             if !receipts.is_empty() {
                 // Checked off the writer (a signature per order), and off the reading
