@@ -58,6 +58,33 @@ fn two_nodes() -> (
     (a, b, dirs)
 }
 
+/// `two_nodes`, A having set up the café's menu and B having taken it from A.
+fn two_cafes() -> (
+    PosService<SqliteStore>,
+    PosService<SqliteStore>,
+    [tempfile::TempDir; 2],
+) {
+    let (mut a, mut b, dirs) = two_nodes();
+    for (i, cmd) in crate::menu::cafe().into_iter().enumerate() {
+        a.execute_one(crate::menu::menu(500 + i as u128, cmd), 1_000)
+            .unwrap();
+    }
+    b.replicate(FromPeer::batches(lacking(&a, 0)), 1_100)
+        .unwrap();
+    (a, b, dirs)
+}
+
+/// The café's flat white (item 1) 86'd, or put back on.
+fn flat_white(id: u128, available: bool) -> mpos_node::pos::Request {
+    crate::menu::menu(
+        id,
+        mpos_domain::menu::MenuCommand::SetAvailable {
+            item: mpos_domain::ids::ItemId(1),
+            available,
+        },
+    )
+}
+
 #[test]
 fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
     let (mut a, mut b, _dirs) = two_nodes();
@@ -647,31 +674,16 @@ fn a_peers_pin_hash_is_taken_only_for_a_pin_change_a_ledger_here_records() {
 
 #[test]
 fn an_item_86d_on_one_register_and_sold_on_another_apart_is_flagged_on_every_node() {
-    use crate::menu::{add_item, cafe, menu, open};
-    use mpos_domain::menu::MenuCommand;
+    use crate::menu::{add_item, open};
     use mpos_domain::order::Conflict;
-    let (mut a, mut b, _dirs) = two_nodes();
-    for (i, cmd) in cafe().into_iter().enumerate() {
-        a.execute_one(menu(500 + i as u128, cmd), 1_000).unwrap();
-    }
-    b.replicate(FromPeer::batches(lacking(&a, 0)), 1_100)
-        .unwrap();
+    let (mut a, mut b, _dirs) = two_cafes();
     let menu_held = a.ledger().head().size();
-    let availability = |id: u128, available: bool| {
-        menu(
-            id,
-            MenuCommand::SetAvailable {
-                item: mpos_domain::ids::ItemId(1),
-                available,
-            },
-        )
-    };
     let flat_white_86d = vec![Conflict::SoldWhile86d {
         item: "Flat white".into(),
     }];
 
     // Apart: A 86's the flat white and refuses to sell one; B, not knowing, sells one.
-    a.execute_one(availability(600, false), 2_000).unwrap();
+    a.execute_one(flat_white(600, false), 2_000).unwrap();
     let after_86 = a.ledger().head().size();
     a.execute_one(open(601, 10), 2_100).unwrap();
     let refused = a.execute_one(add_item(602, 10, 1, 1, &[1]), 2_200);
@@ -766,28 +778,13 @@ fn an_item_86d_on_one_register_and_sold_on_another_apart_is_flagged_on_every_nod
 
 #[test]
 fn an_earlier_back_on_arriving_last_clears_the_flag() {
-    use crate::menu::{add_item, cafe, menu, open};
-    use mpos_domain::menu::MenuCommand;
-    let (mut a, mut b, _dirs) = two_nodes();
-    for (i, cmd) in cafe().into_iter().enumerate() {
-        a.execute_one(menu(500 + i as u128, cmd), 1_000).unwrap();
-    }
-    b.replicate(FromPeer::batches(lacking(&a, 0)), 1_100)
-        .unwrap();
-    let availability = |id: u128, available: bool| {
-        menu(
-            id,
-            MenuCommand::SetAvailable {
-                item: mpos_domain::ids::ItemId(1),
-                available,
-            },
-        )
-    };
+    use crate::menu::{add_item, open};
+    let (mut a, mut b, _dirs) = two_cafes();
     // A 86's the flat white and puts it back; B sells one after both, not knowing of either.
     let menu_held = a.ledger().head().size();
-    a.execute_one(availability(600, false), 2_000).unwrap();
+    a.execute_one(flat_white(600, false), 2_000).unwrap();
     let after_86 = a.ledger().head().size();
-    a.execute_one(availability(601, true), 2_500).unwrap();
+    a.execute_one(flat_white(601, true), 2_500).unwrap();
     b.execute_one(open(700, 20), 3_000).unwrap();
     b.execute_one(add_item(701, 20, 1, 1, &[1]), 3_100).unwrap();
 
