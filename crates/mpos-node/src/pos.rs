@@ -45,7 +45,10 @@ mod replica;
 mod trust;
 
 pub(crate) use replica::{CheckedReceipts, check_receipts_with, receipt_evidence};
-pub use replica::{FromPeer, PeerBatch, ReplicaRefusal, Replicated, Witnessed, batches_after};
+pub use replica::{
+    FromPeer, PeerBatch, ReplicaRefusal, Replicated, VerifiedApart, Verifier, Witnessed,
+    batches_after,
+};
 pub use trust::{TrustCommand, Trusted};
 
 use crate::day::{Overlay, currency, fold, open_day, record};

@@ -30,8 +30,8 @@ use crate::clock;
 use crate::error::NodeError;
 use crate::metrics::Metrics;
 use crate::pos::{
-    Action, FromPeer, PeerBatch, Request as NodeRequest, TrustCommand, Witnessed, batches_after,
-    check_receipts_with, receipt_evidence,
+    Action, FromPeer, PeerBatch, Request as NodeRequest, TrustCommand, VerifiedApart, Verifier,
+    Witnessed, batches_after, check_receipts_with, receipt_evidence,
 };
 use crate::tls::PeerConnection;
 
@@ -660,24 +660,50 @@ impl PosApi {
             .map_err(|e| failed(&e.message()))?
             .into_inner();
         tracing::info!(%peer, node = %key.node_id(), name = %theirs.name, "pulling from a peer");
-        // The stream is read on its own task, so what already arrived can go to the writer
-        // together: one commit per node's run instead of one per batch.
+        // The stream is read and verified on a task of its own: a message is verified (chain,
+        // checkpoint signatures, certificates, decoding) while the writer commits the ones
+        // before, and what already arrived goes to the writer together, one commit per
+        // node's run instead of one per batch.
+        let root = self
+            .trust
+            .root
+            .ok_or_else(|| NodeError::BadRequest("this node belongs to no organization".into()))?;
+        let own = self.node;
+        let verifier = self
+            .read(move |store| Verifier::new(store, own, root))
+            .await
+            .map_err(|e| failed(&e.message()))?;
         let (arrived, mut inbox) =
-            mpsc::channel::<Result<v1::SyncBatch, Status>>(REPLICATE_AT_ONCE);
-        let reading = tokio::spawn(async move {
-            loop {
-                let next = stream.message().await.transpose();
-                let Some(next) = next else { return };
-                let stop = next.is_err();
-                if arrived.send(next).await.is_err() || stop {
-                    return;
+            mpsc::channel::<Result<VerifiedApart, NodeError>>(REPLICATE_AT_ONCE);
+        let reading = {
+            let (api, peer) = (self.clone(), peer.to_string());
+            tokio::spawn(async move {
+                let failed =
+                    |e: &dyn std::fmt::Display| NodeError::Unavailable(format!("{peer}: {e}"));
+                let mut verifier = Some(verifier);
+                loop {
+                    let next = match stream.message().await {
+                        Ok(Some(m)) => peer_batch(m).map_err(|e| failed(&e.message())),
+                        Ok(None) => return,
+                        Err(e) => Err(failed(&e.message())),
+                    };
+                    let verified = match (next, verifier.take()) {
+                        (Ok(batch), Some(v)) => api.verify_apart(v, batch).await,
+                        (Err(e), _) => Err(e),
+                        (Ok(_), None) => return,
+                    };
+                    let verified = verified.map(|(v, batch)| {
+                        verifier = Some(v);
+                        batch
+                    });
+                    let stop = verified.is_err();
+                    if arrived.send(verified).await.is_err() || stop {
+                        return;
+                    }
                 }
-            }
-        });
-        let _stop_reading = AbortOnDrop(reading);
-        let received = |m: Result<v1::SyncBatch, Status>| {
-            m.and_then(peer_batch).map_err(|e| failed(&e.message()))
+            })
         };
+        let _stop_reading = AbortOnDrop(reading);
         // Receipt codes of the orders each message closed are taken beside the stream, so
         // checking their signatures does not hold up the next commit. A code that does not
         // verify ends the pull, as a refused message does. The task ends with the pull
@@ -733,14 +759,20 @@ impl PosApi {
                             Err(_) => Ok(()),
                         };
                     };
-                    let mut batches = vec![received(first)?];
-                    while batches.len() < REPLICATE_AT_ONCE {
+                    let mut verified = first?;
+                    for _ in 1..REPLICATE_AT_ONCE {
                         match inbox.try_recv() {
-                            Ok(m) => batches.push(received(m)?),
+                            Ok(m) => verified.extend(m?),
                             Err(_) => break,
                         }
                     }
-                    let done = self.writer.replicate(FromPeer::batches(batches)).await?;
+                    let done = self
+                        .writer
+                        .replicate(FromPeer {
+                            verified: Some(verified),
+                            ..FromPeer::default()
+                        })
+                        .await?;
                     // What was just taken may revoke the very peer it came from.
                     self.still_member(key.node_id()).await.map_err(|e| failed(&e.message()))?;
                     if done.pins_changed {
@@ -772,6 +804,39 @@ impl PosApi {
                 }
             }
         }
+    }
+
+    /// Verifies a peer's message off the writer and the async threads, first reading the
+    /// chains held of nodes the verifier has not followed yet. A refusal is counted here,
+    /// as the writer counts those it finds.
+    async fn verify_apart(
+        &self,
+        mut verifier: Verifier,
+        batch: PeerBatch,
+    ) -> Result<(Verifier, VerifiedApart), NodeError> {
+        let unknown = verifier.unknown(std::slice::from_ref(&batch));
+        if !unknown.is_empty() {
+            let reader = self.reader.clone();
+            verifier = tokio::task::spawn_blocking(move || {
+                let store = reader
+                    .lock()
+                    .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
+                verifier.hold(&*store, &unknown)?;
+                Ok::<_, NodeError>(verifier)
+            })
+            .await
+            .map_err(|e| NodeError::Internal(format!("read task failed: {e}")))??;
+        }
+        let verified = tokio::task::spawn_blocking(move || {
+            let verified = verifier.verify(vec![batch])?;
+            Ok::<_, NodeError>((verifier, verified))
+        })
+        .await
+        .map_err(|e| NodeError::Internal(format!("verifying task failed: {e}")))?;
+        if let Err(NodeError::Peer(_)) = &verified {
+            Metrics::add(&self.metrics.peer_refusals, 1);
+        }
+        verified
     }
 
     /// Asks a peer for the receipt codes of orders another node closed, and keeps those that
@@ -816,8 +881,9 @@ impl PosApi {
                 let evidence = self
                     .read(move |store| receipt_evidence(store, &wanted))
                     .await?;
-                let checked =
-                    super::blocking(move || Ok(check_receipts_with(&evidence, &receipts))).await?;
+                let checked = at_low_priority(move || check_receipts_with(&evidence, &receipts))
+                    .await
+                    .map_err(super::status)?;
                 let checked = checked.map_err(|e| {
                     if matches!(e, NodeError::Peer(_)) {
                         Metrics::add(&self.metrics.peer_refusals, 1);
@@ -864,6 +930,37 @@ impl PosApi {
         Ok(())
     }
 }
+
+/// Runs `f` on a thread of its own at the lowest CPU priority. Receipt codes are checked
+/// (a signature each) with what the processor has left: a register catching up takes in
+/// the entries, its sales and stock, first, and the codes follow as fast as before when
+/// the processor is free.
+async fn at_low_priority<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, NodeError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("mpos-receipts".into())
+        .spawn(move || {
+            lower_priority();
+            let _ = done.send(f());
+        })
+        .map_err(|e| NodeError::Internal(format!("cannot start a thread: {e}")))?;
+    result
+        .await
+        .map_err(|_| NodeError::Internal("a low-priority thread ended early".into()))
+}
+
+/// On Linux a nice value set for a thread's id applies to that thread alone.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
+        tracing::debug!(error = %e, "cannot lower a thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 /// Stops a task when the pull that started it ends.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

@@ -50,6 +50,9 @@ pub struct PeerBatch {
 #[derive(Debug, Clone, Default)]
 pub struct FromPeer {
     pub batches: Vec<PeerBatch>,
+    /// Batches already verified beside the writer ([`VerifiedApart`]); they come before
+    /// `batches`.
+    pub verified: Option<VerifiedApart>,
     pub pins: Vec<PinHash>,
     pub witnesses: Vec<Witnessed>,
     /// The certificate of the node that countersigned `witnesses`, when this node may not
@@ -132,6 +135,7 @@ pub enum ReplicaRefusal {
 }
 
 /// A verified run of one node's batches and the events they carry.
+#[derive(Debug, Clone)]
 struct Verified {
     node: NodeId,
     batches: Vec<LedgerBatch>,
@@ -149,135 +153,67 @@ impl<S: PosStore> PosService<S> {
     pub fn replicate(&mut self, from: FromPeer, now_millis: u64) -> Result<Replicated, NodeError> {
         let FromPeer {
             batches,
+            verified,
             pins,
             witnesses,
             witness,
             receipts,
         } = from;
-        let mut heads: HashMap<NodeId, ChainHead> = HashMap::new();
-        let mut runs: Vec<Verified> = Vec::new();
-        let mut done = Replicated::default();
         let own = self.ledger.node_id();
         let root = self
             .ledger
             .identity()
             .organization_root()
             .ok_or_else(|| refused(ReplicaRefusal::NoOrganization))?;
-        // Revocations that arrive in this message count for the batches after them.
-        let mut revoked = self.revoked()?;
-        for batch in batches {
-            let node = batch.key.node_id();
-            let size = batch.checkpoint.checkpoint.tree_size;
-            let head = match heads.get_mut(&node) {
-                Some(h) => h,
-                None => {
-                    let stored = self
-                        .ledger
-                        .store()
-                        .chain_head(node)?
-                        .unwrap_or_else(|| ChainHead::genesis(node));
-                    heads.entry(node).or_insert(stored)
+        // Batches verified beside the writer stand as verified while what their
+        // verification took as given still holds here; otherwise they are verified again.
+        let mut batches = batches;
+        let mut checked = Checked::default();
+        if let Some(apart) = verified {
+            if self.still_holds(&apart)? {
+                batches = apart.unverified.into_iter().chain(batches).collect();
+                checked = apart.checked;
+            } else {
+                batches = apart.into_batches().chain(batches).collect();
+            }
+        }
+        if !batches.is_empty() {
+            // Verified on from where what came before leaves each chain.
+            let mut revoked = self.revoked()?;
+            let mut heads = HashMap::new();
+            for node in nodes_of(&batches) {
+                let head = self
+                    .ledger
+                    .store()
+                    .chain_head(node)?
+                    .unwrap_or_else(|| ChainHead::genesis(node));
+                heads.insert(node, head);
+            }
+            for run in &checked.runs {
+                if let Some(last) = run.batches.last() {
+                    heads.insert(run.node, last.head.clone());
                 }
-            };
-            if size <= head.size() {
-                done.held += 1;
-                continue;
-            }
-            if node == own {
-                return Err(refused(ReplicaRefusal::OwnLedger { node }));
-            }
-            // A peer that has not heard of the revocation yet may still hold and send what
-            // the node wrote after it; that is skipped, the rest of the message stands.
-            if revoked.get(&node).is_some_and(|&after| size > after) {
-                done.beyond_cut += 1;
-                continue;
-            }
-            let mut staged = head.clone();
-            let chain = |reason| refused(ReplicaRefusal::Chain { node, reason });
-            let mut entries = Vec::with_capacity(batch.entries.len());
-            let mut events = Vec::with_capacity(batch.entries.len());
-            let mut trusted = Vec::new();
-            for bytes in batch.entries {
-                let sealed = staged.accept(bytes).map_err(chain)?;
-                let entry = EntryRef::decode(&sealed.bytes).map_err(|e| {
-                    chain(ChainBreak::Malformed {
-                        seq: sealed.seq,
-                        detail: e.to_string(),
-                    })
-                })?;
-                let event_error = |reason: String| {
-                    refused(ReplicaRefusal::Event {
-                        node,
-                        seq: sealed.seq,
-                        reason,
-                    })
-                };
-                let decoded = if entry.schema == SCHEMA {
-                    decode(entry.payload).map_err(|e| e.to_string())
-                } else {
-                    Err(format!(
-                        "payload schema {} is not one this node reads (a newer M_POS?)",
-                        entry.schema
-                    ))
-                };
-                // A ledger begins with its node's certificate: anything else there, readable
-                // or not, is a node this organization never vouched for.
-                if sealed.seq == 1 {
-                    let introduced = match &decoded {
-                        Ok(Event::Trust(t)) => matches!(
-                            Trusted::check(&t.change, &root),
-                            Ok(Trusted::Certified(c)) if c.node == batch.key
-                        ),
-                        _ => false,
-                    };
-                    if !introduced {
-                        return Err(refused(ReplicaRefusal::Uncertified { node }));
-                    }
-                }
-                let event = decoded.map_err(&event_error)?;
-                if let Event::Trust(t) = &event {
-                    let checked = Trusted::check(&t.change, &root).map_err(&event_error)?;
-                    if let Trusted::Revoked { revocation, .. } = &checked {
+                for t in &run.trusted {
+                    if let Trusted::Revoked { revocation, .. } = t {
                         let after = revoked.entry(revocation.node).or_insert(revocation.after);
                         *after = (*after).min(revocation.after);
                     }
-                    trusted.push(checked);
                 }
-                if let Event::Staff(s) = &event
-                    && matches!(s.change, StaffChange::PinChanged { .. })
-                {
-                    done.pins_changed = true;
-                }
-                events.push((sealed.seq, sealed.hlc, event));
-                entries.push(sealed);
             }
-            if entries.is_empty() {
-                return Err(chain(ChainBreak::Unsigned));
-            }
-            staged
-                .accept_checkpoint(&batch.checkpoint, &batch.key)
-                .map_err(chain)?;
-            *head = staged.clone();
-            let ledger = LedgerBatch {
-                key: batch.key,
-                entries,
-                checkpoint: batch.checkpoint,
-                head: staged,
-            };
-            match runs.last_mut() {
-                Some(run) if run.node == node => {
-                    run.batches.push(ledger);
-                    run.events.extend(events);
-                    run.trusted.extend(trusted);
-                }
-                _ => runs.push(Verified {
-                    node,
-                    batches: vec![ledger],
-                    events,
-                    trusted,
-                }),
-            }
+            checked.extend(verify(batches, own, &root, &mut heads, &mut revoked)?);
         }
+        let Checked {
+            runs,
+            held,
+            beyond_cut,
+            pins_changed,
+        } = checked;
+        let mut done = Replicated {
+            held,
+            beyond_cut,
+            pins_changed,
+            ..Replicated::default()
+        };
         for run in runs {
             let (node, latest) = (run.node, run.batches.last().map(|b| b.checkpoint));
             let (entries, flagged, closed) = self.commit_run(run, now_millis)?;
@@ -312,6 +248,22 @@ impl<S: PosStore> PosService<S> {
             self.ledger.store_mut().save_pins(&kept)?;
         }
         Ok(done)
+    }
+
+    /// Whether what a verification off the writer took as given still holds here: the
+    /// chains it started from are the ones stored, and the revocations are the same.
+    fn still_holds(&self, apart: &VerifiedApart) -> Result<bool, NodeError> {
+        for (node, head) in &apart.from {
+            let stored = self
+                .ledger
+                .store()
+                .chain_head(*node)?
+                .unwrap_or_else(|| ChainHead::genesis(*node));
+            if stored != *head {
+                return Ok(false);
+            }
+        }
+        Ok(self.revoked()? == apart.revoked)
     }
 
     /// Keeps the countersignatures that verify: by a certified, unrevoked node of the
@@ -906,6 +858,288 @@ pub fn batches_after<S: PosStore + ?Sized>(
         from = to;
     }
     Ok(out)
+}
+
+/// Batches verified and decoded, in runs of one node's consecutive batches.
+#[derive(Debug, Clone, Default)]
+struct Checked {
+    runs: Vec<Verified>,
+    /// Batches skipped because the chain verified against held them already.
+    held: u64,
+    /// Batches a revoked node wrote after its revocation's cut: skipped.
+    beyond_cut: u64,
+    pins_changed: bool,
+}
+
+impl Checked {
+    /// `later` follows on: a run of the node this ends with goes on.
+    fn extend(&mut self, later: Checked) {
+        for run in later.runs {
+            match self.runs.last_mut() {
+                Some(last) if last.node == run.node => {
+                    last.batches.extend(run.batches);
+                    last.events.extend(run.events);
+                    last.trusted.extend(run.trusted);
+                }
+                _ => self.runs.push(run),
+            }
+        }
+        self.held += later.held;
+        self.beyond_cut += later.beyond_cut;
+        self.pins_changed |= later.pins_changed;
+    }
+}
+
+/// A peer's batches verified and decoded off the writer ([`Verifier`]), with what that
+/// took as given: the chain held of each of their nodes and the revocations known. The
+/// writer takes them as verified while both still stand there (the usual case: one pull
+/// per node, its messages committed in order); when another pull wrote some of the same
+/// chains meanwhile, or a revocation came in, it verifies them again itself.
+#[derive(Debug, Clone)]
+pub struct VerifiedApart {
+    checked: Checked,
+    /// Batches of this node's own ledger, which a peer may send back: only the writer
+    /// can tell them held (or refuse them), against its chain as it is when it commits.
+    unverified: Vec<PeerBatch>,
+    /// The head of each node's chain the verification started from.
+    from: HashMap<NodeId, ChainHead>,
+    revoked: HashMap<NodeId, u64>,
+}
+
+impl VerifiedApart {
+    /// `later` (verified after this, from where this left each chain) follows on.
+    pub fn extend(&mut self, later: VerifiedApart) {
+        for (node, head) in later.from {
+            self.from.entry(node).or_insert(head);
+        }
+        self.checked.extend(later.checked);
+        self.unverified.extend(later.unverified);
+    }
+
+    /// The batches as the peer sent them, to verify again.
+    fn into_batches(self) -> impl Iterator<Item = PeerBatch> {
+        self.checked
+            .runs
+            .into_iter()
+            .flat_map(|r| r.batches)
+            .map(|b| PeerBatch {
+                key: b.key,
+                entries: b.entries.into_iter().map(|e| e.bytes).collect(),
+                checkpoint: b.checkpoint,
+            })
+            .chain(self.unverified)
+    }
+}
+
+/// Verifies a pull's messages off the writer, one after another: each from where the
+/// ones before left the chains (committed or not yet), so a message can be verified while
+/// the writer commits the one before.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    own: NodeId,
+    root: PublicKey,
+    heads: HashMap<NodeId, ChainHead>,
+    revoked: HashMap<NodeId, u64>,
+}
+
+impl Verifier {
+    /// From the node's store as it is now.
+    pub fn new<S: PosStore + ?Sized>(
+        store: &S,
+        own: NodeId,
+        root: PublicKey,
+    ) -> Result<Verifier, NodeError> {
+        Ok(Verifier {
+            own,
+            root,
+            heads: HashMap::new(),
+            revoked: store
+                .revocations()?
+                .into_iter()
+                .map(|r| (r.node, r.after))
+                .collect(),
+        })
+    }
+
+    /// The nodes of `batches` whose chain this verifier has not followed yet: their heads
+    /// are to be read from the store ([`Verifier::hold`]) before verifying.
+    pub fn unknown(&self, batches: &[PeerBatch]) -> Vec<NodeId> {
+        nodes_of(batches)
+            .into_iter()
+            .filter(|n| *n != self.own && !self.heads.contains_key(n))
+            .collect()
+    }
+
+    /// Starts following the chains of `nodes` from what `store` holds of them.
+    pub fn hold<S: PosStore + ?Sized>(
+        &mut self,
+        store: &S,
+        nodes: &[NodeId],
+    ) -> Result<(), NodeError> {
+        for &node in nodes {
+            let head = store
+                .chain_head(node)?
+                .unwrap_or_else(|| ChainHead::genesis(node));
+            self.heads.insert(node, head);
+        }
+        Ok(())
+    }
+
+    /// Verifies the next message's batches. A refusal leaves the chains where they were.
+    pub fn verify(&mut self, batches: Vec<PeerBatch>) -> Result<VerifiedApart, NodeError> {
+        let (unverified, batches): (Vec<PeerBatch>, Vec<PeerBatch>) = batches
+            .into_iter()
+            .partition(|b| b.key.node_id() == self.own);
+        let nodes = nodes_of(&batches);
+        let mut from = HashMap::with_capacity(nodes.len());
+        for node in nodes {
+            let head = self.heads.get(&node).cloned().ok_or_else(|| {
+                NodeError::Internal(format!("verifying without the chain held of node {node}"))
+            })?;
+            from.insert(node, head);
+        }
+        let revoked = self.revoked.clone();
+        let (mut heads, mut now_revoked) = (from.clone(), revoked.clone());
+        let checked = verify(batches, self.own, &self.root, &mut heads, &mut now_revoked)?;
+        self.heads.extend(heads);
+        self.revoked = now_revoked;
+        Ok(VerifiedApart {
+            checked,
+            unverified,
+            from,
+            revoked,
+        })
+    }
+}
+
+/// The nodes whose batches these are, each once.
+fn nodes_of(batches: &[PeerBatch]) -> Vec<NodeId> {
+    let mut nodes: Vec<NodeId> = batches.iter().map(|b| b.key.node_id()).collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
+/// Verifies a peer's batches against the chains held of their nodes (`heads`, which must
+/// hold every node the batches are of, and which follow the batches), under `root` and
+/// the revocations known (`revoked`, which follows revocations among the batches), and
+/// decodes their events. Pure: what it needs of the store is passed in.
+fn verify(
+    batches: Vec<PeerBatch>,
+    own: NodeId,
+    root: &PublicKey,
+    heads: &mut HashMap<NodeId, ChainHead>,
+    revoked: &mut HashMap<NodeId, u64>,
+) -> Result<Checked, NodeError> {
+    let mut done = Checked::default();
+    let mut runs: Vec<Verified> = Vec::new();
+    for batch in batches {
+        let node = batch.key.node_id();
+        let size = batch.checkpoint.checkpoint.tree_size;
+        let head = heads.get_mut(&node).ok_or_else(|| {
+            NodeError::Internal(format!("verifying without the chain held of node {node}"))
+        })?;
+        if size <= head.size() {
+            done.held += 1;
+            continue;
+        }
+        if node == own {
+            return Err(refused(ReplicaRefusal::OwnLedger { node }));
+        }
+        // A peer that has not heard of the revocation yet may still hold and send what
+        // the node wrote after it; that is skipped, the rest of the message stands.
+        if revoked.get(&node).is_some_and(|&after| size > after) {
+            done.beyond_cut += 1;
+            continue;
+        }
+        let mut staged = head.clone();
+        let chain = |reason| refused(ReplicaRefusal::Chain { node, reason });
+        let mut entries = Vec::with_capacity(batch.entries.len());
+        let mut events = Vec::with_capacity(batch.entries.len());
+        let mut trusted = Vec::new();
+        for bytes in batch.entries {
+            let sealed = staged.accept(bytes).map_err(chain)?;
+            let entry = EntryRef::decode(&sealed.bytes).map_err(|e| {
+                chain(ChainBreak::Malformed {
+                    seq: sealed.seq,
+                    detail: e.to_string(),
+                })
+            })?;
+            let event_error = |reason: String| {
+                refused(ReplicaRefusal::Event {
+                    node,
+                    seq: sealed.seq,
+                    reason,
+                })
+            };
+            let decoded = if entry.schema == SCHEMA {
+                decode(entry.payload).map_err(|e| e.to_string())
+            } else {
+                Err(format!(
+                    "payload schema {} is not one this node reads (a newer M_POS?)",
+                    entry.schema
+                ))
+            };
+            // A ledger begins with its node's certificate: anything else there, readable
+            // or not, is a node this organization never vouched for.
+            if sealed.seq == 1 {
+                let introduced = match &decoded {
+                    Ok(Event::Trust(t)) => matches!(
+                        Trusted::check(&t.change, root),
+                        Ok(Trusted::Certified(c)) if c.node == batch.key
+                    ),
+                    _ => false,
+                };
+                if !introduced {
+                    return Err(refused(ReplicaRefusal::Uncertified { node }));
+                }
+            }
+            let event = decoded.map_err(&event_error)?;
+            if let Event::Trust(t) = &event {
+                let checked = Trusted::check(&t.change, root).map_err(&event_error)?;
+                if let Trusted::Revoked { revocation, .. } = &checked {
+                    let after = revoked.entry(revocation.node).or_insert(revocation.after);
+                    *after = (*after).min(revocation.after);
+                }
+                trusted.push(checked);
+            }
+            if let Event::Staff(s) = &event
+                && matches!(s.change, StaffChange::PinChanged { .. })
+            {
+                done.pins_changed = true;
+            }
+            events.push((sealed.seq, sealed.hlc, event));
+            entries.push(sealed);
+        }
+        if entries.is_empty() {
+            return Err(chain(ChainBreak::Unsigned));
+        }
+        staged
+            .accept_checkpoint(&batch.checkpoint, &batch.key)
+            .map_err(chain)?;
+        *head = staged.clone();
+        let ledger = LedgerBatch {
+            key: batch.key,
+            entries,
+            checkpoint: batch.checkpoint,
+            head: staged,
+        };
+        match runs.last_mut() {
+            Some(run) if run.node == node => {
+                run.batches.push(ledger);
+                run.events.extend(events);
+                run.trusted.extend(trusted);
+            }
+            _ => runs.push(Verified {
+                node,
+                batches: vec![ledger],
+                events,
+                trusted,
+            }),
+        }
+    }
+    done.runs = runs;
+    Ok(done)
 }
 
 fn refused(reason: ReplicaRefusal) -> NodeError {

@@ -5,7 +5,8 @@ use mpos_domain::ids::{LineId, OrderId, PaymentId};
 use mpos_domain::order::{Command, Status, Tender};
 use mpos_ledger::{EntryRef, Hlc, NodeCertificate, NodeKey};
 use mpos_node::pos::{
-    FromPeer, PeerBatch, PosService, ReplicaRefusal, TrustCommand, batches_after,
+    FromPeer, PeerBatch, PosService, ReplicaRefusal, TrustCommand, VerifiedApart, Verifier,
+    batches_after,
 };
 use mpos_node::{DataDir, Ledger, NodeError};
 use mpos_store::{LedgerStore, PosStore};
@@ -222,6 +223,131 @@ fn altered_reordered_and_forged_batches_are_refused_and_nothing_is_written() {
     assert_eq!(done.entries, a.ledger().head().size());
     assert_eq!(b.ledger().head().size(), 0, "B wrote nothing of its own");
     assert_eq!(b.order(OrderId(7)).unwrap(), a.order(OrderId(7)).unwrap());
+}
+
+/// A verifier as a pull starts one on `to`, having read the chains of `batches`' nodes.
+fn verifier_of(to: &PosService<SqliteStore>, batches: &[PeerBatch]) -> Verifier {
+    let store = to.ledger().store();
+    let root = to.ledger().identity().organization_root().unwrap();
+    let mut v = Verifier::new(store, to.ledger().node_id(), root).unwrap();
+    let unknown = v.unknown(batches);
+    v.hold(store, &unknown).unwrap();
+    v
+}
+
+fn verified(apart: VerifiedApart) -> FromPeer {
+    FromPeer {
+        verified: Some(apart),
+        ..FromPeer::default()
+    }
+}
+
+#[test]
+fn batches_verified_beside_the_writer_stand_while_their_chains_do_and_are_verified_again_when_not()
+{
+    let dirs = [0, 1, 2].map(|_| tempfile::tempdir().unwrap());
+    let mut a = staffed(dirs[0].path());
+    let mut b = member(dirs[1].path(), &root_of(&a), "B");
+    let mut c = member(dirs[2].path(), &root_of(&a), "C");
+    let a_node = a.ledger().node_id();
+    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    a.execute_one(req(2, 7, add(1), CASHIER), 2_000).unwrap();
+    a.execute_one(req(3, 7, add(2), CASHIER), 2_500).unwrap();
+    let sent = lacking(&a, 0);
+    assert_eq!(sent.len(), 4);
+
+    // A pull verifies the next message while the writer has not committed the one before.
+    let mut v = verifier_of(&b, &sent);
+    let first = v.verify(sent[..2].to_vec()).unwrap();
+    // An altered message is refused and leaves the chains where they were.
+    let mut altered = sent[2..].to_vec();
+    let bytes = &mut altered[0].entries[0];
+    let end = bytes.len() - 1;
+    bytes[end] ^= 0x01;
+    assert!(matches!(v.verify(altered), Err(NodeError::Peer(_))));
+    let second = v.verify(sent[2..].to_vec()).unwrap();
+    assert_eq!(b.ledger().store().chain_head(a_node).unwrap(), None);
+    let mut whole = first;
+    whole.extend(second);
+    let done = b.replicate(verified(whole), 3_000).unwrap();
+    assert_eq!((done.entries, done.held), (a.ledger().head().size(), 0));
+    assert_eq!(
+        b.ledger().store().chain_head(a_node).unwrap().as_ref(),
+        Some(a.ledger().head())
+    );
+    assert_eq!(b.order(OrderId(7)).unwrap(), a.order(OrderId(7)).unwrap());
+
+    // Another pull wrote the first half of the same chain meanwhile: what was verified
+    // from an empty chain no longer follows on from what is stored, so the writer verifies
+    // it again and takes only what it lacks.
+    let everything = verifier_of(&c, &sent).verify(sent.clone()).unwrap();
+    let half: u64 = sent[..2].iter().map(|b| b.entries.len() as u64).sum();
+    assert_eq!(
+        c.replicate(FromPeer::batches(sent[..2].to_vec()), 3_000)
+            .unwrap()
+            .entries,
+        half
+    );
+    let done = c.replicate(verified(everything), 3_100).unwrap();
+    assert_eq!(
+        (done.entries, done.held),
+        (a.ledger().head().size() - half, 2)
+    );
+    assert_eq!(
+        c.ledger().store().chain_head(a_node).unwrap().as_ref(),
+        Some(a.ledger().head())
+    );
+    assert_eq!(c.order(OrderId(7)).unwrap(), a.order(OrderId(7)).unwrap());
+
+    // B's own entries, which A took and sends back, are held here, not refused.
+    b.execute_one(req(5, 8, open_cmd(), CASHIER), 5_000)
+        .unwrap();
+    a.replicate(FromPeer::batches(lacking(&b, 0)), 5_100)
+        .unwrap();
+    let b_node = b.ledger().node_id();
+    let b_key = b.ledger().key().public();
+    let echoed = batches_after(a.ledger().store(), &b_key, 0, usize::MAX).unwrap();
+    let echoes = echoed.len() as u64;
+    assert!(echoes > 0);
+    let apart = verifier_of(&b, &echoed).verify(echoed).unwrap();
+    let done = b.replicate(verified(apart), 5_200).unwrap();
+    assert_eq!((done.entries, done.held), (0, echoes));
+
+    // A revocation taken in meanwhile: B's entries past its cut passed a verification
+    // that had not heard of it; verified again, they are skipped.
+    let cut = b.ledger().head().size();
+    let revoke = mpos_node::pos::Request {
+        id: 40,
+        action: mpos_node::pos::Action::Trust(TrustCommand::Revoke {
+            node: b_node,
+            reason: "stolen".into(),
+        }),
+        actor: Some(OWNER),
+    };
+    a.execute_one(revoke, 6_000).unwrap();
+    b.execute_one(req(6, 8, add(4), CASHIER), 6_100).unwrap();
+    let of_b = lacking(&b, 0);
+    let unaware = verifier_of(&c, &of_b).verify(of_b).unwrap();
+    let held_of_a = c
+        .ledger()
+        .store()
+        .chain_head(a_node)
+        .unwrap()
+        .unwrap()
+        .size();
+    c.replicate(FromPeer::batches(lacking(&a, held_of_a)), 6_200)
+        .unwrap();
+    let done = c.replicate(verified(unaware), 6_300).unwrap();
+    assert_eq!((done.entries, done.beyond_cut), (cut, 1));
+    assert_eq!(
+        c.ledger()
+            .store()
+            .chain_head(b_node)
+            .unwrap()
+            .map(|h| h.size()),
+        Some(cut)
+    );
 }
 
 fn refusal(result: Result<mpos_node::pos::Replicated, NodeError>) -> ReplicaRefusal {
