@@ -143,13 +143,23 @@ impl Receipt {
     /// Parses a code and checks it was signed by `key`.
     pub fn verify(code: &str, key: &PublicKey) -> Result<Receipt, ReceiptError> {
         let (receipt, signature) = Self::parse(code)?;
+        Self::verify_parsed(receipt, &signature, key)
+    }
+
+    /// [`Receipt::verify`] of a code already parsed ([`Receipt::parse`]), for a caller that
+    /// read the receipt first to find the key.
+    pub fn verify_parsed(
+        receipt: Receipt,
+        signature: &[u8; 64],
+        key: &PublicKey,
+    ) -> Result<Receipt, ReceiptError> {
         if receipt.node != key.node_id() {
             return Err(ReceiptError::WrongNode {
                 claimed: receipt.node,
                 key: key.node_id(),
             });
         }
-        if !key.verify(&Self::signed_message(&receipt.body()), &signature) {
+        if !key.verify(&Self::signed_message(&receipt.body()), signature) {
             return Err(ReceiptError::BadSignature);
         }
         Ok(receipt)
@@ -222,5 +232,27 @@ mod tests {
             ));
         }
         assert!(Receipt::new(key.node_id(), 1, Hlc(1), 1, "eur", &Hash::ZERO).is_err());
+    }
+
+    #[test]
+    fn a_parsed_code_is_judged_as_the_code_itself() {
+        let key = NodeKey::from_secret(&[3; 32]);
+        let thief = NodeKey::from_secret(&[4; 32]);
+        let code = receipt(&key).sign(&key);
+        let (parsed, signature) = Receipt::parse(&code).unwrap();
+        assert_eq!(
+            Receipt::verify_parsed(parsed.clone(), &signature, &key.public()),
+            Receipt::verify(&code, &key.public())
+        );
+        assert!(matches!(
+            Receipt::verify_parsed(parsed.clone(), &signature, &thief.public()),
+            Err(ReceiptError::WrongNode { .. })
+        ));
+        let mut altered = parsed;
+        altered.seq += 1;
+        assert_eq!(
+            Receipt::verify_parsed(altered, &signature, &key.public()),
+            Err(ReceiptError::BadSignature)
+        );
     }
 }

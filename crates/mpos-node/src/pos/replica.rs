@@ -1202,15 +1202,15 @@ pub(crate) fn check_receipts_with(
     let bad = |order: OrderId, reason: String| refused(ReplicaRefusal::Receipt { order, reason });
     let mut kept = Vec::with_capacity(receipts.len());
     for (order, code) in receipts {
-        let (claimed, _) =
+        let (claimed, signature) =
             mpos_ledger::Receipt::parse(code).map_err(|e| bad(*order, e.to_string()))?;
         // A code for an entry not here yet is asked for again once the entry arrives
         // (its closing lists the order); the rest of the reply is kept meanwhile.
         let Some(key) = evidence.keys.get(&claimed.node) else {
             continue;
         };
-        let receipt =
-            mpos_ledger::Receipt::verify(code, key).map_err(|e| bad(*order, e.to_string()))?;
+        let receipt = mpos_ledger::Receipt::verify_parsed(claimed, &signature, key)
+            .map_err(|e| bad(*order, e.to_string()))?;
         let Some(entry) = evidence.entries.get(&(receipt.node, receipt.seq)) else {
             continue;
         };
