@@ -241,11 +241,11 @@ mod tests {
         let code = receipt(&key).sign(&key);
         let (parsed, signature) = Receipt::parse(&code).unwrap();
         assert_eq!(
-            Receipt::verify_parsed(parsed.clone(), &signature, &key.public()),
+            Receipt::verify_parsed(parsed, &signature, &key.public()),
             Receipt::verify(&code, &key.public())
         );
         assert!(matches!(
-            Receipt::verify_parsed(parsed.clone(), &signature, &thief.public()),
+            Receipt::verify_parsed(parsed, &signature, &thief.public()),
             Err(ReceiptError::WrongNode { .. })
         ));
         let mut altered = parsed;
