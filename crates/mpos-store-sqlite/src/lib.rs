@@ -58,6 +58,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0019_eighty_six.sql"),
     include_str!("../migrations/0020_early_arrivals.sql"),
     include_str!("../migrations/0021_receipts_wanted.sql"),
+    include_str!("../migrations/0022_fewer_order_indexes.sql"),
+    include_str!("../migrations/0023_modifiers_in_their_line.sql"),
 ];
 
 /// A node's SQLite database.
@@ -630,5 +632,65 @@ mod tests {
             SqliteStore::open(&path),
             Err(StoreError::TooNew { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn modifiers_kept_in_rows_of_their_own_move_into_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        {
+            // A data directory from before migration 23, with a line of two modifiers
+            // (stored out of order) and a line of none.
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &MIGRATIONS[..22] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 22).unwrap();
+            for position in [0_i64, 1] {
+                tx.execute(
+                    "INSERT INTO pos_line (order_id, position, id, item_id, name, quantity,
+                        unit_price, tax_rates, category_id, course, note, sent, voided, added_by)
+                     VALUES (?1, ?2, ?3, X'01', 'Burger', 1, 1200, '', X'02', 1, '', 0, 0, X'03')",
+                    params![&[7_u8; 16][..], position, &[position as u8; 16][..]],
+                )
+                .unwrap();
+            }
+            for (position, id, name, delta) in
+                [(1_i64, 0xb_u8, "Fries", 250_i64), (0, 0xa, "Rare", 0)]
+            {
+                let mut key = [0_u8; 16];
+                key[15] = id;
+                tx.execute(
+                    "INSERT INTO pos_line_modifier (order_id, line_position, position, id, name,
+                        price_delta) VALUES (?1, 0, ?2, ?3, ?4, ?5)",
+                    params![&[7_u8; 16][..], position, &key[..], name, delta],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let eur = mpos_domain::Currency::from_code("EUR").unwrap();
+        let mut kept: Vec<Option<String>> = store
+            .conn()
+            .prepare("SELECT modifiers FROM pos_line ORDER BY position")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kept.pop(), Some(None), "the second line has none");
+        let first = crate::orders::modifiers_from(kept.pop().flatten(), eur).unwrap();
+        let got: Vec<(u128, &str, i64)> = first
+            .iter()
+            .map(|m| (m.id.0, m.name.as_str(), m.price_delta.minor()))
+            .collect();
+        assert_eq!(got, [(0xa, "Rare", 0), (0xb, "Fries", 250)]);
+        // Written back as the store writes them, they read the same.
+        let again = crate::orders::modifiers_text(&first).unwrap();
+        assert_eq!(crate::orders::modifiers_from(again, eur).unwrap(), first);
+        assert!(crate::orders::modifiers_text(&[]).unwrap().is_none());
+        assert!(crate::orders::modifiers_from(Some("[[\"zz\", \"x\", 1]]".into()), eur).is_err());
     }
 }

@@ -99,13 +99,52 @@ fn save_order(tx: &Transaction<'_>, before: Option<&Order>, o: &Order) -> Result
     }
 }
 
+/// A line's modifiers as its row keeps them: JSON, `[[id in hex, name, price delta], ...]`
+/// in the order chosen; none for a line without.
+pub(crate) fn modifiers_text(modifiers: &[ChosenModifier]) -> Result<Option<String>, StoreError> {
+    if modifiers.is_empty() {
+        return Ok(None);
+    }
+    let kept: Vec<(String, &str, i64)> = modifiers
+        .iter()
+        .map(|m| {
+            (
+                format!("{:032x}", m.id.0),
+                m.name.as_str(),
+                m.price_delta.minor(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&kept)
+        .map(Some)
+        .map_err(|e| corrupt(format!("a line's modifiers: {e}")))
+}
+
+/// A line's modifiers from its row ([`modifiers_text`]).
+pub(crate) fn modifiers_from(
+    text: Option<String>,
+    currency: Currency,
+) -> Result<Vec<ChosenModifier>, StoreError> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let kept: Vec<(String, String, i64)> =
+        serde_json::from_str(&text).map_err(|e| corrupt(format!("a line's modifiers: {e}")))?;
+    kept.into_iter()
+        .map(|(id, name, delta)| {
+            let id = u128::from_str_radix(&id, 16)
+                .map_err(|_| corrupt(format!("a modifier id is not hex: {id:?}")))?;
+            Ok(ChosenModifier {
+                id: ModifierId(id),
+                name,
+                price_delta: Money::new(delta, currency),
+            })
+        })
+        .collect()
+}
+
 fn delete_rows(tx: &Transaction<'_>, oid: &[u8; 16]) -> Result<(), StoreError> {
-    for table in [
-        "pos_line",
-        "pos_line_modifier",
-        "pos_discount",
-        "pos_payment",
-    ] {
+    for table in ["pos_line", "pos_discount", "pos_payment"] {
         // Cached per table: this runs for every order a batch touches.
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE order_id = ?1"))
             .map_err(db)?
@@ -126,15 +165,9 @@ fn insert_rows(
         .prepare_cached(
             "INSERT INTO pos_line (order_id, position, id, item_id, name, variant_id, variant_name,
                 quantity, unit_price, tax_rates, category_id, seat, course, note, sent, voided, added_by,
-                station, round, sent_at, ready_at)
+                station, round, sent_at, ready_at, modifiers)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21)",
-        )
-        .map_err(db)?;
-    let mut modifier_stmt = tx
-        .prepare_cached(
-            "INSERT INTO pos_line_modifier (order_id, line_position, position, id, name, price_delta)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                ?18, ?19, ?20, ?21, ?22)",
         )
         .map_err(db)?;
     for (i, l) in o.lines.iter().enumerate().skip(from_line) {
@@ -162,20 +195,9 @@ fn insert_rows(
                 l.round,
                 l.sent_at.map(sql_int),
                 l.ready_at.map(sql_int),
+                modifiers_text(&it.modifiers)?,
             ])
             .map_err(db)?;
-        for (j, m) in it.modifiers.iter().enumerate() {
-            modifier_stmt
-                .execute(params![
-                    &oid[..],
-                    i as i64,
-                    j as i64,
-                    &id_bytes(m.id.0)[..],
-                    m.name,
-                    m.price_delta.minor()
-                ])
-                .map_err(db)?;
-        }
     }
     let mut discount_stmt = tx
         .prepare_cached(
@@ -327,23 +349,6 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
     };
     drop(rows);
 
-    let mut mods = conn
-        .prepare_cached(
-            "SELECT * FROM pos_line_modifier WHERE order_id = ?1 ORDER BY line_position, position",
-        )
-        .map_err(db)?;
-    let mut modifiers: Vec<(i64, ChosenModifier)> = Vec::new();
-    let mut rows = mods.query([&oid[..]]).map_err(db)?;
-    while let Some(r) = rows.next().map_err(db)? {
-        modifiers.push((
-            get(r, "line_position")?,
-            ChosenModifier {
-                id: ModifierId(read_id(r, "id")?),
-                name: get(r, "name")?,
-                price_delta: money(get(r, "price_delta")?),
-            },
-        ));
-    }
     let mut lines = conn
         .prepare_cached(
             "SELECT l.*, EXISTS (SELECT 1 FROM sold_while_86d s
@@ -353,7 +358,6 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
         .map_err(db)?;
     let mut rows = lines.query([&oid[..]]).map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
-        let position: i64 = get(r, "position")?;
         let variant = match read_opt_id(r, "variant_id")? {
             Some(v) => Some((VariantId(v), get::<String>(r, "variant_name")?)),
             None => None,
@@ -364,11 +368,7 @@ fn load(conn: &rusqlite::Connection, id: OrderId) -> Result<Option<Order>, Store
                 item: ItemId(read_id(r, "item_id")?),
                 name: get(r, "name")?,
                 variant,
-                modifiers: modifiers
-                    .iter()
-                    .filter(|(p, _)| *p == position)
-                    .map(|(_, m)| m.clone())
-                    .collect(),
+                modifiers: modifiers_from(get(r, "modifiers")?, currency)?,
                 quantity: get(r, "quantity")?,
                 unit_price: money(get(r, "unit_price")?),
                 tax_rates: split_u32(&get::<String>(r, "tax_rates")?)?
