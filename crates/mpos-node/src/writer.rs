@@ -31,8 +31,8 @@ const SYNC_QUEUE: usize = 64;
 type Reply = oneshot::Sender<Result<Applied, NodeError>>;
 type ReplicaReply = oneshot::Sender<Result<Replicated, NodeError>>;
 
-/// What the writer is asked to do: a client's request, or a peer's batches to verify and
-/// write.
+/// What the writer is asked to do: a client's request, or a peer's batches to write (and
+/// verify, unless a puller verified them already).
 #[allow(
     clippy::large_enum_variant,
     reason = "nearly every job is a request: boxing it would allocate once per request"

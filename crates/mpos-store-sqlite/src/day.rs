@@ -226,15 +226,16 @@ fn db_type(e: rusqlite::types::FromSqlError) -> StoreError {
     corrupt(format!("a ledger entry is not a blob: {e}"))
 }
 
+/// The open orders, at a location or all; read from the partial index of open orders.
+pub(crate) const OPEN_ORDER_IDS: &str =
+    "SELECT id FROM pos_order WHERE status = 'open' AND (?1 IS NULL OR location = ?1)
+     ORDER BY opened_at, id";
+
 pub(crate) fn open_order_ids(
     conn: &Connection,
     location: Option<LocationId>,
 ) -> Result<Vec<u128>, StoreError> {
-    rows(
-        conn,
-        "SELECT id FROM pos_order WHERE status = 'open' AND (?1 IS NULL OR location = ?1)
-         ORDER BY opened_at, id",
-        params![location_key(location)],
-        |r| read_id(r, "id"),
-    )
+    rows(conn, OPEN_ORDER_IDS, params![location_key(location)], |r| {
+        read_id(r, "id")
+    })
 }

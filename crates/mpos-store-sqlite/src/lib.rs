@@ -656,9 +656,10 @@ mod tests {
                 )
                 .unwrap();
             }
-            for (position, id, name, delta) in
-                [(1_i64, 0xb_u8, "Fries", 250_i64), (0, 0xa, "Rare", 0)]
-            {
+            for (position, id, name, delta) in [
+                (1_i64, 0xb_u8, "Extra \"hot\" \\ ñ 🌶", 250_i64),
+                (0, 0xa, "Rare", 0),
+            ] {
                 let mut key = [0_u8; 16];
                 key[15] = id;
                 tx.execute(
@@ -686,11 +687,37 @@ mod tests {
             .iter()
             .map(|m| (m.id.0, m.name.as_str(), m.price_delta.minor()))
             .collect();
-        assert_eq!(got, [(0xa, "Rare", 0), (0xb, "Fries", 250)]);
+        assert_eq!(got, [(0xa, "Rare", 0), (0xb, "Extra \"hot\" \\ ñ 🌶", 250)]);
         // Written back as the store writes them, they read the same.
         let again = crate::orders::modifiers_text(&first).unwrap();
         assert_eq!(crate::orders::modifiers_from(again, eur).unwrap(), first);
         assert!(crate::orders::modifiers_text(&[]).unwrap().is_none());
-        assert!(crate::orders::modifiers_from(Some("[[\"zz\", \"x\", 1]]".into()), eur).is_err());
+        for bad in ["[[\"zz\", \"x\", 1]]", "[[\"+a\", \"x\", 1]]", "[1]", "{"] {
+            assert!(
+                crate::orders::modifiers_from(Some(bad.into()), eur).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn open_orders_are_listed_from_their_own_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap();
+        let plan: Vec<String> = store
+            .conn()
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                crate::day::OPEN_ORDER_IDS
+            ))
+            .unwrap()
+            .query_map([Option::<Vec<u8>>::None], |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains("pos_order_open")),
+            "{plan:?}"
+        );
     }
 }

@@ -132,8 +132,10 @@ pub(crate) fn modifiers_from(
         serde_json::from_str(&text).map_err(|e| corrupt(format!("a line's modifiers: {e}")))?;
     kept.into_iter()
         .map(|(id, name, delta)| {
-            let id = u128::from_str_radix(&id, 16)
-                .map_err(|_| corrupt(format!("a modifier id is not hex: {id:?}")))?;
+            let id = (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| u128::from_str_radix(&id, 16).ok())
+                .flatten()
+                .ok_or_else(|| corrupt(format!("a modifier id is not 32 hex digits: {id:?}")))?;
             Ok(ChosenModifier {
                 id: ModifierId(id),
                 name,

@@ -759,10 +759,16 @@ impl PosApi {
                             Err(_) => Ok(()),
                         };
                     };
+                    // A refused message ends the pull, after the ones before it are in.
                     let mut verified = first?;
+                    let mut refusal = None;
                     for _ in 1..REPLICATE_AT_ONCE {
                         match inbox.try_recv() {
-                            Ok(m) => verified.extend(m?),
+                            Ok(Ok(m)) => verified.extend(m),
+                            Ok(Err(e)) => {
+                                refusal = Some(e);
+                                break;
+                            }
                             Err(_) => break,
                         }
                     }
@@ -795,6 +801,9 @@ impl PosApi {
                         if let Err(e) = client.witness(v1::WitnessRequest { witnesses }).await {
                             tracing::warn!(%peer, error = %e.message(), "the peer did not keep this node's countersignatures");
                         }
+                    }
+                    if let Some(e) = refusal {
+                        return Err(e);
                     }
                 }
                 _ = refresh.tick() => {

@@ -170,10 +170,13 @@ impl<S: PosStore> PosService<S> {
         let mut batches = batches;
         let mut checked = Checked::default();
         if let Some(apart) = verified {
-            if self.still_holds(&apart)? {
+            if self.still_holds(&apart, own, &root)? {
                 batches = apart.unverified.into_iter().chain(batches).collect();
                 checked = apart.checked;
             } else {
+                // What it found held or past a cut still is: only the counts are kept.
+                checked.held = apart.checked.held;
+                checked.beyond_cut = apart.checked.beyond_cut;
                 batches = apart.into_batches().chain(batches).collect();
             }
         }
@@ -250,9 +253,18 @@ impl<S: PosStore> PosService<S> {
         Ok(done)
     }
 
-    /// Whether what a verification off the writer took as given still holds here: the
-    /// chains it started from are the ones stored, and the revocations are the same.
-    fn still_holds(&self, apart: &VerifiedApart) -> Result<bool, NodeError> {
+    /// Whether what a verification off the writer took as given still holds here: this
+    /// node and its organization's root key, the chains it started from are the ones
+    /// stored, and the revocations are the same.
+    fn still_holds(
+        &self,
+        apart: &VerifiedApart,
+        own: NodeId,
+        root: &PublicKey,
+    ) -> Result<bool, NodeError> {
+        if apart.own != own || apart.root != *root {
+            return Ok(false);
+        }
         for (node, head) in &apart.from {
             let stored = self
                 .ledger
@@ -898,6 +910,9 @@ impl Checked {
 #[derive(Debug, Clone)]
 pub struct VerifiedApart {
     checked: Checked,
+    /// The node and the root key it was verified for.
+    own: NodeId,
+    root: PublicKey,
     /// Batches of this node's own ledger, which a peer may send back: only the writer
     /// can tell them held (or refuse them), against its chain as it is when it commits.
     unverified: Vec<PeerBatch>,
@@ -933,7 +948,10 @@ impl VerifiedApart {
 
 /// Verifies a pull's messages off the writer, one after another: each from where the
 /// ones before left the chains (committed or not yet), so a message can be verified while
-/// the writer commits the one before.
+/// the writer commits the one before. It reads the revocations once, when the pull
+/// starts: once another pull has written some of the same chains, or a revocation came
+/// from elsewhere, the writer verifies this pull's later messages again (right, at twice
+/// the verifying work, until the next pull).
 #[derive(Debug, Clone)]
 pub struct Verifier {
     own: NodeId,
@@ -1005,6 +1023,8 @@ impl Verifier {
         self.revoked = now_revoked;
         Ok(VerifiedApart {
             checked,
+            own: self.own,
+            root: self.root,
             unverified,
             from,
             revoked,
