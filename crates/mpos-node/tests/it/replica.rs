@@ -30,6 +30,14 @@ fn add(line: u128) -> Command {
     }
 }
 
+/// Order 7 opened on `a` by the cashier, then two lines added, each its own request.
+fn order_of_two_lines(a: &mut PosService<SqliteStore>) {
+    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
+        .unwrap();
+    a.execute_one(req(2, 7, add(1), CASHIER), 2_000).unwrap();
+    a.execute_one(req(3, 7, add(2), CASHIER), 2_500).unwrap();
+}
+
 /// A node that joined the organization whose root key is `root`, as `mpos pair join` leaves
 /// it: a key, and the certificate the root key issued for it.
 pub fn member(dir: &std::path::Path, root: &NodeKey, name: &str) -> PosService<SqliteStore> {
@@ -90,10 +98,7 @@ fn flat_white(id: u128, available: bool) -> mpos_node::pos::Request {
 fn a_node_takes_another_nodes_sales_and_they_converge_both_ways() {
     let (mut a, mut b, _dirs) = two_nodes();
     let a_node = a.ledger().node_id();
-    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
-        .unwrap();
-    a.execute_one(req(2, 7, add(1), CASHIER), 2_000).unwrap();
-    a.execute_one(req(3, 7, add(2), CASHIER), 2_500).unwrap();
+    order_of_two_lines(&mut a);
 
     let sent = lacking(&a, 0);
     assert_eq!(
@@ -250,10 +255,7 @@ fn batches_verified_beside_the_writer_stand_while_their_chains_do_and_are_verifi
     let mut b = member(dirs[1].path(), &root_of(&a), "B");
     let mut c = member(dirs[2].path(), &root_of(&a), "C");
     let a_node = a.ledger().node_id();
-    a.execute_one(req(1, 7, open_cmd(), CASHIER), 1_000)
-        .unwrap();
-    a.execute_one(req(2, 7, add(1), CASHIER), 2_000).unwrap();
-    a.execute_one(req(3, 7, add(2), CASHIER), 2_500).unwrap();
+    order_of_two_lines(&mut a);
     let sent = lacking(&a, 0);
     assert_eq!(sent.len(), 4);
 
