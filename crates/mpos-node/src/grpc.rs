@@ -462,14 +462,23 @@ impl PosApi {
         &self,
         f: impl FnOnce(&Store) -> Result<T, NodeError> + Send + 'static,
     ) -> Result<T, Status> {
+        self.read_store(f).await.map_err(status)
+    }
+
+    /// [`PosApi::read`], for a caller that keeps the node's own error.
+    async fn read_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, NodeError> + Send + 'static,
+    ) -> Result<T, NodeError> {
         let reader = self.reader.clone();
-        blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let store = reader
                 .lock()
                 .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
             f(&store)
         })
         .await
+        .map_err(|e| NodeError::Internal(format!("read task failed: {e}")))?
     }
 
     /// Runs `f` on the print queue's connection, off the async threads.

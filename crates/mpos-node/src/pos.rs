@@ -49,6 +49,7 @@ pub use replica::{
     FromPeer, PeerBatch, ReplicaRefusal, Replicated, VerifiedApart, Verifier, Witnessed,
     batches_after,
 };
+pub(crate) use trust::revocation_cuts;
 pub use trust::{TrustCommand, Trusted};
 
 use crate::day::{Overlay, currency, fold, open_day, record};

@@ -151,11 +151,7 @@ fn holding(store: &impl PosStore) -> Result<Vec<(PublicKey, u64)>, NodeError> {
 /// revoked node's entries go only up to its revocation's cut: what this node took of it
 /// beyond, before it heard of the revocation, stays here and goes nowhere.
 fn cursors(store: &impl PosStore, held: &HashMap<NodeId, u64>) -> Result<Vec<Cursor>, NodeError> {
-    let cuts: HashMap<NodeId, u64> = store
-        .revocations()?
-        .into_iter()
-        .map(|r| (r.node, r.after))
-        .collect();
+    let cuts = crate::pos::revocation_cuts(store)?;
     Ok(holding(store)?
         .into_iter()
         .filter_map(|(key, size)| {
@@ -825,16 +821,12 @@ impl PosApi {
     ) -> Result<(Verifier, VerifiedApart), NodeError> {
         let unknown = verifier.unknown(std::slice::from_ref(&batch));
         if !unknown.is_empty() {
-            let reader = self.reader.clone();
-            verifier = tokio::task::spawn_blocking(move || {
-                let store = reader
-                    .lock()
-                    .map_err(|_| NodeError::Internal("reader poisoned".into()))?;
-                verifier.hold(&*store, &unknown)?;
-                Ok::<_, NodeError>(verifier)
-            })
-            .await
-            .map_err(|e| NodeError::Internal(format!("read task failed: {e}")))??;
+            verifier = self
+                .read_store(move |store| {
+                    verifier.hold(store, &unknown)?;
+                    Ok(verifier)
+                })
+                .await?;
         }
         let verified = tokio::task::spawn_blocking(move || {
             let verified = verifier.verify(vec![batch])?;

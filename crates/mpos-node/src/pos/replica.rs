@@ -185,22 +185,14 @@ impl<S: PosStore> PosService<S> {
             let mut revoked = self.revoked()?;
             let mut heads = HashMap::new();
             for node in nodes_of(&batches) {
-                let head = self
-                    .ledger
-                    .store()
-                    .chain_head(node)?
-                    .unwrap_or_else(|| ChainHead::genesis(node));
-                heads.insert(node, head);
+                heads.insert(node, held_chain(self.ledger.store(), node)?);
             }
             for run in &checked.runs {
                 if let Some(last) = run.batches.last() {
                     heads.insert(run.node, last.head.clone());
                 }
                 for t in &run.trusted {
-                    if let Trusted::Revoked { revocation, .. } = t {
-                        let after = revoked.entry(revocation.node).or_insert(revocation.after);
-                        *after = (*after).min(revocation.after);
-                    }
+                    follow_revocation(&mut revoked, t);
                 }
             }
             checked.extend(verify(batches, own, &root, &mut heads, &mut revoked)?);
@@ -266,12 +258,7 @@ impl<S: PosStore> PosService<S> {
             return Ok(false);
         }
         for (node, head) in &apart.from {
-            let stored = self
-                .ledger
-                .store()
-                .chain_head(*node)?
-                .unwrap_or_else(|| ChainHead::genesis(*node));
-            if stored != *head {
+            if held_chain(self.ledger.store(), *node)? != *head {
                 return Ok(false);
             }
         }
@@ -884,17 +871,22 @@ struct Checked {
 }
 
 impl Checked {
+    /// `run` follows on: it goes on the last run when both are of one node.
+    fn push(&mut self, run: Verified) {
+        match self.runs.last_mut() {
+            Some(last) if last.node == run.node => {
+                last.batches.extend(run.batches);
+                last.events.extend(run.events);
+                last.trusted.extend(run.trusted);
+            }
+            _ => self.runs.push(run),
+        }
+    }
+
     /// `later` follows on: a run of the node this ends with goes on.
     fn extend(&mut self, later: Checked) {
         for run in later.runs {
-            match self.runs.last_mut() {
-                Some(last) if last.node == run.node => {
-                    last.batches.extend(run.batches);
-                    last.events.extend(run.events);
-                    last.trusted.extend(run.trusted);
-                }
-                _ => self.runs.push(run),
-            }
+            self.push(run);
         }
         self.held += later.held;
         self.beyond_cut += later.beyond_cut;
@@ -971,11 +963,7 @@ impl Verifier {
             own,
             root,
             heads: HashMap::new(),
-            revoked: store
-                .revocations()?
-                .into_iter()
-                .map(|r| (r.node, r.after))
-                .collect(),
+            revoked: super::trust::revocation_cuts(store)?,
         })
     }
 
@@ -995,10 +983,7 @@ impl Verifier {
         nodes: &[NodeId],
     ) -> Result<(), NodeError> {
         for &node in nodes {
-            let head = store
-                .chain_head(node)?
-                .unwrap_or_else(|| ChainHead::genesis(node));
-            self.heads.insert(node, head);
+            self.heads.insert(node, held_chain(store, node)?);
         }
         Ok(())
     }
@@ -1052,7 +1037,6 @@ fn verify(
     revoked: &mut HashMap<NodeId, u64>,
 ) -> Result<Checked, NodeError> {
     let mut done = Checked::default();
-    let mut runs: Vec<Verified> = Vec::new();
     for batch in batches {
         let node = batch.key.node_id();
         let size = batch.checkpoint.checkpoint.tree_size;
@@ -1117,10 +1101,7 @@ fn verify(
             let event = decoded.map_err(&event_error)?;
             if let Event::Trust(t) = &event {
                 let checked = Trusted::check(&t.change, root).map_err(&event_error)?;
-                if let Trusted::Revoked { revocation, .. } = &checked {
-                    let after = revoked.entry(revocation.node).or_insert(revocation.after);
-                    *after = (*after).min(revocation.after);
-                }
+                follow_revocation(revoked, &checked);
                 trusted.push(checked);
             }
             if let Event::Staff(s) = &event
@@ -1144,22 +1125,30 @@ fn verify(
             checkpoint: batch.checkpoint,
             head: staged,
         };
-        match runs.last_mut() {
-            Some(run) if run.node == node => {
-                run.batches.push(ledger);
-                run.events.extend(events);
-                run.trusted.extend(trusted);
-            }
-            _ => runs.push(Verified {
-                node,
-                batches: vec![ledger],
-                events,
-                trusted,
-            }),
-        }
+        done.push(Verified {
+            node,
+            batches: vec![ledger],
+            events,
+            trusted,
+        });
     }
-    done.runs = runs;
     Ok(done)
+}
+
+/// The chain this node holds of `node`: from its beginning when it holds nothing of it.
+fn held_chain<S: PosStore + ?Sized>(store: &S, node: NodeId) -> Result<ChainHead, NodeError> {
+    Ok(store
+        .chain_head(node)?
+        .unwrap_or_else(|| ChainHead::genesis(node)))
+}
+
+/// A revocation among what is verified counts for what comes after it: the earliest cut
+/// of a node stands.
+fn follow_revocation(revoked: &mut HashMap<NodeId, u64>, trusted: &Trusted) {
+    if let Trusted::Revoked { revocation, .. } = trusted {
+        let after = revoked.entry(revocation.node).or_insert(revocation.after);
+        *after = (*after).min(revocation.after);
+    }
 }
 
 fn refused(reason: ReplicaRefusal) -> NodeError {

@@ -125,13 +125,7 @@ impl<S: PosStore> PosService<S> {
         if let Some(r) = self.cache.revoked.borrow().as_ref() {
             return Ok(r.clone());
         }
-        let revoked: HashMap<NodeId, u64> = self
-            .ledger
-            .store()
-            .revocations()?
-            .into_iter()
-            .map(|r| (r.node, r.after))
-            .collect();
+        let revoked = revocation_cuts(self.ledger.store())?;
         *self.cache.revoked.borrow_mut() = Some(revoked.clone());
         Ok(revoked)
     }
@@ -235,4 +229,15 @@ impl<S: PosStore> PosService<S> {
             change,
         })]))
     }
+}
+
+/// Each revoked node with the entries of it that stand (its revocation's cut).
+pub(crate) fn revocation_cuts<S: PosStore + ?Sized>(
+    store: &S,
+) -> Result<HashMap<NodeId, u64>, NodeError> {
+    Ok(store
+        .revocations()?
+        .into_iter()
+        .map(|r| (r.node, r.after))
+        .collect())
 }
