@@ -280,6 +280,11 @@ async fn a_paired_register_takes_the_organization_and_two_registers_converge_aft
         orders(&b.addr).await.len() == 7
     })
     .await;
+    // The sale is four requests, four batches: B may hold its opening before its payment.
+    eventually("the new sale reaching B paid", || async {
+        orders(&a.addr).await == orders(&b.addr).await
+    })
+    .await;
     assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
 
     // The receipt of a sale made on A reprints on B with the code A signed.
