@@ -358,12 +358,25 @@ impl Writer {
     /// Queues what a peer handed over (batches, PIN hashes, countersignatures) to verify
     /// and write; answers once it is durable (or refused, nothing written).
     pub async fn replicate(&self, from: FromPeer) -> Result<Replicated, NodeError> {
+        self.queue_replica(from).await?.await
+    }
+
+    /// Queues what a peer handed over, as [`Writer::replicate`], and returns once it is in
+    /// the writer's queue: the answer comes from the future returned. A puller queues the
+    /// next message while the one before waits for its sync, so the writer never waits
+    /// for the disk between them; jobs are taken in the order queued.
+    pub async fn queue_replica(
+        &self,
+        from: FromPeer,
+    ) -> Result<impl Future<Output = Result<Replicated, NodeError>> + Send + use<>, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.queue
             .send(Job::Replicate(from, tx))
             .await
             .map_err(|_| NodeError::Unavailable("the node is shutting down".into()))?;
-        rx.await
-            .map_err(|_| NodeError::Unavailable("the node stopped before answering".into()))?
+        Ok(async move {
+            rx.await
+                .map_err(|_| NodeError::Unavailable("the node stopped before answering".into()))?
+        })
     }
 }

@@ -559,6 +559,15 @@ const RETRY_FIRST: Duration = Duration::from_millis(250);
 const RETRY_LAST: Duration = Duration::from_secs(30);
 /// Most batches handed to the writer at once.
 const REPLICATE_AT_ONCE: usize = 256;
+/// Messages a pull has queued to the writer and not had answered yet: with two, the
+/// writer commits the next while the one before waits for its sync (`Writer`), instead of
+/// idling through every sync and the puller's round trip.
+const COMMITS_AHEAD: usize = 2;
+
+/// The writer's answer to a message a pull queued.
+type Committing = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<crate::pos::Replicated, NodeError>> + Send>,
+>;
 
 impl PosApi {
     /// Pulls from `peer` (`host:port`) for as long as the node runs: everything it holds
@@ -741,41 +750,43 @@ impl PosApi {
         // whenever a PIN change comes through, and now and then in case one reached the
         // peer from elsewhere.
         let mut refresh = tokio::time::interval(PIN_REFRESH);
+        // Messages queued to the writer, oldest first, each with the refusal that came
+        // right after it (the pull ends once that message is in).
+        let mut committing: VecDeque<(Committing, Option<NodeError>)> = VecDeque::new();
+        // The stream ended, or a refusal came with nothing before it to wait for.
+        let mut ended: Option<Option<NodeError>> = None;
         loop {
+            if let Some(refusal) = ended.take_if(|_| committing.is_empty()) {
+                if let Some(e) = refusal {
+                    return Err(e);
+                }
+                drop(closings);
+                if tokio::time::timeout(RECEIPTS_DRAIN, &mut taking.0)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(%peer, "the peer's stream ended before every receipt code was taken; the rest are left");
+                }
+                return match refused.try_recv() {
+                    Ok(e) => Err(failed(&e.message())),
+                    Err(_) => Ok(()),
+                };
+            }
             tokio::select! {
+                biased;
                 Some(e) = refused.recv() => return Err(failed(&e.message())),
-                next = inbox.recv() => {
-                    let Some(first) = next else {
-                        drop(closings);
-                        if tokio::time::timeout(RECEIPTS_DRAIN, &mut taking.0).await.is_err() {
-                            tracing::warn!(%peer, "the peer's stream ended before every receipt code was taken; the rest are left");
-                        }
-                        return match refused.try_recv() {
-                            Ok(e) => Err(failed(&e.message())),
-                            Err(_) => Ok(()),
-                        };
-                    };
-                    // A refused message ends the pull, after the ones before it are in.
-                    let mut verified = first?;
-                    let mut refusal = None;
-                    for _ in 1..REPLICATE_AT_ONCE {
-                        match inbox.try_recv() {
-                            Ok(Ok(m)) => verified.extend(m),
-                            Ok(Err(e)) => {
-                                refusal = Some(e);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
+                done = async {
+                    match committing.front_mut() {
+                        Some((answer, _)) => answer.await,
+                        None => std::future::pending().await,
                     }
-                    let done = self
-                        .writer
-                        .replicate(FromPeer {
-                            verified: Some(verified),
-                            ..FromPeer::default()
-                        })
-                        .await?;
-                    // What was just taken may revoke the very peer it came from.
+                }, if !committing.is_empty() => {
+                    let refusal = committing.pop_front().and_then(|(_, refusal)| refusal);
+                    let done = done?;
+                    // What was just taken may revoke the very peer it came from. The one
+                    // message queued behind it is verified with that revocation followed,
+                    // as everything the peer relays is: nothing of the peer's own past its
+                    // cut gets in.
                     self.still_member(key.node_id()).await.map_err(|e| failed(&e.message()))?;
                     if done.pins_changed {
                         self.take_pins(&mut client).await.map_err(|e| failed(&e.message()))?;
@@ -801,6 +812,42 @@ impl PosApi {
                     if let Some(e) = refusal {
                         return Err(e);
                     }
+                }
+                next = inbox.recv(), if ended.is_none() && committing.len() < COMMITS_AHEAD => {
+                    // A refused message ends the pull, after the ones before it are in.
+                    let mut verified = match next {
+                        Some(Ok(first)) => first,
+                        Some(Err(e)) => {
+                            ended = Some(Some(e));
+                            continue;
+                        }
+                        None => {
+                            ended = Some(None);
+                            continue;
+                        }
+                    };
+                    let mut refusal = None;
+                    for _ in 1..REPLICATE_AT_ONCE {
+                        match inbox.try_recv() {
+                            Ok(Ok(m)) => verified.extend(m),
+                            Ok(Err(e)) => {
+                                refusal = Some(e);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let answer = self
+                        .writer
+                        .queue_replica(FromPeer {
+                            verified: Some(verified),
+                            ..FromPeer::default()
+                        })
+                        .await?;
+                    if refusal.is_some() {
+                        ended = Some(None);
+                    }
+                    committing.push_back((Box::pin(answer), refusal));
                 }
                 _ = refresh.tick() => {
                     // A revocation may come through another peer too.

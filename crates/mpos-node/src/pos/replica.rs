@@ -792,17 +792,14 @@ impl<S: PosStore> PosService<S> {
 
 /// One event folded into an order; an event of an order not opened yet leaves nothing.
 fn fold_one(order: Option<Order>, event: &OrderEvent, node: NodeId, seq: u64) -> Option<Order> {
-    let opened = order.is_some();
-    match apply(order.clone(), event) {
-        Some(after) => Some(after),
-        None => {
-            // An order's later events reached this node before the one that opened it
-            // (they came through another peer). Its entries are held all the same; the
-            // order appears when its opening does.
-            tracing::warn!(%node, seq, order = %event.order, "replicated an event of an order this node has not seen opened");
-            if opened { order } else { None }
-        }
+    // `apply` leaves nothing only where there was nothing: an order's later events
+    // reached this node before the one that opened it (they came through another peer).
+    // Its entries are held all the same; the order appears when its opening does.
+    let after = apply(order, event);
+    if after.is_none() {
+        tracing::warn!(%node, seq, order = %event.order, "replicated an event of an order this node has not seen opened");
     }
+    after
 }
 
 /// Whether `item` is available as the batch has left it (its earlier changes in `menu`),

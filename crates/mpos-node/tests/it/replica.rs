@@ -15,7 +15,7 @@ use mpos_store_sqlite::SqliteStore;
 use crate::orders::{CASHIER, OWNER, eur, open_cmd, req, staffed};
 
 /// Everything of `from`'s own ledger after `after` entries, as a peer would send it.
-fn lacking(from: &PosService<SqliteStore>, after: u64) -> Vec<PeerBatch> {
+pub fn lacking(from: &PosService<SqliteStore>, after: u64) -> Vec<PeerBatch> {
     let key = from.ledger().key().public();
     batches_after(from.ledger().store(), &key, after, usize::MAX).unwrap()
 }
