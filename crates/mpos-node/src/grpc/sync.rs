@@ -750,10 +750,10 @@ impl PosApi {
         // whenever a PIN change comes through, and now and then in case one reached the
         // peer from elsewhere.
         let mut refresh = tokio::time::interval(PIN_REFRESH);
-        // Messages queued to the writer, oldest first, each with the refusal that came
-        // right after it (the pull ends once that message is in).
-        let mut committing: VecDeque<(Committing, Option<NodeError>)> = VecDeque::new();
-        // The stream ended, or a refusal came with nothing before it to wait for.
+        // Messages queued to the writer, oldest first.
+        let mut committing: VecDeque<Committing> = VecDeque::new();
+        // The stream ended, or a message was refused: nothing more is queued, and the pull
+        // ends (with the refusal) once the messages queued before are in.
         let mut ended: Option<Option<NodeError>> = None;
         loop {
             if let Some(refusal) = ended.take_if(|_| committing.is_empty()) {
@@ -777,11 +777,11 @@ impl PosApi {
                 Some(e) = refused.recv() => return Err(failed(&e.message())),
                 done = async {
                     match committing.front_mut() {
-                        Some((answer, _)) => answer.await,
+                        Some(answer) => answer.await,
                         None => std::future::pending().await,
                     }
                 }, if !committing.is_empty() => {
-                    let refusal = committing.pop_front().and_then(|(_, refusal)| refusal);
+                    committing.pop_front();
                     let done = done?;
                     // What was just taken may revoke the very peer it came from. The one
                     // message queued behind it is verified with that revocation followed,
@@ -808,9 +808,6 @@ impl PosApi {
                         if let Err(e) = client.witness(v1::WitnessRequest { witnesses }).await {
                             tracing::warn!(%peer, error = %e.message(), "the peer did not keep this node's countersignatures");
                         }
-                    }
-                    if let Some(e) = refusal {
-                        return Err(e);
                     }
                 }
                 next = inbox.recv(), if ended.is_none() && committing.len() < COMMITS_AHEAD => {
@@ -844,10 +841,10 @@ impl PosApi {
                             ..FromPeer::default()
                         })
                         .await?;
+                    committing.push_back(Box::pin(answer));
                     if refusal.is_some() {
-                        ended = Some(None);
+                        ended = Some(refusal);
                     }
-                    committing.push_back((Box::pin(answer), refusal));
                 }
                 _ = refresh.tick() => {
                     // A revocation may come through another peer too.
