@@ -86,6 +86,7 @@ pub fn state_text<S: PosStore>(store: &S) -> Result<String, NodeError> {
             .collect(),
     );
     part("transfers", debug(store.transfers_in_transit()?));
+    part("disputed transfers", debug(store.disputed_transfers()?));
     part("purchase orders", debug(store.purchase_orders()?));
     part("nodes", debug(store.organization_nodes()?));
     part("revocations", debug(store.revocations()?));

@@ -808,6 +808,13 @@ impl InventoryStore for Store {
         }
     }
 
+    fn disputed_transfers(&self) -> Result<Vec<TransferId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.disputed_transfers(),
+            Store::Postgres(s) => s.disputed_transfers(),
+        }
+    }
+
     fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
         match self {
             Store::Sqlite(s) => s.purchase_orders(),

@@ -8,11 +8,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use mpos_domain::ids::{LocationId, OrderId, StockItemId, TransferId};
-use mpos_domain::inventory::{StockValue, Transfer};
+use mpos_domain::inventory::{Arrival, StockValue, Transfer};
 use mpos_store::StoreError;
 use postgres::GenericClient;
 
 use crate::sql::{Sql, big, keys};
+use crate::sql_int;
 
 type Id = Vec<u8>;
 
@@ -157,6 +158,10 @@ pub(crate) struct StockWrites {
     pub sent: Vec<TransferId>,
     /// Transfers the batch received, in the order received.
     pub arrived: Vec<TransferId>,
+    /// The arrival standing for each transfer the batch received or read one of.
+    pub arrivals: HashMap<TransferId, Arrival>,
+    /// Transfers two arrivals recorded apart disputed.
+    pub disputed: Vec<TransferId>,
 }
 
 /// Everything a commit writes to the busy tables, written by `flush`.
@@ -481,46 +486,64 @@ impl StockWrites {
                 ],
             )?;
         }
-        let arrived: Vec<(
-            TransferId,
-            &[(StockItemId, mpos_domain::inventory::Quantity)],
-        )> = self
-            .arrived
-            .iter()
-            .filter_map(|t| {
-                let lines = self.transfers.get(t)?.received.as_deref()?;
-                Some((*t, lines))
-            })
+        let mut arrived: Vec<TransferId> = self.arrived.clone();
+        arrived.sort_unstable();
+        arrived.dedup();
+        let arrived: Vec<(TransferId, &Arrival)> = arrived
+            .into_iter()
+            .filter_map(|t| Some((t, self.arrivals.get(&t)?)))
             .collect();
         if !arrived.is_empty() {
             let ids = keys(arrived.iter().map(|(t, _)| t.0));
             sql.execute(
-                "UPDATE stock_transfer SET received = TRUE WHERE id = ANY($1)",
+                "UPDATE stock_transfer SET received = TRUE, arrived_at = u.at
+                 FROM UNNEST($1::BYTEA[], $2::BIGINT[]) AS u(id, at)
+                 WHERE stock_transfer.id = u.id",
+                &[
+                    &ids,
+                    &arrived
+                        .iter()
+                        .map(|(_, a)| sql_int(a.at))
+                        .collect::<Vec<_>>(),
+                ],
+            )?;
+            // An arrival taken back by an earlier one leaves its lines to the new ones.
+            sql.execute(
+                "DELETE FROM stock_transfer_received WHERE transfer = ANY($1)",
                 &[&ids],
             )?;
-            let lines: Vec<(
-                TransferId,
-                usize,
-                StockItemId,
-                mpos_domain::inventory::Quantity,
-            )> = arrived
+            let lines: Vec<(TransferId, usize, &Arrival)> = arrived
                 .iter()
-                .flat_map(|(t, lines)| lines.iter().enumerate().map(|(n, (i, q))| (*t, n, *i, *q)))
+                .flat_map(|(t, a)| (0..a.lines.len()).map(move |n| (*t, n, *a)))
                 .collect();
             sql.execute(
-                "INSERT INTO stock_transfer_received (transfer, position, item, dimension, milli)
+                "INSERT INTO stock_transfer_received (transfer, position, item, dimension, milli,
+                    value)
                  SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[],
-                    $5::BIGINT[])",
+                    $5::BIGINT[], $6::BIGINT[])",
                 &[
-                    &keys(lines.iter().map(|(t, _, _, _)| t.0)),
-                    &lines.iter().map(|(_, n, _, _)| big(*n)).collect::<Vec<_>>(),
-                    &keys(lines.iter().map(|(_, _, i, _)| i.0)),
+                    &keys(lines.iter().map(|(t, _, _)| t.0)),
+                    &lines.iter().map(|(_, n, _)| big(*n)).collect::<Vec<_>>(),
+                    &keys(lines.iter().map(|(_, n, a)| a.lines[*n].0.0)),
                     &lines
                         .iter()
-                        .map(|(_, _, _, q)| q.dimension.name())
+                        .map(|(_, n, a)| a.lines[*n].1.dimension.name())
                         .collect::<Vec<_>>(),
-                    &lines.iter().map(|(_, _, _, q)| q.milli).collect::<Vec<_>>(),
+                    &lines
+                        .iter()
+                        .map(|(_, n, a)| a.lines[*n].1.milli)
+                        .collect::<Vec<_>>(),
+                    &lines
+                        .iter()
+                        .map(|(_, n, a)| a.valued().then(|| a.values[*n]))
+                        .collect::<Vec<Option<i64>>>(),
                 ],
+            )?;
+        }
+        if !self.disputed.is_empty() {
+            sql.execute(
+                "UPDATE stock_transfer SET disputed = TRUE WHERE id = ANY($1)",
+                &[&keys(self.disputed.iter().map(|t| t.0))],
             )?;
         }
         Ok(())

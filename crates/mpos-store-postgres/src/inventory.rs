@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use mpos_domain::ids::{LocationId, OrderId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
-    Quantity, Recipe, RecipeFor, SalesStock, Stock, StockItem, StockValue, Supplier, Transfer,
-    TransferLine, deltas, levels_after,
+    Arrival, Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine,
+    PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, Stock, StockItem, StockValue, Supplier,
+    Transfer, TransferLine, deltas, levels_after,
 };
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
@@ -308,15 +308,36 @@ fn save_movement<C: GenericClient>(
         }
         _ => None,
     };
+    let mut received = received;
     if let Movement::TransferReceived {
         transfer, lines, ..
     } = m
     {
-        match &received {
-            None => return keep_early_arrival(sql, *transfer, lines, values, at),
+        let heard = Arrival {
+            at,
+            lines: lines.clone(),
+            values: values.to_vec(),
+        };
+        match &mut received {
+            None => return keep_early_arrival(sql, *transfer, &heard),
             Some(t) if t.received.is_some() => {
-                tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
-                return Ok(());
+                let Some(standing) = standing_arrival(sql, w, *transfer)? else {
+                    tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
+                    return Ok(());
+                };
+                if heard.disputes(&standing) {
+                    w.disputed.push(*transfer);
+                }
+                if !heard.replaces(&standing) {
+                    tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first recorded stands");
+                    return Ok(());
+                }
+                tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart and earlier: it stands");
+                take_back_arrival(sql, w, t.to, &standing)?;
+                t.received = None;
+                if let Some(known) = w.transfers.get_mut(transfer) {
+                    known.received = None;
+                }
             }
             Some(_) => {}
         }
@@ -408,8 +429,11 @@ fn save_movement<C: GenericClient>(
                 let id = t.id;
                 w.sent.push(id);
                 w.transfers.insert(id, t);
-                if let Some((arrived, values, at)) = take_early_arrival(sql, id)? {
-                    save_movement(sql, w, &arrived, &values, at)?;
+                if let Some((arrived, disputed)) = take_early_arrival(sql, id)? {
+                    save_movement(sql, w, &arrived.movement(id), &arrived.values, arrived.at)?;
+                    if disputed {
+                        w.disputed.push(id);
+                    }
                 }
             }
         }
@@ -420,6 +444,14 @@ fn save_movement<C: GenericClient>(
                 t.received = Some(lines.clone());
             }
             w.arrived.push(*transfer);
+            w.arrivals.insert(
+                *transfer,
+                Arrival {
+                    at,
+                    lines: lines.clone(),
+                    values: values.to_vec(),
+                },
+            );
         }
         _ => {}
     }
@@ -439,27 +471,101 @@ fn lock_transfer<C: GenericClient>(
     Ok(())
 }
 
+/// The lines of an arrival as stored (`table`: the early arrivals' or the received
+/// lines), with their values when every line has one.
+fn arrival_lines<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    table: &str,
+    transfer: TransferId,
+) -> Result<(Vec<(StockItemId, Quantity)>, Vec<i64>), StoreError> {
+    let mut kept = sql
+        .query(
+            &format!(
+                "SELECT position, item, dimension, milli, value FROM {table} WHERE transfer = $1"
+            ),
+            &[&&id_bytes(transfer.0)[..]],
+        )?
+        .iter()
+        .map(|r| {
+            Ok((
+                get::<i64>(r, "position")?,
+                (
+                    StockItemId(id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ),
+                get::<Option<i64>>(r, "value")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    kept.sort_unstable_by_key(|k| k.0);
+    let (lines, values): (Vec<_>, Vec<Option<i64>>) =
+        kept.into_iter().map(|(_, l, v)| (l, v)).unzip();
+    let values = values.into_iter().collect::<Option<Vec<i64>>>();
+    Ok((lines, values.unwrap_or_default()))
+}
+
+/// The arrival kept for `transfer` before its sending came, and whether another recorded
+/// apart disputed it.
+fn early_arrival<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    transfer: TransferId,
+) -> Result<Option<(Arrival, bool)>, StoreError> {
+    let Some(head) = sql.query_opt(
+        "SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = $1",
+        &[&&id_bytes(transfer.0)[..]],
+    )?
+    else {
+        return Ok(None);
+    };
+    let (at, valued, disputed): (i64, bool, bool) = (
+        get(&head, "at")?,
+        get(&head, "valued")?,
+        get(&head, "disputed")?,
+    );
+    let (lines, values) = arrival_lines(sql, "stock_transfer_early_line", transfer)?;
+    Ok(Some((
+        Arrival {
+            at: u64::try_from(at).unwrap_or_default(),
+            lines,
+            values: if valued { values } else { Vec::new() },
+        },
+        disputed,
+    )))
+}
+
 /// Keeps the arrival of a transfer this node has not heard was sent (another node
-/// recorded the sending, and its ledger has not come yet): the sending brings it in. An
-/// arrival kept already stands (two registers that recorded the same arrival apart).
+/// recorded the sending, and its ledger has not come yet): the sending brings it in. Of
+/// two kept apart, the one that stands stays ([`Arrival::replaces`]).
 fn keep_early_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     transfer: TransferId,
-    lines: &[(StockItemId, Quantity)],
-    values: &[i64],
-    at: u64,
+    heard: &Arrival,
 ) -> Result<(), StoreError> {
     let key = id_bytes(transfer.0);
-    let valued = values.len() == lines.len();
-    let kept = sql.execute(
-        "INSERT INTO stock_transfer_early (transfer, at, valued) VALUES ($1, $2, $3)
-         ON CONFLICT (transfer) DO NOTHING",
-        &[&&key[..], &sql_int(at), &valued],
-    )?;
-    if kept == 0 {
-        tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
-        return Ok(());
+    let mut disputed = false;
+    if let Some((standing, was_disputed)) = early_arrival(sql, transfer)? {
+        disputed = was_disputed || heard.disputes(&standing);
+        if !heard.replaces(&standing) {
+            tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart: the first recorded stands");
+            sql.execute(
+                "UPDATE stock_transfer_early SET disputed = $2 WHERE transfer = $1",
+                &[&&key[..], &disputed],
+            )?;
+            return Ok(());
+        }
+        tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart and earlier: it stands");
+        for delete in [
+            "DELETE FROM stock_transfer_early WHERE transfer = $1",
+            "DELETE FROM stock_transfer_early_line WHERE transfer = $1",
+        ] {
+            sql.execute(delete, &[&&key[..]])?;
+        }
     }
+    sql.execute(
+        "INSERT INTO stock_transfer_early (transfer, at, valued, disputed) VALUES ($1, $2, $3, $4)",
+        &[&&key[..], &sql_int(heard.at), &heard.valued(), &disputed],
+    )?;
+    let lines = &heard.lines;
     sql.execute(
         "INSERT INTO stock_transfer_early_line (transfer, position, item, dimension, milli, value)
          SELECT $1, u.position, u.item, u.dimension, u.milli, u.value
@@ -475,59 +581,91 @@ fn keep_early_arrival<C: GenericClient>(
                 .collect::<Vec<_>>(),
             &lines.iter().map(|(_, q)| q.milli).collect::<Vec<_>>(),
             &(0..lines.len())
-                .map(|n| if valued { values[n] } else { 0 })
+                .map(|n| if heard.valued() { heard.values[n] } else { 0 })
                 .collect::<Vec<_>>(),
         ],
     )?;
     Ok(())
 }
 
-/// The arrival kept for `transfer`, if one came before its sending: the movement, its
-/// values and its time. Taken: it is applied now.
+/// The arrival kept for `transfer`, if one came before its sending, and whether another
+/// recorded apart disputed it. Taken: it is applied now.
 fn take_early_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     transfer: TransferId,
-) -> Result<Option<(Movement, Vec<i64>, u64)>, StoreError> {
+) -> Result<Option<(Arrival, bool)>, StoreError> {
     lock_transfer(sql, transfer)?;
-    let key = id_bytes(transfer.0);
-    let Some(head) = sql.query_opt(
-        "DELETE FROM stock_transfer_early WHERE transfer = $1 RETURNING at, valued",
-        &[&&key[..]],
-    )?
-    else {
+    let kept = early_arrival(sql, transfer)?;
+    if kept.is_some() {
+        let key = id_bytes(transfer.0);
+        for delete in [
+            "DELETE FROM stock_transfer_early WHERE transfer = $1",
+            "DELETE FROM stock_transfer_early_line WHERE transfer = $1",
+        ] {
+            sql.execute(delete, &[&&key[..]])?;
+        }
+    }
+    Ok(kept)
+}
+
+/// The arrival standing for a received transfer, as the batch leaves it: `None` for one
+/// received before arrivals were kept with their time (it stands, whatever comes).
+fn standing_arrival<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    w: &StockWrites,
+    transfer: TransferId,
+) -> Result<Option<Arrival>, StoreError> {
+    if let Some(a) = w.arrivals.get(&transfer) {
+        return Ok(Some(a.clone()));
+    }
+    let at: Option<i64> = match sql.query_opt(
+        "SELECT arrived_at FROM stock_transfer WHERE id = $1",
+        &[&&id_bytes(transfer.0)[..]],
+    )? {
+        Some(r) => get(&r, "arrived_at")?,
+        None => None,
+    };
+    let Some(at) = at else {
         return Ok(None);
     };
-    let (at, valued): (i64, bool) = (get(&head, "at")?, get(&head, "valued")?);
-    let mut kept = sql
-        .query(
-            "DELETE FROM stock_transfer_early_line WHERE transfer = $1
-             RETURNING position, item, dimension, milli, value",
-            &[&&key[..]],
-        )?
-        .iter()
-        .map(|r| {
-            Ok((
-                get::<i64>(r, "position")?,
-                (
-                    StockItemId(id(r, "item")?),
-                    quantity(r, "dimension", "milli")?,
-                ),
-                get::<i64>(r, "value")?,
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    kept.sort_unstable_by_key(|k| k.0);
-    let (lines, values): (Vec<_>, Vec<i64>) = kept.into_iter().map(|(_, l, v)| (l, v)).unzip();
-    let arrived = Movement::TransferReceived {
-        transfer,
+    let (lines, values) = arrival_lines(sql, "stock_transfer_received", transfer)?;
+    Ok(Some(Arrival {
+        at: u64::try_from(at).unwrap_or_default(),
         lines,
-        note: String::new(),
-    };
-    Ok(Some((
-        arrived,
-        if valued { values } else { Vec::new() },
-        u64::try_from(at).unwrap_or_default(),
-    )))
+        values,
+    }))
+}
+
+/// Takes a standing arrival back: its levels out of `to` again (read under a row lock),
+/// its history cancelled by rows of the same kind and time (the history is read as sums).
+/// Its lines make way for the arrival that replaces it when the batch is written.
+fn take_back_arrival<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    w: &mut StockWrites,
+    to: LocationId,
+    standing: &Arrival,
+) -> Result<(), StoreError> {
+    for (location, item, out) in standing.taken_back(to) {
+        let now = match w.levels.get(&(location, item)) {
+            Some(v) => *v,
+            None => level(sql, location, item, true)?,
+        };
+        let after = StockValue {
+            milli: now.milli.saturating_add(out.milli),
+            value: now.value.saturating_add(out.value),
+        };
+        w.levels.insert((location, item), after);
+        w.changed.insert((location, item), after);
+        w.add_delta(Delta {
+            location,
+            item,
+            kind: "transfer_received",
+            milli: out.milli,
+            value: out.value,
+            at: sql_int(standing.at),
+        });
+    }
+    Ok(())
 }
 
 /// A (location, item, quantity) row: a par level, or what an order holds.
@@ -969,6 +1107,22 @@ impl InventoryStore for PgStore {
                 .map(|r| Ok(TransferId(id(r, "id")?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
             transfers(s, &ids)
+        })
+    }
+
+    fn disputed_transfers(&self) -> Result<Vec<TransferId>, StoreError> {
+        self.with(|s| {
+            let mut ids = s
+                .query(
+                    "SELECT id FROM stock_transfer WHERE disputed
+                     UNION SELECT transfer FROM stock_transfer_early WHERE disputed",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok(TransferId(id(r, "id")?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            ids.sort_unstable();
+            Ok(ids)
         })
     }
 

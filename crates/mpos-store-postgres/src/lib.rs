@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_eighty_six.sql"),
     include_str!("../migrations/0007_early_arrivals.sql"),
     include_str!("../migrations/0008_receipts_wanted.sql"),
+    include_str!("../migrations/0009_arrivals_settled.sql"),
 ];
 
 /// Taken while migrating, so that nodes starting together on one database migrate once.

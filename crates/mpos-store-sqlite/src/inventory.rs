@@ -5,9 +5,9 @@
 use mpos_domain::ids::{LocationId, OrderId, PurchaseOrderId, StockItemId, SupplierId, TransferId};
 use mpos_domain::inventory::sale::Taken;
 use mpos_domain::inventory::{
-    Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine, PurchaseOrder,
-    Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue, Supplier, Transfer,
-    TransferLine, deltas, levels_after,
+    Arrival, Ingredient, InventoryChange, InventoryEvent, Location, Movement, PurchaseLine,
+    PurchaseOrder, Quantity, Recipe, RecipeFor, SalesStock, StockItem, StockValue, Supplier,
+    Transfer, TransferLine, deltas, levels_after,
 };
 use mpos_domain::{Currency, Money};
 use mpos_ledger::NodeId;
@@ -111,31 +111,85 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
     }))
 }
 
+/// The lines of an arrival as stored (`table`: the early arrivals' or the received
+/// lines), with their values when every line has one.
+fn arrival_lines(
+    conn: &Connection,
+    table: &str,
+    transfer: TransferId,
+) -> Result<(Vec<(StockItemId, Quantity)>, Vec<i64>), StoreError> {
+    let lines = rows(
+        conn,
+        &format!("SELECT * FROM {table} WHERE transfer = ?1 ORDER BY position"),
+        [&id_bytes(transfer.0)[..]],
+        |r| {
+            Ok((
+                (
+                    StockItemId(read_id(r, "item")?),
+                    quantity(r, "dimension", "milli")?,
+                ),
+                get::<Option<i64>>(r, "value")?,
+            ))
+        },
+    )?;
+    let (lines, values): (Vec<_>, Vec<Option<i64>>) = lines.into_iter().unzip();
+    let values = values.into_iter().collect::<Option<Vec<i64>>>();
+    Ok((lines, values.unwrap_or_default()))
+}
+
 /// Keeps the arrival of a transfer this node has not heard was sent (another node
-/// recorded the sending, and its ledger has not come yet): the sending brings it in. An
-/// arrival kept already stands (two registers that recorded the same arrival apart).
+/// recorded the sending, and its ledger has not come yet): the sending brings it in. Of
+/// two kept apart, the one that stands stays ([`Arrival::replaces`]).
 fn keep_early_arrival(
     tx: &Transaction<'_>,
     transfer: TransferId,
-    lines: &[(StockItemId, Quantity)],
-    values: &[i64],
-    at: u64,
+    heard: &Arrival,
 ) -> Result<(), StoreError> {
     let key = id_bytes(transfer.0);
-    let valued = values.len() == lines.len();
     let kept = tx
-        .prepare_cached(
-            "INSERT INTO stock_transfer_early (transfer, at, valued) VALUES (?1, ?2, ?3)
-             ON CONFLICT (transfer) DO NOTHING",
-        )
+        .prepare_cached("SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = ?1")
         .map_err(db)?
-        .execute(params![&key[..], sql_int(at), valued])
+        .query_row([&key[..]], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })
+        .optional()
         .map_err(db)?;
-    if kept == 0 {
-        tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
-        return Ok(());
+    let mut disputed = false;
+    if let Some((at, valued, was_disputed)) = kept {
+        let (lines, values) = arrival_lines(tx, "stock_transfer_early_line", transfer)?;
+        let standing = Arrival {
+            at: u64::try_from(at).unwrap_or_default(),
+            lines,
+            values: if valued { values } else { Vec::new() },
+        };
+        disputed = was_disputed || heard.disputes(&standing);
+        if !heard.replaces(&standing) {
+            tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart: the first recorded stands");
+            tx.prepare_cached("UPDATE stock_transfer_early SET disputed = ?2 WHERE transfer = ?1")
+                .map_err(db)?
+                .execute(params![&key[..], disputed])
+                .map_err(db)?;
+            return Ok(());
+        }
+        tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart and earlier: it stands");
+        take_early_arrival(tx, transfer)?;
     }
-    for (n, (item, q)) in lines.iter().enumerate() {
+    tx.prepare_cached(
+        "INSERT INTO stock_transfer_early (transfer, at, valued, disputed) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .map_err(db)?
+    .execute(params![
+        &key[..],
+        sql_int(heard.at),
+        heard.valued(),
+        disputed
+    ])
+    .map_err(db)?;
+    for (n, (item, q)) in heard.lines.iter().enumerate() {
         tx.prepare_cached(
             "INSERT INTO stock_transfer_early_line (transfer, position, item, dimension, milli,
                 value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -147,46 +201,42 @@ fn keep_early_arrival(
             &id_bytes(item.0)[..],
             q.dimension.name(),
             q.milli,
-            if valued { values[n] } else { 0 }
+            heard
+                .values
+                .get(n)
+                .copied()
+                .filter(|_| heard.valued())
+                .unwrap_or(0)
         ])
         .map_err(db)?;
     }
     Ok(())
 }
 
-/// The arrival kept for `transfer`, if one came before its sending: the movement, its
-/// values and its time. Taken: it is applied now.
+/// The arrival kept for `transfer`, if one came before its sending, and whether another
+/// recorded apart disputed it. Taken: it is applied now.
 fn take_early_arrival(
     tx: &Transaction<'_>,
     transfer: TransferId,
-) -> Result<Option<(Movement, Vec<i64>, u64)>, StoreError> {
+) -> Result<Option<(Arrival, bool)>, StoreError> {
     let conn: &Connection = tx;
     let key = id_bytes(transfer.0);
-    let Some((at, valued)) = conn
-        .prepare_cached("SELECT at, valued FROM stock_transfer_early WHERE transfer = ?1")
+    let Some((at, valued, disputed)) = conn
+        .prepare_cached("SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = ?1")
         .map_err(db)?
         .query_row([&key[..]], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
         })
         .optional()
         .map_err(db)?
     else {
         return Ok(None);
     };
-    let lines = rows(
-        conn,
-        "SELECT * FROM stock_transfer_early_line WHERE transfer = ?1 ORDER BY position",
-        [&key[..]],
-        |r| {
-            Ok((
-                (
-                    StockItemId(read_id(r, "item")?),
-                    quantity(r, "dimension", "milli")?,
-                ),
-                get::<i64>(r, "value")?,
-            ))
-        },
-    )?;
+    let (lines, values) = arrival_lines(conn, "stock_transfer_early_line", transfer)?;
     for delete in [
         "DELETE FROM stock_transfer_early WHERE transfer = ?1",
         "DELETE FROM stock_transfer_early_line WHERE transfer = ?1",
@@ -196,17 +246,100 @@ fn take_early_arrival(
             .execute([&key[..]])
             .map_err(db)?;
     }
-    let (lines, values): (Vec<_>, Vec<i64>) = lines.into_iter().unzip();
-    let arrived = Movement::TransferReceived {
-        transfer,
+    let arrival = Arrival {
+        at: u64::try_from(at).unwrap_or_default(),
         lines,
-        note: String::new(),
+        values: if valued { values } else { Vec::new() },
     };
-    Ok(Some((
-        arrived,
-        if valued { values } else { Vec::new() },
-        u64::try_from(at).unwrap_or_default(),
-    )))
+    Ok(Some((arrival, disputed)))
+}
+
+/// The arrival standing for a received transfer: `None` for one received before arrivals
+/// were kept with their time (it stands, whatever comes).
+fn standing_arrival(
+    conn: &Connection,
+    transfer: TransferId,
+) -> Result<Option<Arrival>, StoreError> {
+    let at: Option<i64> = conn
+        .prepare_cached("SELECT arrived_at FROM stock_transfer WHERE id = ?1")
+        .map_err(db)?
+        .query_row([&id_bytes(transfer.0)[..]], |r| r.get(0))
+        .optional()
+        .map_err(db)?
+        .flatten();
+    let Some(at) = at else {
+        return Ok(None);
+    };
+    let (lines, values) = arrival_lines(conn, "stock_transfer_received", transfer)?;
+    Ok(Some(Arrival {
+        at: u64::try_from(at).unwrap_or_default(),
+        lines,
+        values,
+    }))
+}
+
+/// Marks a transfer as received differently by two registers apart.
+fn dispute(tx: &Transaction<'_>, transfer: TransferId) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE stock_transfer SET disputed = 1 WHERE id = ?1")
+        .map_err(db)?
+        .execute([&id_bytes(transfer.0)[..]])
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Takes a standing arrival back: its levels out of `to` again, its history cancelled,
+/// its lines gone, the transfer in transit again until the arrival that
+/// replaces it is applied.
+fn take_back_arrival(
+    tx: &Transaction<'_>,
+    transfer: TransferId,
+    to: LocationId,
+    standing: &Arrival,
+) -> Result<(), StoreError> {
+    let conn: &Connection = tx;
+    let back = standing.taken_back(to);
+    for (location, item, out) in &back {
+        let now = level(conn, *location, *item)?;
+        tx.prepare_cached(
+            "UPDATE stock_level SET milli = ?3, value = ?4 WHERE location = ?1 AND item = ?2",
+        )
+        .map_err(db)?
+        .execute(params![
+            &id_bytes(location.0)[..],
+            &id_bytes(item.0)[..],
+            now.milli.saturating_add(out.milli),
+            now.value.saturating_add(out.value)
+        ])
+        .map_err(db)?;
+    }
+    // The history is read as sums: the arrival's own rows stay, and rows of the same
+    // kind and time cancel them in any window that holds them.
+    for (location, item, out) in &back {
+        tx.prepare_cached(
+            "INSERT INTO stock_delta (location, item, kind, milli, value, at)
+             VALUES (?1, ?2, 'transfer_received', ?3, ?4, ?5)",
+        )
+        .map_err(db)?
+        .execute(params![
+            &id_bytes(location.0)[..],
+            &id_bytes(item.0)[..],
+            out.milli,
+            out.value,
+            sql_int(standing.at)
+        ])
+        .map_err(db)?;
+    }
+    let key = id_bytes(transfer.0);
+    for change in [
+        "DELETE FROM stock_transfer_received WHERE transfer = ?1",
+        "UPDATE stock_transfer SET received = 0, arrived_at = NULL WHERE id = ?1",
+    ] {
+        tx.prepare_cached(change)
+            .map_err(db)?
+            .execute([&key[..]])
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Applies one inventory event inside the commit's transaction.
@@ -369,7 +502,7 @@ fn save_movement(
     at: u64,
 ) -> Result<(), StoreError> {
     let conn: &Connection = tx;
-    let received = match m {
+    let mut received = match m {
         Movement::TransferReceived { transfer: t, .. } => transfer(conn, *t)?,
         _ => None,
     };
@@ -377,11 +510,28 @@ fn save_movement(
         transfer, lines, ..
     } = m
     {
-        match &received {
-            None => return keep_early_arrival(tx, *transfer, lines, values, at),
+        let heard = Arrival {
+            at,
+            lines: lines.clone(),
+            values: values.to_vec(),
+        };
+        match &mut received {
+            None => return keep_early_arrival(tx, *transfer, &heard),
             Some(t) if t.received.is_some() => {
-                tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
-                return Ok(());
+                let Some(standing) = standing_arrival(conn, *transfer)? else {
+                    tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
+                    return Ok(());
+                };
+                if heard.disputes(&standing) {
+                    dispute(tx, *transfer)?;
+                }
+                if !heard.replaces(&standing) {
+                    tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first recorded stands");
+                    return Ok(());
+                }
+                tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart and earlier: it stands");
+                take_back_arrival(tx, *transfer, t.to, &standing)?;
+                t.received = None;
             }
             Some(_) => {}
         }
@@ -521,21 +671,32 @@ fn save_movement(
                 ])
                 .map_err(db)?;
             }
-            if let Some((arrived, values, at)) = take_early_arrival(tx, *transfer)? {
-                save_movement(tx, &arrived, &values, at)?;
+            if let Some((arrived, disputed)) = take_early_arrival(tx, *transfer)? {
+                save_movement(
+                    tx,
+                    &arrived.movement(*transfer),
+                    &arrived.values,
+                    arrived.at,
+                )?;
+                if disputed {
+                    dispute(tx, *transfer)?;
+                }
             }
         }
         Movement::TransferReceived {
             transfer, lines, ..
         } => {
-            tx.prepare_cached("UPDATE stock_transfer SET received = 1 WHERE id = ?1")
-                .map_err(db)?
-                .execute([&id_bytes(transfer.0)[..]])
-                .map_err(db)?;
+            tx.prepare_cached(
+                "UPDATE stock_transfer SET received = 1, arrived_at = ?2 WHERE id = ?1",
+            )
+            .map_err(db)?
+            .execute(params![&id_bytes(transfer.0)[..], sql_int(at)])
+            .map_err(db)?;
+            let valued = values.len() == lines.len();
             for (n, (item, q)) in lines.iter().enumerate() {
                 tx.prepare_cached(
                     "INSERT INTO stock_transfer_received (transfer, position, item, dimension,
-                            milli) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            milli, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(db)?
                 .execute(params![
@@ -543,7 +704,8 @@ fn save_movement(
                     n as i64,
                     &id_bytes(item.0)[..],
                     q.dimension.name(),
-                    q.milli
+                    q.milli,
+                    values.get(n).copied().filter(|_| valued)
                 ])
                 .map_err(db)?;
             }
@@ -800,6 +962,19 @@ impl InventoryStore for SqliteStore {
         ids.into_iter()
             .filter_map(|id| transfer(self.conn(), TransferId(id)).transpose())
             .collect()
+    }
+
+    fn disputed_transfers(&self) -> Result<Vec<TransferId>, StoreError> {
+        let mut ids: Vec<TransferId> = ids(
+            self.conn(),
+            "SELECT id FROM stock_transfer WHERE disputed = 1
+             UNION SELECT transfer FROM stock_transfer_early WHERE disputed = 1",
+        )?
+        .into_iter()
+        .map(TransferId)
+        .collect();
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {

@@ -60,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0021_receipts_wanted.sql"),
     include_str!("../migrations/0022_fewer_order_indexes.sql"),
     include_str!("../migrations/0023_modifiers_in_their_line.sql"),
+    include_str!("../migrations/0024_arrivals_settled.sql"),
 ];
 
 /// A node's SQLite database.

@@ -789,6 +789,7 @@ macro_rules! inventory_conformance_tests {
         $crate::conformance_tests!(@each $make;
             inventory_projections_match_the_domains_books,
             a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending,
+            two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order,
         );
     };
 }
@@ -1420,6 +1421,158 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
                 history(&store),
                 expected,
                 "stamped {stamped}, together {together}, {arriving:?}"
+            );
+        }
+    }
+}
+
+/// Two registers at the receiving location record one transfer's arrival apart, saying
+/// different things arrived. Whatever order a node hears the sending and the two arrivals
+/// in, one at a time or in one batch, it ends with the arrival recorded first standing
+/// (levels, values, the transfer's lines, the history's sums) and the transfer disputed.
+pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: Backend>(
+    backend: &mut B,
+) where
+    B::Store: PosStore + InventoryStore,
+{
+    let (kitchen, harbour, flour) = (LocationId(1), LocationId(2), StockItemId(10));
+    let transfer = TransferId(5);
+    let eur = Currency::from_code("EUR").unwrap();
+    let kg = |text: &str| Quantity::parse(&format!("{text} kg")).unwrap();
+    let mut books = Stock::new(eur);
+    let mut before: Vec<InventoryEvent> = Vec::new();
+    let commands = [
+        InventoryCommand::PutLocation(Location {
+            id: kitchen,
+            name: "Central kitchen".into(),
+            active: true,
+        }),
+        InventoryCommand::PutLocation(Location {
+            id: harbour,
+            name: "Harbour".into(),
+            active: true,
+        }),
+        InventoryCommand::PutStockItem(StockItem {
+            id: flour,
+            name: "Flour".into(),
+            unit: Unit::Kilogram,
+            active: true,
+        }),
+        InventoryCommand::Receive {
+            location: kitchen,
+            item: flour,
+            quantity: kg("10"),
+            cost: Money::new(2_000, eur),
+            supplier: None,
+            lot: String::new(),
+            purchase_order: None,
+        },
+        InventoryCommand::Receive {
+            location: harbour,
+            item: flour,
+            quantity: kg("2"),
+            cost: Money::new(900, eur),
+            supplier: None,
+            lot: String::new(),
+            purchase_order: None,
+        },
+    ];
+    for (n, command) in commands.iter().enumerate() {
+        for change in mpos_domain::inventory::decide(&books, MANAGER, command).unwrap() {
+            let mut e = InventoryEvent::new(MANAGER.staff, 1_764_000_000_000 + n as u64, change);
+            e.values = valued(&books, &e.change, true);
+            books.apply_event(&e);
+            before.push(e);
+        }
+    }
+    let send = InventoryCommand::SendTransfer {
+        transfer,
+        from: kitchen,
+        to: harbour,
+        lines: vec![(flour, kg("4"))],
+    };
+    let changes = mpos_domain::inventory::decide(&books, MANAGER, &send).unwrap();
+    let mut sent = InventoryEvent::new(MANAGER.staff, 1_764_000_000_050, changes[0].clone());
+    sent.values = valued(&books, &sent.change, true);
+    books.apply_event(&sent);
+    // Both registers hold the same books when they record it: the later one says 3.5 kg,
+    // the first one recorded the whole 4 kg.
+    let arrival = |at: u64, text: &str| {
+        let receive = InventoryCommand::ReceiveTransfer {
+            transfer,
+            lines: vec![(flour, kg(text))],
+            note: String::new(),
+        };
+        let changes = mpos_domain::inventory::decide(&books, MANAGER, &receive).unwrap();
+        let mut e = InventoryEvent::new(MANAGER.staff, at, changes[0].clone());
+        e.values = valued(&books, &e.change, true);
+        e
+    };
+    let (later, first) = (
+        arrival(1_764_000_000_200, "3.5"),
+        arrival(1_764_000_000_100, "4"),
+    );
+    let mut expected = books.clone();
+    expected.apply_event(&first);
+    assert_eq!(
+        expected.transfers[&transfer].received,
+        Some(vec![(flour, kg("4"))])
+    );
+    let history = |store: &B::Store| store.stock_usage(0, u64::MAX / 2).unwrap();
+    let mut alone = backend.fresh();
+    let mut till = Till::new();
+    let mut events: Vec<InventoryEvent> = before.iter().chain([&sent, &first]).cloned().collect();
+    commit_inventory(&mut alone, &mut till, &mut events, true);
+    same_books(&alone, &expected);
+    assert!(alone.disputed_transfers().unwrap().is_empty());
+    let expected_history = history(&alone);
+    drop(alone);
+    let orders: [[&InventoryEvent; 3]; 6] = [
+        [&sent, &first, &later],
+        [&sent, &later, &first],
+        [&first, &sent, &later],
+        [&later, &sent, &first],
+        [&first, &later, &sent],
+        [&later, &first, &sent],
+    ];
+    for order in orders {
+        // The domain's books.
+        let mut heard = Stock::new(eur);
+        for e in before.iter().chain(order) {
+            heard.apply_event(e);
+        }
+        assert_eq!(heard.levels, expected.levels, "{order:?}");
+        assert_eq!(heard.transfers, expected.transfers, "{order:?}");
+        assert_eq!(
+            heard.disputed.iter().copied().collect::<Vec<_>>(),
+            [transfer]
+        );
+        // The store, one event a batch (reopened between them) and all in one batch.
+        for together in [false, true] {
+            let mut store = backend.fresh();
+            let mut till = Till::new();
+            commit_inventory(&mut store, &mut till, &mut before.clone(), true);
+            if together {
+                let mut all: Vec<InventoryEvent> = order.iter().map(|e| (*e).clone()).collect();
+                commit_inventory(&mut store, &mut till, &mut all, true);
+            } else {
+                for e in order {
+                    commit_inventory(&mut store, &mut till, &mut vec![e.clone()], true);
+                    drop(store);
+                    store = backend.reopen();
+                }
+            }
+            same_books(&store, &expected);
+            assert_eq!(
+                store.transfer(transfer).unwrap(),
+                expected.transfers.get(&transfer).cloned(),
+                "together {together}, {order:?}"
+            );
+            assert_eq!(store.disputed_transfers().unwrap(), [transfer]);
+            assert_eq!(
+                history(&store),
+                expected_history,
+                "together {together}, {order:?}"
             );
         }
     }

@@ -595,6 +595,10 @@ pub trait InventoryStore {
     fn stock_report(&self, location: Option<LocationId>) -> Result<Vec<ReportLevel>, StoreError>;
     /// Transfers sent and not received yet (goods in transit), by id.
     fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError>;
+    /// Transfers two registers recorded as arriving differently, apart, by id: the one
+    /// recorded first stands ([`mpos_domain::inventory::Arrival::replaces`]) and a
+    /// manager settles what came. Those whose sending has not been heard yet included.
+    fn disputed_transfers(&self) -> Result<Vec<TransferId>, StoreError>;
     /// Every purchase order, by id.
     fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError>;
     /// What moved in `[from, to)` (milliseconds), summed per location, item and kind of

@@ -14,7 +14,7 @@ pub mod food_cost;
 pub mod quantity;
 pub mod sale;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use quantity::{Dimension, Quantity, Unit};
 
@@ -442,6 +442,78 @@ pub struct Transfer {
     pub to: LocationId,
     pub sent: Vec<TransferLine>,
     pub received: Option<Vec<(StockItemId, Quantity)>>,
+}
+
+/// One arrival of a transfer as recorded: when (the recording node's time), what came,
+/// and the values its node gave each line (empty when it carried none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub at: u64,
+    pub lines: Vec<(StockItemId, Quantity)>,
+    pub values: Vec<i64>,
+}
+
+impl Arrival {
+    /// The movement that takes this arrival in.
+    pub fn movement(&self, transfer: TransferId) -> Movement {
+        Movement::TransferReceived {
+            transfer,
+            lines: self.lines.clone(),
+            note: String::new(),
+        }
+    }
+
+    /// Whether it carried its values, one a line: only such an arrival can be taken back
+    /// exactly (its level changes are those values).
+    pub fn valued(&self) -> bool {
+        self.values.len() == self.lines.len()
+    }
+
+    /// Whether this arrival, heard after `standing` (another register recorded the same
+    /// transfer's arrival apart), takes its place. One arrival a transfer, the same on
+    /// every node whatever order it heard them in: the one recorded first stands, then,
+    /// recorded the same millisecond, the lesser by what arrived and its values. An
+    /// arrival recorded before values travelled cannot be taken back exactly, so where
+    /// either carries no values the first heard stands (such nodes can differ).
+    pub fn replaces(&self, standing: &Arrival) -> bool {
+        self.valued() && standing.valued() && self.key() < standing.key()
+    }
+
+    /// Whether the two say different things arrived: a count for a manager to settle, not
+    /// only the same arrival recorded twice.
+    pub fn disputes(&self, other: &Arrival) -> bool {
+        self.lines != other.lines
+    }
+
+    /// What taking this arrival back does to the receiving location `to`'s levels: each
+    /// line's quantity and value out again (valued arrivals only).
+    pub fn taken_back(&self, to: LocationId) -> Vec<(LocationId, StockItemId, StockValue)> {
+        self.lines
+            .iter()
+            .zip(&self.values)
+            .map(|((item, q), value)| {
+                (
+                    to,
+                    *item,
+                    StockValue {
+                        milli: q.milli.saturating_neg(),
+                        value: value.saturating_neg(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn key(&self) -> (u64, Vec<(u128, Dimension, i64)>, &[i64]) {
+        (
+            self.at,
+            self.lines
+                .iter()
+                .map(|(i, q)| (i.0, q.dimension, q.milli))
+                .collect(),
+            &self.values,
+        )
+    }
 }
 
 /// What an inventory decision needs to know; the in-memory [`Stock`] and the node's
@@ -943,7 +1015,11 @@ pub struct Stock {
     /// Arrivals of transfers whose sending has not reached these books yet (another
     /// node recorded each, and their ledgers travel apart), with their values: applied
     /// when the sending comes.
-    pub early_arrivals: BTreeMap<TransferId, (Movement, Vec<i64>)>,
+    pub early_arrivals: BTreeMap<TransferId, Arrival>,
+    /// The arrival that stands for each transfer received ([`Arrival::replaces`]).
+    pub arrivals: BTreeMap<TransferId, Arrival>,
+    /// Transfers two registers recorded as arriving differently, apart: for a manager.
+    pub disputed: BTreeSet<TransferId>,
 }
 
 impl Stock {
@@ -961,13 +1037,15 @@ impl Stock {
             purchase_orders: BTreeMap::new(),
             sold: BTreeMap::new(),
             early_arrivals: BTreeMap::new(),
+            arrivals: BTreeMap::new(),
+            disputed: BTreeSet::new(),
         }
     }
 
     /// Folds one event in, with the values its movement carries.
     pub fn apply_event(&mut self, e: &InventoryEvent) {
         match &e.change {
-            InventoryChange::Moved(m) => self.apply_movement(m, &e.values),
+            InventoryChange::Moved(m) => self.apply_movement(m, &e.values, e.at),
             other => self.apply(other),
         }
     }
@@ -1004,7 +1082,7 @@ impl Stock {
                     self.recipes.insert(r.target, r.clone());
                 }
             }
-            InventoryChange::Moved(m) => self.apply_movement(m, &[]),
+            InventoryChange::Moved(m) => self.apply_movement(m, &[], 0),
             InventoryChange::PurchaseOrderDrafted(po) => {
                 self.purchase_orders.insert(po.id, po.clone());
             }
@@ -1016,20 +1094,50 @@ impl Stock {
         }
     }
 
-    fn apply_movement(&mut self, m: &Movement, values: &[i64]) {
+    fn apply_movement(&mut self, m: &Movement, values: &[i64], at: u64) {
         let transfer = match m {
-            Movement::TransferReceived { transfer, .. } => {
-                // One arrival a transfer: two registers that recorded it apart leave the
-                // first heard standing.
-                match self.transfers.get(transfer) {
-                    None => {
-                        self.early_arrivals
-                            .entry(*transfer)
-                            .or_insert_with(|| (m.clone(), values.to_vec()));
+            Movement::TransferReceived {
+                transfer, lines, ..
+            } => {
+                let heard = Arrival {
+                    at,
+                    lines: lines.clone(),
+                    values: values.to_vec(),
+                };
+                let standing = match self.transfers.get(transfer) {
+                    None => self.early_arrivals.get(transfer),
+                    Some(t) if t.received.is_some() => match self.arrivals.get(transfer) {
+                        Some(a) => Some(a),
+                        None => return,
+                    },
+                    Some(_) => None,
+                };
+                if let Some(standing) = standing {
+                    if heard.disputes(standing) {
+                        self.disputed.insert(*transfer);
+                    }
+                    if !heard.replaces(standing) {
                         return;
                     }
-                    Some(t) if t.received.is_some() => return,
-                    Some(t) => Some(t.clone()),
+                }
+                match self.transfers.get_mut(transfer) {
+                    None => {
+                        self.early_arrivals.insert(*transfer, heard);
+                        return;
+                    }
+                    Some(t) => {
+                        if t.received.take().is_some()
+                            && let Some(before) = self.arrivals.remove(transfer)
+                        {
+                            for (location, item, out) in before.taken_back(t.to) {
+                                let v = self.levels.entry((location, item)).or_default();
+                                v.milli = v.milli.saturating_add(out.milli);
+                                v.value = v.value.saturating_add(out.value);
+                            }
+                        }
+                        self.arrivals.insert(*transfer, heard);
+                        Some(t.clone())
+                    }
                 }
             }
             _ => None,
@@ -1058,8 +1166,8 @@ impl Stock {
                 if let Some(t) = m.sent_transfer() {
                     let id = t.id;
                     self.transfers.insert(id, t);
-                    if let Some((arrived, values)) = self.early_arrivals.remove(&id) {
-                        self.apply_movement(&arrived, &values);
+                    if let Some(arrived) = self.early_arrivals.remove(&id) {
+                        self.apply_movement(&arrived.movement(id), &arrived.values, arrived.at);
                     }
                 }
             }

@@ -78,9 +78,11 @@ enum Op {
     SendRice {
         kg: i64,
     },
-    /// The harbour's register (node 1) records the arrival of the latest transfer it has
-    /// heard of, as much as `kg` of it.
+    /// One of the harbour's two registers (node 1 or 2) records the arrival of the latest
+    /// transfer it has heard of, as much as `kg` of it: both may record one transfer's
+    /// arrival while apart.
     RiceArrives {
+        node: usize,
         kg: i64,
     },
     /// `to` takes from `from` what `from` holds of `ledger`'s ledger.
@@ -109,7 +111,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(node, kg, cents)| Op::Receive { node, kg, cents }),
         1 => (node.clone(), 0..30i64).prop_map(|(node, kg)| Op::Count { node, kg }),
         1 => (1..5i64).prop_map(|kg| Op::SendRice { kg }),
-        1 => (0..5i64).prop_map(|kg| Op::RiceArrives { kg }),
+        1 => (1..3usize, 0..5i64).prop_map(|(node, kg)| Op::RiceArrives { node, kg }),
         4 => (node.clone(), node.clone(), node)
             .prop_map(|(from, to, ledger)| Op::Deliver { from, to, ledger }),
     ]
@@ -173,7 +175,9 @@ fn kg(amount: &str) -> Quantity {
     Quantity::parse(&format!("{amount} kg")).unwrap()
 }
 
-fn run(ops: &[Op]) {
+/// Runs `ops`, brings every node together, checks they agree, and returns what they hold
+/// (`state_text`).
+fn run(ops: &[Op]) -> String {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let a = staffed(dirs[0].path());
     let root = root_of(&a);
@@ -374,9 +378,9 @@ fn run(ops: &[Op]) {
                 };
                 nodes[0].execute_one(stock(next, send), now).unwrap();
             }
-            Op::RiceArrives { kg: amount } => {
-                // The latest transfer the harbour has heard of and not received yet.
-                let store = nodes[1].ledger().store();
+            Op::RiceArrives { node, kg: amount } => {
+                // The latest transfer this register has heard of and not received yet.
+                let store = nodes[node].ledger().store();
                 let Some(t) = sent.iter().rev().find_map(|id| {
                     store
                         .transfer(*id)
@@ -404,7 +408,7 @@ fn run(ops: &[Op]) {
                     lines,
                     note: String::new(),
                 };
-                nodes[1].execute_one(stock(next, arrival), now).unwrap();
+                nodes[node].execute_one(stock(next, arrival), now).unwrap();
             }
             Op::Deliver { from, to, ledger } => deliver(&mut nodes, from, to, ids[ledger], now),
             _ => {}
@@ -438,6 +442,7 @@ fn run(ops: &[Op]) {
         }
         panic!("digests differ: {digests:?}");
     }
+    state_text(nodes[0].ledger().store()).unwrap()
 }
 
 proptest! {
@@ -488,11 +493,69 @@ fn an_arrival_heard_before_its_sending_agrees_on_every_node() {
             to: 1,
             ledger: 0,
         },
-        Op::RiceArrives { kg: 3 },
+        Op::RiceArrives { node: 1, kg: 3 },
         Op::Deliver {
             from: 1,
             to: 2,
             ledger: 1,
         },
     ]);
+}
+
+/// Both of the harbour's registers record the rice arriving, apart and differently; the
+/// kitchen hears the later one first. Every node keeps the one recorded first, and the
+/// transfer is left disputed for a manager.
+#[test]
+fn two_registers_recording_one_arrival_apart_agree_on_which_stands() {
+    let held = run(&[
+        Op::Receive {
+            node: 0,
+            kg: 10,
+            cents: 2_000,
+        },
+        Op::SendRice { kg: 4 },
+        Op::Deliver {
+            from: 0,
+            to: 1,
+            ledger: 0,
+        },
+        Op::Deliver {
+            from: 0,
+            to: 2,
+            ledger: 0,
+        },
+        Op::RiceArrives { node: 2, kg: 3 },
+        Op::RiceArrives { node: 1, kg: 4 },
+        Op::Deliver {
+            from: 1,
+            to: 0,
+            ledger: 1,
+        },
+        Op::Deliver {
+            from: 2,
+            to: 0,
+            ledger: 2,
+        },
+    ]);
+    let part = |name: &str| -> Vec<String> {
+        held.split(&format!("# {name}\n"))
+            .nth(1)
+            .unwrap_or_default()
+            .lines()
+            .take_while(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(part("disputed transfers").len(), 1, "{held}");
+    // The harbour's own rice was none: the 3 kg recorded first stand, not the later 4.
+    let harbour = format!("{HARBOUR} {RICE} ");
+    let level: Vec<String> = part("stock")
+        .into_iter()
+        .filter(|l| l.starts_with(&harbour))
+        .collect();
+    assert_eq!(level.len(), 1, "{held}");
+    assert!(
+        level[0].starts_with(&format!("{harbour}3000000 ")),
+        "{held}"
+    );
 }
