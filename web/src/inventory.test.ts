@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { StockItemSchema, StockUnit } from "../gen/mpos/v1/events_pb";
-import { LocationStockSchema, StockLevelSchema, StockViewSchema, TransferViewSchema } from "../gen/mpos/v1/pos_pb";
-import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid } from "./inventory";
+import { LocationStockSchema, StockLevelSchema, StockLineViewSchema, StockViewSchema, TransferViewSchema } from "../gen/mpos/v1/pos_pb";
+import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid, stockLines } from "./inventory";
 
 describe("quantities", () => {
   it("are written in the item's unit without trailing zeros, like the node writes them", () => {
@@ -111,4 +111,12 @@ it("an arrival starts as the transfer was sent, in each item's unit", () => {
     ["Coffee beans", "4"],
     ["Eggs", "30"],
   ]);
+});
+
+describe("a disputed transfer's lines", () => {
+  it("read as the register says them, and an arrival of nothing says so", () => {
+    const line = (quantity: string, itemName: string) => create(StockLineViewSchema, { quantity, itemName });
+    expect(stockLines([line("1.5 kg", "Flour"), line("2 each", "Lemons")])).toBe("1.5 kg Flour, 2 each Lemons");
+    expect(stockLines([])).toBe("nothing");
+  });
 });

@@ -2,7 +2,7 @@
 // piece), shown and typed in the item's own unit. Like money, never a float.
 
 import { StockUnit, type StockItem } from "../gen/mpos/v1/events_pb";
-import type { StockLevel, StockView, TransferView } from "../gen/mpos/v1/pos_pb";
+import type { StockLevel, StockLineView, StockView, TransferView } from "../gen/mpos/v1/pos_pb";
 import { hex, sameId } from "./ids";
 
 export const unitName: Record<StockUnit, string> = {
@@ -121,4 +121,9 @@ export function asSent(t: TransferView, items: StockItem[]): { item: StockItem; 
     // "4 kg" → "4": the form's field is already in the item's unit.
     return [{ item, text: line.quantity.replace(/\s+\S+$/, "") }];
   });
+}
+
+/** Stock lines as a register says them ("1.5 kg Flour, 2 each Lemons"); none: "nothing". */
+export function stockLines(of: StockLineView[]): string {
+  return of.length === 0 ? "nothing" : of.map((l) => `${l.quantity} ${l.itemName}`).join(", ");
 }

@@ -15,7 +15,7 @@ import {
 import { explain, may, pos } from "./api";
 import { Dialog } from "./dialog";
 import { hex, newId, sameId } from "./ids";
-import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid, unitName } from "./inventory";
+import { asSent, formatQuantity, levelAt, parseCounted, parseQuantity, stockGrid, stockLines, unitName } from "./inventory";
 import { parseMoney } from "./money";
 import { ago, lastHeardByLocation } from "./nodes";
 import type { OfficeProps } from "./office";
@@ -185,6 +185,27 @@ export function Stock({ session, money, fail }: OfficeProps) {
                     Arrived…
                   </button>
                 )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {view.disputed.length > 0 && (
+        <>
+          <h2>Arrivals to check</h2>
+          <ul class="entry-list">
+            {view.disputed.map((t) => (
+              <li key={hex(t.id)} data-testid={`disputed-${t.toName}`}>
+                <span>
+                  <strong>
+                    {t.fromName} → {t.toName}
+                  </strong>
+                  <br />
+                  <span class="muted">
+                    Two registers recorded this arrival differently. Kept (recorded first):{" "}
+                    {stockLines(t.received)}; sent: {stockLines(t.sent)}. Count what is on the shelf.
+                  </span>
+                </span>
               </li>
             ))}
           </ul>

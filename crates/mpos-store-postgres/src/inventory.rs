@@ -471,13 +471,14 @@ fn lock_transfer<C: GenericClient>(
     Ok(())
 }
 
-/// The lines of an arrival as stored (`table`: the early arrivals' or the received
-/// lines), with their values when every line has one.
+/// An arrival recorded at `at` as stored (`table`: the early arrivals' lines or the
+/// received lines), with its values when every line has one.
 fn arrival_lines<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     table: &str,
     transfer: TransferId,
-) -> Result<(Vec<(StockItemId, Quantity)>, Vec<i64>), StoreError> {
+    at: i64,
+) -> Result<Arrival, StoreError> {
     let mut kept = sql
         .query(
             &format!(
@@ -501,7 +502,11 @@ fn arrival_lines<C: GenericClient>(
     let (lines, values): (Vec<_>, Vec<Option<i64>>) =
         kept.into_iter().map(|(_, l, v)| (l, v)).unzip();
     let values = values.into_iter().collect::<Option<Vec<i64>>>();
-    Ok((lines, values.unwrap_or_default()))
+    Ok(Arrival {
+        at: u64::try_from(at).unwrap_or_default(),
+        lines,
+        values: values.unwrap_or_default(),
+    })
 }
 
 /// The arrival kept for `transfer` before its sending came, and whether another recorded
@@ -522,15 +527,11 @@ fn early_arrival<C: GenericClient>(
         get(&head, "valued")?,
         get(&head, "disputed")?,
     );
-    let (lines, values) = arrival_lines(sql, "stock_transfer_early_line", transfer)?;
-    Ok(Some((
-        Arrival {
-            at: u64::try_from(at).unwrap_or_default(),
-            lines,
-            values: if valued { values } else { Vec::new() },
-        },
-        disputed,
-    )))
+    let mut arrival = arrival_lines(sql, "stock_transfer_early_line", transfer, at)?;
+    if !valued {
+        arrival.values.clear();
+    }
+    Ok(Some((arrival, disputed)))
 }
 
 /// Keeps the arrival of a transfer this node has not heard was sent (another node
@@ -628,12 +629,12 @@ fn standing_arrival<C: GenericClient>(
     let Some(at) = at else {
         return Ok(None);
     };
-    let (lines, values) = arrival_lines(sql, "stock_transfer_received", transfer)?;
-    Ok(Some(Arrival {
-        at: u64::try_from(at).unwrap_or_default(),
-        lines,
-        values,
-    }))
+    Ok(Some(arrival_lines(
+        sql,
+        "stock_transfer_received",
+        transfer,
+        at,
+    )?))
 }
 
 /// Takes a standing arrival back: its levels out of `to` again (read under a row lock),

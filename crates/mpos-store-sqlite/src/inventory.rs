@@ -111,13 +111,14 @@ fn transfer(conn: &Connection, id: TransferId) -> Result<Option<Transfer>, Store
     }))
 }
 
-/// The lines of an arrival as stored (`table`: the early arrivals' or the received
-/// lines), with their values when every line has one.
+/// An arrival recorded at `at` as stored (`table`: the early arrivals' lines or the
+/// received lines), with its values when every line has one.
 fn arrival_lines(
     conn: &Connection,
     table: &str,
     transfer: TransferId,
-) -> Result<(Vec<(StockItemId, Quantity)>, Vec<i64>), StoreError> {
+    at: i64,
+) -> Result<Arrival, StoreError> {
     let lines = rows(
         conn,
         &format!("SELECT * FROM {table} WHERE transfer = ?1 ORDER BY position"),
@@ -134,7 +135,11 @@ fn arrival_lines(
     )?;
     let (lines, values): (Vec<_>, Vec<Option<i64>>) = lines.into_iter().unzip();
     let values = values.into_iter().collect::<Option<Vec<i64>>>();
-    Ok((lines, values.unwrap_or_default()))
+    Ok(Arrival {
+        at: u64::try_from(at).unwrap_or_default(),
+        lines,
+        values: values.unwrap_or_default(),
+    })
 }
 
 /// Keeps the arrival of a transfer this node has not heard was sent (another node
@@ -146,26 +151,8 @@ fn keep_early_arrival(
     heard: &Arrival,
 ) -> Result<(), StoreError> {
     let key = id_bytes(transfer.0);
-    let kept = tx
-        .prepare_cached("SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = ?1")
-        .map_err(db)?
-        .query_row([&key[..]], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, bool>(2)?,
-            ))
-        })
-        .optional()
-        .map_err(db)?;
     let mut disputed = false;
-    if let Some((at, valued, was_disputed)) = kept {
-        let (lines, values) = arrival_lines(tx, "stock_transfer_early_line", transfer)?;
-        let standing = Arrival {
-            at: u64::try_from(at).unwrap_or_default(),
-            lines,
-            values: if valued { values } else { Vec::new() },
-        };
+    if let Some((standing, was_disputed)) = early_arrival(tx, transfer)? {
         disputed = was_disputed || heard.disputes(&standing);
         if !heard.replaces(&standing) {
             tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart: the first recorded stands");
@@ -219,12 +206,32 @@ fn take_early_arrival(
     tx: &Transaction<'_>,
     transfer: TransferId,
 ) -> Result<Option<(Arrival, bool)>, StoreError> {
-    let conn: &Connection = tx;
-    let key = id_bytes(transfer.0);
-    let Some((at, valued, disputed)) = conn
+    let kept = early_arrival(tx, transfer)?;
+    if kept.is_some() {
+        let key = id_bytes(transfer.0);
+        for delete in [
+            "DELETE FROM stock_transfer_early WHERE transfer = ?1",
+            "DELETE FROM stock_transfer_early_line WHERE transfer = ?1",
+        ] {
+            tx.prepare_cached(delete)
+                .map_err(db)?
+                .execute([&key[..]])
+                .map_err(db)?;
+        }
+    }
+    Ok(kept)
+}
+
+/// The arrival kept for `transfer` before its sending came, and whether another recorded
+/// apart disputed it.
+fn early_arrival(
+    conn: &Connection,
+    transfer: TransferId,
+) -> Result<Option<(Arrival, bool)>, StoreError> {
+    let head = conn
         .prepare_cached("SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = ?1")
         .map_err(db)?
-        .query_row([&key[..]], |r| {
+        .query_row([&id_bytes(transfer.0)[..]], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, bool>(1)?,
@@ -232,25 +239,14 @@ fn take_early_arrival(
             ))
         })
         .optional()
-        .map_err(db)?
-    else {
+        .map_err(db)?;
+    let Some((at, valued, disputed)) = head else {
         return Ok(None);
     };
-    let (lines, values) = arrival_lines(conn, "stock_transfer_early_line", transfer)?;
-    for delete in [
-        "DELETE FROM stock_transfer_early WHERE transfer = ?1",
-        "DELETE FROM stock_transfer_early_line WHERE transfer = ?1",
-    ] {
-        tx.prepare_cached(delete)
-            .map_err(db)?
-            .execute([&key[..]])
-            .map_err(db)?;
+    let mut arrival = arrival_lines(conn, "stock_transfer_early_line", transfer, at)?;
+    if !valued {
+        arrival.values.clear();
     }
-    let arrival = Arrival {
-        at: u64::try_from(at).unwrap_or_default(),
-        lines,
-        values: if valued { values } else { Vec::new() },
-    };
     Ok(Some((arrival, disputed)))
 }
 
@@ -270,12 +266,12 @@ fn standing_arrival(
     let Some(at) = at else {
         return Ok(None);
     };
-    let (lines, values) = arrival_lines(conn, "stock_transfer_received", transfer)?;
-    Ok(Some(Arrival {
-        at: u64::try_from(at).unwrap_or_default(),
-        lines,
-        values,
-    }))
+    Ok(Some(arrival_lines(
+        conn,
+        "stock_transfer_received",
+        transfer,
+        at,
+    )?))
 }
 
 /// Marks a transfer as received differently by two registers apart.

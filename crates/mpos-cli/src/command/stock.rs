@@ -920,6 +920,11 @@ fn show(v: &v1::StockView, as_json: bool) {
                 "id": show_id(&t.id), "from": t.from_name, "to": t.to_name,
                 "lines": t.lines.iter().map(|l| json!({"item": l.item_name, "quantity": l.quantity})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "disputed": v.disputed.iter().map(|t| json!({
+                "id": show_id(&t.id), "from": t.from_name, "to": t.to_name,
+                "sent": t.sent.iter().map(|l| json!({"item": l.item_name, "quantity": l.quantity})).collect::<Vec<_>>(),
+                "received": t.received.iter().map(|l| json!({"item": l.item_name, "quantity": l.quantity})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "purchase_orders": v.purchase_orders.iter().map(|p| json!({
                 "id": show_id(&p.id), "supplier": p.supplier_name, "location": p.location_name,
                 "status": p.status,
@@ -973,6 +978,27 @@ fn show(v: &v1::StockView, as_json: bool) {
             t.from_name,
             t.to_name,
             lines.join(", ")
+        );
+    }
+    for t in &v.disputed {
+        let lines = |lines: &[v1::StockLineView]| {
+            let named: Vec<String> = lines
+                .iter()
+                .map(|l| format!("{} {}", l.quantity, l.item_name))
+                .collect();
+            if named.is_empty() {
+                "nothing".to_owned()
+            } else {
+                named.join(", ")
+            }
+        };
+        say!(
+            "Check transfer {} from {} to {}: two registers recorded its arrival differently; {} stands (recorded first), {} was sent",
+            show_id(&t.id),
+            t.from_name,
+            t.to_name,
+            lines(&t.received),
+            lines(&t.sent)
         );
     }
     for p in &v.purchase_orders {

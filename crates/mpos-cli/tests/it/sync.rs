@@ -842,6 +842,49 @@ async fn one_bill_paid_and_an_86d_item_sold_on_two_registers_apart_are_flagged_o
         orders(&b.addr).await.iter().any(|o| o.0 == "T-31")
     })
     .await;
+    // Flour on its way from the city kitchen to the harbour, known to both registers.
+    cli_ok(
+        &a.addr,
+        &session,
+        &["login", "--staff", "Ana", "--pin", "4821"],
+    );
+    for set_up in [
+        &["stock", "location", "City"][..],
+        &["stock", "location", "Harbour"],
+        &["stock", "item", "Flour", "--unit", "kg"],
+        &[
+            "stock", "receive", "Flour", "5 kg", "--at", "City", "--cost", "6.00",
+        ],
+    ] {
+        cli_ok(&a.addr, &session, set_up);
+    }
+    let sent = cli_ok(
+        &a.addr,
+        &session,
+        &[
+            "stock",
+            "transfer",
+            "--from",
+            "City",
+            "--to",
+            "Harbour",
+            "Flour=2 kg",
+            "--json",
+        ],
+    );
+    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let transfer = sent["id"].as_str().unwrap().to_string();
+    cli_ok(
+        &b.addr,
+        &session,
+        &["login", "--staff", "Ana", "--pin", "4821"],
+    );
+    eventually("the transfer reaching B", || async {
+        cli(&b.addr, &session, &["stock", "show", "--json"])
+            .1
+            .contains(&transfer)
+    })
+    .await;
 
     // Apart, each register takes the whole bill: each decides against what it sees.
     drop((a, b));
@@ -881,6 +924,26 @@ async fn one_bill_paid_and_an_86d_item_sold_on_two_registers_apart_are_flagged_o
     );
     cli_ok(&a.addr, &session, &["menu", "86", "Croissant"]);
     crate::serve::open_ticket(&mut c, &token, 32).await;
+    // And both harbour registers took the flour in: A first, with a bag split, then B,
+    // the whole of it.
+    cli_ok(
+        &a.addr,
+        &session,
+        &[
+            "stock",
+            "arrive",
+            &transfer,
+            "Flour=1.5 kg",
+            "--note",
+            "a bag split",
+        ],
+    );
+    cli_ok(
+        &b.addr,
+        &session,
+        &["login", "--staff", "Ana", "--pin", "4821"],
+    );
+    cli_ok(&b.addr, &session, &["stock", "arrive", &transfer]);
     for server in [&a, &b] {
         let out = cli_ok(
             &server.addr,
@@ -937,6 +1000,40 @@ async fn one_bill_paid_and_an_86d_item_sold_on_two_registers_apart_are_flagged_o
             "{listed}"
         );
         assert_eq!(metric(&server.addr, "mpos_order_conflicts_total").await, 2);
+        // The arrival recorded first stands on both, and the transfer is to be checked.
+        eventually("the two arrivals settled", || async {
+            let out = cli(&server.addr, &session, &["stock", "show", "--json"]).1;
+            serde_json::from_str::<serde_json::Value>(&out)
+                .is_ok_and(|v| v["disputed"].as_array().is_some_and(|d| !d.is_empty()))
+        })
+        .await;
+        let shown: serde_json::Value = serde_json::from_str(&cli_ok(
+            &server.addr,
+            &session,
+            &["stock", "show", "--json"],
+        ))
+        .unwrap();
+        assert_eq!(shown["disputed"][0]["id"], transfer.as_str(), "{shown}");
+        assert_eq!(
+            shown["disputed"][0]["received"][0]["quantity"], "1.5 kg",
+            "{shown}"
+        );
+        assert_eq!(
+            shown["disputed"][0]["sent"][0]["quantity"], "2 kg",
+            "{shown}"
+        );
+        let harbour = shown["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["location_name"] == "Harbour" && l["item_name"] == "Flour")
+            .cloned();
+        assert_eq!(harbour.unwrap()["quantity"], "1.5 kg", "{shown}");
+        let text = cli_ok(&server.addr, &session, &["stock", "show"]);
+        assert!(
+            text.contains("two registers recorded its arrival differently"),
+            "{text}"
+        );
     }
     assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
 }

@@ -444,6 +444,20 @@ pub struct Transfer {
     pub received: Option<Vec<(StockItemId, Quantity)>>,
 }
 
+impl Transfer {
+    /// The value `quantity` of `item` brings when it arrives: its share of the value
+    /// that left with it.
+    pub fn value_arriving(&self, item: StockItemId, quantity: Quantity) -> i64 {
+        self.sent.iter().find(|l| l.item == item).map_or(0, |l| {
+            share(l.value.minor(), quantity.milli, l.quantity.milli)
+        })
+    }
+}
+
+/// What orders arrivals of one transfer: time, then the lines (item, dimension,
+/// quantity), then the values.
+type ArrivalKey<'a> = (u64, Vec<(u128, Dimension, i64)>, &'a [i64]);
+
 /// One arrival of a transfer as recorded: when (the recording node's time), what came,
 /// and the values its node gave each line (empty when it carried none).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -504,7 +518,7 @@ impl Arrival {
             .collect()
     }
 
-    fn key(&self) -> (u64, Vec<(u128, Dimension, i64)>, &[i64]) {
+    fn key(&self) -> ArrivalKey<'_> {
         (
             self.at,
             self.lines
@@ -1336,9 +1350,7 @@ pub fn new_levels(
             if let Some(t) = received_transfer {
                 for (item, quantity) in lines {
                     // What arrived brings the value it left with, in proportion.
-                    let value = t.sent.iter().find(|l| l.item == *item).map_or(0, |l| {
-                        share(l.value.minor(), quantity.milli, l.quantity.milli)
-                    });
+                    let value = t.value_arriving(*item, *quantity);
                     change(t.to, *item, &|v| v.add(quantity.milli, value));
                 }
             }

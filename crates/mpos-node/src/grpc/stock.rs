@@ -539,6 +539,32 @@ impl PosApi {
                             .collect(),
                     })
                     .collect();
+                let mut disputed = Vec::new();
+                for tid in store.disputed_transfers()? {
+                    // One whose sending has not come yet shows once it has.
+                    let Some(t) = store.transfer(tid)? else {
+                        continue;
+                    };
+                    if only.is_some_and(|o| o != t.to && o != t.from) {
+                        continue;
+                    }
+                    disputed.push(v1::DisputedTransfer {
+                        id: id(t.id.0),
+                        from_name: names.location(t.from),
+                        to_name: names.location(t.to),
+                        sent: t
+                            .sent
+                            .iter()
+                            .map(|l| line(l.item, l.quantity, l.value.minor()))
+                            .collect(),
+                        received: t
+                            .received
+                            .iter()
+                            .flatten()
+                            .map(|(i, q)| line(*i, *q, t.value_arriving(*i, *q)))
+                            .collect(),
+                    });
+                }
                 Ok(v1::StockView {
                     currency: currency.code().into(),
                     locations,
@@ -556,6 +582,7 @@ impl PosApi {
                     levels,
                     in_transit,
                     purchase_orders,
+                    disputed,
                 })
             })
             .await?;
