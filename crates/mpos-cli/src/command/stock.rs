@@ -993,7 +993,7 @@ fn show(v: &v1::StockView, as_json: bool) {
             }
         };
         say!(
-            "Check transfer {} from {} to {}: two registers recorded its arrival differently; {} stands (recorded first), {} was sent",
+            "Check transfer {} from {} to {}: two registers recorded its arrival differently. Kept (recorded first): {}; sent: {}. Count what is on the shelf.",
             show_id(&t.id),
             t.from_name,
             t.to_name,
