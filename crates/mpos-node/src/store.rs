@@ -185,6 +185,20 @@ impl LedgerStore for Store {
 }
 
 impl PosStore for Store {
+    fn begin_reads(&mut self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.begin_reads(),
+            Store::Postgres(s) => s.begin_reads(),
+        }
+    }
+
+    fn end_reads(&mut self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.end_reads(),
+            Store::Postgres(s) => s.end_reads(),
+        }
+    }
+
     fn commit(
         &mut self,
         batch: &LedgerBatch,

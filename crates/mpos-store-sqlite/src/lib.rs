@@ -126,6 +126,27 @@ impl SqliteStore {
         &mut self.conn
     }
 
+    /// A write transaction, once the reads held for a batch (`begin_reads`) are let go:
+    /// their snapshot is a read transaction, and SQLite nests none.
+    pub(crate) fn write_transaction(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        self.let_reads_go()?;
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)
+    }
+
+    /// Ends the read transaction `begin_reads` opened, if one is open: it wrote nothing,
+    /// so a rollback is as good as a commit where the commit fails.
+    pub(crate) fn let_reads_go(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("COMMIT").or_else(|e| {
+            self.conn.execute_batch("ROLLBACK").map_err(db)?;
+            Err(db(e))
+        })
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(db)?;
@@ -292,10 +313,7 @@ impl LedgerStore for SqliteStore {
         checkpoint: &SignedCheckpoint,
         head: &ChainHead,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         append_ledger(&tx, key, entries, checkpoint, head)?;
         tx.commit().map_err(db)
     }

@@ -494,16 +494,22 @@ fn save_projection(
 }
 
 impl PosStore for SqliteStore {
+    fn begin_reads(&mut self) -> Result<(), StoreError> {
+        self.let_reads_go()?;
+        self.conn_mut().execute_batch("BEGIN").map_err(db)
+    }
+
+    fn end_reads(&mut self) -> Result<(), StoreError> {
+        self.let_reads_go()
+    }
+
     fn commit(
         &mut self,
         batch: &LedgerBatch,
         projection: &Projection<'_>,
         requests: &[AppliedRequest],
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         append_ledger(
             &tx,
             &batch.key,
@@ -552,10 +558,7 @@ impl PosStore for SqliteStore {
         let Some(node) = mpos_store::replica_node(batches)? else {
             return Ok(());
         };
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         for b in batches {
             append_ledger(&tx, &b.key, &b.entries, &b.checkpoint, &b.head)?;
         }
@@ -739,10 +742,7 @@ impl PosStore for SqliteStore {
     }
 
     fn save_receipts(&mut self, receipts: &[(OrderId, String)]) -> Result<(), StoreError> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         for (order, code) in receipts {
             tx.prepare_cached(
                 "UPDATE pos_order SET receipt_code = ?2 WHERE id = ?1 AND receipt_code IS NULL",
@@ -755,10 +755,7 @@ impl PosStore for SqliteStore {
     }
 
     fn save_pins(&mut self, pins: &[mpos_store::PinHash]) -> Result<(), StoreError> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         for pin in pins {
             crate::staff::save_pin(&tx, pin)?;
         }

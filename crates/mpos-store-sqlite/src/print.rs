@@ -131,10 +131,7 @@ impl PrintStore for SqliteStore {
         jobs: &[NewPrintJob],
         now: u64,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         for job in jobs {
             insert_job(&tx, job, now)?;
         }
@@ -173,10 +170,7 @@ impl PrintStore for SqliteStore {
         jobs: &[NewPrintJob],
         now: u64,
     ) -> Result<Vec<u64>, StoreError> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = self.write_transaction()?;
         let ids = jobs
             .iter()
             .map(|job| insert_job(&tx, job, now))

@@ -359,6 +359,19 @@ pub struct ClosedDay {
 
 /// The point of sale's projections (orders, menu) and the requests that changed them.
 pub trait PosStore: LedgerStore + InventoryStore {
+    /// Holds one snapshot for the reads that follow, until the next commit or
+    /// [`end_reads`](Self::end_reads): the writer deciding a batch reads many rows, and a
+    /// store that takes its locks for every read on its own (SQLite) then takes them
+    /// once. Only reads and commits may follow it; a commit lets it go first. A snapshot
+    /// held already is let go and a new one taken. Default: nothing to hold.
+    fn begin_reads(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Lets go of the snapshot [`begin_reads`](Self::begin_reads) took, if it is still
+    /// held.
+    fn end_reads(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Appends `batch` to the ledger, updates the projections with what it changed, and
     /// records the requests it answered: one transaction, durable on return.
     fn commit(

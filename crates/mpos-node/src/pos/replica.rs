@@ -211,7 +211,13 @@ impl<S: PosStore> PosService<S> {
         };
         for run in runs {
             let (node, latest) = (run.node, run.batches.last().map(|b| b.checkpoint));
-            let (entries, flagged, closed) = self.commit_run(run, now_millis)?;
+            // The run's reads see one snapshot and lock once; its commit lets them go.
+            if let Err(e) = self.ledger.store_mut().begin_reads() {
+                tracing::warn!(error = %e, "a run's reads could not be held in one snapshot");
+            }
+            let committed = self.commit_run(run, now_millis);
+            self.ledger.store_mut().end_reads()?;
+            let (entries, flagged, closed) = committed?;
             done.entries += entries;
             done.conflicts_flagged += flagged;
             done.closed.extend(closed);
