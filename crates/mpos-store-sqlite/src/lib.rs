@@ -639,6 +639,52 @@ mod tests {
         assert!(checkpointer.checkpoint(10_000).unwrap() <= 3);
     }
 
+    /// A batch's reads hold one snapshot until its commit lets them go: the commit is
+    /// then as durable and as visible to other connections as one made without them,
+    /// and a batch that commits nothing leaves no transaction open.
+    #[test]
+    fn reads_held_for_a_batch_give_way_to_its_commit() {
+        use mpos_domain::ids::StaffId;
+        use mpos_store::{PinHash, PosStore};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let mut writer = SqliteStore::open(&path).unwrap();
+        let mut other = SqliteStore::open(&path).unwrap();
+        let pin = |staff: u128, at: u64| PinHash {
+            staff: StaffId(staff),
+            hash: format!("$argon2id$v=19$m=7168,t=5,p=1$c2FsdA${staff}"),
+            changed_at: at,
+        };
+        writer.begin_reads().unwrap();
+        assert!(writer.pin_hashes().unwrap().is_empty());
+        assert!(!writer.conn().is_autocommit(), "the snapshot is held");
+        // Another connection writes meanwhile: the held snapshot does not see it ...
+        other.save_pins(&[pin(1, 10)]).unwrap();
+        assert!(writer.pin_hashes().unwrap().is_empty());
+        // ... and the batch's own commit lets the snapshot go and is visible at once.
+        writer.save_pins(&[pin(2, 20)]).unwrap();
+        assert!(writer.conn().is_autocommit());
+        let staff = |s: &SqliteStore| -> Vec<u128> {
+            let mut v: Vec<u128> = s.pin_hashes().unwrap().iter().map(|p| p.staff.0).collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(staff(&other), [1, 2]);
+        assert_eq!(staff(&writer), [1, 2]);
+        // A batch that commits nothing: let go at its end; taking a snapshot again while
+        // one is held starts a fresh one.
+        writer.begin_reads().unwrap();
+        writer.pin_hashes().unwrap();
+        other.save_pins(&[pin(3, 30)]).unwrap();
+        writer.begin_reads().unwrap();
+        assert_eq!(staff(&writer), [1, 2, 3]);
+        writer.end_reads().unwrap();
+        assert!(writer.conn().is_autocommit());
+        writer.end_reads().unwrap();
+        drop(writer);
+        assert_eq!(staff(&SqliteStore::open(&path).unwrap()), [1, 2, 3]);
+    }
+
     #[test]
     fn a_database_from_a_newer_version_is_refused() {
         let dir = tempfile::tempdir().unwrap();
