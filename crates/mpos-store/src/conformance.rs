@@ -1302,41 +1302,8 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
         };
         let mut books = Stock::new(eur);
         let mut made: Vec<InventoryEvent> = Vec::new();
-        let commands = [
-            InventoryCommand::PutLocation(Location {
-                id: kitchen,
-                name: "Central kitchen".into(),
-                active: true,
-            }),
-            InventoryCommand::PutLocation(Location {
-                id: harbour,
-                name: "Harbour".into(),
-                active: true,
-            }),
-            InventoryCommand::PutStockItem(StockItem {
-                id: flour,
-                name: "Flour".into(),
-                unit: Unit::Kilogram,
-                active: true,
-            }),
-            InventoryCommand::Receive {
-                location: kitchen,
-                item: flour,
-                quantity: kg("10"),
-                cost: Money::new(2_000, eur),
-                supplier: None,
-                lot: String::new(),
-                purchase_order: None,
-            },
-            InventoryCommand::Receive {
-                location: harbour,
-                item: flour,
-                quantity: kg("2"),
-                cost: Money::new(900, eur),
-                supplier: None,
-                lot: String::new(),
-                purchase_order: None,
-            },
+        let mut commands = flour_at_kitchen_and_harbour();
+        commands.extend([
             InventoryCommand::SendTransfer {
                 transfer: TransferId(5),
                 from: kitchen,
@@ -1348,7 +1315,7 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
                 lines: arriving.clone(),
                 note: "a bag split".into(),
             },
-        ];
+        ]);
         let mut again = None;
         for (n, command) in commands.iter().enumerate() {
             if n == commands.len() - 1 {
@@ -1426,22 +1393,13 @@ pub fn a_transfer_that_arrives_before_it_was_sent_comes_in_with_its_sending<B: B
     }
 }
 
-/// Two registers at the receiving location record one transfer's arrival apart, saying
-/// different things arrived. Whatever order a node hears the sending and the two arrivals
-/// in, one at a time or in one batch, it ends with the arrival recorded first standing
-/// (levels, values, the transfer's lines, the history's sums) and the transfer disputed.
-pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: Backend>(
-    backend: &mut B,
-) where
-    B::Store: PosStore + InventoryStore,
-{
+/// The central kitchen (location 1) with 10 kg of flour (item 10) at 20.00 EUR, and the
+/// harbour (location 2) with 2 kg at 9.00 EUR: where the transfer checks start.
+fn flour_at_kitchen_and_harbour() -> Vec<InventoryCommand> {
     let (kitchen, harbour, flour) = (LocationId(1), LocationId(2), StockItemId(10));
-    let transfer = TransferId(5);
     let eur = Currency::from_code("EUR").unwrap();
     let kg = |text: &str| Quantity::parse(&format!("{text} kg")).unwrap();
-    let mut books = Stock::new(eur);
-    let mut before: Vec<InventoryEvent> = Vec::new();
-    let commands = [
+    vec![
         InventoryCommand::PutLocation(Location {
             id: kitchen,
             name: "Central kitchen".into(),
@@ -1476,8 +1434,25 @@ pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: 
             lot: String::new(),
             purchase_order: None,
         },
-    ];
-    for (n, command) in commands.iter().enumerate() {
+    ]
+}
+
+/// Two registers at the receiving location record one transfer's arrival apart, saying
+/// different things arrived. Whatever order a node hears the sending and the two arrivals
+/// in, one at a time or in one batch, it ends with the arrival recorded first standing
+/// (levels, values, the transfer's lines, the history's sums) and the transfer disputed.
+pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: Backend>(
+    backend: &mut B,
+) where
+    B::Store: PosStore + InventoryStore,
+{
+    let (kitchen, harbour, flour) = (LocationId(1), LocationId(2), StockItemId(10));
+    let transfer = TransferId(5);
+    let eur = Currency::from_code("EUR").unwrap();
+    let kg = |text: &str| Quantity::parse(&format!("{text} kg")).unwrap();
+    let mut books = Stock::new(eur);
+    let mut before: Vec<InventoryEvent> = Vec::new();
+    for (n, command) in flour_at_kitchen_and_harbour().iter().enumerate() {
         for change in mpos_domain::inventory::decide(&books, MANAGER, command).unwrap() {
             let mut e = InventoryEvent::new(MANAGER.staff, 1_764_000_000_000 + n as u64, change);
             e.values = valued(&books, &e.change, true);
