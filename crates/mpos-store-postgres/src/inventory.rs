@@ -299,7 +299,7 @@ fn save_movement<C: GenericClient>(
     values: &[i64],
     at: u64,
 ) -> Result<(), StoreError> {
-    let received = match m {
+    let mut received = match m {
         Movement::TransferReceived { transfer: t, .. } => {
             if !w.transfers.contains_key(t) {
                 lock_transfer(sql, *t)?;
@@ -308,7 +308,6 @@ fn save_movement<C: GenericClient>(
         }
         _ => None,
     };
-    let mut received = received;
     if let Movement::TransferReceived {
         transfer, lines, ..
     } = m
