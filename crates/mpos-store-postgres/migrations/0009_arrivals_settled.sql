@@ -8,3 +8,5 @@ ALTER TABLE stock_transfer ADD COLUMN disputed BOOLEAN NOT NULL DEFAULT FALSE;
 -- The value each line brought, as its node valued it; NULL where it carried none.
 ALTER TABLE stock_transfer_received ADD COLUMN value BIGINT;
 ALTER TABLE stock_transfer_early ADD COLUMN disputed BOOLEAN NOT NULL DEFAULT FALSE;
+-- The stock view lists the disputed ones: a few among every transfer ever sent.
+CREATE INDEX stock_transfer_disputed ON stock_transfer (id) WHERE disputed;
