@@ -203,7 +203,7 @@ export function Stock({ session, money, fail }: OfficeProps) {
                   <br />
                   <span class="muted">
                     Two registers recorded this arrival differently. Kept (recorded first):{" "}
-                    {stockLines(t.received)}; sent: {stockLines(t.sent)}. Count what is on the shelf.
+                    {stockLines(t.received)}; sent: {stockLines(t.sent)}. Counting these items at {t.toName} settles it.
                   </span>
                 </span>
               </li>

@@ -160,8 +160,8 @@ pub(crate) struct StockWrites {
     pub arrived: Vec<TransferId>,
     /// The arrival standing for each transfer the batch received or read one of.
     pub arrivals: HashMap<TransferId, Arrival>,
-    /// Transfers two arrivals recorded apart disputed.
-    pub disputed: Vec<TransferId>,
+    /// Transfers two arrivals recorded apart disputed, with when the later was recorded.
+    pub disputed: BTreeMap<TransferId, u64>,
 }
 
 /// Everything a commit writes to the busy tables, written by `flush`.
@@ -381,6 +381,12 @@ impl StockWrites {
     /// Adds a row of history; movements of the same kind of one item at one location at
     /// the same moment (a batch's sales) are one row, as a report over any stretch of
     /// time adds them up the same.
+    /// Keeps that `transfer`'s arrivals disagree since `at` (the latest such time).
+    pub(crate) fn dispute(&mut self, transfer: TransferId, at: u64) {
+        let since = self.disputed.entry(transfer).or_insert(at);
+        *since = (*since).max(at);
+    }
+
     pub(crate) fn add_delta(&mut self, d: Delta) {
         let row = self
             .deltas
@@ -542,8 +548,17 @@ impl StockWrites {
         }
         if !self.disputed.is_empty() {
             sql.execute(
-                "UPDATE stock_transfer SET disputed = TRUE WHERE id = ANY($1)",
-                &[&keys(self.disputed.iter().map(|t| t.0))],
+                "UPDATE stock_transfer t
+                 SET disputed_at = GREATEST(COALESCE(t.disputed_at, u.at), u.at)
+                 FROM UNNEST($1::BYTEA[], $2::BIGINT[]) AS u(id, at) WHERE t.id = u.id",
+                &[
+                    &keys(self.disputed.keys().map(|t| t.0)),
+                    &self
+                        .disputed
+                        .values()
+                        .map(|at| sql_int(*at))
+                        .collect::<Vec<_>>(),
+                ],
             )?;
         }
         Ok(())

@@ -324,8 +324,8 @@ fn save_movement<C: GenericClient>(
                     tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
                     return Ok(());
                 };
-                if heard.disputes(&standing) {
-                    w.disputed.push(*transfer);
+                if let Some(since) = heard.disputed_at(&standing) {
+                    w.dispute(*transfer, since);
                 }
                 if !heard.replaces(&standing) {
                     tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first recorded stands");
@@ -430,8 +430,8 @@ fn save_movement<C: GenericClient>(
                 w.transfers.insert(id, t);
                 if let Some((arrived, disputed)) = take_early_arrival(sql, id)? {
                     save_movement(sql, w, &arrived.movement(id), &arrived.values, arrived.at)?;
-                    if disputed {
-                        w.disputed.push(id);
+                    if let Some(since) = disputed {
+                        w.dispute(id, since);
                     }
                 }
             }
@@ -508,24 +508,25 @@ fn arrival_lines<C: GenericClient>(
     })
 }
 
-/// The arrival kept for `transfer` before its sending came, and whether another recorded
-/// apart disputed it.
+/// The arrival kept for `transfer` before its sending came, and since when another
+/// recorded apart disputes it.
 fn early_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     transfer: TransferId,
-) -> Result<Option<(Arrival, bool)>, StoreError> {
+) -> Result<Option<(Arrival, Option<u64>)>, StoreError> {
     let Some(head) = sql.query_opt(
-        "SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = $1",
+        "SELECT at, valued, disputed_at FROM stock_transfer_early WHERE transfer = $1",
         &[&&id_bytes(transfer.0)[..]],
     )?
     else {
         return Ok(None);
     };
-    let (at, valued, disputed): (i64, bool, bool) = (
+    let (at, valued, disputed): (i64, bool, Option<i64>) = (
         get(&head, "at")?,
         get(&head, "valued")?,
-        get(&head, "disputed")?,
+        get(&head, "disputed_at")?,
     );
+    let disputed = disputed.map(|d| u64::try_from(d).unwrap_or_default());
     let mut arrival = arrival_lines(sql, "stock_transfer_early_line", transfer, at)?;
     if !valued {
         arrival.values.clear();
@@ -542,18 +543,18 @@ fn keep_early_arrival<C: GenericClient>(
     heard: &Arrival,
 ) -> Result<(), StoreError> {
     let key = id_bytes(transfer.0);
-    let mut disputed = false;
+    let mut disputed = None;
     if let Some((standing, was_disputed)) = early_arrival(sql, transfer)? {
-        disputed = was_disputed || heard.disputes(&standing);
+        disputed = was_disputed.max(heard.disputed_at(&standing));
         if !heard.replaces(&standing) {
-            tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart: the first recorded stands");
+            tracing::warn!(%transfer, disputed = disputed.is_some(), "a second arrival of a transfer, recorded apart: the first recorded stands");
             sql.execute(
-                "UPDATE stock_transfer_early SET disputed = $2 WHERE transfer = $1",
-                &[&&key[..], &disputed],
+                "UPDATE stock_transfer_early SET disputed_at = $2 WHERE transfer = $1",
+                &[&&key[..], &disputed.map(sql_int)],
             )?;
             return Ok(());
         }
-        tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart and earlier: it stands");
+        tracing::warn!(%transfer, disputed = disputed.is_some(), "a second arrival of a transfer, recorded apart and earlier: it stands");
         for delete in [
             "DELETE FROM stock_transfer_early WHERE transfer = $1",
             "DELETE FROM stock_transfer_early_line WHERE transfer = $1",
@@ -562,8 +563,14 @@ fn keep_early_arrival<C: GenericClient>(
         }
     }
     sql.execute(
-        "INSERT INTO stock_transfer_early (transfer, at, valued, disputed) VALUES ($1, $2, $3, $4)",
-        &[&&key[..], &sql_int(heard.at), &heard.valued(), &disputed],
+        "INSERT INTO stock_transfer_early (transfer, at, valued, disputed_at)
+         VALUES ($1, $2, $3, $4)",
+        &[
+            &&key[..],
+            &sql_int(heard.at),
+            &heard.valued(),
+            &disputed.map(sql_int),
+        ],
     )?;
     let lines = &heard.lines;
     sql.execute(
@@ -588,12 +595,12 @@ fn keep_early_arrival<C: GenericClient>(
     Ok(())
 }
 
-/// The arrival kept for `transfer`, if one came before its sending, and whether another
-/// recorded apart disputed it. Taken: it is applied now.
+/// The arrival kept for `transfer`, if one came before its sending, and since when
+/// another recorded apart disputes it. Taken: it is applied now.
 fn take_early_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     transfer: TransferId,
-) -> Result<Option<(Arrival, bool)>, StoreError> {
+) -> Result<Option<(Arrival, Option<u64>)>, StoreError> {
     lock_transfer(sql, transfer)?;
     let kept = early_arrival(sql, transfer)?;
     if kept.is_some() {
@@ -1114,8 +1121,11 @@ impl InventoryStore for PgStore {
         self.with(|s| {
             let mut ids = s
                 .query(
-                    "SELECT id FROM stock_transfer WHERE disputed
-                     UNION SELECT transfer FROM stock_transfer_early WHERE disputed",
+                    "SELECT t.id FROM stock_transfer t WHERE t.disputed_at IS NOT NULL
+                     AND EXISTS (SELECT 1 FROM stock_transfer_line l WHERE l.transfer = t.id
+                        AND NOT EXISTS (SELECT 1 FROM stock_delta d
+                            WHERE d.location = t.to_location AND d.item = l.item
+                            AND d.kind = 'counted' AND d.at > t.disputed_at))",
                     &[],
                 )?
                 .iter()

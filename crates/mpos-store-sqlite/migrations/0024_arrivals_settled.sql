@@ -3,10 +3,12 @@
 -- arrival's time and values to take it back when an earlier one is heard later.
 -- `arrived_at` NULL: received before arrivals were kept with their time; that one stands.
 ALTER TABLE stock_transfer ADD COLUMN arrived_at INTEGER;
--- Two arrivals recorded apart said different things arrived: for a manager to settle.
-ALTER TABLE stock_transfer ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0;
+-- Two arrivals recorded apart said different things arrived: when the later of them was
+-- recorded. A manager checks it until a count of its items at the receiving location,
+-- recorded after that, settles it. NULL: no dispute.
+ALTER TABLE stock_transfer ADD COLUMN disputed_at INTEGER;
 -- The value each line brought, as its node valued it; NULL where it carried none.
 ALTER TABLE stock_transfer_received ADD COLUMN value INTEGER;
-ALTER TABLE stock_transfer_early ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE stock_transfer_early ADD COLUMN disputed_at INTEGER;
 -- The stock view lists the disputed ones: a few among every transfer ever sent.
-CREATE INDEX stock_transfer_disputed ON stock_transfer (id) WHERE disputed = 1;
+CREATE INDEX stock_transfer_disputed ON stock_transfer (id) WHERE disputed_at IS NOT NULL;

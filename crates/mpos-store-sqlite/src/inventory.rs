@@ -151,29 +151,32 @@ fn keep_early_arrival(
     heard: &Arrival,
 ) -> Result<(), StoreError> {
     let key = id_bytes(transfer.0);
-    let mut disputed = false;
+    let mut disputed = None;
     if let Some((standing, was_disputed)) = early_arrival(tx, transfer)? {
-        disputed = was_disputed || heard.disputes(&standing);
+        disputed = was_disputed.max(heard.disputed_at(&standing));
         if !heard.replaces(&standing) {
-            tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart: the first recorded stands");
-            tx.prepare_cached("UPDATE stock_transfer_early SET disputed = ?2 WHERE transfer = ?1")
-                .map_err(db)?
-                .execute(params![&key[..], disputed])
-                .map_err(db)?;
+            tracing::warn!(%transfer, disputed = disputed.is_some(), "a second arrival of a transfer, recorded apart: the first recorded stands");
+            tx.prepare_cached(
+                "UPDATE stock_transfer_early SET disputed_at = ?2 WHERE transfer = ?1",
+            )
+            .map_err(db)?
+            .execute(params![&key[..], disputed.map(sql_int)])
+            .map_err(db)?;
             return Ok(());
         }
-        tracing::warn!(%transfer, disputed, "a second arrival of a transfer, recorded apart and earlier: it stands");
+        tracing::warn!(%transfer, disputed = disputed.is_some(), "a second arrival of a transfer, recorded apart and earlier: it stands");
         take_early_arrival(tx, transfer)?;
     }
     tx.prepare_cached(
-        "INSERT INTO stock_transfer_early (transfer, at, valued, disputed) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO stock_transfer_early (transfer, at, valued, disputed_at)
+         VALUES (?1, ?2, ?3, ?4)",
     )
     .map_err(db)?
     .execute(params![
         &key[..],
         sql_int(heard.at),
         heard.valued(),
-        disputed
+        disputed.map(sql_int)
     ])
     .map_err(db)?;
     for (n, (item, q)) in heard.lines.iter().enumerate() {
@@ -200,12 +203,12 @@ fn keep_early_arrival(
     Ok(())
 }
 
-/// The arrival kept for `transfer`, if one came before its sending, and whether another
-/// recorded apart disputed it. Taken: it is applied now.
+/// The arrival kept for `transfer`, if one came before its sending, and since when
+/// another recorded apart disputes it. Taken: it is applied now.
 fn take_early_arrival(
     tx: &Transaction<'_>,
     transfer: TransferId,
-) -> Result<Option<(Arrival, bool)>, StoreError> {
+) -> Result<Option<(Arrival, Option<u64>)>, StoreError> {
     let kept = early_arrival(tx, transfer)?;
     if kept.is_some() {
         let key = id_bytes(transfer.0);
@@ -222,20 +225,22 @@ fn take_early_arrival(
     Ok(kept)
 }
 
-/// The arrival kept for `transfer` before its sending came, and whether another recorded
-/// apart disputed it.
+/// The arrival kept for `transfer` before its sending came, and since when another
+/// recorded apart disputes it.
 fn early_arrival(
     conn: &Connection,
     transfer: TransferId,
-) -> Result<Option<(Arrival, bool)>, StoreError> {
+) -> Result<Option<(Arrival, Option<u64>)>, StoreError> {
     let head = conn
-        .prepare_cached("SELECT at, valued, disputed FROM stock_transfer_early WHERE transfer = ?1")
+        .prepare_cached(
+            "SELECT at, valued, disputed_at FROM stock_transfer_early WHERE transfer = ?1",
+        )
         .map_err(db)?
         .query_row([&id_bytes(transfer.0)[..]], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, bool>(1)?,
-                r.get::<_, bool>(2)?,
+                r.get::<_, Option<i64>>(2)?,
             ))
         })
         .optional()
@@ -247,7 +252,10 @@ fn early_arrival(
     if !valued {
         arrival.values.clear();
     }
-    Ok(Some((arrival, disputed)))
+    Ok(Some((
+        arrival,
+        disputed.map(|d| u64::try_from(d).unwrap_or_default()),
+    )))
 }
 
 /// The arrival standing for a received transfer: `None` for one received before arrivals
@@ -274,12 +282,16 @@ fn standing_arrival(
     )?))
 }
 
-/// Marks a transfer as received differently by two registers apart.
-fn dispute(tx: &Transaction<'_>, transfer: TransferId) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE stock_transfer SET disputed = 1 WHERE id = ?1")
-        .map_err(db)?
-        .execute([&id_bytes(transfer.0)[..]])
-        .map_err(db)?;
+/// Marks a transfer as received differently by two registers apart, the later of them
+/// recorded at `at` (the latest such time is kept, whatever order they came in).
+fn dispute(tx: &Transaction<'_>, transfer: TransferId, at: u64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE stock_transfer SET disputed_at = max(coalesce(disputed_at, ?2), ?2)
+         WHERE id = ?1",
+    )
+    .map_err(db)?
+    .execute(params![&id_bytes(transfer.0)[..], sql_int(at)])
+    .map_err(db)?;
     Ok(())
 }
 
@@ -518,8 +530,8 @@ fn save_movement(
                     tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first stands");
                     return Ok(());
                 };
-                if heard.disputes(&standing) {
-                    dispute(tx, *transfer)?;
+                if let Some(since) = heard.disputed_at(&standing) {
+                    dispute(tx, *transfer, since)?;
                 }
                 if !heard.replaces(&standing) {
                     tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart: the first recorded stands");
@@ -674,8 +686,8 @@ fn save_movement(
                     &arrived.values,
                     arrived.at,
                 )?;
-                if disputed {
-                    dispute(tx, *transfer)?;
+                if let Some(since) = disputed {
+                    dispute(tx, *transfer, since)?;
                 }
             }
         }
@@ -963,8 +975,11 @@ impl InventoryStore for SqliteStore {
     fn disputed_transfers(&self) -> Result<Vec<TransferId>, StoreError> {
         let mut ids: Vec<TransferId> = ids(
             self.conn(),
-            "SELECT id FROM stock_transfer WHERE disputed = 1
-             UNION SELECT transfer FROM stock_transfer_early WHERE disputed = 1",
+            "SELECT t.id FROM stock_transfer t WHERE t.disputed_at IS NOT NULL
+             AND EXISTS (SELECT 1 FROM stock_transfer_line l WHERE l.transfer = t.id
+                AND NOT EXISTS (SELECT 1 FROM stock_delta d
+                    WHERE d.location = t.to_location AND d.item = l.item
+                    AND d.kind = 'counted' AND d.at > t.disputed_at))",
         )?
         .into_iter()
         .map(TransferId)

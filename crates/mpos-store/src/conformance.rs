@@ -1440,7 +1440,8 @@ fn flour_at_kitchen_and_harbour() -> Vec<InventoryCommand> {
 /// Two registers at the receiving location record one transfer's arrival apart, saying
 /// different things arrived. Whatever order a node hears the sending and the two arrivals
 /// in, one at a time or in one batch, it ends with the arrival recorded first standing
-/// (levels, values, the transfer's lines, the history's sums) and the transfer disputed.
+/// (levels, values, the transfer's lines, the history's sums) and the transfer disputed
+/// until a count at the receiving location after both settles it.
 pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: Backend>(
     backend: &mut B,
 ) where
@@ -1518,10 +1519,8 @@ pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: 
         }
         assert_eq!(heard.levels, expected.levels, "{order:?}");
         assert_eq!(heard.transfers, expected.transfers, "{order:?}");
-        assert_eq!(
-            heard.disputed.iter().copied().collect::<Vec<_>>(),
-            [transfer]
-        );
+        assert_eq!(heard.disputes_open(), [transfer]);
+        assert_eq!(heard.disputed.get(&transfer), Some(&later.at), "{order:?}");
         // The store, one event a batch (reopened between them) and all in one batch.
         for together in [false, true] {
             let mut store = backend.fresh();
@@ -1551,6 +1550,35 @@ pub fn two_arrivals_of_one_transfer_recorded_apart_settle_alike_in_any_order<B: 
             );
         }
     }
+    // A manager counts the flour at the harbour: a count recorded before the later
+    // arrival settles nothing, one after it settles the dispute, on the books and in the
+    // store alike.
+    let mut store = backend.fresh();
+    let mut till = Till::new();
+    let mut events: Vec<InventoryEvent> = before
+        .iter()
+        .chain([&sent, &later, &first])
+        .cloned()
+        .collect();
+    commit_inventory(&mut store, &mut till, &mut events, true);
+    let mut books = expected.clone();
+    books.apply_event(&later);
+    for (at, settled) in [(first.at + 50, false), (later.at + 50, true)] {
+        let count = InventoryCommand::Count {
+            location: harbour,
+            item: flour,
+            counted: kg("5.5"),
+        };
+        let changes = mpos_domain::inventory::decide(&books, MANAGER, &count).unwrap();
+        let mut e = InventoryEvent::new(MANAGER.staff, at, changes[0].clone());
+        e.values = valued(&books, &e.change, true);
+        books.apply_event(&e);
+        commit_inventory(&mut store, &mut till, &mut vec![e], true);
+        let open: &[TransferId] = if settled { &[] } else { &[transfer] };
+        assert_eq!(books.disputes_open(), open, "counted at {at}");
+        assert_eq!(store.disputed_transfers().unwrap(), open, "counted at {at}");
+    }
+    same_books(&store, &books);
 }
 
 /// Commits the pending inventory events as one batch when `now` (or leaves them to

@@ -610,7 +610,9 @@ pub trait InventoryStore {
     fn transfers_in_transit(&self) -> Result<Vec<Transfer>, StoreError>;
     /// Transfers two registers recorded as arriving differently, apart, by id: the one
     /// recorded first stands ([`mpos_domain::inventory::Arrival::replaces`]) and a
-    /// manager settles what came. Those whose sending has not been heard yet included.
+    /// manager counts what came. Left out once every item sent has been counted at the
+    /// receiving location after the later of the two arrivals (as
+    /// `Stock::disputes_open`), and while the sending has not been heard.
     fn disputed_transfers(&self) -> Result<Vec<TransferId>, StoreError>;
     /// Every purchase order, by id.
     fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError>;

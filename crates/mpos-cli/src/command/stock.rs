@@ -993,12 +993,13 @@ fn show(v: &v1::StockView, as_json: bool) {
             }
         };
         say!(
-            "Check transfer {} from {} to {}: two registers recorded its arrival differently. Kept (recorded first): {}; sent: {}. Count what is on the shelf.",
+            "Check transfer {} from {} to {}: two registers recorded its arrival differently. Kept (recorded first): {}; sent: {}. Counting these items at {} settles it.",
             show_id(&t.id),
             t.from_name,
             t.to_name,
             lines(&t.received),
-            lines(&t.sent)
+            lines(&t.sent),
+            t.to_name
         );
     }
     for p in &v.purchase_orders {

@@ -1035,5 +1035,29 @@ async fn one_bill_paid_and_an_86d_item_sold_on_two_registers_apart_are_flagged_o
             "{text}"
         );
     }
+    // The manager counts the flour at the harbour on A: the check is done on both.
+    cli_ok(
+        &a.addr,
+        &session,
+        &["login", "--staff", "Ana", "--pin", "4821"],
+    );
+    cli_ok(
+        &a.addr,
+        &session,
+        &["stock", "count", "Flour", "1.5", "--at", "Harbour"],
+    );
+    for server in [&a, &b] {
+        cli_ok(
+            &server.addr,
+            &session,
+            &["login", "--staff", "Ana", "--pin", "4821"],
+        );
+        eventually("the count settling the transfer", || async {
+            let out = cli(&server.addr, &session, &["stock", "show", "--json"]).1;
+            serde_json::from_str::<serde_json::Value>(&out)
+                .is_ok_and(|v| v["disputed"].as_array().is_some_and(Vec::is_empty))
+        })
+        .await;
+    }
     assert_eq!(orders(&a.addr).await, orders(&b.addr).await);
 }

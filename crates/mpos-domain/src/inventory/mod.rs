@@ -14,7 +14,7 @@ pub mod food_cost;
 pub mod quantity;
 pub mod sale;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub use quantity::{Dimension, Quantity, Unit};
 
@@ -497,6 +497,12 @@ impl Arrival {
     /// only the same arrival recorded twice.
     pub fn disputes(&self, other: &Arrival) -> bool {
         self.lines != other.lines
+    }
+
+    /// When the two came to disagree, if they do: the later one's time. A count of the
+    /// transfer's items at the receiving location recorded after it settles the dispute.
+    pub fn disputed_at(&self, other: &Arrival) -> Option<u64> {
+        self.disputes(other).then(|| self.at.max(other.at))
     }
 
     /// What taking this arrival back does to the receiving location `to`'s levels: each
@@ -1032,8 +1038,11 @@ pub struct Stock {
     pub early_arrivals: BTreeMap<TransferId, Arrival>,
     /// The arrival that stands for each transfer received ([`Arrival::replaces`]).
     pub arrivals: BTreeMap<TransferId, Arrival>,
-    /// Transfers two registers recorded as arriving differently, apart: for a manager.
-    pub disputed: BTreeSet<TransferId>,
+    /// Transfers two registers recorded as arriving differently, apart, with when the
+    /// later of them was recorded: for a manager, until a count settles them.
+    pub disputed: BTreeMap<TransferId, u64>,
+    /// When each item was last counted at each location.
+    pub counted: BTreeMap<(LocationId, StockItemId), u64>,
 }
 
 impl Stock {
@@ -1052,7 +1061,8 @@ impl Stock {
             sold: BTreeMap::new(),
             early_arrivals: BTreeMap::new(),
             arrivals: BTreeMap::new(),
-            disputed: BTreeSet::new(),
+            disputed: BTreeMap::new(),
+            counted: BTreeMap::new(),
         }
     }
 
@@ -1127,8 +1137,9 @@ impl Stock {
                     Some(_) => None,
                 };
                 if let Some(standing) = standing {
-                    if heard.disputes(standing) {
-                        self.disputed.insert(*transfer);
+                    if let Some(at) = heard.disputed_at(standing) {
+                        let since = self.disputed.entry(*transfer).or_insert(at);
+                        *since = (*since).max(at);
                     }
                     if !heard.replaces(standing) {
                         return;
@@ -1195,8 +1206,30 @@ impl Stock {
             Movement::Depleted { order, .. } | Movement::Restored { order, .. } => {
                 sale::take(self.sold.entry(*order).or_default(), m);
             }
+            Movement::Counted { location, item, .. } => {
+                let last = self.counted.entry((*location, *item)).or_insert(at);
+                *last = (*last).max(at);
+            }
             _ => {}
         }
+    }
+
+    /// Transfers whose two arrivals disagree and whose items have not all been counted
+    /// at the receiving location since, by id: what a manager still has to check.
+    pub fn disputes_open(&self) -> Vec<TransferId> {
+        self.disputed
+            .iter()
+            .filter(|(id, since)| {
+                self.transfers.get(id).is_some_and(|t| {
+                    t.sent.iter().any(|l| {
+                        self.counted
+                            .get(&(t.to, l.item))
+                            .is_none_or(|counted| counted <= *since)
+                    })
+                })
+            })
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// What is on its way to `location`: sent to it and not received yet.
