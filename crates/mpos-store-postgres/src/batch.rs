@@ -378,15 +378,15 @@ impl Writes {
 }
 
 impl StockWrites {
-    /// Adds a row of history; movements of the same kind of one item at one location at
-    /// the same moment (a batch's sales) are one row, as a report over any stretch of
-    /// time adds them up the same.
     /// Keeps that `transfer`'s arrivals disagree since `at` (the latest such time).
     pub(crate) fn dispute(&mut self, transfer: TransferId, at: u64) {
         let since = self.disputed.entry(transfer).or_insert(at);
         *since = (*since).max(at);
     }
 
+    /// Adds a row of history; movements of the same kind of one item at one location at
+    /// the same moment (a batch's sales) are one row, as a report over any stretch of
+    /// time adds them up the same.
     pub(crate) fn add_delta(&mut self, d: Delta) {
         let row = self
             .deltas
