@@ -555,12 +555,7 @@ fn keep_early_arrival<C: GenericClient>(
             return Ok(());
         }
         tracing::warn!(%transfer, disputed = disputed.is_some(), "a second arrival of a transfer, recorded apart and earlier: it stands");
-        for delete in [
-            "DELETE FROM stock_transfer_early WHERE transfer = $1",
-            "DELETE FROM stock_transfer_early_line WHERE transfer = $1",
-        ] {
-            sql.execute(delete, &[&&key[..]])?;
-        }
+        forget_early_arrival(sql, transfer)?;
     }
     sql.execute(
         "INSERT INTO stock_transfer_early (transfer, at, valued, disputed_at)
@@ -604,15 +599,24 @@ fn take_early_arrival<C: GenericClient>(
     lock_transfer(sql, transfer)?;
     let kept = early_arrival(sql, transfer)?;
     if kept.is_some() {
-        let key = id_bytes(transfer.0);
-        for delete in [
-            "DELETE FROM stock_transfer_early WHERE transfer = $1",
-            "DELETE FROM stock_transfer_early_line WHERE transfer = $1",
-        ] {
-            sql.execute(delete, &[&&key[..]])?;
-        }
+        forget_early_arrival(sql, transfer)?;
     }
     Ok(kept)
+}
+
+/// Removes the arrival kept for `transfer` before its sending came.
+fn forget_early_arrival<C: GenericClient>(
+    sql: &mut Sql<'_, C>,
+    transfer: TransferId,
+) -> Result<(), StoreError> {
+    let key = id_bytes(transfer.0);
+    for delete in [
+        "DELETE FROM stock_transfer_early WHERE transfer = $1",
+        "DELETE FROM stock_transfer_early_line WHERE transfer = $1",
+    ] {
+        sql.execute(delete, &[&&key[..]])?;
+    }
+    Ok(())
 }
 
 /// The arrival standing for a received transfer, as the batch leaves it: `None` for one

@@ -165,7 +165,7 @@ fn keep_early_arrival(
             return Ok(());
         }
         tracing::warn!(%transfer, disputed = disputed.is_some(), "a second arrival of a transfer, recorded apart and earlier: it stands");
-        take_early_arrival(tx, transfer)?;
+        forget_early_arrival(tx, transfer)?;
     }
     tx.prepare_cached(
         "INSERT INTO stock_transfer_early (transfer, at, valued, disputed_at)
@@ -211,18 +211,24 @@ fn take_early_arrival(
 ) -> Result<Option<(Arrival, Option<u64>)>, StoreError> {
     let kept = early_arrival(tx, transfer)?;
     if kept.is_some() {
-        let key = id_bytes(transfer.0);
-        for delete in [
-            "DELETE FROM stock_transfer_early WHERE transfer = ?1",
-            "DELETE FROM stock_transfer_early_line WHERE transfer = ?1",
-        ] {
-            tx.prepare_cached(delete)
-                .map_err(db)?
-                .execute([&key[..]])
-                .map_err(db)?;
-        }
+        forget_early_arrival(tx, transfer)?;
     }
     Ok(kept)
+}
+
+/// Removes the arrival kept for `transfer` before its sending came.
+fn forget_early_arrival(tx: &Transaction<'_>, transfer: TransferId) -> Result<(), StoreError> {
+    let key = id_bytes(transfer.0);
+    for delete in [
+        "DELETE FROM stock_transfer_early WHERE transfer = ?1",
+        "DELETE FROM stock_transfer_early_line WHERE transfer = ?1",
+    ] {
+        tx.prepare_cached(delete)
+            .map_err(db)?
+            .execute([&key[..]])
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The arrival kept for `transfer` before its sending came, and since when another
@@ -305,9 +311,8 @@ fn take_back_arrival(
     standing: &Arrival,
 ) -> Result<(), StoreError> {
     let conn: &Connection = tx;
-    let back = standing.taken_back(to);
-    for (location, item, out) in &back {
-        let now = level(conn, *location, *item)?;
+    for (location, item, out) in standing.taken_back(to) {
+        let now = level(conn, location, item)?;
         tx.prepare_cached(
             "UPDATE stock_level SET milli = ?3, value = ?4 WHERE location = ?1 AND item = ?2",
         )
@@ -319,10 +324,8 @@ fn take_back_arrival(
             now.value.saturating_add(out.value)
         ])
         .map_err(db)?;
-    }
-    // The history is read as sums: the arrival's own rows stay, and rows of the same
-    // kind and time cancel them in any window that holds them.
-    for (location, item, out) in &back {
+        // The history is read as sums: the arrival's own rows stay, and rows of the
+        // same kind and time cancel them in any window that holds them.
         tx.prepare_cached(
             "INSERT INTO stock_delta (location, item, kind, milli, value, at)
              VALUES (?1, ?2, 'transfer_received', ?3, ?4, ?5)",
