@@ -80,7 +80,13 @@ impl Node {
                     s.leave_checkpoints_to_others()?;
                     let wal = s.sync_wal_separately()?;
                     let checkpointer = crate::checkpoint::Checkpointer::start(dir.store()?)?;
-                    (Box::new(move || wal.sync()), Some(checkpointer))
+                    let nudge = checkpointer.nudge();
+                    let sync = move || {
+                        wal.sync()?;
+                        nudge.new_commits();
+                        Ok(())
+                    };
+                    (Box::new(sync), Some(checkpointer))
                 }
                 Store::Postgres(_) => (Box::new(|| Ok(())), None),
             };
