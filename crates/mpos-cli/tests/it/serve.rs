@@ -1116,3 +1116,74 @@ fn the_web_app_and_grpc_web_share_the_nodes_port() {
     assert_eq!(body[5 + len], 0x80, "then the trailers");
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_benchmark_counts_only_tickets_the_node_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("bistro");
+    let mut demo = Server {
+        child: mpos()
+            .args(["demo", "--data", s(&data), "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        addr: String::new(),
+    };
+    let out = BufReader::new(demo.child.stdout.take().unwrap());
+    let mut lines = out.lines();
+    // The demo says what it set up before it listens.
+    demo.addr = lines
+        .by_ref()
+        .find_map(|l| l.unwrap().strip_prefix("listening on ").map(str::to_string))
+        .unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    let applied = || crate::sync::metric(&demo.addr, "mpos_requests_total{outcome=\"applied\"}");
+    let before = applied().await;
+
+    // Counter tickets on the default single thread, table tickets on two at a set rate.
+    let counter = json(&[
+        "bench",
+        "tickets",
+        "--target",
+        &demo.addr,
+        "--clients",
+        "3",
+        "--tickets",
+        "30",
+        "--flow",
+        "counter",
+        "--json",
+    ]);
+    let table = json(&[
+        "bench",
+        "tickets",
+        "--target",
+        &demo.addr,
+        "--clients",
+        "2",
+        "--tickets",
+        "10",
+        "--flow",
+        "table",
+        "--rate",
+        "200",
+        "--threads",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(counter["tickets"], 30, "{counter}");
+    assert_eq!(table["tickets"], 10, "{table}");
+    for run in [&counter, &table] {
+        let p = |k: &str| run[k].as_f64().unwrap();
+        assert!(0.0 < p("p50_ms") && p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms"));
+    }
+    // A counter ticket is two requests (open with its cart, pay), a table ticket five.
+    assert_eq!(applied().await, before + 30 * 2 + 10 * 5);
+
+    let (code, _, err) =
+        crate::support::run(&["bench", "tickets", "--target", &demo.addr, "--threads", "0"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--threads must be at least 1"), "{err}");
+    assert_eq!(applied().await, before + 110);
+}
