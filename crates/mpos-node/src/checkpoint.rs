@@ -97,26 +97,14 @@ mod tests {
 
     use super::*;
 
-    /// A database whose WAL gets commits from a connection that never checkpoints, as
-    /// the writer's.
-    fn store_and_writer(dir: &Path) -> (SqliteStore, rusqlite::Connection) {
-        let path = dir.join("pos.sqlite3");
-        let store = SqliteStore::open(&path).unwrap();
-        let writer = rusqlite::Connection::open(&path).unwrap();
-        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        writer
-            .execute_batch("CREATE TABLE filler (bytes BLOB NOT NULL)")
-            .unwrap();
-        (store, writer)
+    fn store(dir: &Path) -> SqliteStore {
+        SqliteStore::open(&dir.join("pos.sqlite3")).unwrap()
     }
 
-    /// A hundred pages' worth of commits, into the WAL only.
-    fn commit_pages(writer: &rusqlite::Connection) {
-        for _ in 0..100 {
-            writer
-                .execute("INSERT INTO filler (bytes) VALUES (zeroblob(4000))", [])
-                .unwrap();
-        }
+    /// About a hundred pages' worth of commits from a connection of its own, into the WAL
+    /// only (SQLite's own checkpoint waits for a thousand).
+    fn commit_pages(dir: &Path) {
+        mpos_store_sqlite::baseline::raw_insert(&dir.join("pos.sqlite3"), 100, 10, 4000).unwrap();
     }
 
     fn database_size(dir: &Path) -> u64 {
@@ -139,8 +127,7 @@ mod tests {
     #[test]
     fn commits_are_copied_into_the_database_after_a_nudge_and_not_before() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, writer) = store_and_writer(dir.path());
-        let checkpointer = Checkpointer::start(store).unwrap();
+        let checkpointer = Checkpointer::start(store(dir.path())).unwrap();
         // Its first round, for what was left in the WAL, may still be running: what it
         // copies is settled once the database stops growing.
         let mut before = database_size(dir.path());
@@ -149,7 +136,7 @@ mod tests {
             before = database_size(dir.path());
             std::thread::sleep(GAP * 5);
         }
-        commit_pages(&writer);
+        commit_pages(dir.path());
         // Thirty rounds' time without a nudge (three of the 100 ms rounds it once ran on a
         // timer): an idle node's checkpointer sleeps.
         std::thread::sleep(GAP * 30);
@@ -161,10 +148,9 @@ mod tests {
     #[test]
     fn a_stopped_checkpointer_leaves_the_wal_copied() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, writer) = store_and_writer(dir.path());
-        let checkpointer = Checkpointer::start(store).unwrap();
+        let checkpointer = Checkpointer::start(store(dir.path())).unwrap();
         let before = database_size(dir.path());
-        commit_pages(&writer);
+        commit_pages(dir.path());
         drop(checkpointer);
         assert!(database_size(dir.path()) > before + 100 * 4000);
     }
