@@ -22,11 +22,20 @@ use crate::support::s;
 
 /// A loopback port nothing listens on now (the node binds it next).
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // Below the kernel's ephemeral ports (32768 and up): a port handed out for port 0,
+    // or to another test's outgoing connection, never takes this one between the check
+    // and the node's bind. Each test process starts at a place of its own.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(2_654_435_761);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port =
+            u16::try_from(10_000 + start.wrapping_add(n.wrapping_mul(7_919)) % 22_000).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A node's two ports: gRPC and HTTP, and sync.
