@@ -127,14 +127,20 @@ mod tests {
     #[test]
     fn commits_are_copied_into_the_database_after_a_nudge_and_not_before() {
         let dir = tempfile::tempdir().unwrap();
-        let checkpointer = Checkpointer::start(store(dir.path())).unwrap();
-        // Its first round, for what was left in the WAL, may still be running: what it
-        // copies is settled once the database stops growing.
+        let store = store(dir.path());
+        // The schema is in the WAL yet: the first round, at start, copies it.
+        let fresh = database_size(dir.path());
+        let checkpointer = Checkpointer::start(store).unwrap();
+        assert!(copied_beyond(dir.path(), fresh));
+        // It grows page by page while it copies: settled once it stops.
         let mut before = database_size(dir.path());
-        std::thread::sleep(GAP * 5);
-        while database_size(dir.path()) != before {
-            before = database_size(dir.path());
+        loop {
             std::thread::sleep(GAP * 5);
+            let now = database_size(dir.path());
+            if now == before {
+                break;
+            }
+            before = now;
         }
         commit_pages(dir.path());
         // Thirty rounds' time without a nudge (three of the 100 ms rounds it once ran on a
