@@ -5,7 +5,7 @@
 //! loopback round trip each, dozens per ticket, and bounded a node to a few hundred
 //! tickets a second.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use mpos_domain::ids::{LocationId, OrderId, StockItemId, TransferId};
 use mpos_domain::inventory::{Arrival, StockValue, Transfer};
@@ -160,6 +160,9 @@ pub(crate) struct StockWrites {
     pub arrived: Vec<TransferId>,
     /// The arrival standing for each transfer the batch received or read one of.
     pub arrivals: HashMap<TransferId, Arrival>,
+    /// Transfers whose standing arrival an earlier one took back: their stored lines
+    /// make way for the new arrival's.
+    pub taken_back: BTreeSet<TransferId>,
     /// Transfers two arrivals recorded apart disputed, with when the later was recorded.
     pub disputed: BTreeMap<TransferId, u64>,
 }
@@ -514,10 +517,18 @@ impl StockWrites {
                 ],
             )?;
             // An arrival taken back by an earlier one leaves its lines to the new ones.
-            sql.execute(
-                "DELETE FROM stock_transfer_received WHERE transfer = ANY($1)",
-                &[&ids],
-            )?;
+            let taken_back = keys(
+                arrived
+                    .iter()
+                    .filter(|(t, _)| self.taken_back.contains(t))
+                    .map(|(t, _)| t.0),
+            );
+            if !taken_back.is_empty() {
+                sql.execute(
+                    "DELETE FROM stock_transfer_received WHERE transfer = ANY($1)",
+                    &[&taken_back],
+                )?;
+            }
             let lines: Vec<(TransferId, usize, &Arrival)> = arrived
                 .iter()
                 .flat_map(|(t, a)| (0..a.lines.len()).map(move |n| (*t, n, *a)))

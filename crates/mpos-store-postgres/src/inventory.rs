@@ -332,7 +332,7 @@ fn save_movement<C: GenericClient>(
                     return Ok(());
                 }
                 tracing::warn!(%transfer, "a second arrival of a transfer, recorded apart and earlier: it stands");
-                take_back_arrival(sql, w, t.to, &standing)?;
+                take_back_arrival(sql, w, *transfer, t.to, &standing)?;
                 t.received = None;
                 if let Some(known) = w.transfers.get_mut(transfer) {
                     known.received = None;
@@ -653,9 +653,11 @@ fn standing_arrival<C: GenericClient>(
 fn take_back_arrival<C: GenericClient>(
     sql: &mut Sql<'_, C>,
     w: &mut StockWrites,
+    transfer: TransferId,
     to: LocationId,
     standing: &Arrival,
 ) -> Result<(), StoreError> {
+    w.taken_back.insert(transfer);
     for (location, item, out) in standing.taken_back(to) {
         let now = match w.levels.get(&(location, item)) {
             Some(v) => *v,
