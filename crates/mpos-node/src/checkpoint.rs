@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -21,6 +21,11 @@ const GAP: Duration = Duration::from_millis(10);
 /// The WAL starts over once it holds this many frames (4 KiB pages: about 32 MiB).
 const BOUND: u64 = 8_000;
 
+/// A round even without a nudge, this long after the last: for commits no sync follows
+/// (receipt codes kept from peers, the print spooler's) and for a round a reader's
+/// snapshot held back.
+const IDLE: Duration = Duration::from_secs(5);
+
 #[derive(Debug)]
 pub struct Checkpointer {
     stop: Arc<AtomicBool>,
@@ -28,8 +33,8 @@ pub struct Checkpointer {
     thread: Option<JoinHandle<()>>,
 }
 
-/// Tells the checkpointer that the WAL holds new commits. A node that sells nothing
-/// checkpoints nothing, and its checkpointer sleeps.
+/// Tells the checkpointer that the WAL holds new commits. Without nudges it sleeps,
+/// with a round every `IDLE`.
 #[derive(Clone, Debug)]
 pub struct Nudge(SyncSender<()>);
 
@@ -64,9 +69,12 @@ impl Checkpointer {
 }
 
 fn run(store: &SqliteStore, nudges: &Receiver<()>, stop: &AtomicBool) {
-    // `recv` ends only when every sender is gone, and the checkpointer holds one: it
-    // returns for each nudge, and for the stop.
-    while nudges.recv().is_ok() {
+    // Every sender gone cannot happen while the checkpointer holds one: this returns
+    // for each nudge, for the stop, and after IDLE.
+    while !matches!(
+        nudges.recv_timeout(IDLE),
+        Err(RecvTimeoutError::Disconnected)
+    ) {
         // One more round after the stop: the WAL is left checkpointed.
         let stopping = stop.load(Ordering::Relaxed);
         if let Err(e) = store.checkpoint(BOUND) {
@@ -82,8 +90,9 @@ fn run(store: &SqliteStore, nudges: &Receiver<()>, stop: &AtomicBool) {
 impl Drop for Checkpointer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // A nudge already waiting wakes it as well.
-        let _ = self.wake.try_send(());
+        // Sent, not tried: the thread takes a nudge already waiting first, and then this
+        // one, after which it sees the stop. (It fails only if the thread is gone.)
+        let _ = self.wake.send(());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -135,7 +144,7 @@ mod tests {
         // It grows page by page while it copies: settled once it stops.
         let mut before = database_size(dir.path());
         loop {
-            std::thread::sleep(GAP * 5);
+            std::thread::sleep(GAP * 10);
             let now = database_size(dir.path());
             if now == before {
                 break;
@@ -144,7 +153,7 @@ mod tests {
         }
         commit_pages(dir.path());
         // Thirty rounds' time without a nudge (three of the 100 ms rounds it once ran on a
-        // timer): an idle node's checkpointer sleeps.
+        // timer, a small part of IDLE): an idle node's checkpointer sleeps.
         std::thread::sleep(GAP * 30);
         assert_eq!(database_size(dir.path()), before, "copied without a nudge");
         checkpointer.nudge().new_commits();
