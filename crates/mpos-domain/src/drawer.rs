@@ -164,7 +164,7 @@ pub fn decide_drawer(
     if !actor.role.may(Permission::Drawer) {
         return Err(Refusal::NotAllowed {
             role: actor.role.name(),
-            action: "Drawer".into(),
+            action: Permission::Drawer.what().into(),
         });
     }
     let Some(d) = drawer else {

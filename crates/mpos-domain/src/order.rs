@@ -338,7 +338,8 @@ fn require(actor: Actor, p: Permission) -> Result<(), Refusal> {
     } else {
         Err(Refusal::NotAllowed {
             role: actor.role.name(),
-            action: format!("{p:?}"),
+            // Managers and owners may do everything a sale needs.
+            action: format!("{}: a manager may", p.what()),
         })
     }
 }

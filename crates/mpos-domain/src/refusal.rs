@@ -29,7 +29,7 @@ pub enum Refusal {
     },
     #[error(transparent)]
     Money(#[from] MoneyError),
-    #[error("a {role} may not do this ({action})")]
+    #[error("a {role} may not {action}")]
     NotAllowed { role: &'static str, action: String },
     #[error("a reason is required")]
     ReasonRequired,

@@ -73,6 +73,25 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// What it lets staff do, as a refusal says it: "a cashier may not ...".
+    pub fn what(self) -> &'static str {
+        match self {
+            Permission::Sell => "sell (open orders, add lines, send them to the kitchen)",
+            Permission::TakePayment => "take payments",
+            Permission::VoidUnsentLine => "void a line the kitchen has not seen",
+            Permission::VoidSent => "void a line already sent to the kitchen, or a whole order",
+            Permission::Discount => "give discounts",
+            Permission::Refund => "refund payments",
+            Permission::Drawer => "open, count or close the cash drawer, or pay in and out",
+            Permission::Kitchen => "bump or recall tickets on the kitchen display",
+            Permission::Reports => "see reports",
+            Permission::ManageMenu => "edit the menu",
+            Permission::ManageStaff => "manage staff",
+            Permission::Stock => "receive, waste, count or transfer stock",
+            Permission::ManageStock => "set up stock items, recipes and suppliers",
+        }
+    }
+
     pub const ALL: [Permission; 13] = [
         Permission::Sell,
         Permission::TakePayment,

@@ -355,10 +355,14 @@ fn bad_commands_are_refused_and_change_nothing() {
         line: LineId(1),
         reason: "guest left".into(),
     };
-    assert!(matches!(
-        decide(o.as_ref(), &void_sent, CASHIER),
-        Err(Refusal::NotAllowed { .. })
-    ));
+    let refused = decide(o.as_ref(), &void_sent, CASHIER).unwrap_err();
+    assert!(matches!(refused, Refusal::NotAllowed { .. }));
+    // Said as the cashier would need it: what they may not do, and who may.
+    assert_eq!(
+        refused.to_string(),
+        "a cashier may not void a line already sent to the kitchen, or a whole order: a \
+         manager may"
+    );
     run(&mut o, void_sent, MANAGER).unwrap();
     assert!(matches!(
         decide(
