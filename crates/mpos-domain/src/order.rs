@@ -945,8 +945,14 @@ pub fn decide(
                 (Tender::Cash, Some(received))
                     if received.minor() < amount.checked_add(*tip)?.minor() =>
                 {
+                    let tip = if tip.is_zero() {
+                        String::new()
+                    } else {
+                        format!(" plus the {tip} tip")
+                    };
                     return Err(Refusal::Invalid(format!(
-                        "{received} received is less than {amount} due plus the tip"
+                        "{received} received is less than the {amount} being paid{tip}: take \
+                         more cash, or pay part of the bill (a smaller amount)"
                     )));
                 }
                 (Tender::Cash, _) => {}

@@ -312,7 +312,7 @@ fn bad_commands_are_refused_and_change_nothing() {
                 cash_received: Some(eur(1_000)),
             },
             CASHIER,
-            "less than",
+            "10.00 EUR received is less than the 12.96 EUR being paid: take more cash, or pay part",
         ),
         (
             Command::VoidOrder {
