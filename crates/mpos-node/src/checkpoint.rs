@@ -2,8 +2,6 @@
 //! frames into the database file, so the writer's commits never do it (an automatic
 //! checkpoint inside a commit took about a tenth of the writer's time under load).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -26,37 +24,41 @@ const BOUND: u64 = 8_000;
 /// snapshot held back.
 const IDLE: Duration = Duration::from_secs(5);
 
+/// Why the checkpointer wakes.
+#[derive(Debug)]
+enum Wake {
+    NewCommits,
+    /// A last round, then the thread ends.
+    Stop,
+}
+
 #[derive(Debug)]
 pub struct Checkpointer {
-    stop: Arc<AtomicBool>,
-    wake: SyncSender<()>,
+    wake: SyncSender<Wake>,
     thread: Option<JoinHandle<()>>,
 }
 
 /// Tells the checkpointer that the WAL holds new commits. Without nudges it sleeps,
 /// with a round every `IDLE`.
 #[derive(Clone, Debug)]
-pub struct Nudge(SyncSender<()>);
+pub struct Nudge(SyncSender<Wake>);
 
 impl Nudge {
     pub fn new_commits(&self) {
-        // A full channel already holds a nudge the checkpointer has yet to take.
-        let _ = self.0.try_send(());
+        // A full channel already holds a wake the checkpointer has yet to take.
+        let _ = self.0.try_send(Wake::NewCommits);
     }
 }
 
 impl Checkpointer {
     pub fn start(store: SqliteStore) -> Result<Checkpointer, NodeError> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let (wake, nudges) = sync_channel(1);
+        let (wake, wakes) = sync_channel(1);
         // What a stopped node left in the WAL is copied first.
-        let _ = wake.try_send(());
+        let _ = wake.try_send(Wake::NewCommits);
         let thread = std::thread::Builder::new()
             .name("mpos-checkpoint".into())
-            .spawn(move || run(&store, &nudges, &flag))?;
+            .spawn(move || run(&store, &wakes))?;
         Ok(Checkpointer {
-            stop,
             wake,
             thread: Some(thread),
         })
@@ -68,19 +70,16 @@ impl Checkpointer {
     }
 }
 
-fn run(store: &SqliteStore, nudges: &Receiver<()>, stop: &AtomicBool) {
-    // Every sender gone cannot happen while the checkpointer holds one: this returns
-    // for each nudge, for the stop, and after IDLE.
-    while !matches!(
-        nudges.recv_timeout(IDLE),
-        Err(RecvTimeoutError::Disconnected)
-    ) {
-        // One more round after the stop: the WAL is left checkpointed.
-        let stopping = stop.load(Ordering::Relaxed);
+fn run(store: &SqliteStore, wakes: &Receiver<Wake>) {
+    loop {
+        // A nudge, the stop, or IDLE gone by. (Every sender gone cannot happen while the
+        // checkpointer holds one; were it to, it is a stop.)
+        let woken = wakes.recv_timeout(IDLE);
         if let Err(e) = store.checkpoint(BOUND) {
             tracing::error!(error = %e, "WAL checkpoint failed");
         }
-        if stopping {
+        // The stop's round is the last: the WAL is left checkpointed.
+        if matches!(woken, Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected)) {
             break;
         }
         std::thread::sleep(GAP);
@@ -89,10 +88,9 @@ fn run(store: &SqliteStore, nudges: &Receiver<()>, stop: &AtomicBool) {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        // Sent, not tried: the thread takes a nudge already waiting first, and then this
-        // one, after which it sees the stop. (It fails only if the thread is gone.)
-        let _ = self.wake.send(());
+        // Sent, not tried: a wake already waiting is taken first, then this one. (It
+        // fails only if the thread is gone.)
+        let _ = self.wake.send(Wake::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
